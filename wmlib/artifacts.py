@@ -1,0 +1,99 @@
+"""Where everything a run produces lives, and safe checkpoint files.
+
+Layout: ``$WM_ARTIFACTS/<world>/<profile>/<stage>/...`` so the notebooks and the
+command line find each other's results and two profiles never overwrite each
+other. Checkpoints are plain tensors plus JSON-able metadata, written
+atomically (temp file, then rename) and loaded with ``weights_only=True``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .config import check_profile, check_world
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def artifacts_root() -> Path:
+    """``WM_ARTIFACTS``, else ``artifacts/`` in the repo checkout, else ``./artifacts``."""
+    env = os.environ.get("WM_ARTIFACTS")
+    if env:
+        return Path(env).expanduser().resolve()
+    repo = _PACKAGE_DIR.parent
+    if (repo / "pyproject.toml").exists():
+        return repo / "artifacts"
+    return Path.cwd() / "artifacts"
+
+
+def stage_dir(world: str, profile: str, stage: str, create: bool = True) -> Path:
+    """The folder of one pipeline stage (``data``, ``vae``, ``mdnrnn`` ...)."""
+    path = artifacts_root() / check_world(world) / check_profile(profile) / stage
+    if create:
+        ensure_writable(path)
+    return path
+
+
+def ensure_writable(path: Path) -> Path:
+    """Create ``path`` and prove we can write there, with an error that says what to do."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
+            pass
+    except OSError as err:
+        raise PermissionError(
+            f"cannot write to {path} ({err.strerror}); point WM_ARTIFACTS (or --artifacts) "
+            "at a writable folder") from err
+    return path
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True).encode())
+
+
+def read_json(path: Path):
+    return json.loads(Path(path).read_text())
+
+
+def save_checkpoint(path: Path, payload: dict) -> None:
+    """Save a dict of tensors / state_dicts / JSON-able values atomically."""
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: Path, map_location="cpu") -> dict:
+    """Load a checkpoint safely (weights only: no pickled code runs)."""
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}: train that stage first")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # truncated or foreign file
+        raise ValueError(
+            f"checkpoint {path} is unreadable ({err}); delete it and re-run the stage "
+            "to rebuild it") from err

@@ -1,0 +1,183 @@
+"""One config per world, three profiles (ci / laptop / paper).
+
+Every size in the pipeline comes from here, so one knob (``WM_PROFILE`` or
+``--profile``) scales the whole book: ``ci`` proves the code path in seconds,
+``laptop`` (the default) gives real results on 2 CPU cores in minutes, and
+``paper`` uses the paper's sizes for a GPU and many cores.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, replace
+
+WORLDS = ("doom", "carracing")
+PROFILES = ("ci", "laptop", "paper")
+DEFAULT_PROFILE = "laptop"
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    episodes: int = 200          # random-play episodes to record
+    max_steps: int = 2100        # episode cap while collecting
+    workers: int = 2             # collector processes
+    shard_episodes: int = 10     # episodes per on-disk shard (the unit of resume)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    z_size: int = 64
+    epochs: int = 10
+    batch_size: int = 100
+    lr: float = 1e-4
+    kl_tolerance: float = 0.5    # KL floor = kl_tolerance * z_size on the total KL
+    val_episodes: int = 10       # held-out episodes (the last ones) for validation
+    max_frames_per_epoch: int = 0  # 0 = every frame each epoch
+    encode_batch: int = 1000
+
+
+@dataclass(frozen=True)
+class MDNRNNConfig:
+    hidden: int = 512
+    n_mixtures: int = 5
+    done_head: bool = True       # Doom predicts the restart/death flag
+    done_pos_weight: float = 10.0
+    seq_len: int = 500           # truncated-BPTT chunk (Doom) / max sequence (car)
+    batch_size: int = 100
+    epochs: int = 400
+    lr: float = 1e-3
+    grad_clip: float = 1.0
+    val_episodes: int = 10
+
+
+@dataclass(frozen=True)
+class EvolutionConfig:
+    population: int = 64
+    rollouts: int = 16           # episodes per candidate; fitness = mean return
+    generations: int = 300
+    sigma0: float = 0.1
+    weight_decay: float = 0.0    # L2 penalty subtracted from fitness (penalises large weights)
+    max_steps: int = 2100        # episode cap during evolution
+    workers: int = 2
+    eval_every: int = 25         # generations between evaluations of the mean
+    eval_episodes: int = 100
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class DreamConfig:
+    tau: float = 1.15
+    max_steps: int = 2100
+    done_threshold: float = 0.5  # done when sigmoid(done logit) > threshold
+    taus: tuple = (0.10, 0.50, 1.00, 1.15, 1.30)
+    real_episodes: int = 100     # real-game evaluation after dream training
+    dream_episodes: int = 100
+
+
+@dataclass(frozen=True)
+class Config:
+    world: str
+    profile: str
+    action_size: int
+    collect: CollectConfig = field(default_factory=CollectConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    mdnrnn: MDNRNNConfig = field(default_factory=MDNRNNConfig)
+    evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
+    dream: DreamConfig = field(default_factory=DreamConfig)
+
+    def with_overrides(self, **sections) -> "Config":
+        """``cfg.with_overrides(collect={"episodes": 3})`` -> a new Config."""
+        changes = {}
+        for name, values in sections.items():
+            section = getattr(self, name)
+            changes[name] = replace(section, **values) if isinstance(values, dict) else values
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# The paper's sizes per world; profiles below shrink them.
+_PAPER = {
+    "doom": dict(
+        action_size=1,
+        collect=dict(episodes=10_000, max_steps=2100, workers=16, shard_episodes=50),
+        vae=dict(z_size=64, epochs=10, val_episodes=100),
+        mdnrnn=dict(hidden=512, done_head=True, seq_len=500, batch_size=100, epochs=400, val_episodes=100),
+        evolution=dict(population=64, rollouts=16, generations=300, max_steps=2100, workers=16),
+        dream=dict(tau=1.15, max_steps=2100),
+    ),
+    "carracing": dict(
+        action_size=3,
+        collect=dict(episodes=10_000, max_steps=1000, workers=16, shard_episodes=4),
+        vae=dict(z_size=32, epochs=1, val_episodes=100),
+        mdnrnn=dict(hidden=256, done_head=False, seq_len=999, batch_size=100, epochs=20, val_episodes=100),
+        evolution=dict(population=64, rollouts=16, generations=1800, max_steps=1000, workers=16),
+        dream=dict(tau=1.0, max_steps=1000),
+    ),
+}
+
+_LAPTOP = {
+    "doom": dict(
+        collect=dict(episodes=200, workers=2, shard_episodes=10),
+        vae=dict(epochs=3, val_episodes=10),
+        mdnrnn=dict(seq_len=100, batch_size=32, epochs=20, val_episodes=10),
+        evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
+    ),
+    "carracing": dict(
+        collect=dict(episodes=60, workers=2, shard_episodes=2),
+        vae=dict(epochs=3, val_episodes=4),
+        mdnrnn=dict(seq_len=200, batch_size=16, epochs=20, val_episodes=4),
+        evolution=dict(population=16, rollouts=2, generations=10, workers=2, eval_every=5, eval_episodes=10),
+    ),
+}
+
+_CI = {
+    "doom": dict(
+        collect=dict(episodes=4, max_steps=300, workers=2, shard_episodes=2),
+        vae=dict(epochs=1, batch_size=32, val_episodes=1, max_frames_per_epoch=256),
+        mdnrnn=dict(hidden=64, seq_len=32, batch_size=4, epochs=1, val_episodes=1),
+        evolution=dict(population=4, rollouts=1, generations=2, max_steps=100, workers=2,
+                       eval_every=1, eval_episodes=2),
+        dream=dict(max_steps=100, real_episodes=2, dream_episodes=4),
+    ),
+    "carracing": dict(
+        collect=dict(episodes=2, max_steps=60, workers=2, shard_episodes=1),
+        vae=dict(epochs=1, batch_size=32, val_episodes=1, max_frames_per_epoch=256),
+        mdnrnn=dict(hidden=64, seq_len=32, batch_size=2, epochs=1, val_episodes=1),
+        evolution=dict(population=4, rollouts=1, generations=2, max_steps=50, workers=2,
+                       eval_every=1, eval_episodes=2),
+        dream=dict(max_steps=50, real_episodes=2, dream_episodes=4),
+    ),
+}
+
+_PROFILE_OVERRIDES = {"paper": {}, "laptop": _LAPTOP, "ci": _CI}
+
+
+def check_world(world: str) -> str:
+    if world not in WORLDS:
+        raise ValueError(f"unknown world {world!r}: choose one of {', '.join(WORLDS)}")
+    return world
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(
+            f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)} "
+            "(set WM_PROFILE or pass --profile)")
+    return profile
+
+
+def current_profile(profile: str | None = None) -> str:
+    """The profile asked for, else ``WM_PROFILE``, else ``laptop``."""
+    return check_profile(profile or os.environ.get("WM_PROFILE") or DEFAULT_PROFILE)
+
+
+def get_config(world: str, profile: str | None = None) -> Config:
+    world = check_world(world)
+    profile = current_profile(profile)
+    paper = _PAPER[world]
+    cfg = Config(world=world, profile=profile, action_size=paper["action_size"])
+    cfg = cfg.with_overrides(**{k: v for k, v in paper.items() if k != "action_size"})
+    return cfg.with_overrides(**_PROFILE_OVERRIDES[profile].get(world, {}))
