@@ -1,0 +1,50 @@
+import pytest
+
+from wmlib.config import PROFILES, WORLDS, current_profile, get_config
+
+
+def test_profiles_scale_every_stage():
+    for world in WORLDS:
+        ci, laptop, paper = (get_config(world, p) for p in ("ci", "laptop", "paper"))
+        assert ci.collect.episodes < laptop.collect.episodes < paper.collect.episodes
+        assert ci.evolution.population <= laptop.evolution.population < paper.evolution.population
+        assert paper.evolution.population == 64 and paper.evolution.rollouts == 16
+        assert paper.collect.episodes == 10_000
+
+
+def test_paper_sizes_per_world():
+    doom, car = get_config("doom", "paper"), get_config("carracing", "paper")
+    assert (doom.vae.z_size, doom.mdnrnn.hidden, doom.mdnrnn.done_head) == (64, 512, True)
+    assert (car.vae.z_size, car.mdnrnn.hidden, car.mdnrnn.done_head) == (32, 256, False)
+    assert doom.dream.max_steps == 2100 and car.collect.max_steps == 1000
+    assert doom.evolution.sigma0 == 0.1
+
+
+def test_profile_from_environment(monkeypatch):
+    monkeypatch.setenv("WM_PROFILE", "ci")
+    assert current_profile() == "ci"
+    assert get_config("doom").profile == "ci"
+    monkeypatch.delenv("WM_PROFILE")
+    assert current_profile() == "laptop"
+
+
+@pytest.mark.parametrize("bad", ["dom", "CarRacing-v3", ""])
+def test_unknown_world_lists_valid_ones(bad):
+    with pytest.raises(ValueError, match="doom, carracing"):
+        get_config(bad or "x", "ci")
+
+
+def test_unknown_profile_lists_valid_ones(monkeypatch):
+    with pytest.raises(ValueError, match="ci, laptop, paper"):
+        get_config("doom", "huge")
+    monkeypatch.setenv("WM_PROFILE", "tiny")
+    with pytest.raises(ValueError, match="WM_PROFILE"):
+        get_config("doom")
+
+
+def test_overrides_make_new_config():
+    cfg = get_config("doom", "ci")
+    small = cfg.with_overrides(collect={"episodes": 1})
+    assert small.collect.episodes == 1 and cfg.collect.episodes != 1
+    assert set(cfg.to_dict()) >= {"collect", "vae", "mdnrnn", "evolution", "dream"}
+    assert PROFILES == ("ci", "laptop", "paper")

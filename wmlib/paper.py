@@ -1,0 +1,35 @@
+"""The paper's reported numbers (Ha & Schmidhuber, World Models, 2018), as data.
+
+Notebooks, the README table and the temperature sweep compare against these;
+keep them in one place so no number is typed twice.
+"""
+
+PARAMS = {
+    "carracing": {"vae": 4_348_547, "mdnrnn": 422_368, "controller": 867},
+    "doom": {"vae": 4_446_915, "mdnrnn": 1_678_785, "controller": 1_088},
+}
+
+# CarRacing-v0, mean and std over 100 trials; solved means >= 900.
+CARRACING_SCORES = {
+    "DQN": (343, 18),
+    "A3C (continuous)": (591, 45),
+    "A3C (discrete)": (652, 10),
+    "best leaderboard entry at the time": (838, 11),
+    "World Model, V only (C reads z)": (632, 251),
+    "World Model, V only, C with a hidden layer": (788, 141),
+    "World Model, full (C reads z and h)": (906, 21),
+}
+CARRACING_SOLVED = 900
+
+# Doom Take Cover, agent trained only in M's dream: tau -> (dream, real), each (mean, std).
+DOOM_TEMPERATURE = {
+    0.10: ((2086, 140), (193, 58)),
+    0.50: ((2060, 277), (196, 50)),
+    1.00: ((1145, 690), (868, 511)),
+    1.15: ((918, 546), (1092, 556)),
+    1.30: ((732, 269), (753, 139)),
+}
+DOOM_RANDOM_POLICY = (210, 108)
+DOOM_LEADERBOARD = (820, 58)
+DOOM_SOLVED = 750
+DOOM_EPISODE_CAP = 2100
