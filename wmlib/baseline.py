@@ -11,13 +11,13 @@ import numpy as np
 
 from .config import check_world
 from .data import episode_seed
-from .envs import make_env
+from .envs import DOOM_SKILL, make_env
 from .policies import UniformRandomPolicy
 
 
 def _run(args) -> tuple[float, int]:
-    world, seed, max_steps = args
-    env = make_env(world, max_steps=max_steps)
+    world, seed, max_steps, skill = args
+    env = make_env(world, max_steps=max_steps, skill=skill)
     policy = UniformRandomPolicy(world, np.random.default_rng(seed))
     total, steps = 0.0, 0
     obs, _ = env.reset(seed=seed)
@@ -32,12 +32,12 @@ def _run(args) -> tuple[float, int]:
 
 
 def random_baseline(world: str, episodes: int = 100, seed: int = 12345, workers: int = 2,
-                    max_steps: int | None = None) -> dict:
+                    max_steps: int | None = None, skill: int = DOOM_SKILL) -> dict:
     """Returns and lengths of ``episodes`` random-policy episodes (seeds distinct from the data's)."""
     world = check_world(world)
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1 (got {episodes})")
-    tasks = [(world, episode_seed(seed, i), max_steps) for i in range(episodes)]
+    tasks = [(world, episode_seed(seed, i), max_steps, skill) for i in range(episodes)]
     if workers <= 1:
         results = [_run(t) for t in tasks]
     else:

@@ -15,6 +15,7 @@ def add_commands(sub, parent):
     p.add_argument("world", help=f"one of {', '.join(WORLDS)}")
     p.add_argument("--episodes", type=int, default=100)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--skill", type=int, default=4, choices=range(1, 6), help="Doom difficulty (default 4)")
     p.set_defaults(func=cmd_baseline)
 
 
@@ -31,7 +32,7 @@ def cmd_baseline(args):
     from .baseline import random_baseline
 
     cfg = get_config(args.world, args.profile)
-    res = random_baseline(cfg.world, episodes=args.episodes, workers=args.workers)
+    res = random_baseline(cfg.world, episodes=args.episodes, workers=args.workers, skill=args.skill)
     r = res["returns"]
     print(f"{cfg.world} random policy over {len(r)} episodes: "
           f"return {r.mean():.1f} +- {r.std():.1f} (steps {res['lengths'].mean():.1f})")

@@ -23,6 +23,7 @@ class CollectConfig:
     workers: int = 2             # collector processes
     shard_episodes: int = 10     # episodes per on-disk shard (the unit of resume)
     seed: int = 0
+    baseline_episodes: int = 100  # random-policy baseline episodes (notebook 00)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class VAEConfig:
     val_episodes: int = 10       # held-out episodes (the last ones) for validation
     max_frames_per_epoch: int = 0  # 0 = every frame each epoch
     encode_batch: int = 1000
+    checkpoint_every: int = 1000  # steps between mid-epoch checkpoints (also one per epoch)
+    log_every: int = 10          # steps averaged into one point of the loss curve
+    seed: int = 0                # shuffling order and the sampling noise
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class MDNRNNConfig:
     lr: float = 1e-3
     grad_clip: float = 1.0
     val_episodes: int = 10
+    batching: str = "stream"     # "stream": truncated BPTT through concatenated episodes (Doom);
+                                 # "windows": random-phase windows of seq_len cut from each episode (car)
+    seed: int = 0                # model init, episode order and the z re-sampling noise
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,8 @@ _PAPER = {
         action_size=3,
         collect=dict(episodes=10_000, max_steps=1000, workers=16, shard_episodes=4),
         vae=dict(z_size=32, epochs=1, val_episodes=100),
-        mdnrnn=dict(hidden=256, done_head=False, seq_len=999, batch_size=100, epochs=20, val_episodes=100),
+        mdnrnn=dict(hidden=256, done_head=False, seq_len=999, batch_size=100, epochs=20, val_episodes=100,
+                    batching="windows"),
         evolution=dict(population=64, rollouts=16, generations=1800, max_steps=1000, workers=16),
         dream=dict(tau=1.0, max_steps=1000),
     ),
@@ -135,16 +143,16 @@ _LAPTOP = {
 
 _CI = {
     "doom": dict(
-        collect=dict(episodes=4, max_steps=300, workers=2, shard_episodes=2),
-        vae=dict(epochs=1, batch_size=32, val_episodes=1, max_frames_per_epoch=256),
+        collect=dict(episodes=4, max_steps=300, workers=2, shard_episodes=2, baseline_episodes=20),
+        vae=dict(epochs=1, batch_size=32, val_episodes=1, max_frames_per_epoch=256, log_every=2),
         mdnrnn=dict(hidden=64, seq_len=32, batch_size=4, epochs=1, val_episodes=1),
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=100, workers=2,
                        eval_every=1, eval_episodes=2),
         dream=dict(max_steps=100, real_episodes=2, dream_episodes=4),
     ),
     "carracing": dict(
-        collect=dict(episodes=2, max_steps=60, workers=2, shard_episodes=1),
-        vae=dict(epochs=1, batch_size=32, val_episodes=1, max_frames_per_epoch=256),
+        collect=dict(episodes=2, max_steps=60, workers=2, shard_episodes=1, baseline_episodes=2),
+        vae=dict(epochs=1, batch_size=32, val_episodes=1, max_frames_per_epoch=256, log_every=2),
         mdnrnn=dict(hidden=64, seq_len=32, batch_size=2, epochs=1, val_episodes=1),
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=50, workers=2,
                        eval_every=1, eval_episodes=2),

@@ -151,9 +151,11 @@ class DoomTakeCoverEnv(gym.Env):
             self._game = None
 
 
-def make_env(world: str, max_steps: int | None = None, render_mode: str | None = None) -> gym.Env:
-    """The real world by name: ``doom`` or ``carracing``."""
+def make_env(world: str, max_steps: int | None = None, render_mode: str | None = None,
+             skill: int = DOOM_SKILL) -> gym.Env:
+    """The real world by name: ``doom`` or ``carracing`` (``skill`` is Doom's difficulty)."""
     world = check_world(world)
     if world == "doom":
-        return DoomTakeCoverEnv(max_steps=max_steps or DOOM_EPISODE_CAP, render_mode=render_mode)
+        return DoomTakeCoverEnv(max_steps=max_steps or DOOM_EPISODE_CAP, skill=skill,
+                                render_mode=render_mode)
     return CarRacingEnv(max_steps=max_steps or CAR_EPISODE_CAP, render_mode=render_mode)

@@ -1,0 +1,223 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · The worlds
+#
+# *World Models* (Ha & Schmidhuber, 2018) builds an agent from three parts:
+# **V** squeezes each frame into a small code $z$, **M** learns how those codes
+# move through time, and **C**, a tiny linear controller, picks actions from
+# what V and M know. Before building any of them we need the worlds the agent
+# lives in, and a pile of experience gathered by acting at random.
+#
+# This notebook:
+#
+# 1. opens the two worlds the paper used, CarRacing and ViZDoom's Take Cover;
+# 2. shows what the agent sees, before and after preprocessing;
+# 3. measures how well a random policy does (the paper's baseline);
+# 4. records random-play episodes to disk for V and M to learn from.
+#
+# Every size in this book comes from one **profile**: `ci` (seconds, for
+# tests), `laptop` (the default: minutes on 2 CPU cores) or `paper` (the
+# paper's sizes, for a GPU and many cores). Set `WM_PROFILE` before starting
+# Jupyter to change it.
+
+# %% tags=["parameters"]
+import os
+
+PROFILE = os.environ.get("WM_PROFILE", "laptop")
+
+# %%
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # CarRacing draws with pygame; no window needed
+import matplotlib.pyplot as plt
+import numpy as np
+
+from wmlib import paper
+from wmlib.baseline import random_baseline
+from wmlib.config import get_config
+from wmlib.data import collect, summarize
+from wmlib.envs import make_env
+
+doom_cfg, car_cfg = get_config("doom", PROFILE), get_config("carracing", PROFILE)
+print("profile:", PROFILE)
+
+# %% [markdown]
+# ## CarRacing: a top-down track
+#
+# Gymnasium's `CarRacing-v3` draws a 96x96 picture. Its bottom 12 rows are a
+# dashboard (speed, ABS, steering). The paper cropped them away and shrank the
+# rest to 64x64: the agent must judge speed from how the road moves, not from
+# a gauge. The first ~50 frames are the camera zooming in.
+
+# %%
+car = make_env("carracing")
+obs, _ = car.reset(seed=1)
+for _ in range(60):  # past the opening zoom
+    obs, *_ = car.step(np.array([0.0, 0.3, 0.0]))
+raw = car.last_raw_frame
+
+fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
+axes[0].imshow(raw); axes[0].set_title(f"raw {raw.shape[1]}x{raw.shape[0]}")
+axes[0].axhline(83.5, color="red", lw=1)
+axes[1].imshow(obs); axes[1].set_title("what the agent sees: 64x64")
+for ax in axes: ax.axis("off")
+plt.show()
+
+# %%
+assert raw.shape == (96, 96, 3) and obs.shape == (64, 64, 3) and obs.dtype == np.uint8
+print("action space:", car.action_space)  # steer in [-1, 1], gas and brake in [0, 1]
+
+# %% [markdown]
+# ## Doom Take Cover: dodge the fireballs
+#
+# Monsters across a room throw fireballs; the agent can only step left or
+# right. The reward is +1 for each tic survived, so the return *is* the
+# survival time. Episodes are capped at 2,100 steps, one tic per step. The
+# paper's agent outputs one number in $[-1, 1]$ and its wrapper turned it into
+# a button: left below $-1/3$, right above $+1/3$, stand still between.
+
+# %%
+doom = make_env("doom")
+obs, _ = doom.reset(seed=3)
+for _ in range(40):
+    obs, *_ = doom.step(np.array([0.0]))
+raw = doom.last_raw_frame
+fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
+axes[0].imshow(raw); axes[0].set_title(f"rendered {raw.shape[1]}x{raw.shape[0]}")
+axes[1].imshow(obs); axes[1].set_title("what the agent sees: 64x64")
+for ax in axes: ax.axis("off")
+plt.show()
+
+# %%
+from wmlib.envs import doom_action_to_buttons
+
+for a in (-0.9, -0.2, 0.0, 0.2, 0.9):
+    print(f"action {a:+.1f} -> [left, right] = {doom_action_to_buttons(a)}")
+assert doom_action_to_buttons(-0.5) == [1, 0] and doom_action_to_buttons(0.5) == [0, 1]
+assert doom_action_to_buttons(0.3) == [0, 0]
+
+# %% [markdown]
+# ## How good is acting at random?
+#
+# The paper reports that a random policy survives **210 ± 108** steps in Take
+# Cover. "Random" there means a fresh uniform action every step. Today's
+# ViZDoom matches that number at difficulty (skill) 4; skill 5, which the
+# paper's old wrapper used, gives only about 66 steps in today's engine, so this
+# book uses skill 4. The measurement below uses the profile's number of
+# episodes (100 at `laptop`).
+
+# %%
+n = doom_cfg.collect.baseline_episodes
+doom_base = random_baseline("doom", episodes=n, workers=doom_cfg.collect.workers)
+steps = doom_base["lengths"]
+mean, std = paper.DOOM_RANDOM_POLICY
+print(f"Doom random policy over {n} episodes: {steps.mean():.1f} +- {steps.std():.1f} steps "
+      f"(paper: {mean} +- {std})")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.hist(steps, bins=20, color="tab:blue", alpha=0.7, label=f"ours ({n} episodes)")
+ax.axvline(steps.mean(), color="tab:blue")
+ax.axvspan(mean - std, mean + std, color="tab:orange", alpha=0.2, label="paper: 210 ± 108")
+ax.axvline(mean, color="tab:orange")
+ax.set_xlabel("steps survived"); ax.set_ylabel("episodes"); ax.legend()
+plt.show()
+
+# %%
+# Within the paper's band: the mean lies inside 210 +- 108 (at ci the sample is small).
+assert abs(steps.mean() - mean) < std, steps.mean()
+
+# %% [markdown]
+# CarRacing's reward is -0.1 per frame plus 1000/N for each of the N track
+# tiles visited; a uniform random policy mostly spins on the spot. (With the
+# `ci` profile episodes are cut to a few dozen steps.)
+
+# %%
+n = car_cfg.collect.baseline_episodes
+car_base = random_baseline("carracing", episodes=n, workers=car_cfg.collect.workers,
+                           max_steps=car_cfg.collect.max_steps)
+r = car_base["returns"]
+print(f"CarRacing random policy over {n} episodes: {r.mean():.1f} +- {r.std():.1f} "
+      f"(episodes of {car_base['lengths'].mean():.0f} steps)")
+assert r.mean() < 300  # far from the 900 that counts as solved
+
+# %% [markdown]
+# ## Recording random play
+#
+# V and M learn from experience, so we record episodes of random play. The
+# data-collection policies follow the paper:
+#
+# * **Doom** holds a uniform action for 1-10 steps (held actions cover more of
+#   the room than per-step noise, so it survives a little longer than the
+#   baseline above);
+# * **CarRacing** uses a smooth random walk: steering drifts left and right,
+#   gas stays mostly on. (The original code used a random-weight controller,
+#   which needs V's codes before V exists and tends to repeat one behaviour per
+#   episode.)
+#
+# `collect` writes whole episodes as shards of plain `.npy` files, in parallel
+# worker processes. A killed run resumes where it stopped, and reading
+# memory-maps the shards, so training never needs the whole dataset in RAM
+# (the original code needed about 125 GB for the car data). The same step is
+# `python -m wmlib collect doom --episodes N --workers W` on the command line.
+
+# %%
+doom_data = collect(doom_cfg)
+car_data = collect(car_cfg)
+print(summarize(doom_data))
+print(summarize(car_data))
+
+# %%
+assert doom_data.n_episodes >= doom_cfg.collect.episodes
+assert car_data.n_episodes >= car_cfg.collect.episodes
+ep = doom_data.episode(0)
+assert ep.frames.shape == (len(ep), 64, 64, 3) and ep.frames.dtype == np.uint8
+assert ep.actions.shape == (len(ep), 1) and np.abs(ep.actions).max() <= 1
+
+# %%
+def filmstrip(frames, n=8, title=""):
+    idx = np.linspace(0, len(frames) - 1, n).astype(int)
+    fig, axes = plt.subplots(1, n, figsize=(1.6 * n, 1.9))
+    for ax, i in zip(axes, idx):
+        ax.imshow(frames[i]); ax.set_title(f"t={i}", fontsize=8); ax.axis("off")
+    fig.suptitle(title)
+    plt.show()
+
+
+filmstrip(doom_data.episode(0).frames, title="a random Doom episode")
+filmstrip(car_data.episode(0).frames, title="a random CarRacing episode")
+
+# %% [markdown]
+# ## Summary
+#
+# * Two worlds with 64x64x3 frames: CarRacing (dashboard cropped, 1,000-step
+#   episodes) and Doom Take Cover (160x120 render, one tic per step, 2,100-step
+#   cap, actions thresholded at ±1/3).
+# * A random policy survives about 210 steps in Doom at skill 4, as the paper
+#   reports.
+# * Random-play episodes now sit on disk under `artifacts/<world>/<profile>/data`,
+#   ready for V (notebook 01).
+#
+# ## Exercises
+#
+# 1. Re-measure the Doom random baseline at skill 5
+#    (`wmlib.envs.DoomTakeCoverEnv(skill=5)`). Why might the paper's number have
+#    come from a different difficulty than its code suggests?
+# 2. Hold the random Doom action for exactly 1 step instead of 1-10. How does the
+#    survival time change, and what does that say about the data V and M will see?
+# 3. Plot the CarRacing frames of the first 60 steps. What does the zoom-in do
+#    to the data, and should collection skip those frames?
+# 4. Collect the same Doom data with 1 and with 2 workers and check, shard by
+#    shard, that the episodes are identical. Which design choice makes that true?

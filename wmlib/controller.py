@@ -1,0 +1,142 @@
+"""C: the paper's linear controller, and its flat parameter vector for CMA-ES.
+
+CarRacing: ``a = tanh(W [z, h] + b)``, then steering = a0, gas = (a1 + 1) / 2,
+brake = clip(a2, 0, 1): (32 + 256) * 3 + 3 = 867 parameters. The V-only mode
+("z") reads z alone (32 * 3 + 3 = 99).
+Doom: ``a = tanh(W [z, c, h])`` with no bias, where c is the LSTM cell state:
+64 + 512 + 512 = 1,088 parameters, one output (left / stay / right in the env).
+
+The optimizer sees C as one flat vector: ``W`` row-major ([action, input]) then
+``b``. ``unflatten`` and ``batched_act`` do the maths for a whole population at
+once ([P, n] parameter rows, [P, N, in] inputs), so real-world rollouts and the
+dream share exactly the same controller code.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .config import check_world
+
+MODES = ("z", "zh")
+ACTION_SIZE = {"carracing": 3, "doom": 1}
+HAS_BIAS = {"carracing": True, "doom": False}
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"unknown controller mode {mode!r}: use 'z' (V only) or 'zh' (V and M)")
+    return mode
+
+
+def input_size(world: str, z_size: int, hidden: int, mode: str = "zh") -> int:
+    """Car reads [z, h]; Doom reads [z, c, h]; mode "z" reads z only."""
+    if check_mode(mode) == "z":
+        return z_size
+    return z_size + (2 * hidden if check_world(world) == "doom" else hidden)
+
+
+def param_count(world: str, z_size: int, hidden: int, mode: str = "zh") -> int:
+    n_in, n_out = input_size(world, z_size, hidden, mode), ACTION_SIZE[check_world(world)]
+    return n_in * n_out + (n_out if HAS_BIAS[world] else 0)
+
+
+def controller_inputs(world: str, z, h=None, c=None, mode: str = "zh"):
+    """The vector C reads, batched over leading dims: [z] or [z, h] (car) or [z, c, h] (Doom).
+
+    ``h`` and ``c`` are M's hidden and cell state with the same leading dims as ``z``
+    (squeeze the LSTM's layer dim first).
+    """
+    if check_mode(mode) == "z":
+        return z
+    if h is None or (world == "doom" and c is None):
+        raise ValueError(f"mode 'zh' needs M's state: pass h{' and c' if world == 'doom' else ''}")
+    parts = [z, c, h] if check_world(world) == "doom" else [z, h]
+    if isinstance(z, np.ndarray):
+        return np.concatenate([np.asarray(p, np.float32) for p in parts], axis=-1)
+    return torch.cat(parts, dim=-1)
+
+
+def unflatten(world: str, params: torch.Tensor):
+    """Flat rows [..., n] -> (W [..., A, in], b [..., A] or None for Doom)."""
+    n_out = ACTION_SIZE[check_world(world)]
+    n = params.shape[-1]
+    n_w = n - n_out if HAS_BIAS[world] else n
+    if n_w <= 0 or n_w % n_out:
+        raise ValueError(f"{n} parameters do not fit a {world} controller with {n_out} outputs")
+    W = params[..., :n_w].reshape(*params.shape[:-1], n_out, n_w // n_out)
+    b = params[..., n_w:] if HAS_BIAS[world] else None
+    return W, b
+
+
+def to_env_action(world: str, raw: torch.Tensor) -> torch.Tensor:
+    """Pre-activation [..., A] -> the env's action: tanh, then the car's gas/brake ranges."""
+    a = torch.tanh(raw)
+    if world == "doom":
+        return a
+    steer, gas, brake = a.unbind(-1)
+    return torch.stack([steer, (gas + 1) / 2, brake.clamp(0, 1)], dim=-1)
+
+
+def batched_act(world: str, params: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """A population acting at once: params [P, n], inputs [P, N, in] -> env actions [P, N, A]."""
+    W, b = unflatten(world, params.to(inputs.dtype))
+    if W.shape[-1] != inputs.shape[-1]:
+        raise ValueError(f"controller reads {W.shape[-1]} inputs but got {inputs.shape[-1]}: "
+                         "check z_size, hidden and mode")
+    raw = torch.einsum("pni,pai->pna", inputs, W)
+    if b is not None:
+        raw = raw + b[:, None, :]
+    return to_env_action(world, raw)
+
+
+class Controller(torch.nn.Module):
+    """One linear controller; its parameters live in one flat buffer (what CMA-ES evolves)."""
+
+    def __init__(self, world: str, z_size: int, hidden: int, mode: str = "zh"):
+        super().__init__()
+        self.world, self.mode = check_world(world), check_mode(mode)
+        self.z_size, self.hidden = int(z_size), int(hidden)
+        self.input_size = input_size(world, z_size, hidden, mode)
+        self.action_size = ACTION_SIZE[world]
+        self.has_bias = HAS_BIAS[world]
+        self.register_buffer("flat", torch.zeros(param_count(world, z_size, hidden, mode)))
+
+    @property
+    def n_params(self) -> int:
+        return self.flat.numel()
+
+    def get_flat(self) -> np.ndarray:
+        return self.flat.detach().cpu().numpy().astype(np.float64)
+
+    def set_flat(self, vec) -> "Controller":
+        vec = torch.as_tensor(np.asarray(vec, np.float32))
+        if vec.shape != self.flat.shape:
+            raise ValueError(f"expected {self.n_params} parameters for this controller, got {tuple(vec.shape)}")
+        self.flat.copy_(vec)
+        return self
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return unflatten(self.world, self.flat)[0]
+
+    @property
+    def bias(self):
+        return unflatten(self.world, self.flat)[1]
+
+    @torch.no_grad()
+    def act(self, z, h=None, c=None):
+        """Env action(s) from z (and M's h, c); [in] -> [A] or [B, in] -> [B, A].
+
+        Accepts numpy or torch and answers in kind (numpy float32 for the env).
+        """
+        as_numpy = isinstance(z, np.ndarray)
+        t = lambda x: None if x is None else torch.as_tensor(np.asarray(x, np.float32) if as_numpy else x)
+        x = controller_inputs(self.world, t(z), t(h), t(c), self.mode).float()
+        lead = x.shape[:-1]
+        a = batched_act(self.world, self.flat[None].to(x.device), x.reshape(1, -1, x.shape[-1]))
+        a = a.reshape(*lead, self.action_size)
+        return a.cpu().numpy().astype(np.float32) if as_numpy else a
+
+    def extra_repr(self) -> str:
+        return f"world={self.world}, mode={self.mode}, inputs={self.input_size}, params={self.n_params}"

@@ -1,0 +1,223 @@
+"""CMA-ES over a flat parameter vector, on pycma: ask, evaluate, tell, checkpoint.
+
+The loop is generic: ``evaluate_fn(solutions [P, n], generation, rng_seed) ->
+returns [P, rollouts]`` can play real episodes (``wmlib.rollout``) or dreams
+(``wmlib.dream``). As in the paper: mean 0, sigma0 0.1, fitness = the mean
+return over a candidate's rollouts, here minus an L2 penalty
+``weight_decay * mean(params ** 2)`` so large weights score WORSE (the original
+code added it with the sign flipped). pycma minimises, so it is told -fitness.
+
+Exact resume. pycma draws its samples from numpy's global RNG; each generation
+we seed that RNG from (seed, generation) just around ``ask``/``tell`` and put
+the caller's state back, so the population depends only on the optimizer's
+state and the generation number. The optimizer's state itself (mean, sigma,
+covariance, evolution paths, step counters ...) is a pycma object that does not
+reduce to plain tensors; rebuilding it by hand would break whenever pycma's
+internals change, so we persist it with pycma's own ``pickle_dumps()`` in
+``es-<generation>.pkl`` beside the checkpoint. The checkpoint (weights_only)
+records that file's SHA-256, and we unpickle only bytes that match it: only
+files this code wrote in this run folder are ever loaded (treat a run folder
+like code: do not resume from one you did not create). The pickle is written
+before the checkpoint and the old one deleted after, so a kill at any moment
+leaves a consistent pair.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import atomic_write_bytes, ensure_writable, load_checkpoint, save_checkpoint, write_json
+from .config import Config
+
+CHECKPOINT = "evolution.pt"
+HISTORY = "history.json"
+
+
+@dataclass
+class EvolutionResult:
+    best_params: np.ndarray          # best single candidate seen (by fitness)
+    best_fitness: float
+    mean_params: np.ndarray          # the distribution's centre after the last generation
+    history: list = field(default_factory=list)  # one dict per generation
+    generations: int = 0             # generations completed
+    ckpt_dir: Path | None = None
+
+    @property
+    def evaluations(self) -> list:
+        """The periodic evaluations of the mean: dicts with generation, mean, std."""
+        return [dict(generation=h["generation"], mean=h["eval_mean"], std=h["eval_std"])
+                for h in self.history if "eval_mean" in h]
+
+
+def weight_penalty(solutions: np.ndarray, weight_decay: float) -> np.ndarray:
+    """``weight_decay * mean(params ** 2)`` per candidate: subtracted from fitness."""
+    return weight_decay * np.mean(np.square(solutions), axis=1)
+
+
+def fitness(returns: np.ndarray, solutions: np.ndarray, weight_decay: float) -> np.ndarray:
+    """Mean return over rollouts, minus the L2 penalty (bigger is better)."""
+    return np.asarray(returns, np.float64).mean(axis=1) - weight_penalty(solutions, weight_decay)
+
+
+def generation_seed(seed: int, generation: int, stream: int) -> int:
+    """A 32-bit seed per (run seed, generation, purpose): 0 ask, 1 rollouts, 2 tell, 3 eval."""
+    return int(np.random.SeedSequence([int(seed), int(generation), int(stream)]).generate_state(1)[0])
+
+
+@contextlib.contextmanager
+def numpy_global_seed(seed: int):
+    """Seed numpy's global RNG (pycma's source of samples) and restore the caller's state after."""
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
+
+
+def new_strategy(n_params: int, sigma0: float, population: int, x0=None):
+    import cma
+
+    x0 = np.zeros(n_params) if x0 is None else np.asarray(x0, np.float64)
+    # seed=nan: pycma leaves numpy's RNG alone at construction; we seed per generation.
+    opts = dict(popsize=int(population), seed=float("nan"), verbose=-9)
+    with numpy_global_seed(0):
+        return cma.CMAEvolutionStrategy(x0, float(sigma0), opts)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_state(ckpt_dir: Path):
+    """(checkpoint dict, pycma object) from a run folder, or (None, None) if it has none."""
+    ckpt_dir = Path(ckpt_dir)
+    if not (ckpt_dir / CHECKPOINT).exists():
+        return None, None
+    ckpt = load_checkpoint(ckpt_dir / CHECKPOINT)
+    es_path = ckpt_dir / ckpt["es_file"]
+    if not es_path.exists():
+        raise FileNotFoundError(f"{es_path} (the optimizer state named by {ckpt_dir / CHECKPOINT}) is "
+                                "missing: move that run folder away to start afresh")
+    data = es_path.read_bytes()
+    if _sha256(data) != ckpt["es_sha256"]:
+        raise ValueError(f"{es_path} does not match the checksum in {ckpt_dir / CHECKPOINT}; "
+                         "refusing to unpickle it: move that run folder away to start afresh")
+    return ckpt, pickle.loads(data)
+
+
+def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness, best_generation,
+                history, cfg_dict: dict) -> None:
+    data = es.pickle_dumps()
+    es_file = f"es-{generations:06d}.pkl"
+    atomic_write_bytes(ckpt_dir / es_file, data)
+    import torch
+
+    save_checkpoint(ckpt_dir / CHECKPOINT, dict(
+        generations=generations, n_params=int(es.N),
+        best_params=torch.as_tensor(best_params, dtype=torch.float64),
+        best_fitness=float(best_fitness), best_generation=int(best_generation),
+        mean_params=torch.as_tensor(np.asarray(es.mean, np.float64)),
+        sigma=float(es.sigma), history=history, config=cfg_dict,
+        es_file=es_file, es_sha256=_sha256(data)))
+    write_json(ckpt_dir / HISTORY, history)
+    for old in ckpt_dir.glob("es-*.pkl"):  # only now is the previous state unneeded
+        if old.name != es_file:
+            old.unlink(missing_ok=True)
+
+
+def load_result(ckpt_dir: Path) -> EvolutionResult:
+    """The result stored in a run folder (no optimizer needed)."""
+    ckpt = load_checkpoint(Path(ckpt_dir) / CHECKPOINT)
+    return EvolutionResult(best_params=ckpt["best_params"].numpy(), best_fitness=ckpt["best_fitness"],
+                           mean_params=ckpt["mean_params"].numpy(), history=ckpt["history"],
+                           generations=ckpt["generations"], ckpt_dir=Path(ckpt_dir))
+
+
+def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path) -> None:
+    old = ckpt["config"]
+    if ckpt["n_params"] != n_params:
+        raise ValueError(f"{ckpt_dir} holds a run with {ckpt['n_params']} parameters, not {n_params}: "
+                         "use another folder (or mode/profile) or move that one away")
+    for key in ("population", "sigma0", "seed", "weight_decay"):
+        if old.get(key) != getattr(ev, key):
+            raise ValueError(f"{ckpt_dir} was run with {key}={old.get(key)!r}, not {getattr(ev, key)!r}: "
+                             "resume with the same settings, or move that folder away to start afresh")
+
+
+def evolve(cfg: Config, n_params: int, evaluate_fn, ckpt_dir, progress: bool = True,
+           generations: int | None = None, evaluate_mean_fn=None, x0=None,
+           callback=None) -> EvolutionResult:
+    """Run CMA-ES up to ``generations`` in total (default ``cfg.evolution.generations``).
+
+    Resumes from ``ckpt_dir`` when it holds a run, and is a no-op once that run
+    has reached ``generations``.
+
+    evaluate_fn(solutions [P, n], generation, rng_seed) -> returns [P, rollouts].
+    evaluate_mean_fn(params [n], episodes, rng_seed) -> returns [episodes]: called
+        every ``eval_every`` generations (and after the last) on the mean, with
+        ``eval_episodes`` episodes and the same seed each time (comparable points).
+    callback(generation, solutions, fitness, es): after each ``tell`` (figures).
+    """
+    from tqdm.auto import tqdm
+
+    ev = cfg.evolution
+    total = int(ev.generations if generations is None else generations)
+    ckpt_dir = ensure_writable(Path(ckpt_dir))
+    ckpt, es = load_state(ckpt_dir)
+    if ckpt is None:
+        es = new_strategy(n_params, ev.sigma0, ev.population, x0)
+        done, history = 0, []
+        best_params, best_fitness, best_generation = np.zeros(n_params), -np.inf, -1
+    else:
+        _check_resume(ckpt, n_params, ev, ckpt_dir)
+        done, history = ckpt["generations"], list(ckpt["history"])
+        best_params, best_fitness = ckpt["best_params"].numpy(), ckpt["best_fitness"]
+        best_generation = ckpt["best_generation"]
+    cfg_dict = dataclasses.asdict(ev)
+    eval_seed = generation_seed(ev.seed, 0, 3)
+
+    bar = tqdm(total=total, initial=min(done, total), desc="CMA-ES", unit="gen", disable=not progress)
+    try:
+        for g in range(done, total):
+            t0 = time.perf_counter()
+            with numpy_global_seed(generation_seed(ev.seed, g, 0)):
+                solutions = np.asarray(es.ask(), np.float64)
+            returns = np.asarray(evaluate_fn(solutions, g, generation_seed(ev.seed, g, 1)), np.float64)
+            if returns.ndim != 2 or returns.shape[0] != len(solutions) or not np.isfinite(returns).all():
+                raise ValueError(f"evaluate_fn must return finite returns of shape [{len(solutions)}, rollouts]; "
+                                 f"got shape {returns.shape}")
+            fit = fitness(returns, solutions, ev.weight_decay)
+            with numpy_global_seed(generation_seed(ev.seed, g, 2)):
+                es.tell(list(solutions), list(-fit))  # pycma minimises
+            if callback is not None:
+                callback(g, solutions, fit, es)
+            i = int(np.argmax(fit))
+            if fit[i] > best_fitness:
+                best_params, best_fitness, best_generation = solutions[i].copy(), float(fit[i]), g
+            per_candidate = returns.mean(axis=1)
+            record = dict(generation=g, mean=float(per_candidate.mean()), max=float(per_candidate.max()),
+                          min=float(per_candidate.min()), std=float(per_candidate.std()),
+                          best_fitness=float(fit.max()), sigma=float(es.sigma))
+            if evaluate_mean_fn is not None and ((g + 1) % ev.eval_every == 0 or g + 1 == total):
+                ev_returns = np.asarray(evaluate_mean_fn(np.asarray(es.mean, np.float64), ev.eval_episodes,
+                                                         eval_seed), np.float64)
+                record.update(eval_mean=float(ev_returns.mean()), eval_std=float(ev_returns.std()),
+                              eval_episodes=int(ev_returns.size))
+            record["seconds"] = time.perf_counter() - t0
+            history.append(record)
+            _save_state(ckpt_dir, es, g + 1, best_params, best_fitness, best_generation, history, cfg_dict)
+            bar.update(1)
+            bar.set_postfix(mean=f"{record['mean']:.1f}", max=f"{record['max']:.1f}")
+    finally:
+        bar.close()
+    return EvolutionResult(best_params=np.asarray(best_params), best_fitness=float(best_fitness),
+                           mean_params=np.asarray(es.mean, np.float64).copy(), history=history,
+                           generations=max(done, total), ckpt_dir=ckpt_dir)
