@@ -78,6 +78,14 @@ class CarRacingEnv(gym.Env):
         self.env.close()
 
 
+def _scratch_dir() -> str:
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"wmlib-vizdoom-{os.getuid()}")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 class DoomTakeCoverEnv(gym.Env):
     """ViZDoom Take Cover; reward +1 per tic survived, so the return is the survival time."""
 
@@ -103,6 +111,9 @@ class DoomTakeCoverEnv(gym.Env):
         game = vzd.DoomGame()
         game.load_config(os.path.join(vzd.scenarios_path, "take_cover.cfg"))
         game.set_window_visible(False)
+        # The engine writes an .ini (and a _vizdoom/ folder) beside its config file:
+        # keep them in a temp folder, not in whatever directory we run from.
+        game.set_doom_config_path(os.path.join(_scratch_dir(), "_vizdoom.ini"))
         game.set_screen_resolution(vzd.ScreenResolution.RES_160X120)
         game.set_screen_format(vzd.ScreenFormat.RGB24)
         game.set_render_hud(False)
