@@ -1,0 +1,71 @@
+"""The book in a real browser: every notebook with widgets, run in JupyterLab, widgets moved.
+
+JupyterLab serves a temporary copy of notebooks/ on 127.0.0.1 (so autosave can
+never write outputs into the committed files) at the ci profile. For each
+notebook that builds widgets, headless Chromium runs all cells, moves a slider
+or clicks a button in each widget cell, and the test asserts the rendered image
+changed. Screenshots are kept under test-artifacts/browser/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from browser import CHROMIUM, CHROMIUM_ARGS, LabPage, chromium_available, jupyterlab
+
+REPO = Path(__file__).resolve().parents[1]
+SHOTS = REPO / "test-artifacts" / "browser"
+WIDGET_NOTEBOOKS = sorted(p.with_suffix(".ipynb").name for p in (REPO / "notebooks").glob("[0-9][0-9]_*.py")
+                          if "wmlib.widgets" in p.read_text())
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if not chromium_available():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (CI does this)")
+    root = tmp_path_factory.mktemp("book")
+    shutil.copytree(REPO / "notebooks", root / "notebooks",
+                    ignore=shutil.ignore_patterns("*.py", "_vizdoom*", ".ipynb_checkpoints"))
+    env = dict(os.environ, WM_PROFILE="ci", WM_ARTIFACTS=str(root / "artifacts"), SDL_VIDEODRIVER="dummy",
+               WM_BROWSER_LOG=str(root / "jupyterlab.log"), JUPYTER_CONFIG_DIR=str(root / "jupyter-config"))
+    from playwright.sync_api import sync_playwright
+
+    with jupyterlab(root, env) as (base, token), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser, base, token
+        browser.close()
+
+
+def test_some_notebooks_have_widgets():
+    assert len(WIDGET_NOTEBOOKS) >= 2, WIDGET_NOTEBOOKS
+
+
+@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS)
+def test_widgets_respond_in_jupyterlab(lab, notebook):
+    browser, base, token = lab
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    lp = LabPage(page, SHOTS, notebook.removesuffix(".ipynb"))
+    try:
+        lp.open(base, token, f"notebooks/{notebook}")
+        lp.run_all(timeout=600)
+        cells = lp.widget_cells()
+        assert cells.count() >= 1, f"{notebook}: no slider or button rendered"
+        for i in range(cells.count()):
+            cell = cells.nth(i)
+            before_src, before_png = lp.images(cell), lp.screenshot(f"cell{i}-before", cell)
+            if cell.locator(".noUi-handle").count():
+                lp.move_slider(cell)
+            else:
+                lp.click_button(cell)
+            page.wait_for_timeout(2500)  # the kernel redraws, the browser repaints
+            after_src, after_png = lp.images(cell), lp.screenshot(f"cell{i}-after", cell)
+            assert before_src != after_src or before_png != after_png, \
+                f"{notebook}: widget cell {i} did not change its picture"
+    finally:
+        lp.screenshot("page")
+        page.close()
