@@ -15,6 +15,9 @@ from .config import PROFILES
 # Modules that offer commands, in pipeline order.
 COMMAND_MODULES = [
     "wmlib.commands",
+    "wmlib.train_vae",
+    "wmlib.train_mdnrnn",
+    "wmlib.train_controller",
 ]
 
 

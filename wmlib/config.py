@@ -64,12 +64,15 @@ class EvolutionConfig:
     rollouts: int = 16           # episodes per candidate; fitness = mean return
     generations: int = 300
     sigma0: float = 0.1
-    weight_decay: float = 0.0    # L2 penalty subtracted from fitness (penalises large weights)
+    weight_decay: float = 0.01   # L2 penalty subtracted from fitness (penalises large weights;
+                                 # 0.01 as in the original code, whose sign was flipped)
     max_steps: int = 2100        # episode cap during evolution
     workers: int = 2
     eval_every: int = 25         # generations between evaluations of the mean
     eval_episodes: int = 100
     seed: int = 0
+    lockstep: int = 8            # episodes one rollout worker steps together (batched V/M/C)
+    test_episodes: int = 100     # the final score: mean +- std over this many episodes (paper: 100)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ _CI = {
         vae=dict(epochs=1, batch_size=32, val_episodes=1, max_frames_per_epoch=256, log_every=2),
         mdnrnn=dict(hidden=64, seq_len=32, batch_size=4, epochs=1, val_episodes=1),
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=100, workers=2,
-                       eval_every=1, eval_episodes=2),
+                       eval_every=1, eval_episodes=2, test_episodes=2),
         dream=dict(max_steps=100, real_episodes=2, dream_episodes=4),
     ),
     "carracing": dict(
@@ -155,7 +158,7 @@ _CI = {
         vae=dict(epochs=1, batch_size=32, val_episodes=1, max_frames_per_epoch=256, log_every=2),
         mdnrnn=dict(hidden=64, seq_len=32, batch_size=2, epochs=1, val_episodes=1),
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=50, workers=2,
-                       eval_every=1, eval_episodes=2),
+                       eval_every=1, eval_episodes=2, test_episodes=2),
         dream=dict(max_steps=50, real_episodes=2, dream_episodes=4),
     ),
 }

@@ -48,6 +48,14 @@ class EvolutionResult:
     history: list = field(default_factory=list)  # one dict per generation
     generations: int = 0             # generations completed
     ckpt_dir: Path | None = None
+    best_eval_params: np.ndarray | None = None  # the mean that scored best in the periodic evaluations
+    best_eval: float | None = None
+
+    @property
+    def deployed_params(self) -> np.ndarray:
+        """What to deploy: the best-evaluated mean (judged on many episodes, unlike a
+        candidate's few noisy rollouts), else the final mean."""
+        return self.mean_params if self.best_eval_params is None else self.best_eval_params
 
     @property
     def evaluations(self) -> list:
@@ -82,12 +90,20 @@ def numpy_global_seed(seed: int):
         np.random.set_state(saved)
 
 
+def global_randn(*shape):
+    """pycma's normal sampler. pycma's default, ``np.random.randn``, is a bound method of
+    numpy's global RandomState, and pickling the optimizer pickles a COPY of that
+    RNG, which then no longer follows our per-generation seeding. A module-level
+    function pickles by name, so a resumed optimizer draws from the seeded global RNG."""
+    return np.random.randn(*shape)
+
+
 def new_strategy(n_params: int, sigma0: float, population: int, x0=None):
     import cma
 
     x0 = np.zeros(n_params) if x0 is None else np.asarray(x0, np.float64)
     # seed=nan: pycma leaves numpy's RNG alone at construction; we seed per generation.
-    opts = dict(popsize=int(population), seed=float("nan"), verbose=-9)
+    opts = dict(popsize=int(population), seed=float("nan"), randn=global_randn, verbose=-9)
     with numpy_global_seed(0):
         return cma.CMAEvolutionStrategy(x0, float(sigma0), opts)
 
@@ -114,7 +130,7 @@ def load_state(ckpt_dir: Path):
 
 
 def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness, best_generation,
-                history, cfg_dict: dict) -> None:
+                best_eval, history, cfg_dict: dict) -> None:
     data = es.pickle_dumps()
     es_file = f"es-{generations:06d}.pkl"
     atomic_write_bytes(ckpt_dir / es_file, data)
@@ -126,6 +142,8 @@ def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness,
         best_fitness=float(best_fitness), best_generation=int(best_generation),
         mean_params=torch.as_tensor(np.asarray(es.mean, np.float64)),
         sigma=float(es.sigma), history=history, config=cfg_dict,
+        best_eval_params=None if best_eval[0] is None else torch.as_tensor(best_eval[0], dtype=torch.float64),
+        best_eval=best_eval[1], best_eval_generation=best_eval[2],
         es_file=es_file, es_sha256=_sha256(data)))
     write_json(ckpt_dir / HISTORY, history)
     for old in ckpt_dir.glob("es-*.pkl"):  # only now is the previous state unneeded
@@ -135,10 +153,15 @@ def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness,
 
 def load_result(ckpt_dir: Path) -> EvolutionResult:
     """The result stored in a run folder (no optimizer needed)."""
-    ckpt = load_checkpoint(Path(ckpt_dir) / CHECKPOINT)
+    return _result(load_checkpoint(Path(ckpt_dir) / CHECKPOINT), Path(ckpt_dir))
+
+
+def _result(ckpt: dict, ckpt_dir: Path) -> EvolutionResult:
+    be = ckpt["best_eval_params"]
     return EvolutionResult(best_params=ckpt["best_params"].numpy(), best_fitness=ckpt["best_fitness"],
-                           mean_params=ckpt["mean_params"].numpy(), history=ckpt["history"],
-                           generations=ckpt["generations"], ckpt_dir=Path(ckpt_dir))
+                           mean_params=ckpt["mean_params"].numpy(), history=list(ckpt["history"]),
+                           generations=ckpt["generations"], ckpt_dir=ckpt_dir,
+                           best_eval_params=None if be is None else be.numpy(), best_eval=ckpt["best_eval"])
 
 
 def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path) -> None:
@@ -162,7 +185,7 @@ def evolve(cfg: Config, n_params: int, evaluate_fn, ckpt_dir, progress: bool = T
 
     evaluate_fn(solutions [P, n], generation, rng_seed) -> returns [P, rollouts].
     evaluate_mean_fn(params [n], episodes, rng_seed) -> returns [episodes]: called
-        every ``eval_every`` generations (and after the last) on the mean, with
+        every ``eval_every`` generations (and after ``cfg.evolution.generations``) on the mean, with
         ``eval_episodes`` episodes and the same seed each time (comparable points).
     callback(generation, solutions, fitness, es): after each ``tell`` (figures).
     """
@@ -176,11 +199,14 @@ def evolve(cfg: Config, n_params: int, evaluate_fn, ckpt_dir, progress: bool = T
         es = new_strategy(n_params, ev.sigma0, ev.population, x0)
         done, history = 0, []
         best_params, best_fitness, best_generation = np.zeros(n_params), -np.inf, -1
+        best_eval = (None, None, None)  # (params, score, generation)
     else:
         _check_resume(ckpt, n_params, ev, ckpt_dir)
         done, history = ckpt["generations"], list(ckpt["history"])
         best_params, best_fitness = ckpt["best_params"].numpy(), ckpt["best_fitness"]
         best_generation = ckpt["best_generation"]
+        be = ckpt["best_eval_params"]
+        best_eval = (None if be is None else be.numpy(), ckpt["best_eval"], ckpt["best_eval_generation"])
     cfg_dict = dataclasses.asdict(ev)
     eval_seed = generation_seed(ev.seed, 0, 3)
 
@@ -206,18 +232,23 @@ def evolve(cfg: Config, n_params: int, evaluate_fn, ckpt_dir, progress: bool = T
             record = dict(generation=g, mean=float(per_candidate.mean()), max=float(per_candidate.max()),
                           min=float(per_candidate.min()), std=float(per_candidate.std()),
                           best_fitness=float(fit.max()), sigma=float(es.sigma))
-            if evaluate_mean_fn is not None and ((g + 1) % ev.eval_every == 0 or g + 1 == total):
+            # The schedule depends on the config only, so a run split by resumes logs the same points.
+            if evaluate_mean_fn is not None and ((g + 1) % ev.eval_every == 0 or g + 1 == ev.generations):
                 ev_returns = np.asarray(evaluate_mean_fn(np.asarray(es.mean, np.float64), ev.eval_episodes,
                                                          eval_seed), np.float64)
                 record.update(eval_mean=float(ev_returns.mean()), eval_std=float(ev_returns.std()),
                               eval_episodes=int(ev_returns.size))
+                if best_eval[1] is None or record["eval_mean"] > best_eval[1]:
+                    best_eval = (np.asarray(es.mean, np.float64).copy(), record["eval_mean"], g)
             record["seconds"] = time.perf_counter() - t0
             history.append(record)
-            _save_state(ckpt_dir, es, g + 1, best_params, best_fitness, best_generation, history, cfg_dict)
+            _save_state(ckpt_dir, es, g + 1, best_params, best_fitness, best_generation, best_eval,
+                        history, cfg_dict)
             bar.update(1)
             bar.set_postfix(mean=f"{record['mean']:.1f}", max=f"{record['max']:.1f}")
     finally:
         bar.close()
     return EvolutionResult(best_params=np.asarray(best_params), best_fitness=float(best_fitness),
                            mean_params=np.asarray(es.mean, np.float64).copy(), history=history,
-                           generations=max(done, total), ckpt_dir=ckpt_dir)
+                           generations=max(done, total), ckpt_dir=ckpt_dir,
+                           best_eval_params=best_eval[0], best_eval=best_eval[1])

@@ -101,6 +101,8 @@ def frames_to_tensor(frames: np.ndarray, device="cpu") -> torch.Tensor:
         frames = frames[None]
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(f"expected uint8 frames [B, 64, 64, 3], got {frames.dtype} {frames.shape}")
+    if not frames.flags.writeable:  # a read-only memory map: torch wants its own buffer
+        frames = frames.copy()
     t = torch.from_numpy(np.ascontiguousarray(frames)).to(device, non_blocking=True)
     return t.permute(0, 3, 1, 2).float().div_(255.0)
 

@@ -1,0 +1,423 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Vision: V, the variational autoencoder
+#
+# A 64x64 colour frame is 12,288 numbers. The controller C in *World Models*
+# has fewer than 1,100 parameters: it cannot read pixels. **V** squeezes each
+# frame into a short code $z$ (32 numbers for CarRacing, 64 for Doom) from
+# which the frame can be drawn again. Everything downstream, M's predictions,
+# C's decisions and the dream itself, lives in the space of these codes.
+#
+# This notebook:
+#
+# 1. explains why V is a *variational* autoencoder and writes its loss out;
+# 2. builds the paper's network and checks its parameter count;
+# 3. trains V on the random-play frames of both worlds (at the current profile);
+# 4. looks at reconstructions, at how much each latent dimension is used, and
+#    lets you move through the code space with two widgets;
+# 5. shows the paper's caveat: V spends its bits on what is large, not on what
+#    matters;
+# 6. encodes every recorded frame for M (notebook 02).
+
+# %% tags=["parameters"]
+import os
+
+PROFILE = os.environ.get("WM_PROFILE", "laptop")
+
+# %%
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from wmlib import paper
+from wmlib.config import get_config
+from wmlib.data import collect, summarize
+from wmlib.plots import heldout_frames, pixel_error, plot_kl_per_dim, plot_reconstructions, plot_vae_log
+from wmlib.train_vae import encode_dataset, load_vae, read_vae_log, train_vae
+from wmlib.vae import ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, reconstruct, vae_loss
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+cfgs = {w: get_config(w, PROFILE) for w in ("carracing", "doom")}
+print("profile:", PROFILE)
+
+# %% [markdown]
+# V learns from the random-play episodes of notebook 00. `collect` picks up
+# whatever is already on disk (and is a no-op when the data is complete), so
+# this notebook also runs on its own.
+
+# %%
+data = {w: collect(cfg) for w, cfg in cfgs.items()}
+for ds in data.values():
+    print(summarize(ds))
+
+# %% [markdown]
+# ## Why a *variational* autoencoder?
+#
+# A plain autoencoder maps a frame $x$ to one point $z = E(x)$ and back,
+# $\hat x = D(z)$, and is trained to make $\hat x$ close to $x$. Nothing says
+# what the codes *between* training frames decode to: the encoder may scatter
+# its points across a wide space, and most of that space is never visited.
+# That matters here, because M will *invent* codes when it dreams. A code M
+# makes up must decode to a plausible frame.
+#
+# A VAE's encoder outputs a Gaussian $q(z \mid x) = \mathcal N(\mu(x), \sigma(x)^2)$
+# instead of a point; the decoder sees a *sample*
+# $z = \mu + \sigma \odot \varepsilon$, $\varepsilon \sim \mathcal N(0, I)$, and
+# the loss adds the KL divergence from $q$ to the prior $\mathcal N(0, I)$:
+#
+# $$
+# \mathcal L(x) = \underbrace{\sum_{i=1}^{64 \cdot 64 \cdot 3} (x_i - \hat x_i)^2}_{\text{reconstruction}}
+# \;+\; \max\Big(\underbrace{\tfrac12 \sum_{j=1}^{N_z} \big(\mu_j^2 + \sigma_j^2 - \log \sigma_j^2 - 1\big)}_{\mathrm{KL}(q(z\mid x)\,\|\,\mathcal N(0, I))},\; \tau N_z\Big)
+# $$
+#
+# Two things follow.
+#
+# * **The KL caps the information in each code.** Noise of size $\sigma$ is
+#   added to every code; to tell frames apart the encoder must place their
+#   means further apart than that noise, and the KL charges for every nat of
+#   such precision. V keeps only what buys a large drop in squared error.
+# * **The codes fill a smooth blob around the origin.** The KL pulls every
+#   $q(z \mid x)$ towards $\mathcal N(0, I)$ and the noise forces neighbouring
+#   codes to decode to similar pictures, so the space between training codes
+#   decodes to sensible frames: exactly where M's invented codes land.
+#
+# The paper adds a **floor** (its `kl_tolerance` $\tau = 0.5$): an image's KL
+# counts as at least $\tau N_z$ nats (16 for the car, 32 for Doom). Below the
+# floor the KL term is constant, so V may spend that many nats for free and
+# is not pushed into encoding nothing. Both terms are averaged over the batch.
+
+# %% [markdown]
+# ## The network
+#
+# Encoder: four 4x4 convolutions with stride 2 (32, 64, 128, 256 channels,
+# ReLU) take 64x64 down to 2x2x256 = 1,024 numbers, then two linear layers give
+# $\mu$ and $\log\sigma^2$. Decoder: a linear layer lifts $z$ to 1,024 numbers
+# (no activation), read as a 1x1 image with 1,024 channels, and four
+# transposed convolutions with kernels 5, 5, 6, 6 and stride 2 grow it back to
+# 64x64x3, the last with a sigmoid so pixels land in $[0, 1]$.
+
+# %%
+for world, cfg in cfgs.items():
+    n = ConvVAE(cfg.vae.z_size).n_params
+    print(f"{world:9s} z = {cfg.vae.z_size}: {n:,} parameters (paper: {paper.PARAMS[world]['vae']:,})")
+    assert n == paper.PARAMS[world]["vae"]
+
+# %%
+vae = ConvVAE(32)
+h = torch.zeros(1, 3, 64, 64)
+for layer in vae.encoder:
+    h = layer(h)
+    if not isinstance(layer, torch.nn.ReLU):
+        print(f"{type(layer).__name__:15s} -> {tuple(h.shape[1:])}")
+h = vae.fc_decode(torch.zeros(1, 32)).view(-1, 1024, 1, 1)
+for layer in vae.decoder:
+    h = layer(h)
+    if isinstance(layer, torch.nn.ConvTranspose2d):
+        print(f"{type(layer).__name__:15s} -> {tuple(h.shape[1:])}")
+assert h.shape == (1, 3, 64, 64)
+
+# %% [markdown]
+# ## The loss, written out
+#
+# Here is the loss above in a few lines of torch, applied to a batch of real
+# CarRacing frames. The next cell checks it against `wmlib.vae.vae_loss`, the
+# function training uses, once with the floor active (an untrained V's codes
+# sit near the prior, so their KL is tiny) and once with codes pushed far from
+# the prior so the floor is inactive.
+
+# %%
+def paper_loss(x, recon, mu, logvar, kl_tolerance=0.5):
+    z_size = mu.shape[1]
+    recon_loss = ((recon - x) ** 2).sum(dim=(1, 2, 3))            # summed over the 12,288 pixels
+    kl = 0.5 * (mu ** 2 + logvar.exp() - logvar - 1).sum(dim=1)   # nats per image
+    kl = torch.clamp(kl, min=kl_tolerance * z_size)               # the floor
+    return (recon_loss + kl).mean()                               # averaged over the batch
+
+
+x = frames_to_tensor(data["carracing"].episode(0).frames[:16])
+with torch.no_grad():
+    recon, mu, logvar = vae(x)
+print("loss of an untrained V:", float(paper_loss(x, recon, mu, logvar)))
+
+# %%
+for shift, floor_active in ((0.0, True), (3.0, False)):  # codes moved 3 away from the prior: KL > floor
+    ours = paper_loss(x, recon, mu + shift, logvar)
+    lib, _, kl = vae_loss(x, recon, mu + shift, logvar, kl_tolerance=0.5)
+    print(f"codes shifted by {shift:g}: loss {float(ours):.3f}, KL term {float(kl):.2f} (floor 16)")
+    assert torch.allclose(ours, lib, rtol=1e-5)
+    assert (float(kl) == 16.0) == floor_active
+
+# %% [markdown]
+# ## Training V
+#
+# `train_vae(cfg)` streams shuffled batches of 100 frames from the shards on
+# disk (memory stays one batch, however big the dataset), with Adam at
+# $10^{-4}$ as in the paper. It runs on a GPU with mixed precision when there
+# is one. It checkpoints every epoch and every few hundred steps; kill it and
+# call it again, and it resumes at the same epoch and step, with the same
+# result as a run that never stopped. When V is already trained it just
+# returns the checkpoint. The last episodes of each dataset are held out to
+# measure V on frames it never trained on. From a terminal:
+# `python -m wmlib train-vae carracing`.
+
+# %%
+paths = {w: train_vae(cfg) for w, cfg in cfgs.items()}
+vaes = {w: load_vae(cfg) for w, cfg in cfgs.items()}
+logs = {w: read_vae_log(cfg) for w, cfg in cfgs.items()}
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+for ax, (world, log) in zip(axes, logs.items()):
+    plot_vae_log(log, ax=ax, title=f"{world} (z = {cfgs[world].vae.z_size})")
+plt.show()
+
+# %% [markdown]
+# The reconstruction term dominates: hundreds of squared-error units per
+# image against a KL of a few dozen nats. Early on the KL sits under its floor
+# (V uses the free nats); as V learns to tell frames apart it rises past it.
+#
+# Is V any good? Two yardsticks on the held-out frames: an untrained V (the
+# same network before learning), and the blurriest honest guess, the average
+# training frame drawn for every input.
+
+# %%
+def heldout_mse(world, n=200):
+    frames = heldout_frames(cfgs[world], n)
+    ds = data[world]
+    train_idx, _ = ds.split(cfgs[world].vae.val_episodes)
+    sample = ds.frame_indices(train_idx)[:: max(1, ds.n_frames // 1000)]
+    mean_frame = ds.gather_frames(sample).astype(np.float32).mean(0)
+    torch.manual_seed(cfgs[world].vae.seed)
+    untrained = ConvVAE(cfgs[world].vae.z_size).eval()
+    return dict(V=pixel_error(frames, reconstruct(vaes[world], frames)).mean(),
+                untrained=pixel_error(frames, reconstruct(untrained, frames)).mean(),
+                mean_frame=pixel_error(frames, np.broadcast_to(mean_frame.round(), frames.shape)).mean())
+
+
+scores = {w: heldout_mse(w) for w in cfgs}
+for w, s in scores.items():
+    print(f"{w:9s} held-out squared error per pixel: V {s['V']:.5f}, "
+          f"untrained {s['untrained']:.5f}, average frame {s['mean_frame']:.5f}")
+
+# %%
+for w, s in scores.items():
+    assert s["V"] < s["untrained"], w           # training helped
+    if PROFILE != "ci":                         # a few seconds of ci training is not enough for this
+        assert s["V"] < s["mean_frame"], w      # V sees more than the average picture
+
+# %% [markdown]
+# ## Real frames and V's reconstructions
+#
+# Held-out frames on top, V's reconstruction (decoding $\mu$) below, and the
+# squared error per pixel at the bottom (brighter is worse). At the `ci`
+# profile V has trained for seconds and draws little more than a blur.
+
+# %%
+for world in cfgs:
+    plot_reconstructions(vaes[world], heldout_frames(cfgs[world], 8), title=f"{world}, held-out frames")
+    plt.show()
+
+# %% [markdown]
+# A figure like this one, from the `laptop` profile, is in the repository at
+# `figures/vae_reconstructions.png`
+# (`python -m wmlib vae-report --figure figures/vae_reconstructions.png`).
+#
+# ## How much does each latent dimension carry?
+#
+# The KL of one dimension, averaged over frames, measures how many nats V
+# pushes through it. Dimensions with a KL near zero are *unused*: their
+# $q(z_j \mid x)$ is the prior whatever the frame, and decoding ignores them.
+# The dotted line is the floor shared out per dimension ($\tau = 0.5$ nats).
+
+# %%
+codes = {}
+for world in cfgs:
+    frames = heldout_frames(cfgs[world], 500)
+    mu, logvar = encode_frames(vaes[world], frames)
+    codes[world] = (frames, mu, logvar)
+
+fig, axes = plt.subplots(2, 1, figsize=(10, 6))
+kls = {}
+for ax, world in zip(axes, cfgs):
+    _, mu, logvar = codes[world]
+    kls[world] = kl_per_dim(torch.from_numpy(mu), torch.from_numpy(logvar)).mean(0).numpy()
+    plot_kl_per_dim(kls[world], ax=ax, title=world, floor=cfgs[world].vae.kl_tolerance)
+fig.tight_layout()
+plt.show()
+
+# %%
+for world, kl in kls.items():
+    _, mu, logvar = codes[world]
+    total = 0.5 * (mu ** 2 + np.exp(logvar) - logvar - 1).sum(1).mean()
+    assert kl.shape == (cfgs[world].vae.z_size,) and (kl >= -1e-6).all()
+    assert np.isclose(kl.sum(), total, rtol=1e-4)  # the per-dimension KLs add up to the image's KL
+    busy = int((kl > 0.1).sum())
+    print(f"{world:9s} total KL {kl.sum():.1f} nats, {busy} of {len(kl)} dimensions carry > 0.1 nat")
+
+# %% [markdown]
+# ## Explore the code space
+#
+# **Latent explorer.** The sliders set V's most active dimensions (by KL); the
+# other dimensions stay at the code of a real frame. Drag one and watch what
+# that dimension controls: the curve of the road, the zoom, the wall in front
+# of you. (With a trained V; at `ci` the decoder is nearly untrained.)
+
+# %%
+from wmlib.widgets import BendTheTrack, LatentExplorer
+
+frames, mu, logvar = codes["carracing"]
+explorer = LatentExplorer(vaes["carracing"], mu, logvar, n_sliders=8, start=len(mu) // 2)
+explorer
+
+# %%
+before = explorer.frame
+explorer.sliders[0].value = explorer.sliders[0].max   # what dragging the first slider does
+assert not np.array_equal(before, explorer.frame)
+explorer.reset()
+
+# %% [markdown]
+# **Bend the track.** Pick a real frame, then move its code along a direction:
+# the principal directions of the codes are the ways real frames differ most.
+# In CarRacing the first one usually turns the road left or right; in Doom,
+# try the directions on a frame with a fireball and watch it grow or fade.
+
+# %%
+bend_car = BendTheTrack(vaes["carracing"], frames[:: max(1, len(frames) // 40)])
+bend_car
+
+# %%
+frames_doom, mu_doom, _ = codes["doom"]
+bend_doom = BendTheTrack(vaes["doom"], frames_doom[:: max(1, len(frames_doom) // 40)])
+bend_doom
+
+# %% [markdown]
+# The same strips as still pictures, for readers without a running kernel:
+
+# %%
+fig, axes = plt.subplots(2, 1, figsize=(12, 4))
+for ax, (world, bend) in zip(axes, (("carracing", bend_car), ("doom", bend_doom))):
+    ax.imshow(np.concatenate(list(bend.strip), axis=1))
+    ax.set_title(f"{world}: frame 0 moved along {bend.direction.value}, -3 to +3 std", fontsize=9)
+    ax.axis("off")
+plt.show()
+
+# %%
+assert bend_car.strip.shape == (7, 64, 64, 3)
+assert not np.array_equal(bend_car.strip[0], bend_car.strip[-1])  # the direction changes the picture
+
+# %% [markdown]
+# ## What V spends its bits on
+#
+# V is trained only to make the squared error small, summed over pixels. A
+# wall covers thousands of pixels; a fireball covers a handful. So V spends
+# its few nats on what is *large* and lets small things blur away, however
+# much they matter to the agent. The paper makes the same point: its V
+# reproduced the unimportant brick pattern on Doom's walls, yet lost
+# task-relevant road tiles in CarRacing. (A V trained together with M or a
+# reward would spend its bits differently, at the price of being tied to one
+# task.)
+#
+# To see it, split the pixels of the held-out frames by how *unusual* they are,
+# how far each lies from the average frame: the top 5% are the things that
+# come and go (fireballs, monsters, the track's edges); the rest is the
+# background V sees everywhere.
+
+# %%
+def error_by_unusualness(world, top=0.05):
+    frames, _, _ = codes[world]
+    err = pixel_error(frames, reconstruct(vaes[world], frames))             # [N, 64, 64]
+    unusual = np.abs(frames.astype(np.float32) - frames.mean(0)).mean(-1)  # distance from the average frame
+    cut = np.quantile(unusual, 1 - top)
+    return err[unusual >= cut].mean(), err[unusual < cut].mean()
+
+
+split = {w: error_by_unusualness(w) for w in cfgs}
+for w, (rare, common) in split.items():
+    print(f"{w:9s} squared error on unusual pixels {rare:.4f} vs the rest {common:.4f} "
+          f"({rare / common:.1f}x)")
+
+# %%
+for w, (rare, common) in split.items():
+    assert rare > common, w
+
+# %% [markdown]
+# The held-out Doom frames V reconstructs worst, with their error maps. Look
+# where the error sits: on the fireballs and monsters, the things that come
+# and go, far more than on the walls and floor that fill every frame.
+
+# %%
+frames, _, _ = codes["doom"]
+err = pixel_error(frames, reconstruct(vaes["doom"], frames)).mean((1, 2))
+worst = np.argsort(-err)[:6]
+plot_reconstructions(vaes["doom"], frames[np.sort(worst)], title="doom: the worst-reconstructed held-out frames")
+plt.show()
+
+# %% [markdown]
+# ## Encoding the data for M
+#
+# M learns how codes move through time, so every recorded frame is encoded
+# once. We store $\mu$ and $\log\sigma^2$ (float16, half the bytes), not one
+# sample of $z$: M's training re-samples $z = \mu + \sigma\varepsilon$ every
+# batch, as the paper did, which keeps M from memorising one noisy code per
+# frame. Each episode's first code is stored separately too: the dream starts
+# from them. Encoding goes chunk by chunk, so memory stays flat. From a
+# terminal: `python -m wmlib encode doom`.
+
+# %%
+series = {w: encode_dataset(cfg) for w, cfg in cfgs.items()}
+for w, s in series.items():
+    print(f"{w:9s} mu {s.mu.shape} {s.mu.dtype}, first_mu {s.first_mu.shape}")
+
+# %%
+for w, s in series.items():
+    ds = data[w]
+    assert s.mu.shape == (ds.n_frames, cfgs[w].vae.z_size)
+    assert np.array_equal(s.first_mu, s.mu[ds.frame_starts[:-1]])
+    ep = s.episode(0)
+    assert ep["mu"].shape[0] == ep["actions"].shape[0] == len(ds.episode(0))
+
+# %% [markdown]
+# ## Summary
+#
+# * V is the paper's convolutional VAE: 4,348,547 parameters for CarRacing
+#   ($z$ = 32) and 4,446,915 for Doom ($z$ = 64).
+# * Its loss is the squared error summed over pixels plus the KL to
+#   $\mathcal N(0, I)$, floored at $0.5 N_z$ nats per image. The KL caps what
+#   each code carries and packs the codes into a smooth blob that M's invented
+#   codes can land in.
+# * Training streams from disk, resumes exactly after a kill, and is a no-op
+#   once V exists; held-out episodes measure it honestly.
+# * V spends its bits on large areas; small, task-relevant things (fireballs)
+#   are what it draws worst.
+# * Every frame is now stored as $(\mu, \log\sigma^2)$ for M, in notebook 02.
+#
+# ## Exercises
+#
+# 1. Set `kl_tolerance` to 0 and retrain (use another `WM_ARTIFACTS` folder).
+#    How many latent dimensions stay active, and how do the reconstructions
+#    change? Now try 2.0.
+# 2. Replace the VAE by a plain autoencoder (use $\mu$, drop the noise and the
+#    KL). Decode random codes drawn from $\mathcal N(0, I)$ with both models.
+#    Which one produces plausible frames, and why does that matter for M?
+# 3. Weight the squared error of the unusual pixels 10 times more. Does V now
+#    draw fireballs? What did that cost elsewhere?
+# 4. Find the latent direction that best separates frames just before a
+#    death in Doom from the rest (use the `dones` of the dataset). What does
+#    moving along it look like?
+# 5. Time `train_vae` on the CPU and, if you have one, a GPU
+#    (`benchmarks/vae.py`). Where does the CPU spend its time?

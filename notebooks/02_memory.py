@@ -1,0 +1,420 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Memory: M, the MDN-RNN
+#
+# V compresses **space**: one 64x64 frame becomes a code $z$ of 32 or 64
+# numbers. But a single frame cannot tell you where a fireball is heading or
+# how fast the car is going. **M compresses time**: it reads the codes one
+# after another, together with the actions taken, keeps a summary of the
+# past in its LSTM state $h_t$, and predicts what comes next:
+#
+# $$p(z_{t+1} \mid a_t, z_t, h_t).$$
+#
+# The future is uncertain (a fireball may or may not be launched next step),
+# so M predicts a *distribution*, not a single code: for every latent
+# dimension $i$ separately, a mixture of $K = 5$ Gaussians,
+#
+# $$p(z_{t+1,i}) = \sum_{k=1}^{K} \pi_{ik}\, \mathcal{N}\!\left(z_{t+1,i};\ \mu_{ik},\ \sigma_{ik}^2\right),$$
+#
+# whose weights $\pi$, means $\mu$ and widths $\sigma$ are computed from the
+# LSTM's output. For Doom, M also predicts whether the agent dies after this
+# action. Later, C will live entirely inside this model: the dream.
+#
+# This notebook:
+#
+# 1. gets (or builds) the data, V, and V's codes for every frame;
+# 2. builds M at the paper's size and counts its parameters;
+# 3. writes the mixture likelihood and the temperature out by hand;
+# 4. trains M, and compares it with a model that predicts "nothing changes";
+# 5. looks at M's predictions decoded by V, one step ahead and open loop;
+# 6. turns the temperature dial and watches a rare future fade away;
+# 7. (Doom) checks how well M's death probability matches real deaths.
+
+# %% tags=["parameters"]
+import os
+
+PROFILE = os.environ.get("WM_PROFILE", "laptop")
+WORLD = "doom"  # or "carracing"
+
+# %%
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from wmlib import paper
+from wmlib.config import get_config
+from wmlib.data import collect
+from wmlib.mdnrnn import MDNRNN, mixture_density, mixture_nll, sample_mixture, temper
+from wmlib.train_mdnrnn import (Transitions, calibration, evaluate_mdnrnn, load_mdnrnn, read_log,
+                                teacher_forced, train_mdnrnn, unweight_probability)
+from wmlib.train_vae import encode_dataset, load_vae, train_vae
+from wmlib.vae import decode_codes
+from wmlib.widgets import TemperatureExplorer, rare_mode_score
+
+cfg = get_config(WORLD, PROFILE)
+print("world:", WORLD, "| profile:", PROFILE, "| M:", cfg.mdnrnn)
+
+# %% [markdown]
+# ## Get or build what M learns from
+#
+# Each call below is a no-op when its result is already on disk (from
+# notebooks 00 and 01, or the command line), and builds it otherwise.
+# `encode_dataset` runs V over every recorded frame and stores, per frame,
+# the mean and log-variance of V's code.
+
+# %%
+dataset = collect(cfg)
+train_vae(cfg)
+series = encode_dataset(cfg)
+vae = load_vae(cfg)
+print(f"{series.n_episodes} episodes, {dataset.n_frames} frames, z_size {series.z_size}")
+
+# %% [markdown]
+# ## M at the paper's size
+#
+# The LSTM reads $[z_t, a_t]$ (Doom adds a *restart* flag, 1 on the first
+# step of an episode). Its output layer gives, for each of the $N_z$
+# dimensions, $K$ logits, $K$ means and $K$ log standard deviations:
+# $3 K N_z$ numbers, plus one death logit for Doom.
+#
+# The paper's counts (422,368 for CarRacing, 1,678,785 for Doom) come from an
+# LSTM with **one** bias vector, as TensorFlow builds it. PyTorch's `nn.LSTM`
+# has two (`b_ih` and `b_hh`, redundant: only their sum matters). We build a
+# bias-free LSTM and append a constant 1 to the input: that weight column is
+# the single bias.
+
+# %%
+for world in ("carracing", "doom"):
+    pc = get_config(world, "paper")
+    m = MDNRNN(pc.vae.z_size, pc.action_size, pc.mdnrnn.hidden, pc.mdnrnn.n_mixtures, pc.mdnrnn.done_head)
+    print(f"{world:10s} input {m.input_size:3d} (+1 bias column), LSTM {m.hidden}, "
+          f"params {m.n_params:,} (paper {paper.PARAMS[world]['mdnrnn']:,})")
+    assert m.n_params == paper.PARAMS[world]["mdnrnn"]
+
+# %% [markdown]
+# ## The loss: mixture negative log-likelihood, by hand
+#
+# M is trained to make the real next code likely. Per dimension the loss is
+#
+# $$-\log \sum_k \pi_{ik}\, \frac{1}{\sigma_{ik}\sqrt{2\pi}}
+#   \exp\!\left(-\frac{(z_{t+1,i} - \mu_{ik})^2}{2\sigma_{ik}^2}\right).$$
+#
+# Written literally it works, until a target lands far from every component:
+# each exponential underflows to 0 and the log of 0 is infinite. The library
+# adds the components in log space instead ($\log\sum\exp$, shifted by the
+# largest term), which is the same number whenever the literal version is finite.
+
+# %%
+def nll_by_hand(logpi, mu, logsigma, x):
+    sigma = logsigma.exp()
+    gauss = torch.exp(-0.5 * ((x[..., None] - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+    return -torch.log((logpi.exp() * gauss).sum(-1))
+
+
+g = torch.Generator().manual_seed(0)
+logpi = torch.log_softmax(torch.randn(4, 6, 5, generator=g), -1)
+mu, logsigma = torch.randn(4, 6, 5, generator=g), 0.5 * torch.randn(4, 6, 5, generator=g)
+x = torch.randn(4, 6, generator=g)
+print("by hand:", nll_by_hand(logpi, mu, logsigma, x)[0, :3])
+print("library:", mixture_nll(logpi, mu, logsigma, x)[0, :3])
+
+# %%
+assert torch.allclose(nll_by_hand(logpi, mu, logsigma, x), mixture_nll(logpi, mu, logsigma, x), atol=1e-5)
+far = torch.full_like(x, 1000.0)
+assert torch.isinf(nll_by_hand(logpi, mu, logsigma, far)).all()  # underflow
+assert torch.isfinite(mixture_nll(logpi, mu, logsigma, far)).all()  # log-sum-exp does not
+
+# %% [markdown]
+# ## Temperature, by hand
+#
+# When M dreams, the next code is *sampled*. The temperature $\tau$ changes
+# how adventurous the samples are: it divides the logits, and scales each
+# Gaussian's variance by $\tau$,
+#
+# $$\pi_k(\tau) = \mathrm{softmax}_k\!\left(\frac{\log \pi_k}{\tau}\right), \qquad
+#   \sigma_k(\tau) = \sigma_k \sqrt{\tau}.$$
+#
+# As $\tau \to 0$ the sample becomes the mean of the most likely component;
+# $\tau > 1$ makes rare outcomes (a fireball out of nowhere) more frequent.
+
+# %%
+tau = 0.5
+weights_by_hand = torch.softmax(logpi / tau, -1)
+sigma_by_hand = logsigma.exp() * np.sqrt(tau)
+lp_tau, ls_tau = temper(logpi, logsigma, tau)
+assert torch.allclose(weights_by_hand, lp_tau.exp(), atol=1e-6)
+assert torch.allclose(sigma_by_hand, ls_tau.exp(), atol=1e-6)
+most_likely_mean = torch.gather(mu, -1, logpi.argmax(-1, keepdim=True)).squeeze(-1)
+assert torch.equal(sample_mixture(logpi, mu, logsigma, tau=0.0), most_likely_mean)
+
+# %% [markdown]
+# ## Training M
+#
+# Three details from the paper:
+#
+# * **Fresh noise every batch.** V stored a mean and a variance per frame, not
+#   a single code. Every batch re-samples $z = \mu + \sigma \epsilon$, so M
+#   learns the dynamics, not V's particular draws.
+# * **What is predicted.** Step $t$ reads $(z_t, a_t)$ and is scored on
+#   $z_{t+1}$ and on "did the episode end after $a_t$". The last step of an
+#   episode has no next frame but is exactly where the death is: it still
+#   trains the death head. Deaths are rare (one step in ~200), so they are
+#   weighted `done_pos_weight` times more.
+# * **Long episodes, short memory of gradients (Doom).** Episodes are
+#   concatenated into a few parallel streams, cut into chunks of `seq_len`
+#   steps. The LSTM state flows from chunk to chunk, but gradients stop at
+#   the chunk edge: truncated backpropagation through time. At each episode
+#   start the state is zeroed and the restart flag is 1. CarRacing trains on
+#   windows cut from each episode.
+#
+# `train_mdnrnn` resumes after an interruption and is a no-op once trained.
+
+# %%
+path = train_mdnrnn(cfg)
+log = read_log(cfg)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+axes[0].plot(log["step"], log["z_loss"], lw=0.8, label="z: NLL per dim")
+if "done_loss" in log:
+    axes[0].plot(log["step"], log["done_loss"], lw=0.8, label="done: weighted BCE")
+axes[0].set_xlabel("training step"); axes[0].set_ylabel("loss (nats)"); axes[0].legend()
+axes[1].plot(log["epoch"], log["val_nll"], "o-")
+axes[1].set_xlabel("epoch"); axes[1].set_ylabel("held-out NLL per dim (nats)")
+plt.tight_layout(); plt.show()
+
+# %%
+# Predicting V's prior N(0, 1) for every dimension scores 0.5 log(2 pi e) = 1.42 nats: M must do at least that.
+assert np.isfinite(log["loss"]).all()
+assert log["val_nll"][-1] < 0.5 * np.log(2 * np.pi * np.e) + 0.1
+if PROFILE != "ci":  # at ci, V has seen 256 frames and its codes are mostly noise: nothing to learn yet
+    k = max(1, len(log["z_loss"]) // 5)
+    assert np.mean(log["z_loss"][-k:]) < np.mean(log["z_loss"][:k]) - 0.05, "M's loss should fall while training"
+
+# %% [markdown]
+# ## Is M better than "nothing changes"?
+#
+# Consecutive frames look alike, so a lazy predictor, $z_{t+1} = z_t$, is
+# already decent. To give it a likelihood we put a Gaussian around $z_t$ with
+# a per-dimension variance fitted on the training set's steps
+# $z_{t+1} - z_t$. We compare per latent dimension on held-out episodes, in
+# nats (lower is better).
+
+# %%
+res = evaluate_mdnrnn(cfg)
+nll, base = np.array(res["nll_per_dim"]), np.array(res["baseline_nll_per_dim"])
+dims = np.arange(len(nll))
+plt.figure(figsize=(10, 3))
+plt.bar(dims - 0.2, base, 0.4, label=f"no change (mean {res['baseline_nll']:.3f})", color="lightgrey")
+plt.bar(dims + 0.2, nll, 0.4, label=f"M (mean {res['nll']:.3f})")
+plt.xlabel("latent dimension"); plt.ylabel("held-out NLL (nats)"); plt.legend(); plt.show()
+print(f"M beats no-change on {res['dims_better_than_baseline']}/{len(nll)} dimensions")
+if "done_precision" in res:
+    print(f"death head at 0.5: precision {res['done_precision']:.2f}, recall {res['done_recall']:.2f}")
+
+# %%
+assert np.isfinite(nll).all() and np.isfinite(base).all() and len(nll) == series.z_size
+if PROFILE != "ci":  # at the ci profile M has seen a few hundred steps: no claim
+    assert res["nll"] < res["baseline_nll"], "a trained M should beat the no-change baseline"
+
+# %% [markdown]
+# ## One step ahead, seen through V
+#
+# Feed M a held-out episode's real codes and actions (teacher forcing) and,
+# at each step, take the mean of its most likely component as the predicted
+# next code. V decodes it into a picture. Rows: the real next frame, V's
+# reconstruction of it, and M's prediction.
+
+# %%
+m = load_mdnrnn(cfg)
+data = Transitions.load(cfg)
+train_eps, val_eps = data.split(cfg.mdnrnn.val_episodes)
+episode = series.episode(int(val_eps[0]))
+T = len(episode["mu"])
+z = torch.from_numpy(episode["mu"])[None]
+a = torch.from_numpy(episode["actions"])[None]
+restart = torch.zeros(1, T); restart[0, 0] = 1
+with torch.no_grad():
+    mix, done_logit, _ = m(z, a, restart=restart)
+predicted = sample_mixture(*mix, tau=0.0)[0].numpy()  # [T, z]: prediction of z_{t+1}
+
+# %%
+cols = np.linspace(0, T - 2, 8).astype(int)
+real_next = np.asarray(dataset.episode(int(val_eps[0])).frames)[cols + 1]
+rows = [("real next frame", real_next),
+        ("V's reconstruction", decode_codes(vae, episode["mu"][cols + 1])),
+        ("M's prediction", decode_codes(vae, predicted[cols]))]
+fig, axes = plt.subplots(3, len(cols), figsize=(1.4 * len(cols), 4.6))
+for r, (name, frames) in enumerate(rows):
+    axes[r, 0].set_title(name, loc="left", fontsize=9)
+    for j, f in enumerate(frames):
+        axes[r, j].imshow(f); axes[r, j].axis("off")
+plt.tight_layout(); plt.show()
+
+# %%
+err_m = np.mean((predicted[:-1] - episode["mu"][1:]) ** 2)
+err_same = np.mean((episode["mu"][:-1] - episode["mu"][1:]) ** 2)
+print(f"squared error of the predicted code: M {err_m:.4f}, no change {err_same:.4f}")
+assert predicted.shape == (T, series.z_size) and np.isfinite(err_m)
+
+# %% [markdown]
+# ## Open loop: M imagines
+#
+# Now M gets only the first code. At each step it samples the next code
+# ($\tau = 1$) and reads its own sample back, while we feed the actions the
+# real episode took. This is how the dream works: no frames, no V encoder,
+# just M talking to itself.
+
+# %%
+steps = min(T - 1, 64)
+gen = torch.Generator().manual_seed(0)
+zt, state, imagined = z[:, 0], m.initial_state(1), []
+with torch.no_grad():
+    for t in range(steps):
+        r = torch.ones(1) if t == 0 else torch.zeros(1)
+        mix_t, _, state = m.step(zt, a[:, t], state, restart=r)
+        zt = sample_mixture(*mix_t, tau=1.0, generator=gen)
+        imagined.append(zt[0].numpy())
+imagined = np.stack(imagined)
+
+cols = np.linspace(0, steps - 1, 8).astype(int)
+fig, axes = plt.subplots(2, len(cols), figsize=(1.4 * len(cols), 3.2))
+for j, c in enumerate(cols):
+    axes[0, j].imshow(np.asarray(dataset.episode(int(val_eps[0])).frames)[c + 1]); axes[0, j].axis("off")
+    axes[1, j].imshow(decode_codes(vae, imagined[c][None])[0]); axes[1, j].axis("off")
+    axes[0, j].set_title(f"t={c + 1}", fontsize=8)
+axes[0, 0].set_ylabel("real"); axes[1, 0].set_ylabel("imagined")
+plt.suptitle("top: the real episode; bottom: M's open-loop dream with the same actions", fontsize=9)
+plt.tight_layout(); plt.show()
+
+# %%
+assert imagined.shape == (steps, series.z_size) and np.isfinite(imagined).all()
+
+# %% [markdown]
+# ## The temperature dial
+#
+# Find, along the held-out episode, the step and latent dimension where M's
+# prediction has the clearest second mode (a less likely, separate outcome),
+# and draw that mixture at several temperatures. A component's weight
+# relative to the most likely one is $(\pi_k / \pi_{\text{top}})^{1/\tau}$: as
+# $\tau$ falls the rare mode fades away and the dream becomes predictable
+# (at the ci profile M is barely trained, so the modes are faint); that is why the paper's
+# agent trained at $\tau = 0.1$ learned to exploit a world where fireballs
+# rarely come (see notebook 04).
+
+# %%
+score = rare_mode_score(*(p[0].numpy() for p in mix))  # [T, z]
+t_best, d_best = np.unravel_index(np.argmax(score), score.shape)
+one = [p[0, t_best, d_best] for p in mix]  # this step's mixture for that dimension, [K]
+xs = np.linspace(float((one[1] - 4 * one[2].exp() * np.sqrt(2)).min()),
+                 float((one[1] + 4 * one[2].exp() * np.sqrt(2)).max()), 400)
+plt.figure(figsize=(7, 3))
+for tau in (2.0, 1.0, 0.5, 0.1):
+    plt.plot(xs, mixture_density(*one, xs, tau).numpy(), label=f"tau = {tau}")
+plt.xlabel(f"next z[{d_best}] at step {t_best}"); plt.ylabel("density"); plt.legend(); plt.show()
+weights = {tau: temper(one[0], one[2], tau)[0].exp().numpy() for tau in (2.0, 1.0, 0.5, 0.1)}
+top, rare = np.argsort(-weights[1.0])[:2]  # the most likely component, and the runner-up
+print("runner-up weight:", {tau: round(float(w[rare]), 4) for tau, w in weights.items()})
+print("runner-up / top: ", {tau: round(float(w[rare] / w[top]), 4) for tau, w in weights.items()})
+
+# %%
+ratio = [weights[tau][rare] / weights[tau][top] for tau in (2.0, 1.0, 0.5, 0.1)]
+assert all(a > b for a, b in zip(ratio, ratio[1:])), "the rare mode should fade as tau falls"
+
+# %% [markdown]
+# Slide $\tau$ yourself (0.1 to 2) and pick other dimensions. The dashed
+# curve is $\tau = 1$, the distribution M learned.
+
+# %%
+explorer = TemperatureExplorer(*(p[0, t_best].numpy() for p in mix), dim=int(d_best))
+explorer
+
+# %%
+before = explorer.density.copy()
+explorer.tau.value = 0.1
+assert not np.allclose(explorer.density, before)
+explorer.tau.value = 1.0
+
+# %% [markdown]
+# ## (Doom) Does M know when you die?
+#
+# The death head outputs $p(\text{done}_t)$. Over the held-out episodes we
+# bin the predicted probabilities and compare each bin's mean prediction
+# with how often a death really followed. Because deaths were weighted
+# `done_pos_weight` times in the loss, M's odds are inflated by that factor;
+# dividing the odds back gives the orange curve. In the dream, an episode
+# ends when $p > 0.5$.
+
+# %%
+if m.has_done:
+    pred = teacher_forced(m, data, val_eps)
+    raw = calibration(pred["done_prob"], pred["done"])
+    fixed = calibration(unweight_probability(pred["done_prob"], cfg.mdnrnn.done_pos_weight), pred["done"])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    axes[0].plot([0, 1], [0, 1], "k:", lw=1)
+    axes[0].plot(raw["predicted"], raw["observed"], "o-", label="M's probability")
+    axes[0].plot(fixed["predicted"], fixed["observed"], "s-", label="odds / pos_weight")
+    axes[0].set_xlabel("predicted death probability"); axes[0].set_ylabel("observed death rate")
+    axes[0].legend(fontsize=8)
+    p_ep = torch.sigmoid(done_logit[0]).numpy()
+    axes[1].plot(p_ep, lw=1, label="M's death probability")
+    axes[1].axvline(T - 1, color="red", ls="--", label="real death" if episode["dones"][-1] else "episode cut")
+    axes[1].axhline(0.5, color="grey", lw=0.5)
+    axes[1].set_xlabel("step of a held-out episode"); axes[1].legend(fontsize=8)
+    plt.tight_layout(); plt.show()
+    print(f"held-out deaths: {int(pred['done'].sum())}; precision {res['done_precision']:.2f}, "
+          f"recall {res['done_recall']:.2f} at 0.5")
+
+# %%
+if m.has_done:
+    assert ((pred["done_prob"] >= 0) & (pred["done_prob"] <= 1)).all()
+    assert raw["count"].sum() == len(pred["done"])
+
+# %% [markdown]
+# ## Summary
+#
+# * M is an LSTM with a mixture density head: for **each** latent dimension
+#   its own mixture of 5 Gaussians over the next code (and, for Doom, a death
+#   logit). At the paper's sizes it has 422,368 (CarRacing) and 1,678,785
+#   (Doom) parameters, with a single-bias LSTM.
+# * It is trained by maximising the likelihood of the next code, computed in
+#   log space; codes are re-sampled from V's posterior every batch, deaths are
+#   up-weighted, and Doom uses truncated backpropagation through a stream of
+#   episodes.
+# * It beats the "nothing changes" predictor on held-out episodes, its
+#   one-step predictions decode to plausible frames, and left to itself it
+#   dreams sequences that look like the game.
+# * The temperature $\tau$ sharpens ($< 1$) or flattens ($> 1$) the mixture:
+#   rare outcomes vanish at low $\tau$, which matters once C trains in the
+#   dream.
+#
+# ## Exercises
+#
+# 1. Replace the mixture by a single Gaussian per dimension (`n_mixtures=1`
+#    via `cfg.with_overrides(mdnrnn={"n_mixtures": 1})` and a fresh
+#    `WM_ARTIFACTS`). How much held-out NLL do you lose, and on which
+#    dimensions?
+# 2. Train without re-sampling (use V's mean codes as inputs and targets).
+#    What happens to the validation NLL measured on sampled codes? Why?
+# 3. Set `done_pos_weight` to 1. Redraw the calibration plot and the
+#    precision/recall. Which is better for a dream that must end when the
+#    agent would die?
+# 4. Dream open loop at $\tau = 0.1$ and $\tau = 1.5$ from the same first
+#    code. Which one stays close to the real episode for longer, and which
+#    one looks more like Doom?
+# 5. Increase `seq_len` for Doom and compare training speed
+#    (`benchmarks/mdnrnn.py`) and validation NLL. What does the LSTM gain
+#    from longer gradient paths?

@@ -1,0 +1,451 @@
+"""Real-world rollouts of a whole population: V, M and C driving the real env.
+
+One episode of the agent (as in the paper):
+
+    z_t = V(frame_t)                 (the code's mean: deterministic)
+    a_t = C([z_t, h_t])              (car; Doom reads [z_t, c_t, h_t]; mode "z" reads z_t)
+    frame_{t+1}, r_t = env.step(a_t)
+    (h, c)_{t+1} = M.step(z_t, a_t, (h, c)_t)   (Doom's M also reads restart = 1 at t = 0)
+
+A ``RolloutPool`` spreads the population's episodes over workers. Each worker
+builds its envs and rebuilds V and M ONCE from state dicts (an ``agent_spec``),
+runs torch with one thread, and steps up to ``lockstep`` episodes together so V,
+M and C run as one batched call per step (each row with its own controller
+weights, via ``controller.batched_act``); a finished episode's slot starts the
+next episode of the task. Backends:
+
+* ``"serial"``: in this process (notebooks at ci size, videos, tests);
+* ``"processes"``: spawned worker processes on this machine;
+* ``"ray"``: Ray actors running the same worker code (``pip install wmlib[ray]``);
+  ``ray.init()`` is called for you unless Ray is already initialised, so point
+  ``RAY_ADDRESS`` at a cluster to spread a population over many machines.
+
+A worker that dies mid-task (segfault, OOM kill, lost node) is replaced and its
+task re-run, so a generation is never lost or silently short. Episode
+(candidate p, rollout r) under base seed s always plays env seed
+``episode_seed(s, p, r)``, and the task split depends only on the population
+size, ``workers`` and ``lockstep``, so results repeat exactly across backends,
+restarts and resumes.
+"""
+from __future__ import annotations
+
+import math
+import os
+import traceback
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import check_world
+from .controller import batched_act, check_mode, controller_inputs, param_count
+
+BACKENDS = ("serial", "processes", "ray")
+MAX_TASK_RETRIES = 3
+
+
+def episode_seed(seed: int, candidate: int, rollout: int) -> int:
+    """The env seed of one episode, from (base seed, candidate, rollout)."""
+    return int(np.random.SeedSequence([int(seed), int(candidate), int(rollout)]).generate_state(1)[0])
+
+
+def agent_spec(world: str, mode: str, vae, mdnrnn=None, max_steps: int | None = None,
+               lockstep: int = 8) -> dict:
+    """Everything a worker needs to rebuild the agent: sizes and CPU state dicts (picklable)."""
+    world, mode = check_world(world), check_mode(mode)
+    if mode == "zh" and mdnrnn is None:
+        raise ValueError("mode 'zh' needs M: pass the trained MDNRNN (or use mode 'z' for V only)")
+    cpu = lambda m: {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}
+    spec = dict(world=world, mode=mode, max_steps=max_steps, lockstep=int(lockstep),
+                vae=dict(z_size=int(vae.z_size), state=cpu(vae)), mdnrnn=None)
+    if mode == "zh":
+        spec["mdnrnn"] = dict(arch=mdnrnn.arch(), state=cpu(mdnrnn))
+    return spec
+
+
+def spec_param_count(spec: dict) -> int:
+    hidden = spec["mdnrnn"]["arch"]["hidden"] if spec["mdnrnn"] else 0
+    return param_count(spec["world"], spec["vae"]["z_size"], hidden, spec["mode"])
+
+
+class EpisodeRunner:
+    """A worker's agent: envs, V and M built once; runs tasks of episodes in lockstep."""
+
+    def __init__(self, spec: dict, fault: dict | None = None, threads: int = 1):
+        from .envs import make_env
+        from .mdnrnn import MDNRNN
+        from .vae import ConvVAE
+
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        # One torch thread per worker: batches of a few frames gain little from more, and
+        # W workers x T threads on W cores thrash (on a busy 2-core machine, 2 threads made
+        # a serial run 7x slower).
+        self.threads = int(threads)
+        self.spec, self.fault = spec, fault
+        self.world, self.mode = spec["world"], spec["mode"]
+        self.vae = ConvVAE(spec["vae"]["z_size"])
+        self.vae.load_state_dict(spec["vae"]["state"])
+        self.vae.eval()
+        self.mdnrnn = None
+        if spec["mdnrnn"] is not None:
+            self.mdnrnn = MDNRNN(**spec["mdnrnn"]["arch"])
+            self.mdnrnn.load_state_dict(spec["mdnrnn"]["state"])
+            self.mdnrnn.eval()
+        self._make_env = lambda: make_env(self.world, max_steps=spec["max_steps"])
+        self.envs = []
+
+    def _env(self, slot: int):
+        while len(self.envs) <= slot:
+            self.envs.append(self._make_env())
+        return self.envs[slot]
+
+    def _maybe_fail(self, seeds) -> None:
+        """Test hook: die abruptly (like a segfault) the first time a given episode comes up."""
+        if self.fault and self.fault["seed"] in seeds:
+            marker = Path(self.fault["marker"])
+            if not marker.exists():
+                marker.touch()
+                os._exit(13)
+
+    def run(self, params: np.ndarray, seeds, record: bool = False) -> dict:
+        """Play one episode per row of ``params`` [k, n] with env seed ``seeds[i]``.
+
+        Returns dict(returns [k], lengths [k]) and, with ``record``, the raw frames of episode 0.
+        """
+        seeds = [int(s) for s in seeds]
+        self._maybe_fail(seeds)
+        caller_threads = torch.get_num_threads()  # in-process use: leave the caller's setting as it was
+        torch.set_num_threads(self.threads)
+        try:
+            return self._run(params, seeds, record)
+        finally:
+            torch.set_num_threads(caller_threads)
+
+    @torch.no_grad()
+    def _run(self, params, seeds, record):
+        from .vae import frames_to_tensor
+
+        params = torch.as_tensor(np.asarray(params, np.float32))
+        k = len(seeds)
+        returns, lengths = np.zeros(k), np.zeros(k, np.int64)
+        slots = min(k, max(1, int(self.spec.get("lockstep", 8))))
+        m = self.mdnrnn
+        h = c = None
+        if m is not None:
+            h, c = (s[0] for s in m.initial_state(slots))  # [slots, hidden]
+        episode_of = [-1] * slots          # which episode each slot plays (-1: idle)
+        obs = [None] * slots
+        first = np.zeros(slots, bool)      # restart flag: the slot's episode is at t = 0
+        queue = deque(range(k))
+        frames = []
+
+        def start(slot):
+            i = queue.popleft()
+            episode_of[slot] = i
+            obs[slot], _ = self._env(slot).reset(seed=seeds[i])
+            first[slot] = True
+            if m is not None:
+                h[slot] = 0
+                c[slot] = 0
+            if record and i == 0:
+                frames.append(self._env(slot).last_raw_frame.copy())
+
+        for slot in range(slots):
+            start(slot)
+        while True:
+            active = [s for s in range(slots) if episode_of[s] >= 0]
+            if not active:
+                break
+            idx = torch.tensor(active)
+            z, _ = self.vae.encode(frames_to_tensor(np.stack([obs[s] for s in active])))
+            hs, cs = (None, None) if m is None else (h[idx], c[idx])
+            x = controller_inputs(self.world, z, hs, cs, self.mode)
+            rows = params[[episode_of[s] for s in active]]
+            actions = batched_act(self.world, rows, x[:, None, :])[:, 0]
+            if m is not None:
+                restart = torch.as_tensor(first[active], dtype=z.dtype) if m.has_done else None
+                _, _, (h1, c1) = m.step(z, actions, (hs[None], cs[None]), restart)
+                h[idx], c[idx] = h1[0], c1[0]
+            first[active] = False
+            act_np = actions.numpy()
+            for j, slot in enumerate(active):
+                i = episode_of[slot]
+                env = self._env(slot)
+                obs[slot], reward, terminated, truncated, _ = env.step(act_np[j])
+                returns[i] += reward
+                lengths[i] += 1
+                if record and i == 0:
+                    frames.append(env.last_raw_frame.copy())
+                if terminated or truncated:
+                    episode_of[slot] = -1
+                    if queue:
+                        start(slot)
+        out = dict(returns=returns, lengths=lengths)
+        if record:
+            out["frames"] = frames
+        return out
+
+    def close(self):
+        for env in self.envs:
+            env.close()
+        self.envs = []
+
+
+# ----------------------------------------------------------------------------- backends
+
+def _worker_main(conn, spec, fault):
+    """A worker process: build the agent once, then answer tasks until told to stop."""
+    runner = EpisodeRunner(spec, fault)
+    try:
+        while True:
+            msg = conn.recv()
+            if msg is None:
+                break
+            tid, params, seeds = msg
+            try:
+                conn.send((tid, "ok", runner.run(params, seeds)))
+            except Exception:  # a bug, not a crash: report it instead of retrying forever
+                conn.send((tid, "error", traceback.format_exc()))
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        runner.close()
+
+
+class _SerialBackend:
+    def __init__(self, spec, workers, fault):
+        self.runner = EpisodeRunner(spec, fault)
+
+    def map(self, tasks):
+        return [self.runner.run(p, s) for p, s in tasks]
+
+    def close(self):
+        self.runner.close()
+
+
+class _ProcessBackend:
+    """Spawned processes with one pipe each; a dead worker is replaced and its task re-queued."""
+
+    def __init__(self, spec, workers, fault):
+        import multiprocessing as mp
+
+        self.ctx = mp.get_context("spawn")  # fresh interpreters: no forked simulator or torch state
+        self.spec, self.fault = spec, fault
+        self.workers = [self._start() for _ in range(workers)]
+        self.restarts = 0
+
+    def _start(self):
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker_main, args=(child, self.spec, self.fault), daemon=True)
+        proc.start()
+        child.close()
+        return proc, parent
+
+    def _replace(self, w):
+        proc, conn = self.workers[w]
+        conn.close()
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+        self.workers[w] = self._start()
+        self.restarts += 1
+
+    def map(self, tasks):
+        from multiprocessing.connection import wait
+
+        pending = deque(range(len(tasks)))
+        results, busy, tries = {}, {}, [0] * len(tasks)  # busy: worker -> task id
+        while len(results) < len(tasks):
+            for w in range(len(self.workers)):
+                if w not in busy and pending:
+                    tid = pending.popleft()
+                    try:
+                        self.workers[w][1].send((tid, *tasks[tid]))
+                    except OSError:  # it died while idle: replace it, hand the task to the next one
+                        self._replace(w)
+                        pending.appendleft(tid)
+                        continue
+                    busy[w] = tid
+            handles = {}
+            for w in busy:
+                proc, conn = self.workers[w]
+                handles[conn] = handles[proc.sentinel] = w
+            for ready in wait(list(handles)):
+                w = handles[ready]
+                if w not in busy:
+                    continue  # already handled through its other handle
+                tid = busy[w]
+                proc, conn = self.workers[w]
+                try:
+                    if not conn.poll():
+                        raise EOFError  # the sentinel fired: the process is gone
+                    got_tid, status, payload = conn.recv()
+                except (EOFError, OSError):
+                    del busy[w]
+                    tries[tid] += 1
+                    if tries[tid] > MAX_TASK_RETRIES:
+                        raise RuntimeError(f"rollout task {tid} killed its worker {tries[tid]} times; "
+                                           "see the worker's stderr above (out of memory? a crashing env?)")
+                    self._replace(w)
+                    pending.appendleft(tid)
+                    continue
+                del busy[w]
+                if status != "ok":
+                    raise RuntimeError(f"rollout worker failed on task {got_tid}:\n{payload}")
+                results[got_tid] = payload
+        return [results[i] for i in range(len(tasks))]
+
+    def close(self):
+        for proc, conn in self.workers:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        for proc, conn in self.workers:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+            conn.close()
+        self.workers = []
+
+
+class _RayBackend:
+    """Ray actors running ``EpisodeRunner``; a dead actor is replaced and its task resubmitted."""
+
+    def __init__(self, spec, workers, fault):
+        try:
+            import ray
+        except ImportError as err:
+            raise ValueError("backend 'ray' needs Ray: pip install 'wmlib[ray]' (or use --backend processes)") from err
+        self.ray = ray
+        if not ray.is_initialized():
+            # RAY_ADDRESS (if set) connects to a cluster; otherwise a local Ray on loopback.
+            kwargs = {} if os.environ.get("RAY_ADDRESS") else dict(num_cpus=workers, _node_ip_address="127.0.0.1")
+            ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
+        self.actor_cls = ray.remote(num_cpus=1)(_RayRunner)
+        self.spec_ref = ray.put(spec)
+        self.fault = fault
+        self.actors = [self._start() for _ in range(workers)]
+        self.restarts = 0
+
+    def _start(self):
+        return self.actor_cls.remote(self.spec_ref, self.fault)
+
+    def map(self, tasks):
+        ray = self.ray
+        pending = deque(range(len(tasks)))
+        results, inflight, tries = {}, {}, [0] * len(tasks)  # inflight: ref -> (actor index, task id)
+        idle = deque(range(len(self.actors)))
+        while len(results) < len(tasks):
+            while idle and pending:
+                a, tid = idle.popleft(), pending.popleft()
+                inflight[self.actors[a].run.remote(*tasks[tid])] = (a, tid)
+            done, _ = ray.wait(list(inflight), num_returns=1)
+            a, tid = inflight.pop(done[0])
+            try:
+                results[tid] = ray.get(done[0])
+            except ray.exceptions.RayActorError:
+                tries[tid] += 1
+                if tries[tid] > MAX_TASK_RETRIES:
+                    raise RuntimeError(f"rollout task {tid} killed its Ray actor {tries[tid]} times")
+                ray.kill(self.actors[a], no_restart=True)
+                self.actors[a] = self._start()
+                self.restarts += 1
+                pending.appendleft(tid)
+            except ray.exceptions.RayTaskError as err:
+                raise RuntimeError(f"rollout worker failed on task {tid}:\n{err}") from None
+            idle.append(a)
+        return [results[i] for i in range(len(tasks))]
+
+    def close(self):
+        for actor in self.actors:
+            self.ray.kill(actor, no_restart=True)
+        self.actors = []
+
+
+class _RayRunner:
+    def __init__(self, spec, fault):
+        self.runner = EpisodeRunner(spec, fault)
+
+    def run(self, params, seeds):
+        return self.runner.run(params, seeds)
+
+
+# ----------------------------------------------------------------------------- the pool
+
+class RolloutPool:
+    """Play populations of controllers in the real world, on one of ``BACKENDS``.
+
+    ``pool.run(params [P, n], rollouts, seed) -> dict(returns [P, R], lengths [P, R])``.
+    Use as a context manager (or call ``close()``) so worker processes end.
+    """
+
+    def __init__(self, spec: dict, backend: str = "processes", workers: int = 2, fault: dict | None = None):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        if int(workers) < 1:
+            raise ValueError(f"workers must be at least 1 (got {workers})")
+        self.spec, self.backend, self.workers = spec, backend, int(workers)
+        self.lockstep = int(spec.get("lockstep", 8))
+        self.n_params = spec_param_count(spec)
+        impl = {"serial": _SerialBackend, "processes": _ProcessBackend, "ray": _RayBackend}[backend]
+        self._impl = impl(spec, self.workers, fault)
+
+    @property
+    def restarts(self) -> int:
+        """Workers replaced after dying (0 when all went well)."""
+        return getattr(self._impl, "restarts", 0)
+
+    def tasks(self, params: np.ndarray, rollouts: int, seed: int):
+        """Split P x R episodes into tasks: [(params rows, env seeds)], in (candidate, rollout) order.
+
+        Tasks hold at most ``lockstep`` episodes and there are at least two per worker
+        (so a slow task does not leave the other workers idle at the end).
+        """
+        P = len(params)
+        order = [(p, r) for p in range(P) for r in range(rollouts)]
+        size = max(1, min(self.lockstep, math.ceil(len(order) / (2 * self.workers))))
+        out = []
+        for start in range(0, len(order), size):
+            chunk = order[start:start + size]
+            out.append((np.stack([params[p] for p, _ in chunk]).astype(np.float32),
+                        [episode_seed(seed, p, r) for p, r in chunk]))
+        return out
+
+    def run(self, params, rollouts: int, seed: int) -> dict:
+        params = np.atleast_2d(np.asarray(params, np.float32))
+        if params.shape[1] != self.n_params:
+            raise ValueError(f"this agent's controller has {self.n_params} parameters, got rows of "
+                             f"{params.shape[1]}: check the mode (z / zh) and the V and M sizes")
+        if int(rollouts) < 1:
+            raise ValueError(f"rollouts must be at least 1 (got {rollouts})")
+        results = self._impl.map(self.tasks(params, rollouts, seed))
+        returns = np.concatenate([r["returns"] for r in results]).reshape(len(params), rollouts)
+        lengths = np.concatenate([r["lengths"] for r in results]).reshape(len(params), rollouts)
+        return dict(returns=returns, lengths=lengths)
+
+    def evaluate_fn(self, rollouts: int):
+        """The ``evaluate_fn`` that ``evolution.evolve`` wants: (solutions, generation, seed) -> returns."""
+        return lambda solutions, generation, rng_seed: self.run(solutions, rollouts, rng_seed)["returns"]
+
+    def evaluate_mean_fn(self):
+        """The ``evaluate_mean_fn`` for ``evolve``: (params, episodes, seed) -> returns [episodes]."""
+        return lambda params, episodes, rng_seed: self.run(params[None], episodes, rng_seed)["returns"][0]
+
+    def close(self):
+        if self._impl is not None:
+            self._impl.close()
+            self._impl = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

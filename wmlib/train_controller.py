@@ -1,0 +1,224 @@
+"""Train C with CMA-ES in the real world, and score it: the paper's CarRacing experiment.
+
+    python -m wmlib train-controller carracing --mode z     # V only: C reads z
+    python -m wmlib train-controller carracing --mode zh    # V and M: C reads [z, h]
+    python -m wmlib evaluate carracing --mode zh --episodes 100 --video car.gif
+
+A run lives in ``<world>/<profile>/controller-<mode>/``: the evolution
+checkpoint (resumable), ``history.json`` (the learning curve), ``run.json``
+(which V and M it drives, by checksum) and ``test-*.json`` (final scores).
+The controller we deploy is the distribution's mean that scored best in the
+periodic evaluations over ``eval_episodes`` (a candidate's own score rests on
+only ``rollouts`` noisy episodes); without any evaluation, the final mean.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import read_json, stage_dir, write_json
+from .config import WORLDS, Config, get_config
+from .controller import Controller, check_mode
+from .evolution import CHECKPOINT, EvolutionResult, evolve, load_result
+from .rollout import BACKENDS, EpisodeRunner, RolloutPool, agent_spec, episode_seed
+
+TEST_SEED = 987_654_321  # final scores use episodes no generation trained on
+PAPER_SCORES = {("carracing", "z"): (632, 251), ("carracing", "zh"): (906, 21)}
+WHICH = ("deployed", "mean", "best")
+
+
+def controller_dir(cfg: Config, mode: str, create: bool = True) -> Path:
+    return stage_dir(cfg.world, cfg.profile, f"controller-{check_mode(mode)}", create=create)
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _model_paths(cfg: Config, mode: str) -> dict:
+    from .train_mdnrnn import mdnrnn_dir
+    from .train_vae import vae_path
+
+    paths = {"vae": vae_path(cfg)}
+    if mode == "zh":
+        paths["mdnrnn"] = mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"
+    return paths
+
+
+def build_spec(cfg: Config, mode: str) -> dict:
+    """Load the trained V (and M for mode "zh") into a worker spec for ``RolloutPool``."""
+    from .train_mdnrnn import load_mdnrnn
+    from .train_vae import load_vae
+
+    vae = load_vae(cfg, "cpu")  # rollout workers are CPU processes next to their envs
+    mdnrnn = load_mdnrnn(cfg, "cpu") if check_mode(mode) == "zh" else None
+    return agent_spec(cfg.world, mode, vae, mdnrnn, cfg.evolution.max_steps, cfg.evolution.lockstep)
+
+
+def _check_models(cfg: Config, mode: str, out: Path) -> None:
+    """A run must keep driving the same V and M it started with."""
+    digests = {k: _digest(p) for k, p in _model_paths(cfg, mode).items()}
+    run = out / "run.json"
+    if run.exists():
+        old = read_json(run)["models"]
+        for key, digest in digests.items():
+            if old.get(key) != digest:
+                raise ValueError(f"{key} changed since the controller run in {out} began; its population "
+                                 "was evolved for the old one: move that folder away to start afresh")
+    else:
+        write_json(run, dict(world=cfg.world, profile=cfg.profile, mode=mode, models=digests))
+
+
+def _done(out: Path, generations: int) -> bool:
+    return (out / CHECKPOINT).exists() and load_result(out).generations >= generations
+
+
+def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", workers: int | None = None,
+                     progress: bool = True, generations: int | None = None) -> EvolutionResult:
+    """Evolve C in the real world (resumes; a no-op once ``generations`` are done)."""
+    mode = check_mode(mode)
+    out = controller_dir(cfg, mode)
+    generations = cfg.evolution.generations if generations is None else int(generations)
+    if _done(out, generations):
+        return load_result(out)
+    spec = build_spec(cfg, mode)
+    _check_models(cfg, mode, out)
+    with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
+        return evolve(cfg, pool.n_params, pool.evaluate_fn(cfg.evolution.rollouts), out, progress=progress,
+                      generations=generations, evaluate_mean_fn=pool.evaluate_mean_fn())
+
+
+def controller_params(cfg: Config, mode: str, which: str = "deployed") -> np.ndarray:
+    """The trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
+    out = controller_dir(cfg, mode, create=False)
+    if not (out / CHECKPOINT).exists():
+        raise FileNotFoundError(f"no controller run in {out}: run `python -m wmlib train-controller "
+                                f"{cfg.world} --mode {mode} --profile {cfg.profile}` first")
+    res = load_result(out)
+    if which not in WHICH:
+        raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
+    return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}[which]
+
+
+def load_controller(cfg: Config, mode: str = "zh", which: str = "deployed") -> Controller:
+    hidden = cfg.mdnrnn.hidden
+    return Controller(cfg.world, cfg.vae.z_size, hidden, mode).set_flat(controller_params(cfg, mode, which))
+
+
+def save_video(frames, path, fps: int = 50) -> Path:
+    """Write frames as mp4 (needs imageio-ffmpeg) or gif; falls back to gif without ffmpeg."""
+    import imageio.v2 as imageio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = [np.asarray(f, np.uint8) for f in frames]
+    if path.suffix.lower() == ".mp4":
+        try:
+            imageio.mimwrite(path, frames, fps=fps, macro_block_size=1)
+            return path
+        except Exception:  # no ffmpeg backend here: a gif shows the same
+            path = path.with_suffix(".gif")
+    step = max(1, round(fps / 25))  # gif players choke on fast frame rates: keep ~25 fps
+    imageio.mimwrite(path, frames[::step], duration=1000 * step / fps, loop=0)
+    return path
+
+
+def record_episode(cfg: Config, mode: str, params, seed: int = TEST_SEED, spec: dict | None = None) -> dict:
+    """Play one episode in this process, keeping the raw (un-resized) frames."""
+    runner = EpisodeRunner(spec or build_spec(cfg, mode))
+    try:
+        out = runner.run(np.asarray(params)[None], [episode_seed(seed, 0, 0)], record=True)
+    finally:
+        runner.close()
+    return dict(frames=out["frames"], ret=float(out["returns"][0]), length=int(out["lengths"][0]))
+
+
+def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = None, which: str = "deployed",
+                        backend: str = "processes", workers: int | None = None, video=None,
+                        seed: int = TEST_SEED) -> dict:
+    """Mean +- std over ``episodes`` (default ``test_episodes``) fresh episodes; saved as JSON.
+
+    Get-or-build: the saved score is reused when the same parameters were scored on
+    the same episodes before. ``video``: a path for one episode (mp4 or gif).
+    """
+    mode = check_mode(mode)
+    episodes = cfg.evolution.test_episodes if episodes is None else int(episodes)
+    if episodes < 1:
+        raise ValueError(f"episodes must be at least 1 (got {episodes})")
+    params = controller_params(cfg, mode, which)
+    out = controller_dir(cfg, mode)
+    path = out / f"test-{which}-{episodes}.json"
+    key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
+               episodes=episodes, seed=seed, max_steps=cfg.evolution.max_steps)
+    res = read_json(path) if path.exists() else None
+    spec = None
+    if res is None or any(res.get(k) != v for k, v in key.items()):
+        spec = build_spec(cfg, mode)
+        with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
+            run = pool.run(params[None], episodes, seed)
+        r = run["returns"][0]
+        res = dict(key, world=cfg.world, profile=cfg.profile, mode=mode, which=which,
+                   returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()),
+                   std=float(r.std()))
+        write_json(path, res)
+    if video:
+        rec = record_episode(cfg, mode, params, seed, spec)
+        res = dict(res, video=str(save_video(rec["frames"], video, fps=50 if cfg.world == "carracing" else 35)),
+                   video_return=rec["ret"])
+    return res
+
+
+def paper_score(world: str, mode: str):
+    return PAPER_SCORES.get((world, mode))
+
+
+# ----------------------------------------------------------------------------- command line
+
+def add_commands(sub, parent):
+    p = sub.add_parser("train-controller", parents=[parent], help="evolve C with CMA-ES in the real world")
+    p.add_argument("world", choices=WORLDS)
+    p.add_argument("--mode", choices=("z", "zh"), default="zh", help="z: V only; zh: V and M (default)")
+    p.add_argument("--backend", choices=BACKENDS, default="processes")
+    p.add_argument("--workers", type=int, default=None, help="rollout workers (default: profile)")
+    p.add_argument("--generations", type=int, default=None, help="total generations (default: profile)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", parents=[parent], help="score a trained C: mean +- std over N episodes")
+    p.add_argument("world", choices=WORLDS)
+    p.add_argument("--mode", choices=("z", "zh"), default="zh")
+    p.add_argument("--episodes", type=int, default=None, help="episodes (default: profile, 100 at laptop)")
+    p.add_argument("--which", choices=WHICH, default="deployed",
+                   help="deployed: best-evaluated mean (default); mean: final mean; best: best candidate")
+    p.add_argument("--video", default=None, help="write one episode as mp4 (needs imageio-ffmpeg) or gif")
+    p.add_argument("--backend", choices=BACKENDS, default="processes")
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(func=cmd_evaluate)
+
+
+def cmd_train(args):
+    cfg = get_config(args.world, args.profile)
+    res = train_controller(cfg, args.mode, args.backend, args.workers, generations=args.generations)
+    last = res.history[-1] if res.history else {}
+    print(f"{cfg.world} C ({args.mode}) after {res.generations} generations: population mean "
+          f"{last.get('mean', float('nan')):.1f}, best candidate {last.get('max', float('nan')):.1f}; "
+          f"best evaluation of the mean {res.best_eval if res.best_eval is not None else 'n/a'}\n"
+          f"run in {res.ckpt_dir}")
+
+
+def cmd_evaluate(args):
+    cfg = get_config(args.world, args.profile)
+    res = evaluate_controller(cfg, args.mode, args.episodes, args.which, args.backend, args.workers, args.video)
+    line = f"{cfg.world} C ({args.mode}, {args.which}) over {res['episodes']} episodes: " \
+           f"{res['mean']:.1f} +- {res['std']:.1f}"
+    paper = paper_score(cfg.world, args.mode)
+    if paper:
+        line += f"   (paper: {paper[0]} +- {paper[1]})"
+    print(line)
+    if "video" in res:
+        print(f"video of one episode (return {res['video_return']:.1f}): {res['video']}")

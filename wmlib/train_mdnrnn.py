@@ -1,0 +1,479 @@
+"""Train M on V's encoded episodes; evaluate it against a "no change" baseline.
+
+* Every batch re-samples ``z = mu + exp(logvar / 2) * eps`` from the stored
+  posterior, as the paper did: M never sees the same code twice and cannot
+  overfit V's noise.
+* Step t feeds (z_t, a_t [, restart_t]) and is scored on z_{t+1} and on
+  ``dones[t]`` (terminated after action t). An episode's last step has no
+  z_{t+1}; it still teaches the done head (that is where every death is).
+* Two ways to batch, ``cfg.mdnrnn.batching``:
+  - ``"stream"`` (Doom): B parallel streams, each a shuffled concatenation of
+    whole episodes, cut into chunks of ``seq_len``. The LSTM state is carried
+    (detached) from chunk to chunk: truncated backpropagation through time.
+    At an episode start the restart flag is 1 and the state is zeroed.
+  - ``"windows"`` (CarRacing): each episode is tiled into windows of
+    ``seq_len`` with a random phase (every step once per epoch), padded to a
+    batch; the state starts at zero in each window.
+  Padding is masked out of the loss.
+* All randomness of epoch e comes from generators seeded by (seed, e), and a
+  checkpoint is written after every epoch, so a killed run resumes exactly
+  where an uninterrupted one would be.
+
+Files in ``<world>/<profile>/mdnrnn``: ``last.pt`` (resume), ``mdnrnn.pt`` (final),
+``log.json`` (loss curves), ``eval.json`` (from ``evaluate_mdnrnn``).
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .artifacts import load_checkpoint, save_checkpoint, stage_dir, write_json
+from .config import WORLDS, Config, get_config
+from .device import autocast, grad_scaler, resolve_device
+from .mdnrnn import MDNRNN, mixture_nll
+from .series import EncodedSeries, load_series
+
+BATCHINGS = ("stream", "windows")
+VAL_SEED = 12345  # fixed z noise for validation, so epochs are comparable
+
+
+def mdnrnn_dir(cfg: Config, create: bool = True) -> Path:
+    return stage_dir(cfg.world, cfg.profile, "mdnrnn", create=create)
+
+
+# ----------------------------------------------------------------------------- data
+
+class Transitions:
+    """V's series as flat arrays by global step: mu/logvar (memory-mapped), actions, dones."""
+
+    def __init__(self, series: EncodedSeries):
+        ds = series.dataset
+        self.mu, self.logvar = series.mu, series.logvar
+        self.z_size = series.z_size
+        self.lengths = np.asarray(ds.lengths, np.int64)
+        self.starts = np.asarray(ds.frame_starts, np.int64)
+        self.actions = np.concatenate([np.asarray(ds.episode(i).actions, np.float32)
+                                       for i in range(ds.n_episodes)])
+        self.dones = np.concatenate([np.asarray(ds.episode(i).dones, bool) for i in range(ds.n_episodes)])
+        self.action_size = self.actions.shape[1]
+        self.series = series
+        # which V made these codes (V's checkpoint digest when V wrote it), to catch a stale resume
+        self.series_id = str(series.meta.get("vae_sha256", series.meta.get("n_frames")))
+
+    @classmethod
+    def load(cls, cfg: Config) -> "Transitions":
+        data = cls(load_series(cfg))
+        if data.z_size != cfg.vae.z_size:
+            raise ValueError(f"the encoded series has z_size {data.z_size} but the config says "
+                             f"{cfg.vae.z_size}: re-encode the data with the current V (`python -m wmlib encode "
+                             f"{cfg.world}`)")
+        if data.action_size != cfg.action_size:
+            raise ValueError(f"the data has {data.action_size}-d actions, {cfg.world} uses {cfg.action_size}: "
+                             "the dataset folder holds another world's data; collect again")
+        return data
+
+    def split(self, val_episodes: int):
+        return self.series.split(val_episodes)
+
+
+@dataclass
+class Batch:
+    """Rows of steps by global index; ``last`` marks an episode's final step (no z target)."""
+    idx: np.ndarray      # int64 [B, L]
+    restart: np.ndarray  # bool [B, L]  first step of an episode
+    last: np.ndarray     # bool [B, L]
+    valid: np.ndarray    # bool [B, L]  False on padding
+
+
+def _rows_to_batch(rows: list[np.ndarray], starts: np.ndarray, ends: np.ndarray, width: int) -> Batch:
+    """Pad rows of global step indices to ``width``; flag episode starts and ends."""
+    B = len(rows)
+    idx = np.zeros((B, width), np.int64)
+    valid = np.zeros((B, width), bool)
+    for b, r in enumerate(rows):
+        idx[b, :len(r)] = r
+        valid[b, :len(r)] = True
+    restart = valid & np.isin(idx, starts)
+    last = valid & np.isin(idx, ends)
+    return Batch(idx, restart, last, valid)
+
+
+def stream_batches(data: Transitions, episodes, batch_size: int, seq_len: int,
+                   rng: np.random.Generator) -> list[Batch]:
+    """B streams of shuffled whole episodes (balanced by length), cut into chunks of seq_len."""
+    episodes = rng.permutation(np.asarray(episodes))
+    n_streams = max(1, min(batch_size, len(episodes)))
+    streams, totals = [[] for _ in range(n_streams)], np.zeros(n_streams, np.int64)
+    for e in episodes:  # each episode joins the currently shortest stream
+        s = int(np.argmin(totals))
+        streams[s].append(np.arange(data.starts[e], data.starts[e + 1]))
+        totals[s] += data.lengths[e]
+    rows = [np.concatenate(s) if s else np.zeros(0, np.int64) for s in streams]
+    n_chunks = math.ceil(totals.max() / seq_len)
+    full = _rows_to_batch(rows, data.starts[episodes], data.starts[episodes + 1] - 1, n_chunks * seq_len)
+    cut = lambda a, c: a[:, c * seq_len:(c + 1) * seq_len]
+    return [Batch(*(cut(getattr(full, f), c) for f in ("idx", "restart", "last", "valid")))
+            for c in range(n_chunks)]
+
+
+def window_batches(data: Transitions, episodes, batch_size: int, seq_len: int,
+                   rng: np.random.Generator) -> list[Batch]:
+    """Tile each episode into windows of seq_len with a random phase; shuffle; batch."""
+    episodes = np.asarray(episodes)
+    windows = []
+    for e in episodes:
+        a, n = int(data.starts[e]), int(data.lengths[e])
+        phase = int(rng.integers(0, seq_len)) if n > seq_len else 0
+        cuts = [0] + [c for c in range(seq_len - phase, n, seq_len)] + [n]
+        cuts = sorted(set(cuts))
+        windows += [np.arange(a + lo, a + hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
+    order = rng.permutation(len(windows))
+    first, final = data.starts[episodes], data.starts[episodes + 1] - 1
+    return [_rows_to_batch([windows[i] for i in order[k:k + batch_size]], first, final, seq_len)
+            for k in range(0, len(order), batch_size)]
+
+
+def episode_batches(data: Transitions, episodes, batch_size: int) -> list[Batch]:
+    """Whole episodes, padded, in order (for evaluation)."""
+    episodes = np.asarray(episodes)
+    out = []
+    for k in range(0, len(episodes), batch_size):
+        eps = episodes[k:k + batch_size]
+        rows = [np.arange(data.starts[e], data.starts[e + 1]) for e in eps]
+        out.append(_rows_to_batch(rows, data.starts[eps], data.starts[eps + 1] - 1, max(map(len, rows))))
+    return out
+
+
+def make_batches(cfg: Config, data: Transitions, episodes, rng) -> list[Batch]:
+    mc = cfg.mdnrnn
+    if mc.batching not in BATCHINGS:
+        raise ValueError(f"unknown mdnrnn.batching {mc.batching!r}: choose one of {', '.join(BATCHINGS)}")
+    fn = stream_batches if mc.batching == "stream" else window_batches
+    return fn(data, episodes, mc.batch_size, mc.seq_len, rng)
+
+
+def batch_tensors(data: Transitions, batch: Batch, generator: torch.Generator, device) -> dict:
+    """Sample z_t and z_{t+1} from the stored posteriors; return float tensors on ``device``."""
+    idx = batch.idx
+    nxt = np.where(batch.valid & ~batch.last, idx + 1, idx)
+
+    def sample(i):
+        mu = torch.from_numpy(np.asarray(data.mu[i], np.float32))
+        std = torch.from_numpy(np.asarray(data.logvar[i], np.float32)).mul(0.5).exp()
+        return mu + std * torch.randn(mu.shape, generator=generator)
+
+    t = dict(z=sample(idx), z_next=sample(nxt),
+             a=torch.from_numpy(data.actions[idx]),
+             done=torch.from_numpy(data.dones[idx].astype(np.float32)),
+             restart=torch.from_numpy(batch.restart.astype(np.float32)),
+             z_mask=torch.from_numpy((batch.valid & ~batch.last).astype(np.float32)),
+             valid=torch.from_numpy(batch.valid.astype(np.float32)))
+    return {k: v.to(device, non_blocking=True) for k, v in t.items()}
+
+
+# ----------------------------------------------------------------------------- loss
+
+def m_loss(model: MDNRNN, t: dict, state, pos_weight: float, device, amp: bool = True):
+    """Masked mean mixture NLL per dimension (+ weighted done BCE) -> (loss, parts, state).
+
+    The LSTM runs under mixed precision on CUDA (``amp``); the loss is always float32.
+    """
+    with autocast(device) if amp else contextlib.nullcontext():
+        mix, done_logit, state = model(t["z"], t["a"], state, restart=t["restart"])
+    nll = mixture_nll(*(p.float() for p in mix), t["z_next"]).mean(-1)  # [B, L], nats per dim
+    z_loss = (nll * t["z_mask"]).sum() / t["z_mask"].sum().clamp_min(1)
+    parts = dict(z_loss=z_loss)
+    loss = z_loss
+    if done_logit is not None:
+        bce = F.binary_cross_entropy_with_logits(
+            done_logit.float(), t["done"], reduction="none",
+            pos_weight=torch.tensor(pos_weight, device=t["done"].device))
+        parts["done_loss"] = (bce * t["valid"]).sum() / t["valid"].sum().clamp_min(1)
+        loss = loss + parts["done_loss"]
+    return loss, parts, state
+
+
+# ----------------------------------------------------------------------------- training
+
+def build_model(cfg: Config, z_size: int) -> MDNRNN:
+    mc = cfg.mdnrnn
+    return MDNRNN(z_size, cfg.action_size, mc.hidden, mc.n_mixtures, done_head=mc.done_head)
+
+
+def _epoch_generators(seed: int, epoch: int):
+    rng = np.random.default_rng([seed, epoch])
+    gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
+    return rng, gen
+
+
+def run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step, progress):
+    """One pass over the training episodes; returns the global step count."""
+    from tqdm.auto import tqdm
+
+    mc = cfg.mdnrnn
+    rng, gen = _epoch_generators(mc.seed, epoch)
+    batches = make_batches(cfg, data, train_eps, rng)
+    carry = mc.batching == "stream"
+    state = None
+    model.train()
+    bar = tqdm(batches, desc=f"M {cfg.world} epoch {epoch + 1}/{mc.epochs}", disable=not progress, leave=False)
+    for batch in bar:
+        t = batch_tensors(data, batch, gen, device)
+        loss, parts, state = m_loss(model, t, state if carry else None, mc.done_pos_weight, device)
+        state = tuple(s.detach().float() for s in state)  # truncate backprop at the chunk edge
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), mc.grad_clip)
+        scaler.step(opt)
+        scaler.update()
+        step += 1
+        log["step"].append(step)
+        log["loss"].append(loss.item())
+        for k, v in parts.items():
+            log.setdefault(k, []).append(v.item())
+        bar.set_postfix(loss=f"{log['loss'][-1]:.3f}")
+    bar.close()
+    return step
+
+
+def _check_config(cfg: Config):
+    mc = cfg.mdnrnn
+    for name in ("hidden", "n_mixtures", "seq_len", "batch_size", "epochs"):
+        if getattr(mc, name) < 1:
+            raise ValueError(f"mdnrnn.{name} must be at least 1 (got {getattr(mc, name)}): fix the profile")
+    if mc.batching not in BATCHINGS:
+        raise ValueError(f"unknown mdnrnn.batching {mc.batching!r}: choose one of {', '.join(BATCHINGS)}")
+
+
+def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
+    """Train M at ``cfg``'s profile (resuming ``last.pt``); a no-op when ``mdnrnn.pt`` exists."""
+    _check_config(cfg)
+    out = mdnrnn_dir(cfg)
+    final = out / "mdnrnn.pt"
+    if final.exists():
+        return final
+    device = resolve_device(device)
+    mc = cfg.mdnrnn
+    data = Transitions.load(cfg)
+    train_eps, val_eps = data.split(mc.val_episodes)
+
+    torch.manual_seed(mc.seed)
+    model = build_model(cfg, data.z_size).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=mc.lr)
+    scaler = grad_scaler(device)
+    log = dict(step=[], loss=[], z_loss=[], epoch=[], epoch_step=[], val_nll=[], seconds=[])
+    epoch, step = 0, 0
+
+    ckpt_path = out / "last.pt"
+    if ckpt_path.exists():
+        ckpt = load_checkpoint(ckpt_path)
+        same = lambda c: {k: v for k, v in c.items() if k != "epochs"}  # more epochs may be asked for
+        if ckpt["arch"] != model.arch() or same(ckpt["config"]) != same(asdict(mc)):
+            raise ValueError(f"{ckpt_path} was written with another M config ({ckpt['config']}); "
+                             f"delete the folder {out} to start over, or use the profile it came from")
+        if ckpt["series"] != data.series_id:
+            raise ValueError(f"{ckpt_path} was trained on another encoding of the data (V changed since); "
+                             f"delete the folder {out} to train M afresh on the new series")
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        if ckpt["scaler"]:  # empty when saved from a run without fp16 loss scaling
+            scaler.load_state_dict(ckpt["scaler"])
+        epoch, step, log = ckpt["epoch"], ckpt["step"], ckpt["log"]
+
+    while epoch < mc.epochs:
+        t0 = time.time()
+        step = run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step, progress)
+        val = held_out_nll(model, data, val_eps, device)
+        epoch += 1
+        log["epoch"].append(epoch)
+        log["epoch_step"].append(step)
+        log["val_nll"].append(float(val.mean()))
+        log["seconds"].append(time.time() - t0)
+        if progress:
+            print(f"M {cfg.world} epoch {epoch}/{mc.epochs}: train {np.mean(log['loss'][-10:]):.4f} "
+                  f"val NLL {log['val_nll'][-1]:.4f} nats/dim")
+        save_checkpoint(ckpt_path, dict(model=model.state_dict(), optimizer=opt.state_dict(),
+                                        scaler=scaler.state_dict(), epoch=epoch, step=step, log=log,
+                                        arch=model.arch(), config=asdict(mc), series=data.series_id))
+        write_json(out / "log.json", log)
+
+    save_checkpoint(final, dict(model=model.state_dict(), arch=model.arch(), config=asdict(mc),
+                                epoch=epoch, step=step, log=log, series=data.series_id))
+    write_json(out / "log.json", log)
+    return final
+
+
+def load_mdnrnn(cfg: Config, device="cpu") -> MDNRNN:
+    """The trained M of ``cfg``'s world and profile, in eval mode."""
+    path = mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no trained M at {path}: run `python -m wmlib train-mdnrnn {cfg.world} "
+                                f"--profile {cfg.profile}` (or train_mdnrnn(cfg)) first")
+    ckpt = load_checkpoint(path)
+    model = MDNRNN(**ckpt["arch"])
+    model.load_state_dict(ckpt["model"])
+    return model.to(resolve_device(device)).eval()
+
+
+def read_log(cfg: Config) -> dict:
+    from .artifacts import read_json
+
+    path = mdnrnn_dir(cfg, create=False) / "log.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no M training log at {path}: train M first")
+    return read_json(path)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+@torch.no_grad()
+def teacher_forced(model: MDNRNN, data: Transitions, episodes, device="cpu", seed: int = VAL_SEED,
+                   batch_size: int = 16):
+    """Run M over whole episodes on sampled codes (fixed noise) and collect what it predicted.
+
+    Returns per-step arrays over the episodes' steps that have a next code: ``nll``
+    [N, z] (nats), ``z`` and ``z_next`` [N, z]; and over all steps: ``done_prob`` [M]
+    and ``done`` [M] (None / empty for a world without a done head).
+    """
+    model.eval()
+    device = torch.device(device)
+    gen = torch.Generator().manual_seed(seed)
+    nll, z, z_next, probs, dones = [], [], [], [], []
+    for batch in episode_batches(data, episodes, batch_size):
+        t = batch_tensors(data, batch, gen, device)
+        mix, done_logit, _ = model(t["z"], t["a"], restart=t["restart"])
+        m = t["z_mask"].bool()
+        nll.append(mixture_nll(*(p.float() for p in mix), t["z_next"])[m].cpu())
+        z.append(t["z"][m].cpu())
+        z_next.append(t["z_next"][m].cpu())
+        if done_logit is not None:
+            v = t["valid"].bool()
+            probs.append(torch.sigmoid(done_logit.float())[v].cpu())
+            dones.append(t["done"][v].cpu())
+    cat = lambda xs: torch.cat(xs).numpy() if xs else None
+    return dict(nll=cat(nll), z=cat(z), z_next=cat(z_next), done_prob=cat(probs), done=cat(dones))
+
+
+def held_out_nll(model, data, episodes, device="cpu") -> np.ndarray:
+    """Validation NLL per latent dimension (nats), mean over held-out steps."""
+    return teacher_forced(model, data, episodes, device)["nll"].mean(0)
+
+
+def no_change_variance(data: Transitions, episodes, seed: int = VAL_SEED) -> np.ndarray:
+    """Per-dim variance of z_{t+1} - z_t on (sampled) training codes: the baseline's Gaussian."""
+    gen = torch.Generator().manual_seed(seed)
+    total, count = np.zeros(data.z_size), 0
+    for batch in episode_batches(data, episodes, 16):
+        t = batch_tensors(data, batch, gen, "cpu")
+        m = t["z_mask"].bool()
+        d = (t["z_next"] - t["z"])[m].double()
+        total += (d ** 2).sum(0).numpy()
+        count += len(d)
+    if count == 0:
+        raise ValueError("the training episodes hold no transitions: collect longer episodes")
+    return total / count
+
+
+def gaussian_nll(x: np.ndarray, var: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.log(2 * np.pi * var) + x ** 2 / var)
+
+
+def precision_recall(prob: np.ndarray, label: np.ndarray, threshold: float = 0.5) -> dict:
+    pred, label = prob > threshold, label > 0.5
+    tp, fp, fn = int((pred & label).sum()), int((pred & ~label).sum()), int((~pred & label).sum())
+    return dict(precision=tp / (tp + fp) if tp + fp else float("nan"),
+                recall=tp / (tp + fn) if tp + fn else float("nan"), tp=tp, fp=fp, fn=fn)
+
+
+def calibration(prob: np.ndarray, label: np.ndarray, n_bins: int = 10) -> dict:
+    """Reliability table of predicted probabilities: per bin the mean prediction and the observed rate."""
+    edges = np.linspace(0, 1, n_bins + 1)
+    which = np.clip(np.digitize(prob, edges) - 1, 0, n_bins - 1)
+    count = np.bincount(which, minlength=n_bins)
+    mean_p = np.bincount(which, weights=prob, minlength=n_bins) / np.maximum(count, 1)
+    rate = np.bincount(which, weights=label.astype(float), minlength=n_bins) / np.maximum(count, 1)
+    keep = count > 0
+    return dict(predicted=mean_p[keep], observed=rate[keep], count=count[keep])
+
+
+def unweight_probability(prob: np.ndarray, pos_weight: float) -> np.ndarray:
+    """Undo the pull of ``pos_weight`` on a sigmoid output: odds / pos_weight.
+
+    Weighting positives by w makes the loss's optimum p/(1-p) = w * true odds.
+    """
+    odds = prob / np.clip(1 - prob, 1e-12, None) / pos_weight
+    return odds / (1 + odds)
+
+
+def evaluate_mdnrnn(cfg: Config, device="cpu", write: bool = True) -> dict:
+    """Held-out NLL per latent dim against "no change" (z_next = z), and the done head's precision/recall."""
+    data = Transitions.load(cfg)
+    model = load_mdnrnn(cfg, device)
+    train_eps, val_eps = data.split(cfg.mdnrnn.val_episodes)
+    pred = teacher_forced(model, data, val_eps, device)
+    var = no_change_variance(data, train_eps)
+    base = gaussian_nll(pred["z_next"] - pred["z"], var).mean(0)
+    nll = pred["nll"].mean(0)
+    res = dict(world=cfg.world, profile=cfg.profile, val_episodes=[int(e) for e in val_eps],
+               steps=int(len(pred["nll"])), nll_per_dim=nll.tolist(), nll=float(nll.mean()),
+               baseline_nll_per_dim=base.tolist(), baseline_nll=float(base.mean()),
+               dims_better_than_baseline=int((nll < base).sum()))
+    if pred["done_prob"] is not None:
+        pr = precision_recall(pred["done_prob"], pred["done"])
+        res.update(done_precision=pr["precision"], done_recall=pr["recall"], done_tp=pr["tp"],
+                   done_fp=pr["fp"], done_fn=pr["fn"], deaths=int(pred["done"].sum()))
+    if write:
+        write_json(mdnrnn_dir(cfg) / "eval.json", res)
+    return res
+
+
+def format_evaluation(res: dict) -> str:
+    lines = [f"M {res['world']} ({res['profile']}), {res['steps']} held-out transitions",
+             f"{'dim':>4} {'M nll':>9} {'no-change':>10}"]
+    for i, (a, b) in enumerate(zip(res["nll_per_dim"], res["baseline_nll_per_dim"])):
+        lines.append(f"{i:>4} {a:>9.3f} {b:>10.3f}")
+    lines.append(f"mean {res['nll']:>9.3f} {res['baseline_nll']:>10.3f}   (nats per dim; lower is better; "
+                 f"M wins on {res['dims_better_than_baseline']}/{len(res['nll_per_dim'])} dims)")
+    if "done_precision" in res:
+        lines.append(f"done head @0.5: precision {res['done_precision']:.3f} recall {res['done_recall']:.3f} "
+                     f"(tp {res['done_tp']}, fp {res['done_fp']}, fn {res['done_fn']}, deaths {res['deaths']})")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- command line
+
+def add_commands(sub, parent):
+    p = sub.add_parser("train-mdnrnn", parents=[parent], help="train M (the MDN-RNN) on V's encoded series")
+    p.add_argument("world", help=f"one of {', '.join(WORLDS)}")
+    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when present)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval-mdnrnn", parents=[parent],
+                       help="M's held-out NLL per latent dim vs a no-change baseline (+ Doom done precision/recall)")
+    p.add_argument("world", help=f"one of {', '.join(WORLDS)}")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_eval)
+
+
+def cmd_train(args):
+    cfg = get_config(args.world, args.profile)
+    path = train_mdnrnn(cfg, device=args.device)
+    print(f"M in {path}")
+
+
+def cmd_eval(args):
+    cfg = get_config(args.world, args.profile)
+    print(format_evaluation(evaluate_mdnrnn(cfg, device=args.device)))
+
+
+__all__ = ["train_mdnrnn", "load_mdnrnn", "evaluate_mdnrnn", "teacher_forced", "Transitions", "read_log",
+           "stream_batches", "window_batches", "episode_batches", "m_loss", "format_evaluation", "calibration",
+           "unweight_probability", "precision_recall"]

@@ -1,0 +1,381 @@
+"""Train V on the random-play frames, and encode every episode for M.
+
+``train_vae(cfg)`` streams shuffled minibatches from the memory-mapped shards
+(memory stays one batch), runs on the CPU or on CUDA with mixed precision, and
+writes into ``<artifacts>/<world>/<profile>/vae/``:
+
+    last.pt    the full training state (model, Adam, step counters, RNG), saved
+               every ``checkpoint_every`` steps and at every epoch end
+    log.json   the loss curve: {"train": [...], "val": [...]} for the notebooks
+    vae.pt     the finished V (weights + config); its presence makes
+               ``train_vae`` a no-op, so notebooks can get-or-build
+
+Exact resume: epoch e shuffles with ``np.random.default_rng([seed, e])``, so a
+resumed run rebuilds the same order and skips the batches already done
+(``start_batch``); the sampling noise comes from a dedicated torch Generator
+whose state is in the checkpoint. A run killed anywhere and restarted ends
+with the same weights as one that never stopped (bit for bit on the CPU).
+
+``encode_dataset(cfg)`` turns every frame into (mu, logvar), chunk by chunk,
+into the float16 series M trains on (``wmlib.series``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .artifacts import load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
+from .config import WORLDS, Config, get_config
+from .data import RolloutDataset, load_dataset
+from .device import autocast, grad_scaler, resolve_device
+from .series import EncodedSeries, SeriesWriter, series_dir
+from .vae import FRAME_PIXELS, ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, vae_loss
+
+# Config fields that change the trained weights (the others only change bookkeeping).
+TRAINING_KEYS = ("z_size", "epochs", "batch_size", "lr", "kl_tolerance", "val_episodes",
+                 "max_frames_per_epoch", "seed")
+METRICS = ("loss", "recon", "kl", "kl_raw")
+
+
+def vae_dir(cfg: Config, create: bool = False) -> Path:
+    return stage_dir(cfg.world, cfg.profile, "vae", create=create)
+
+
+def vae_path(cfg: Config) -> Path:
+    """Where the finished V lives (it may not exist yet)."""
+    return vae_dir(cfg) / "vae.pt"
+
+
+def _train_cmd(cfg: Config) -> str:
+    return f"`python -m wmlib train-vae {cfg.world} --profile {cfg.profile}`"
+
+
+def _check_same_training(ckpt: dict, cfg: Config, path: Path) -> None:
+    """Refuse to silently reuse (or resume) a V trained with other settings."""
+    want = dataclasses.asdict(cfg.vae)
+    diff = {k: (ckpt["config"].get(k), want[k]) for k in TRAINING_KEYS if ckpt["config"].get(k) != want[k]}
+    if diff:
+        what = ", ".join(f"{k}={old!r} (config now says {new!r})" for k, (old, new) in diff.items())
+        raise ValueError(
+            f"{path} was trained with {what}: move the folder {path.parent} away to train afresh, "
+            "or use another profile / WM_ARTIFACTS folder")
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+@torch.no_grad()
+def evaluate_vae(vae: ConvVAE, dataset: RolloutDataset, episodes, batch_size: int = 100,
+                 kl_tolerance: float = 0.5, max_frames: int = 0, seed: int = 0) -> dict:
+    """Mean loss terms over the frames of ``episodes`` (in order), plus the
+    reconstruction error per pixel value (decoding mu, values in [0, 1])."""
+    device = next(vae.parameters()).device
+    was_training = vae.training
+    vae.eval()
+    gen = torch.Generator(device=device).manual_seed(seed + 1)  # same noise every evaluation
+    sums, n = dict.fromkeys((*METRICS, "sq_err"), 0.0), 0
+    for frames in dataset.iter_frame_batches(episodes, batch_size, shuffle=False, max_frames=max_frames):
+        x = frames_to_tensor(frames, device)
+        with autocast(device):
+            mu, logvar = vae.encode(x)
+            recon = vae.decode(vae.sample(mu, logvar, gen))
+            recon_mu = vae.decode(mu)
+        loss, rl, kl = vae_loss(x, recon, mu, logvar, kl_tolerance, vae.z_size)
+        kl_raw = kl_per_dim(mu, logvar).sum(1).mean()
+        sq_err = (recon_mu.float() - x).pow(2).sum() / len(x)
+        for key, val in zip((*METRICS, "sq_err"), (loss, rl, kl, kl_raw, sq_err)):
+            sums[key] += float(val) * len(x)
+        n += len(x)
+    vae.train(was_training)
+    if n == 0:
+        raise ValueError("no frames to evaluate: the held-out episodes are empty; collect more episodes")
+    out = {k: sums[k] / n for k in METRICS}
+    out["mse_per_pixel"] = sums["sq_err"] / n / FRAME_PIXELS
+    out["frames"] = n
+    return out
+
+
+# ----------------------------------------------------------------------------- training
+
+def _fresh_state() -> dict:
+    return dict(epoch=0, batch=0, step=0, frames=0, log=dict(train=[], val=[]),
+                window=dict(n=0, **dict.fromkeys(METRICS, 0.0)))
+
+
+def _flush_window(state: dict) -> dict | None:
+    """Average the steps since the last log point into one point of the curve."""
+    w = state["window"]
+    if w["n"] == 0:
+        return None
+    point = dict(step=state["step"], epoch=state["epoch"], frames=state["frames"],
+                 **{k: w[k] / w["n"] for k in METRICS})
+    state["log"]["train"].append(point)
+    state["window"] = dict(n=0, **dict.fromkeys(METRICS, 0.0))
+    return point
+
+
+def train_vae(cfg: Config, progress: bool = True, device=None, callback=None) -> Path:
+    """Train V at ``cfg``'s profile (resuming ``last.pt`` if present); return ``vae.pt``.
+
+    ``callback(step, metrics)`` runs after every optimizer step (metrics of that
+    batch); raising from it stops the run like a kill would.
+    A no-op returning the path when the finished checkpoint already exists.
+    """
+    final = vae_path(cfg)
+    if final.exists():
+        _check_same_training(load_checkpoint(final), cfg, final)
+        return final
+    vc = cfg.vae
+    dataset = load_dataset(cfg)  # FileNotFoundError naming `collect` if there is no data
+    train_idx, val_idx = dataset.split(vc.val_episodes)
+    out = vae_dir(cfg, create=True)
+    last = out / "last.pt"
+    device = resolve_device(device)
+
+    with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
+        torch.manual_seed(vc.seed)
+        model = ConvVAE(vc.z_size)
+    model.to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=vc.lr)
+    scaler = grad_scaler(device)
+    gen = torch.Generator(device=device).manual_seed(vc.seed)
+    state = _fresh_state()
+    if last.exists():
+        state = _restore(last, cfg, dataset, model, opt, scaler, gen, device)
+
+    n_train = int(dataset.lengths[train_idx].sum())
+    if vc.max_frames_per_epoch:
+        n_train = min(n_train, vc.max_frames_per_epoch)
+    if n_train == 0:
+        raise ValueError(f"the training episodes of {dataset.root} hold no frames: collect more episodes")
+    per_epoch = math.ceil(n_train / vc.batch_size)
+
+    def save():
+        _save(last, model, opt, scaler, gen, state, cfg, dataset, device)
+        write_json(out / "log.json", state["log"])
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=vc.epochs * per_epoch, initial=state["epoch"] * per_epoch + state["batch"],
+               desc=f"V {cfg.world}", unit="batch", disable=not progress)
+    try:
+        while state["epoch"] < vc.epochs:
+            rng = np.random.default_rng([vc.seed, state["epoch"]])  # the epoch's order, rebuilt on resume
+            batches = dataset.iter_frame_batches(train_idx, vc.batch_size, shuffle=True, rng=rng,
+                                                 max_frames=vc.max_frames_per_epoch,
+                                                 start_batch=state["batch"])
+            for frames in batches:
+                metrics = _train_step(model, opt, scaler, gen, frames, vc, device)
+                state["batch"] += 1
+                state["step"] += 1
+                state["frames"] += len(frames)
+                w = state["window"]
+                w["n"] += 1
+                for k in METRICS:
+                    w[k] += metrics[k]
+                if w["n"] >= vc.log_every:
+                    _flush_window(state)
+                bar.update(1)
+                bar.set_postfix(epoch=state["epoch"] + 1, loss=f"{metrics['loss']:.1f}", refresh=False)
+                if vc.checkpoint_every and state["step"] % vc.checkpoint_every == 0:
+                    save()
+                if callback is not None:
+                    callback(state["step"], metrics)
+            _flush_window(state)
+            val = evaluate_vae(model, dataset, val_idx, vc.batch_size, vc.kl_tolerance,
+                               vc.max_frames_per_epoch, vc.seed)
+            state["log"]["val"].append(dict(step=state["step"], epoch=state["epoch"] + 1, **val))
+            if progress:
+                bar.write(f"V {cfg.world} epoch {state['epoch'] + 1}/{vc.epochs}: "
+                          f"val loss {val['loss']:.1f} (recon {val['recon']:.1f}, kl {val['kl_raw']:.1f}), "
+                          f"mse/pixel {val['mse_per_pixel']:.5f}")
+            state["epoch"] += 1
+            state["batch"] = 0
+            save()
+    finally:
+        bar.close()
+
+    save_checkpoint(final, dict(
+        model={k: v.detach().cpu() for k, v in model.state_dict().items()},
+        z_size=vc.z_size, world=cfg.world, profile=cfg.profile, config=dataclasses.asdict(vc),
+        steps=state["step"], frames=state["frames"], val=state["log"]["val"][-1],
+        n_frames=dataset.n_frames, n_episodes=dataset.n_episodes, complete=True))
+    write_json(out / "log.json", state["log"])
+    return final
+
+
+def _train_step(model, opt, scaler, gen, frames, vc, device) -> dict:
+    x = frames_to_tensor(frames, device)
+    with autocast(device):
+        recon, mu, logvar = model(x, generator=gen)
+    loss, recon_loss, kl = vae_loss(x, recon, mu, logvar, vc.kl_tolerance, vc.z_size)
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+    kl_raw = kl_per_dim(mu.detach(), logvar.detach()).sum(1).mean()
+    values = torch.stack([loss.detach(), recon_loss.detach(), kl.detach(), kl_raw]).tolist()
+    return dict(zip(METRICS, values))
+
+
+def _save(path, model, opt, scaler, gen, state, cfg, dataset, device) -> None:
+    save_checkpoint(path, dict(
+        model=model.state_dict(), optimizer=opt.state_dict(), scaler=scaler.state_dict(),
+        generator=gen.get_state(), device_type=device.type,
+        epoch=state["epoch"], batch=state["batch"], step=state["step"], frames=state["frames"],
+        log=state["log"], window=state["window"],
+        config=dataclasses.asdict(cfg.vae), world=cfg.world, n_frames=dataset.n_frames))
+
+
+def _restore(path, cfg, dataset, model, opt, scaler, gen, device) -> dict:
+    ckpt = load_checkpoint(path)
+    _check_same_training(ckpt, cfg, path)
+    if ckpt["n_frames"] != dataset.n_frames:
+        raise ValueError(
+            f"{path} was started on {ckpt['n_frames']} frames but the dataset now has {dataset.n_frames}: "
+            f"move {path} away to start V's training afresh on the new data")
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    scaler.load_state_dict(ckpt["scaler"])
+    if ckpt["device_type"] == device.type:
+        gen.set_state(ckpt["generator"])
+    else:  # a CPU generator state does not fit a CUDA generator: same data order, new noise
+        gen.manual_seed(cfg.vae.seed + ckpt["step"])
+    return dict(epoch=ckpt["epoch"], batch=ckpt["batch"], step=ckpt["step"], frames=ckpt["frames"],
+                log=ckpt["log"], window=ckpt["window"])
+
+
+def load_vae(cfg: Config, device="cpu") -> ConvVAE:
+    """The finished V of ``cfg``'s world and profile, in eval mode."""
+    path = vae_path(cfg)
+    if not path.exists():
+        raise FileNotFoundError(f"no trained V at {path}: run {_train_cmd(cfg)} (or train_vae(cfg)) first")
+    ckpt = load_checkpoint(path)
+    model = ConvVAE(ckpt["z_size"])
+    model.load_state_dict(ckpt["model"])
+    return model.to(resolve_device(device)).eval()
+
+
+def read_vae_log(cfg: Config) -> dict:
+    """The loss curve of V's training: {"train": [points], "val": [points per epoch]}."""
+    path = vae_dir(cfg) / "log.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no training log at {path}: run {_train_cmd(cfg)} first")
+    return read_json(path)
+
+
+# ----------------------------------------------------------------------------- encoding
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def encode_dataset(cfg: Config, batch_size: int | None = None, progress: bool = True,
+                   device=None) -> EncodedSeries:
+    """Encode every frame of the dataset with V into the (mu, logvar) series M trains on.
+
+    A no-op when the series on disk already matches this dataset and this V.
+    """
+    dataset = load_dataset(cfg)
+    vpath = vae_path(cfg)
+    if not vpath.exists():
+        raise FileNotFoundError(f"no trained V at {vpath}: run {_train_cmd(cfg)} before encoding")
+    digest = _file_digest(vpath)
+    path = series_dir(cfg)
+    if (path / "meta.json").exists():
+        meta = read_json(path / "meta.json")
+        if (meta.get("vae_sha256") == digest and meta.get("n_frames") == dataset.n_frames
+                and meta.get("n_episodes") == dataset.n_episodes):
+            return EncodedSeries(path, dataset)
+    device = resolve_device(device)
+    vae = load_vae(cfg, device)
+    bs = batch_size or cfg.vae.encode_batch
+    writer = SeriesWriter(path, dataset.n_frames, dataset.n_episodes, vae.z_size)
+
+    from tqdm.auto import tqdm
+
+    with tqdm(total=dataset.n_frames, desc=f"encode {cfg.world}", unit="frame", disable=not progress) as bar:
+        for start in range(0, dataset.n_frames, bs):
+            idx = np.arange(start, min(start + bs, dataset.n_frames))
+            mu, logvar = encode_frames(vae, dataset.gather_frames(idx), bs)
+            writer.write(start, mu, logvar)
+            bar.update(len(idx))
+    writer.commit(dataset.frame_starts, vae_sha256=digest, vae_checkpoint=str(vpath),
+                  world=cfg.world, profile=cfg.profile)
+    return EncodedSeries(path, dataset)
+
+
+def heldout_report(cfg: Config, device=None) -> dict:
+    """V's error on every frame of the held-out episodes; also saved as ``heldout.json``."""
+    vae = load_vae(cfg, resolve_device(device))
+    dataset = load_dataset(cfg)
+    _, val_idx = dataset.split(cfg.vae.val_episodes)
+    res = evaluate_vae(vae, dataset, val_idx, cfg.vae.batch_size, cfg.vae.kl_tolerance, 0, cfg.vae.seed)
+    res.update(world=cfg.world, profile=cfg.profile, val_episodes=[int(i) for i in val_idx])
+    write_json(vae_dir(cfg) / "heldout.json", res)
+    return res
+
+
+# ----------------------------------------------------------------------------- command line
+
+def add_commands(sub, parent):
+    p = sub.add_parser("train-vae", parents=[parent], help="train V (resumes after a kill)")
+    p.add_argument("world", choices=WORLDS)
+    p.add_argument("--device", default=None, help="cpu | cuda | cuda:N (default: cuda if present)")
+    p.set_defaults(func=cmd_train_vae)
+
+    p = sub.add_parser("encode", parents=[parent], help="encode every frame with V for M")
+    p.add_argument("world", choices=WORLDS)
+    p.add_argument("--device", default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.set_defaults(func=cmd_encode)
+
+    p = sub.add_parser("vae-report", parents=[parent],
+                       help="held-out reconstruction error per pixel, and the reconstructions figure")
+    p.add_argument("worlds", nargs="*", metavar="world",
+                   help=f"worlds to report: {', '.join(WORLDS)} (default: both)")
+    p.add_argument("--figure", default=None, help="PNG path for the real-vs-reconstructed figure")
+    p.add_argument("--device", default=None)
+    p.set_defaults(func=cmd_vae_report)
+
+
+def cmd_train_vae(args):
+    cfg = get_config(args.world, args.profile)
+    path = train_vae(cfg, device=args.device)
+    val = load_checkpoint(path)["val"]
+    print(f"V for {cfg.world} ({cfg.profile}) at {path}\n"
+          f"held-out loss {val['loss']:.1f} (recon {val['recon']:.1f}, kl {val['kl_raw']:.1f}), "
+          f"mse per pixel {val['mse_per_pixel']:.5f}")
+
+
+def cmd_encode(args):
+    cfg = get_config(args.world, args.profile)
+    series = encode_dataset(cfg, batch_size=args.batch_size, device=args.device)
+    print(f"encoded {series.meta['n_frames']} frames of {series.n_episodes} episodes "
+          f"(z = {series.z_size}) into {series.path}")
+
+
+def cmd_vae_report(args):
+    worlds = list(dict.fromkeys(args.worlds or WORLDS))
+    cfgs = [get_config(w, args.profile) for w in worlds]
+    for cfg in cfgs:
+        r = heldout_report(cfg, args.device)
+        print(f"{cfg.world} ({cfg.profile}): held-out {r['frames']} frames, "
+              f"mse per pixel {r['mse_per_pixel']:.5f}, recon {r['recon']:.1f} per image, "
+              f"kl {r['kl_raw']:.1f} nats")
+    if args.figure:
+        from .plots import reconstructions_figure
+
+        print(f"figure saved to {reconstructions_figure(cfgs, path=args.figure)}")
+
+
+__all__ = ["train_vae", "load_vae", "encode_dataset", "evaluate_vae", "heldout_report",
+           "read_vae_log", "vae_path", "vae_dir", "add_commands"]
