@@ -73,7 +73,10 @@ class LabPage:
         shots.mkdir(parents=True, exist_ok=True)
 
     def open(self, base: str, token: str, relpath: str):
-        self.page.goto(f"{base}/lab/tree/{relpath}?token={token}")
+        # A workspace of its own, reset: JupyterLab would otherwise restore the tabs
+        # of the notebooks opened before, and their toolbars would shadow this one's.
+        workspace = f"wm-{self.name}".replace("_", "-")
+        self.page.goto(f"{base}/lab/workspaces/{workspace}/tree/{relpath}?reset&token={token}")
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
         self.dismiss_dialogs()
         self.wait_kernel_idle(120)
@@ -90,8 +93,8 @@ class LabPage:
             self.page.wait_for_timeout(200)
 
     def wait_kernel_idle(self, timeout: float):
-        self.page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                    timeout=timeout * 1000)
+        self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']:visible").first.wait_for(
+            timeout=timeout * 1000)
 
     def run_all(self, timeout: float = 600):
         self.page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
