@@ -18,6 +18,10 @@ COMMAND_MODULES = [
     "wmlib.train_vae",
     "wmlib.train_mdnrnn",
     "wmlib.train_controller",
+    "wmlib.reproduce",
+    "wmlib.pretrained",
+    "wmlib.results",
+    "wmlib.train_in_dream",
 ]
 
 

@@ -1,6 +1,7 @@
 """Commands for the first stage: collect random-play data, measure random baselines."""
 from __future__ import annotations
 
+from .artifacts import write_json
 from .config import WORLDS, get_config
 
 
@@ -36,3 +37,16 @@ def cmd_baseline(args):
     r = res["returns"]
     print(f"{cfg.world} random policy over {len(r)} episodes: "
           f"return {r.mean():.1f} +- {r.std():.1f} (steps {res['lengths'].mean():.1f})")
+    # Kept for the README's results table (`python -m wmlib results`).
+    path = baseline_path(cfg.world, len(r), args.skill)
+    write_json(path, dict(world=cfg.world, episodes=len(r), skill=args.skill, mean=float(r.mean()),
+                          std=float(r.std()), command=f"python -m wmlib baseline {cfg.world} --episodes {len(r)}"
+                          + (f" --skill {args.skill}" if cfg.world == "doom" else "")))
+    print(f"saved {path}")
+
+
+def baseline_path(world: str, episodes: int, skill: int = 4):
+    from .artifacts import artifacts_root
+
+    name = f"random-{episodes}" + (f"-skill{skill}" if world == "doom" else "") + ".json"
+    return artifacts_root() / world / "baselines" / name

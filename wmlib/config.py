@@ -83,6 +83,12 @@ class DreamConfig:
     taus: tuple = (0.10, 0.50, 1.00, 1.15, 1.30)
     real_episodes: int = 100     # real-game evaluation after dream training
     dream_episodes: int = 100
+    done_rule: str = "threshold"  # how a dream ends: "threshold" | "sample" | "never" (wmlib.dream)
+    # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are
+    # cheap next to the real game, so a profile can afford a larger, less noisy population.
+    population: int = 0
+    rollouts: int = 0
+    generations: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,12 +139,13 @@ _LAPTOP = {
     "doom": dict(
         collect=dict(episodes=200, workers=2, shard_episodes=10),
         vae=dict(epochs=3, val_episodes=10),
-        mdnrnn=dict(seq_len=100, batch_size=32, epochs=20, val_episodes=10),
+        mdnrnn=dict(seq_len=100, batch_size=32, epochs=30, val_episodes=10),
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
+        dream=dict(population=32, rollouts=8, generations=50),
     ),
     "carracing": dict(
         collect=dict(episodes=60, workers=2, shard_episodes=2),
-        vae=dict(epochs=3, val_episodes=4),
+        vae=dict(epochs=1, val_episodes=4),     # the paper's car V also saw its data once
         mdnrnn=dict(seq_len=200, batch_size=16, epochs=20, val_episodes=4),
         evolution=dict(population=16, rollouts=2, generations=10, workers=2, eval_every=5, eval_episodes=10),
     ),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+from multiprocessing import util as mp_util
 import os
 import shutil
 from dataclasses import dataclass
@@ -100,6 +101,8 @@ def _init_worker(world: str, max_steps: int):
     global _worker_env
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     _worker_env = make_env(world, max_steps=max_steps)
+    # Close the env when the worker exits, so no simulator process (ViZDoom) outlives it.
+    mp_util.Finalize(_worker_env, _worker_env.close, exitpriority=10)
 
 
 def _collect_shard(args) -> dict:
@@ -189,6 +192,8 @@ def _run_collection(cfg, root, groups, workers, progress):
                           initargs=(cfg.world, cfg.collect.max_steps)) as pool:
                 for res in pool.imap_unordered(_collect_shard, tasks):
                     bar.update(res["episodes"])
+                pool.close()  # let workers exit on their own (running the env's close) ...
+                pool.join()   # ... rather than be terminated by the with-block
     finally:
         bar.close()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import paper
 from .artifacts import read_json, stage_dir, write_json
 from .config import WORLDS, Config, get_config
 from .controller import Controller, check_mode
@@ -25,7 +26,9 @@ from .evolution import CHECKPOINT, EvolutionResult, evolve, load_result
 from .rollout import BACKENDS, EpisodeRunner, RolloutPool, agent_spec, episode_seed
 
 TEST_SEED = 987_654_321  # final scores use episodes no generation trained on
-PAPER_SCORES = {("carracing", "z"): (632, 251), ("carracing", "zh"): (906, 21)}
+# The paper's CarRacing scores for each mode, taken from wmlib.paper (numbers live in one place).
+PAPER_SCORES = {("carracing", "z"): paper.CARRACING_SCORES["World Model, V only (C reads z)"],
+                ("carracing", "zh"): paper.CARRACING_SCORES["World Model, full (C reads z and h)"]}
 WHICH = ("deployed", "mean", "best")
 
 
@@ -207,7 +210,7 @@ def cmd_train(args):
     last = res.history[-1] if res.history else {}
     print(f"{cfg.world} C ({args.mode}) after {res.generations} generations: population mean "
           f"{last.get('mean', float('nan')):.1f}, best candidate {last.get('max', float('nan')):.1f}; "
-          f"best evaluation of the mean {res.best_eval if res.best_eval is not None else 'n/a'}\n"
+          f"best evaluation of the mean {'n/a' if res.best_eval is None else f'{res.best_eval:.1f}'}\n"
           f"run in {res.ckpt_dir}")
 
 
@@ -216,9 +219,9 @@ def cmd_evaluate(args):
     res = evaluate_controller(cfg, args.mode, args.episodes, args.which, args.backend, args.workers, args.video)
     line = f"{cfg.world} C ({args.mode}, {args.which}) over {res['episodes']} episodes: " \
            f"{res['mean']:.1f} +- {res['std']:.1f}"
-    paper = paper_score(cfg.world, args.mode)
-    if paper:
-        line += f"   (paper: {paper[0]} +- {paper[1]})"
+    reported = paper_score(cfg.world, args.mode)  # not `paper`: that names the module
+    if reported:
+        line += f"   (paper: {reported[0]} +- {reported[1]})"
     print(line)
     if "video" in res:
         print(f"video of one episode (return {res['video_return']:.1f}): {res['video']}")

@@ -273,3 +273,83 @@ class TemperatureExplorer(_Shown):
 
 
 __all__ += ["TemperatureExplorer", "rare_mode_score"]
+
+
+# ----------------------------------------------------------------------------- the dream
+
+class DreamPlayer(_Shown):
+    """Play Doom inside M's dream yourself: left / stay / right step a ``DreamEnv``.
+
+    Each click feeds your action to M, which samples the next code at the env's
+    temperature; V decodes it into the frame shown, and M's death probability for
+    that step is drawn as a bar (the dream ends when it passes the env's
+    threshold, or at the cap). A click after the end starts a new dream.
+    State as plain values: ``.frame``, ``.done_prob``, ``.steps``, ``.ended``,
+    ``.died``, ``.probs`` (this dream's death probabilities), ``.dreams``.
+    """
+
+    ACTIONS = {"left": -1.0, "stay": 0.0, "right": 1.0}
+
+    def __init__(self, env, seed: int = 0, scale: int = 4):
+        import ipywidgets as W
+
+        if env.vae is None:
+            raise ValueError("the player shows V's decoding of the dream: build the DreamEnv with vae=load_vae(cfg)")
+        if env.action_space.shape != (1,):
+            raise ValueError("DreamPlayer plays Doom's dream (one action: left / stay / right)")
+        self.env, self.seed, self.scale = env, int(seed), scale
+        self.buttons = {name: W.Button(description=name, layout=W.Layout(width="80px")) for name in self.ACTIONS}
+        for name, button in self.buttons.items():
+            button.on_click(lambda _, name=name: self.step(name))
+        self.new_button = W.Button(description="new dream", layout=W.Layout(width="100px"))
+        self.new_button.on_click(lambda _: self.new_dream())
+        self.image = W.Image(format="png")
+        self.death = W.FloatProgress(value=0.0, min=0.0, max=1.0, description="p(death)")
+        self.status = W.HTML()
+        self.widget = W.VBox([W.HBox([self.image, W.VBox([self.death, self.status])]),
+                              W.HBox([*self.buttons.values(), self.new_button])])
+        self.dreams = 0
+        self.new_dream()
+
+    @property
+    def frame(self) -> np.ndarray:
+        """V's decoding of the dream's current code, uint8 [64, 64, 3]."""
+        return self.env.decode()
+
+    @property
+    def done_prob(self) -> float:
+        return self.probs[-1] if self.probs else 0.0
+
+    def new_dream(self) -> None:
+        self.dreams += 1
+        self.env.reset(seed=self.seed + self.dreams)
+        self.steps, self.ended, self.died, self.probs = 0, False, False, []
+        self._redraw()
+
+    def step(self, action: str) -> None:
+        """Take ``action`` (left / stay / right) in the dream; after the end, start a new one."""
+        if action not in self.ACTIONS:
+            raise ValueError(f"unknown action {action!r}: use one of {', '.join(self.ACTIONS)}")
+        if self.ended:
+            self.new_dream()
+            return
+        _, _, terminated, truncated, info = self.env.step(np.array([self.ACTIONS[action]], np.float32))
+        self.steps += 1
+        self.probs.append(float(info["done_prob"]))
+        self.ended, self.died = bool(terminated or truncated), bool(terminated)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self.image.value = to_png(self.frame, self.scale)
+        self.death.value = self.done_prob
+        self.death.bar_style = "danger" if self.done_prob > self.env.done_threshold else "info"
+        text = (f"dream {self.dreams}, step {self.steps} (tau = {self.env.tau:g}); "
+                f"M's death probability {self.done_prob:.3f}")
+        if self.died:
+            text += f"<br><b>M says you died</b> after {self.steps} steps: click any button for a new dream"
+        elif self.ended:
+            text += f"<br><b>you survived the dream's cap</b> of {self.env.max_steps} steps: click for a new dream"
+        self.status.value = text
+
+
+__all__ += ["DreamPlayer"]

@@ -1,0 +1,182 @@
+"""Real-world population rollouts: env steps/s with W workers against the env's own limit.
+
+Training C in the real world is env-bound: a population of candidates plays
+episodes, and every step costs one env step plus one V + M + C inference. This
+script measures, in one run:
+
+1. raw env steps/s of one env in this process (no agent): the limit is W x that;
+2. a ``RolloutPool`` of W worker processes playing a population (V + M + C,
+   mode "zh", episodes stepped ``lockstep`` at a time): env steps/s, and its
+   ratio to the limit (aim >= 0.85; the gap is agent inference + parallel overhead);
+3. the per-step cost of the agent's inference (V encodes the frame, C acts,
+   M steps) batched over the lockstep episodes and for one episode, next to the
+   env step time. ``--device cuda`` times inference on the GPU; rollout workers
+   always run on the CPU next to their envs.
+
+V and M are built UNTRAINED at the paper's sizes: random weights cost exactly
+what trained ones do, and no artifacts are needed.
+
+    python benchmarks/rollout.py --quick                 # seconds: a smoke test
+    python benchmarks/rollout.py --world carracing --workers 2
+    python benchmarks/rollout.py --world doom --workers 16 --device cuda
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+from wmlib.config import get_config  # noqa: E402
+from wmlib.controller import batched_act, controller_inputs, param_count  # noqa: E402
+from wmlib.device import resolve_device  # noqa: E402
+from wmlib.envs import make_env  # noqa: E402
+from wmlib.mdnrnn import MDNRNN  # noqa: E402
+from wmlib.rollout import RolloutPool, agent_spec, episode_seed  # noqa: E402
+from wmlib.vae import ConvVAE, frames_to_tensor  # noqa: E402
+
+
+def untrained_agent(cfg):
+    """V and M at the config's sizes with random weights (same cost as trained ones)."""
+    torch.manual_seed(0)
+    vae = ConvVAE(cfg.vae.z_size).eval()
+    m = MDNRNN(cfg.vae.z_size, cfg.action_size, cfg.mdnrnn.hidden, cfg.mdnrnn.n_mixtures,
+               cfg.mdnrnn.done_head).eval()
+    return vae, m
+
+
+def raw_steps_per_second(world: str, seconds: float, max_steps: int) -> float:
+    """One env in this process, uniform random actions, resets included, for about ``seconds``."""
+    env = make_env(world, max_steps=max_steps)
+    rng = np.random.default_rng(0)
+    low, high = env.action_space.low, env.action_space.high
+    steps, episode, start = 0, 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        env.reset(seed=episode_seed(99, episode, 0))
+        while True:
+            _, _, terminated, truncated, _ = env.step(rng.uniform(low, high).astype(np.float32))
+            steps += 1
+            if terminated or truncated:
+                break
+        episode += 1
+    elapsed = time.perf_counter() - start
+    env.close()
+    return steps / elapsed
+
+
+def population_steps_per_second(spec, workers: int, P: int, R: int, seed: int = 0):
+    """Play P candidates x R episodes twice with one pool.
+
+    Returns ([(steps/s, steps, seconds)] for the two runs, episodes per task). The
+    first run includes each worker building its envs; the second is the steady
+    state of a long training (what a generation costs).
+    """
+    n = param_count(spec["world"], spec["vae"]["z_size"], spec["mdnrnn"]["arch"]["hidden"], spec["mode"])
+    params = np.random.default_rng(seed).normal(size=(P, n)) * 0.1  # CMA-ES's first generation: sigma0 0.1
+    runs = []
+    with RolloutPool(spec, "processes", workers) as pool:
+        per_task = max(len(seeds) for _, seeds in pool.tasks(params, R, seed))  # episodes stepped together
+        for g in range(2):
+            t0 = time.perf_counter()
+            out = pool.run(params, R, seed=seed + g)
+            elapsed = time.perf_counter() - t0
+            steps = int(out["lengths"].sum())
+            runs.append((steps / elapsed, steps, elapsed))
+    return runs, per_task
+
+
+@torch.no_grad()
+def inference_ms(world: str, mode: str, vae, m, batch: int, device, repeats: int) -> float:
+    """Milliseconds for one agent step of ``batch`` episodes: frames -> V -> C -> M, actions back on the CPU."""
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(batch, 64, 64, 3), dtype=np.uint8)
+    params = torch.as_tensor(rng.normal(size=(batch, param_count(world, vae.z_size, m.hidden, mode))) * 0.1,
+                             dtype=torch.float32, device=device)
+    h, c = (s[0] for s in m.initial_state(batch, device))
+    restart = torch.zeros(batch, device=device) if m.has_done else None
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def step(h, c):
+        z, _ = vae.encode(frames_to_tensor(frames, device))
+        hs, cs = (h, c) if mode == "zh" else (None, None)
+        actions = batched_act(world, params, controller_inputs(world, z, hs, cs, mode)[:, None, :])[:, 0]
+        if mode == "zh":
+            _, _, (h1, c1) = m.step(z, actions, (h[None], c[None]), restart)
+            h, c = h1[0], c1[0]
+        actions.cpu().numpy()  # the env needs them on the host: part of the cost
+        return h, c
+
+    for _ in range(3):  # warm up (allocator, kernels, cuDNN choice)
+        h, c = step(h, c)
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        h, c = step(h, c)
+    sync()
+    return 1000 * (time.perf_counter() - t0) / repeats
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--world", default="carracing", choices=["carracing", "doom"])
+    ap.add_argument("--workers", type=int, default=2, help="rollout worker processes (W)")
+    ap.add_argument("--device", default="auto", help="where V+M+C inference is timed: cpu, cuda, auto")
+    ap.add_argument("--quick", action="store_true", help="a short run (smoke test, seconds)")
+    args = ap.parse_args()
+
+    cfg = get_config(args.world, "paper")  # the paper's V, M and C sizes (the car's equal the laptop's)
+    device = resolve_device(args.device)
+    lockstep = cfg.evolution.lockstep
+    if args.quick:
+        max_steps, P, R, raw_seconds, repeats = 100, 4, 2, 3, 20
+    else:
+        lap = get_config(args.world, "laptop").evolution  # one laptop generation (car: 16 x 2 episodes)
+        max_steps, P, R, raw_seconds, repeats = cfg.evolution.max_steps, lap.population, lap.rollouts, 15, 200
+    torch.set_num_threads(1)  # as in each rollout worker
+
+    vae, m = untrained_agent(cfg)
+    print(f"world {args.world} | cores {os.cpu_count()} | load average {os.getloadavg()[0]:.2f} | "
+          f"workers {args.workers} | lockstep {lockstep} | episode cap {max_steps} | torch {torch.__version__}")
+    print("V and M are UNTRAINED, built at the paper's sizes (z {}, LSTM {}): random weights cost the same "
+          "as trained ones".format(cfg.vae.z_size, cfg.mdnrnn.hidden))
+
+    raw = raw_steps_per_second(args.world, raw_seconds, max_steps)
+    env_ms = 1000 / raw
+    spec = agent_spec(args.world, "zh", vae, m, max_steps, lockstep)
+    ((rate0, steps0, sec0), (rate, steps, sec)), per_task = population_steps_per_second(spec, args.workers, P, R)
+    limit = args.workers * raw
+
+    print("\n-- population throughput (V + M + C, mode zh, worker processes on the CPU)")
+    print(f"raw env steps/s, one env, this process:   {raw:9.0f}   ({env_ms:.2f} ms per step)")
+    print(f"limit, {args.workers} x raw:                         {limit:9.0f}")
+    print(f"pool, first run (workers build envs):     {rate0:9.0f}   ({P} x {R} episodes, {steps0} steps, "
+          f"{sec0:.1f} s)")
+    print(f"pool, second run (steady state):          {rate:9.0f}   ({steps} steps, {sec:.1f} s)")
+    print(f"ratio to the limit:                       {rate / limit:9.2f}   (aim >= 0.85)")
+
+    print(f"\n-- agent inference per step on {device.type} (one thread on the CPU), next to the env step")
+    print(f"{'agent':<10} {'batch':>5} {'ms per call':>12} {'ms per episode-step':>20} {'x env step':>11}")
+    parts = {}
+    for mode, name in (("z", "V + C"), ("zh", "V + M + C")):
+        for batch in sorted({lockstep, per_task, 1}, reverse=True):
+            ms = inference_ms(args.world, mode, vae.to(device), m.to(device), batch, device, repeats)
+            parts[mode, batch] = ms / batch
+            print(f"{name:<10} {batch:>5} {ms:12.3f} {ms / batch:20.3f} {ms / batch / env_ms:11.2f}")
+    if device.type == "cpu":
+        expected = env_ms / (env_ms + parts["zh", per_task])
+        print(f"\nthis run's tasks step {per_task} episodes together; expected ratio from the parts, "
+              f"env / (env + V+M+C at batch {per_task}): {expected:.2f}.\nThe rest of the gap is parallel "
+              "overhead (pipes, task split, the last task of a generation) and other processes\n"
+              f"on the machine (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores).")
+        if parts["zh", per_task] > env_ms:
+            print("Here the agent's inference costs more than the env step: the agent, not the env, is the "
+                  "limit, and a ratio near 0.85 is out of reach on the CPU (batch more episodes per worker, "
+                  "or run V and M on a GPU).")
+
+
+if __name__ == "__main__":
+    main()

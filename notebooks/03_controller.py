@@ -1,0 +1,449 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Control: C, evolved with CMA-ES in the real world
+#
+# V turns a frame into a code $z$; M summarises the past in its state $h$.
+# The part that actually drives, **C**, is deliberately tiny: one linear layer
+# from $[z, h]$ to the three CarRacing controls, 867 numbers in all. The
+# paper puts the capacity in V and M, which learn from recorded data with
+# gradients, and keeps C small enough to be trained by **evolution**, which
+# needs no gradients, only the total reward of whole episodes.
+#
+# This notebook:
+#
+# 1. watches CMA-ES, the evolution strategy the paper uses, solve a
+#    2-D problem, sample by sample, as its search distribution stretches;
+# 2. writes C's formula out, counts its parameters, and checks the library's C
+#    against a by-hand version;
+# 3. trains C on CarRacing twice at the current profile: reading $z$ only
+#    (V alone) and reading $[z, h]$ (V and M);
+# 4. scores both over fresh test episodes next to the paper's
+#    632 ± 251 and 906 ± 21, and plays a video of the agent;
+# 5. works out what the paper's scale costs.
+
+# %% tags=["parameters"]
+import os
+
+PROFILE = os.environ.get("WM_PROFILE", "laptop")
+
+# %%
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+import cma
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Image, display
+from matplotlib.patches import Ellipse
+
+from wmlib import paper
+from wmlib.config import get_config
+from wmlib.controller import Controller
+from wmlib.data import collect
+from wmlib.train_controller import controller_dir, evaluate_controller, train_controller
+from wmlib.train_mdnrnn import train_mdnrnn
+from wmlib.train_vae import encode_dataset, train_vae
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))  # for V and M if they must be built; rollout workers use 1 each
+cfg = get_config("carracing", PROFILE)
+print("profile:", PROFILE, "| evolution:", cfg.evolution)
+
+# %% [markdown]
+# ## CMA-ES in two dimensions
+#
+# Evolution strategies search with a *distribution*. CMA-ES keeps a Gaussian
+# $\mathcal N(m, \sigma^2 C)$ over parameter vectors and repeats:
+#
+# 1. **sample** a population of $\lambda$ candidates $x_k = m + \sigma y_k$,
+#    $y_k \sim \mathcal N(0, C)$;
+# 2. **evaluate** each one (here: a function value; for C, the return of a
+#    few episodes) and rank them;
+# 3. **move the mean** to a weighted average of the best $\mu = \lambda / 2$,
+#    the best getting the largest weight: $m \leftarrow m + \sigma \sum_{i \le \mu} w_i\, y_{i:\lambda}$;
+# 4. **adapt the covariance** towards the steps that worked,
+#    $C \leftarrow (1 - c_1 - c_\mu) C + c_1\, p_c p_c^\top + c_\mu \sum_{i \le \mu} w_i\, y_{i:\lambda} y_{i:\lambda}^\top$,
+#    where the *evolution path* $p_c$ accumulates the recent moves of the mean
+#    (the rank-one term) and the sum is this generation's successful steps
+#    (the rank-$\mu$ term);
+# 5. **adapt the step size** $\sigma$ by a second path $p_\sigma$: if
+#    consecutive moves point the same way, the path grows longer than a random
+#    walk's and $\sigma$ grows; if they cancel out, $\sigma$ shrinks.
+#
+# Only the *ranking* of the candidates is used, never a gradient or even the
+# size of the differences, so a noisy, non-differentiable score such as "how
+# much of the track did the car cover" is fine.
+#
+# We run pycma, the library the paper used (and `wmlib` uses), on a narrow
+# valley tilted by 30 degrees: $f(x) = (x - x^*)^\top A\, (x - x^*)$ with
+# curvatures 1 and 50 along the valley and across it. The distribution we
+# draw is the one each generation's candidates were sampled from: its mean,
+# and the ellipse that holds 2 standard deviations of $\mathcal N(m, \sigma^2 C)$.
+
+# %%
+angle = np.deg2rad(30)
+R = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+A = R @ np.diag([1.0, 50.0]) @ R.T
+x_star = np.array([1.0, 1.0])
+
+
+def valley(x):
+    d = np.asarray(x) - x_star
+    return float(d @ A @ d)
+
+
+es = cma.CMAEvolutionStrategy([-3.0, -2.0], 0.5, dict(popsize=10, seed=3, verbose=-9))
+trace = []  # per generation: the distribution sampled from, and the samples
+for g in range(60):
+    dist = dict(mean=es.mean.copy(), sigma=es.sigma, C=es.sm.C.copy())
+    X = np.array(es.ask())
+    fx = np.array([valley(x) for x in X])
+    es.tell(list(X), list(fx))
+    trace.append(dict(dist, X=X, f=fx, new_mean=es.mean.copy()))
+print(f"after 60 generations: f(mean) = {valley(es.mean):.2e}, sigma = {es.sigma:.2e}, "
+      f"{es.countevals} function evaluations")
+
+
+# %%
+def draw_generation(ax, t, title):
+    """Contours of f, the samples (best half filled), the 2-sd ellipse, and the move of the mean."""
+    cov = t["sigma"] ** 2 * t["C"]
+    vals, vecs = np.linalg.eigh(cov)
+    r = 3.0 * np.sqrt(vals[-1])
+    cx, cy = t["mean"]
+    gx, gy = np.meshgrid(np.linspace(cx - r, cx + r, 120), np.linspace(cy - r, cy + r, 120))
+    d = np.stack([gx - x_star[0], gy - x_star[1]], -1)
+    ax.contour(gx, gy, np.log10(np.einsum("...i,ij,...j->...", d, A, d) + 1e-12), 12, colors="lightgrey",
+               linewidths=0.7)
+    best = np.argsort(t["f"])[: len(t["f"]) // 2]
+    ax.scatter(*t["X"].T, s=14, facecolors="none", edgecolors="tab:blue")
+    ax.scatter(*t["X"][best].T, s=14, color="tab:blue")
+    ax.add_patch(Ellipse(t["mean"], 4 * np.sqrt(vals[-1]), 4 * np.sqrt(vals[0]),
+                         angle=np.degrees(np.arctan2(vecs[1, -1], vecs[0, -1])), fill=False, color="tab:red"))
+    ax.annotate("", t["new_mean"], t["mean"], arrowprops=dict(arrowstyle="->", color="black"))
+    ax.set_xlim(cx - r, cx + r); ax.set_ylim(cy - r, cy + r); ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9); ax.set_xticks([]); ax.set_yticks([])
+
+
+shown = [0, 2, 5, 10, 20, 40]
+fig, axes = plt.subplots(1, len(shown), figsize=(2.3 * len(shown), 2.6))
+for ax, g in zip(axes, shown):
+    draw_generation(ax, trace[g], f"generation {g}\nsigma = {trace[g]['sigma']:.3f}")
+plt.suptitle("CMA-ES: samples (filled: the best half), 2-sd ellipse of the search distribution, "
+             "move of the mean (each panel zooms on the distribution)", fontsize=9)
+plt.tight_layout(); plt.show()
+
+# %% [markdown]
+# The ellipse first stretches along the valley (the mean's steps keep
+# pointing that way), $\sigma$ grows while the mean travels, and once the
+# optimum is reached everything shrinks while the *shape* stays: $C$ has
+# learned the valley's orientation and its 1 : 50 curvature ratio (the
+# ellipse's axes approach $\sqrt{50} \approx 7$ : 1), which amounts to
+# learning the inverse Hessian from rankings alone.
+
+# %%
+f_mean = [valley(t["mean"]) for t in trace]
+axis_ratio = [np.sqrt(np.linalg.eigvalsh(t["C"])[-1] / np.linalg.eigvalsh(t["C"])[0]) for t in trace]
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+axes[0].semilogy(f_mean, label="f(mean)"); axes[0].semilogy([t["sigma"] for t in trace], label="sigma")
+axes[0].set_xlabel("generation"); axes[0].legend()
+axes[1].plot(axis_ratio); axes[1].axhline(np.sqrt(50), ls=":", color="grey", label="sqrt(50)")
+axes[1].set_xlabel("generation"); axes[1].set_ylabel("long / short axis of C"); axes[1].legend()
+plt.tight_layout(); plt.show()
+
+# %%
+long_axis = np.linalg.eigh(trace[-1]["C"])[1][:, -1]
+valley_direction = R[:, 0]  # the low-curvature direction
+assert f_mean[-1] < 1e-6 * f_mean[0], "CMA-ES should find the valley's minimum"
+assert abs(long_axis @ valley_direction) > 0.95, "C's long axis should lie along the valley"
+assert 3 < axis_ratio[-1] < 15
+# the ellipse we drew IS the sampling distribution: many samples have covariance sigma^2 C
+samples = np.array(es.ask(20_000))
+assert np.allclose(np.cov(samples.T), es.sigma ** 2 * es.sm.C, rtol=0.1, atol=1e-3 * es.sigma ** 2)
+
+# %% [markdown]
+# ## C: the controller
+#
+# For CarRacing the paper's C is
+#
+# $$a_t = \tanh\!\left(W_c\, [z_t, h_t] + b_c\right), \qquad
+#   \text{steer} = a_{t,0}, \quad \text{gas} = \frac{a_{t,1} + 1}{2}, \quad
+#   \text{brake} = \max(0, a_{t,2}),$$
+#
+# so steering lies in $[-1, 1]$ and gas and brake in $[0, 1]$, the env's
+# ranges. With $N_z = 32$ and an LSTM of 256 units, $W_c$ is $3 \times 288$
+# and $b_c$ has 3 entries: 867 parameters. The **V-only** agent reads $z_t$
+# alone: $3 \times 32 + 3 = 99$. (Doom's C reads $[z, c, h]$, M's hidden
+# *and* cell state, with one output and no bias: 1,088.)
+#
+# CMA-ES sees C as one flat vector: $W_c$ row by row, then $b_c$.
+
+# %%
+pc = get_config("carracing", "paper")
+full = Controller("carracing", pc.vae.z_size, pc.mdnrnn.hidden, mode="zh")
+v_only = Controller("carracing", pc.vae.z_size, pc.mdnrnn.hidden, mode="z")
+doom = get_config("doom", "paper")
+doom_c = Controller("doom", doom.vae.z_size, doom.mdnrnn.hidden)
+for c in (full, v_only, doom_c):
+    print(c)
+
+# %%
+assert full.n_params == paper.PARAMS["carracing"]["controller"] == 867
+assert v_only.n_params == pc.vae.z_size * 3 + 3 == 99
+assert doom_c.n_params == paper.PARAMS["doom"]["controller"] == 1088
+
+# %% [markdown]
+# C's action, written out with numpy from the flat vector. The next cell
+# checks it against the library's `Controller.act`, the code that drives the
+# car below.
+
+# %%
+def car_action(params, z, h):
+    x = np.concatenate([z, h], axis=-1)             # [.., 288]
+    W = params[: 3 * x.shape[-1]].reshape(3, -1)    # row-major: one row per action
+    b = params[3 * x.shape[-1]:]
+    a = np.tanh(x @ W.T + b)
+    return np.stack([a[..., 0], (a[..., 1] + 1) / 2, np.clip(a[..., 2], 0, 1)], axis=-1)
+
+
+rng = np.random.default_rng(0)
+theta = rng.normal(size=full.n_params) * 0.1
+z, h = rng.normal(size=(5, 32)).astype(np.float32), rng.normal(size=(5, 256)).astype(np.float32)
+print("by hand:", car_action(theta, z, h)[0])
+print("library:", full.set_flat(theta).act(z, h)[0])
+
+# %%
+assert np.allclose(car_action(theta, z, h), full.act(z, h), atol=1e-5)
+assert np.allclose(car_action(theta[:99], z, h[:, :0]), v_only.set_flat(theta[:99]).act(z), atol=1e-5)
+
+# %% [markdown]
+# ## Get or build V and M
+#
+# C drives through V (and M). Each call below is a no-op when its result is
+# already on disk (from notebooks 00 to 02, or the command line) and builds
+# it at the current profile otherwise.
+
+# %%
+collect(cfg)
+train_vae(cfg)
+encode_dataset(cfg)
+train_mdnrnn(cfg)
+
+# %% [markdown]
+# ## Evolving C in the real world
+#
+# One episode of the agent, as in the paper:
+#
+# $$z_t = \mu_V(\text{frame}_t), \quad a_t = C([z_t, h_t]), \quad
+#   \text{frame}_{t+1}, r_t = \text{env}(a_t), \quad h_{t+1} = M(z_t, a_t, h_t).$$
+#
+# V's *mean* code is used (no sampling), and M only carries its state forward:
+# its predictions are not needed to act. Each generation, CMA-ES proposes
+# `population` candidates, each plays `rollouts` episodes, and a candidate's
+# fitness is its mean return minus a small penalty on large weights,
+# `weight_decay * mean(params ** 2)` (the original code had the sign flipped
+# and rewarded large weights). Every `eval_every` generations the
+# distribution's *mean* is scored on `eval_episodes` fixed episodes; the
+# deployed controller is the mean that scored best there, since a single
+# candidate's score rests on a few lucky or unlucky tracks.
+#
+# `train_controller` spreads the episodes over `workers` processes
+# (`backend="ray"` spreads them over a Ray cluster); each worker steps up to
+# `lockstep` episodes together, so V, M and C run as one batched call per step.
+# It checkpoints every generation and resumes where it stopped (interrupt the
+# kernel and run the cell again). At the laptop profile each run plays about
+# 340,000 env steps (10 generations x 16 x 2 episodes, plus two evaluations of
+# the mean over 10 episodes, at up to 1,000 steps each): at ~150 env steps/s
+# per core that is roughly 20 minutes on 2 idle cores. First, V only:
+
+# %%
+runs = {}
+runs["z"] = train_controller(cfg, mode="z")
+print(f"V only: {runs['z'].generations} generations, best evaluation of the mean: {runs['z'].best_eval:.1f}")
+
+# %% [markdown]
+# Now the full agent, which also reads M's hidden state $h$: what M remembers
+# of the past, in particular how fast the car is moving and where the road
+# was heading, which one frame cannot show.
+
+# %%
+runs["zh"] = train_controller(cfg, mode="zh")
+print(f"V + M:  {runs['zh'].generations} generations, best evaluation of the mean: {runs['zh'].best_eval:.1f}")
+
+# %%
+names = {"z": "V only (C reads z)", "zh": "V + M (C reads z, h)"}
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+for ax, (mode, res) in zip(axes, runs.items()):
+    hist = res.history
+    g = np.array([r["generation"] for r in hist])
+    mean, std = np.array([r["mean"] for r in hist]), np.array([r["std"] for r in hist])
+    ax.plot(g, mean, label="population mean")
+    ax.fill_between(g, mean - std, mean + std, alpha=0.2)
+    ax.plot(g, [r["max"] for r in hist], lw=0.8, label="best candidate")
+    ev = res.evaluations
+    ax.errorbar([e["generation"] for e in ev], [e["mean"] for e in ev], [e["std"] for e in ev],
+                fmt="o", capsize=3, label=f"the mean, {cfg.evolution.eval_episodes} episodes")
+    ax.set_title(names[mode], fontsize=10); ax.set_xlabel("generation")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+axes[0].set_ylabel("return"); axes[0].legend(fontsize=8)
+plt.tight_layout(); plt.show()
+
+# %%
+for mode, res in runs.items():
+    hist = res.history
+    assert len(hist) == res.generations >= cfg.evolution.generations  # more if you continued the run
+    assert all(np.isfinite([r["mean"], r["max"], r["sigma"]]).all() for r in hist)
+    assert res.evaluations and res.best_eval == max(e["mean"] for e in res.evaluations)
+    assert res.deployed_params.shape == (Controller("carracing", cfg.vae.z_size, cfg.mdnrnn.hidden, mode).n_params,)
+    if PROFILE != "ci":  # at ci a generation is 4 candidates x 50 steps: no claim
+        assert res.best_eval > hist[0]["mean"], f"{mode}: evolution should beat its first, random population"
+
+# %% [markdown]
+# ## Scores on fresh tracks
+#
+# The paper reports the mean and standard deviation of the return over 100
+# random tracks (`test_episodes`: 100 at the laptop and paper profiles, about
+# 6 minutes per agent on 2 cores). Our test tracks come from a seed no
+# generation trained on. The score is saved and reused when the same
+# controller was scored on the same episodes.
+
+# %%
+scores = {mode: evaluate_controller(cfg, mode) for mode in runs}
+paper_rows = {"z": "World Model, V only (C reads z)", "zh": "World Model, full (C reads z and h)"}
+print(f"{'':42s} {'this run':>16s} {'paper':>12s}")
+for mode, s in scores.items():
+    p = paper.CARRACING_SCORES[paper_rows[mode]]
+    print(f"{names[mode]:42s} {s['mean']:7.1f} +- {s['std']:5.1f} {p[0]:5d} +- {p[1]:3d}")
+print(f"({scores['zh']['episodes']} episodes of at most {cfg.evolution.max_steps} steps; solved: >= "
+      f"{paper.CARRACING_SOLVED} over 100 episodes of 1000 steps)")
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.4))
+labels = list(paper.CARRACING_SCORES) + [f"this run: {names[m]}" for m in scores]
+values = [v for v in paper.CARRACING_SCORES.values()] + [(s["mean"], s["std"]) for s in scores.values()]
+colors = ["lightgrey"] * len(paper.CARRACING_SCORES) + ["tab:orange"] * len(scores)
+ax.barh(range(len(labels)), [v[0] for v in values], xerr=[v[1] for v in values], color=colors, capsize=3)
+ax.axvline(paper.CARRACING_SOLVED, ls=":", color="black")
+ax.set_yticks(range(len(labels)), labels, fontsize=8); ax.invert_yaxis()
+ax.set_xlabel("CarRacing return (mean +- std)")
+plt.tight_layout(); plt.show()
+
+# %%
+for mode, s in scores.items():
+    assert s["episodes"] == cfg.evolution.test_episodes == len(s["returns"])
+    assert max(s["lengths"]) <= cfg.evolution.max_steps and np.isfinite(s["returns"]).all()
+
+# %% [markdown]
+# ### How far the laptop profile gets, honestly
+#
+# At the laptop profile each mode gets 10 generations of 16 candidates x 2
+# episodes: 320 training episodes, against the paper's roughly 1,800
+# generations x 64 candidates x 16 episodes = 1.8 million, and a V and M
+# trained on 60 episodes instead of 10,000. Read the numbers above with that
+# in mind. Ten generations can teach C the coarse things (press the gas,
+# steer back towards the grey), not to take every corner on every track:
+# do not expect anything near 900, and expect a wide spread over tracks.
+# Nor should you read much into which of the two agents scored higher here:
+# with so few generations the gap between them can be smaller than the
+# noise of the evaluation, and the paper's gap (632 vs 906) is a result of
+# long training. At the ci profile the episodes last 50 steps (the camera is
+# still zooming in) and the numbers only prove that the code runs.
+#
+# ## Watch it drive
+#
+# One test episode of the full agent, recorded from the env's own 96x96
+# frames (the agent saw them resized to 64x64, dashboard included).
+
+# %%
+video = evaluate_controller(cfg, "zh", video=controller_dir(cfg, "zh") / "drive.gif")
+print(f"episode return {video['video_return']:.1f} (the same track scored {video['returns'][0]:.1f} "
+      "in the batched evaluation)")
+display(Image(filename=video["video"], width=288))
+
+# %%
+assert os.path.getsize(video["video"]) > 0 and video["video"].endswith(".gif")
+
+# %% [markdown]
+# ## What paper scale costs
+#
+# Every candidate's every episode is played in the real env, so the cost is
+# env steps. From this run's own pace (the seconds each generation took,
+# counting every episode at its full `max_steps`, so the pace is an upper
+# bound), here is what the paper's schedule would take on this machine, and
+# on 64 workers if the pace scaled perfectly:
+
+# %%
+ev, pe = cfg.evolution, pc.evolution
+history = runs["zh"].history
+steps_run = sum((ev.population * ev.rollouts + h.get("eval_episodes", 0)) * ev.max_steps for h in history)
+pace = steps_run / sum(h["seconds"] for h in history)  # env steps per second, all workers together
+paper_episodes = pe.generations * pe.population * pe.rollouts
+paper_steps = paper_episodes * pe.max_steps
+ours = ev.generations * ev.population * ev.rollouts
+days = paper_steps / pace / 86400
+minutes = {m: sum(h["seconds"] for h in r.history) / 60 for m, r in runs.items()}
+print(f"this run: {ours:,} training episodes per mode, at most {pace:,.0f} env steps/s on {ev.workers} workers; "
+      f"evolution took {minutes['z']:.1f} min (V only) and {minutes['zh']:.1f} min (V + M)")
+print(f"paper:    {pe.generations:,} generations x {pe.population} x {pe.rollouts} = {paper_episodes:,} episodes"
+      f" = {paper_steps / 1e9:.2f} billion env steps ({paper_episodes / ours:,.0f} x this run)")
+print(f"at this pace: {days:,.0f} days here; {days * ev.workers / 64:,.1f} days on 64 workers")
+
+# %%
+assert paper_episodes == 1800 * 64 * 16 and paper_steps > 1.8e9
+
+# %% [markdown]
+# CMA-ES itself is cheap at this size: its covariance has $867^2 \approx 750{,}000$
+# entries, and updating it takes milliseconds next to the 1,024 episodes of
+# one generation. The cost is all in the env, which is why the next
+# notebook moves C's training into M's dream, where a step is a batched
+# LSTM call instead of a physics simulation and a rendering.
+#
+# ## Summary
+#
+# * CMA-ES searches with a Gaussian $\mathcal N(m, \sigma^2 C)$: it samples a
+#   population, ranks it, moves the mean towards the best half, and adapts
+#   $C$ and $\sigma$ from the steps that worked. In two dimensions we watched
+#   $C$ learn a valley's direction and curvature from rankings alone.
+# * C is one linear layer with a tanh: 867 parameters reading $[z, h]$ for
+#   CarRacing, 99 when it reads $z$ alone. Our by-hand version equals the
+#   library's.
+# * C is evolved in the real env, a population of candidates per generation,
+#   fitness = the mean return minus a weight penalty, the deployed controller
+#   = the distribution's mean that scored best on fixed evaluation episodes.
+# * The scores above are this profile's; the paper's 906 ± 21 (V + M) and
+#   632 ± 251 (V only) needed about 1.8 million episodes, 1.8 billion env
+#   steps: months on a laptop, days on 64 cores.
+#
+# ## Exercises
+#
+# 1. In the 2-D example, switch off the covariance adaptation
+#    (`CMA_rankmu=0, CMA_rankone=0` in the options) and count the generations
+#    needed to reach $f < 10^{-8}$. Now tilt the valley to 0 degrees with
+#    `CMA_diagonal=True`: why does the diagonal version suffice then?
+# 2. Continue the V + M run: `train_controller(cfg, "zh", generations=30)`
+#    resumes from the generations already done. Use the pace printed above to
+#    estimate the time first. Does the V + M agent pull away from the V-only one?
+# 3. Score the single best candidate instead of the mean:
+#    `evaluate_controller(cfg, "zh", which="best")`. It won its generation on
+#    `rollouts` episodes; how does it do on 100 fresh tracks, and why?
+# 4. Flip the sign of the weight penalty (`cfg.with_overrides(evolution=dict(weight_decay=-0.01))`,
+#    in a fresh `WM_ARTIFACTS` folder) and watch the norm of the mean grow.
+#    What happens to the actions when $|W[z, h]|$ is large?
+# 5. The paper's best V-only agent had a hidden layer in C (788 ± 141). With 40
+#    hidden units, how many parameters is that, and how much bigger is the
+#    covariance matrix CMA-ES must learn?
+# 6. Run `python benchmarks/rollout.py` and compare the env step time with
+#    V + M + C's inference per step. What would a GPU change here, and what
+#    would it not?

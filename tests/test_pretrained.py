@@ -1,0 +1,126 @@
+"""Shipped models: fp16 on disk, weights-only loading, fallbacks, the committed files, the results table."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from wmlib import pretrained, results
+from wmlib.config import get_config
+from wmlib.mdnrnn import MDNRNN
+from wmlib.vae import ConvVAE
+
+
+def _ship(root, world="doom", z=16, hidden=32):
+    torch.manual_seed(0)
+    action = 1 if world == "doom" else 3
+    vae, m = ConvVAE(z), MDNRNN(z, action, hidden, 5, done_head=(world == "doom"))
+    from wmlib.controller import param_count
+
+    params = np.random.default_rng(0).normal(size=param_count(world, z, hidden, "zh"))
+    first_mu, first_logvar = np.zeros((3, z), np.float32), np.full((3, z), -2.0, np.float32)
+    card = dict(world=world, profile="ci", exported="today", controller="test", tau=1.15,
+                data=dict(episodes=3, frames=30, policy="random"))
+    pretrained.write_shipped(pretrained.shipped_dir(world, root), vae, m, params, first_mu, first_logvar, card)
+    return vae, m, params
+
+
+def test_shipped_models_are_fp16_and_load_back_close(tmp_path):
+    vae, m, params = _ship(tmp_path)
+    raw = torch.load(tmp_path / "doom" / "vae.pt", weights_only=True)
+    assert all(v.dtype == torch.float16 for v in raw["model"].values() if v.is_floating_point())
+    v2 = pretrained.load_shipped_vae("doom", root=tmp_path)
+    m2 = pretrained.load_shipped_mdnrnn("doom", root=tmp_path)
+    assert next(v2.parameters()).dtype == torch.float32          # computed in fp32 after loading
+    for a, b in zip(vae.state_dict().values(), v2.state_dict().values()):
+        assert torch.allclose(a, b, atol=2e-3, rtol=2e-3)
+    for a, b in zip(m.state_dict().values(), m2.state_dict().values()):
+        assert torch.allclose(a, b, atol=2e-3, rtol=2e-3)
+    p2 = pretrained.load_shipped_controller_params("doom", root=tmp_path)
+    assert p2.shape == params.shape and np.allclose(p2, params, atol=2e-3, rtol=2e-3)
+    # fp16 halves the size of fp32 weights
+    size = (tmp_path / "doom" / "vae.pt").stat().st_size
+    assert size < 0.55 * 4 * sum(p.numel() for p in vae.parameters())
+
+
+def test_a_pickled_object_in_a_shipped_file_is_refused(tmp_path):
+    _ship(tmp_path)
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    with open(tmp_path / "doom" / "vae.pt", "wb") as fh:
+        pickle.dump({"z_size": 16, "model": Evil()}, fh)
+    with pytest.raises(ValueError, match="unreadable"):
+        pretrained.load_shipped_vae("doom", root=tmp_path)
+
+
+def test_missing_shipped_model_names_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="reproduce doom"):
+        pretrained.load_shipped_vae("doom", root=tmp_path)
+    assert not pretrained.has_shipped("doom", root=tmp_path)
+
+
+def test_own_model_else_shipped(tmp_path, monkeypatch, artifacts):
+    _ship(tmp_path)
+    monkeypatch.setattr(pretrained, "SHIPPED_ROOT", tmp_path)
+    cfg = get_config("doom", "ci")
+    vae, source = pretrained.vae_for(cfg)
+    assert "shipped" in source and vae.z_size == 16
+    m, source = pretrained.mdnrnn_for(cfg)
+    assert "shipped" in source and m.hidden == 32
+    mu, logvar, source = pretrained.first_codes_for(cfg)
+    assert "shipped" in source and mu.shape == (3, 16)
+    # once the reader has trained V, theirs wins
+    from wmlib.artifacts import save_checkpoint
+    from wmlib.train_vae import vae_path
+
+    own = ConvVAE(64)
+    save_checkpoint(vae_path(cfg), dict(z_size=64, model=own.state_dict()))
+    vae, source = pretrained.vae_for(cfg)
+    assert "your V" in source and vae.z_size == 64
+
+
+def test_evaluate_shipped_plays_the_real_game_and_updates_the_card(tmp_path):
+    _ship(tmp_path)
+    res = pretrained.evaluate_shipped("doom", episodes=2, workers=1, backend="serial", root=tmp_path, max_steps=30)
+    assert res["episodes"] == 2 and 1 <= res["mean"] <= 30
+    card = pretrained.shipped_card("doom", root=tmp_path)
+    assert card["scores"]["real"]["mean"] == res["mean"]
+    text = (tmp_path / "doom" / "MODEL_CARD.md").read_text()
+    assert f"{res['mean']:.1f}" in text and "weights_only" in text
+
+
+def test_committed_shipped_models_fit_the_budget_and_load():
+    worlds = [w for w in ("doom", "carracing") if pretrained.has_shipped(w)]
+    assert worlds, "no shipped models in wmlib/pretrained/: run `python -m wmlib export-pretrained <world>`"
+    total = sum(f.stat().st_size for f in pretrained.SHIPPED_ROOT.glob("*/*.pt"))
+    assert total < 30 * 2**20, f"shipped models take {total / 2**20:.1f} MiB (budget 30)"
+    for world in worlds:
+        card = pretrained.shipped_card(world)
+        vae = pretrained.load_shipped_vae(world)
+        m = pretrained.load_shipped_mdnrnn(world)
+        params = pretrained.load_shipped_controller_params(world)
+        assert card["parameters"]["vae"] == sum(p.numel() for p in vae.parameters())
+        assert card["parameters"]["controller"] == len(params)
+        assert m.z_size == vae.z_size
+        assert "real" in card["scores"], f"{world}: shipped models not scored (`evaluate-shipped {world}`)"
+        with torch.no_grad():
+            x = vae.decode(torch.zeros(1, vae.z_size))
+        assert x.shape == (1, 3, 64, 64) and torch.isfinite(x).all()
+
+
+def test_results_table_is_written_between_markers(tmp_path, artifacts):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")
+    results.write_readme(readme)
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("intro") and text.rstrip().endswith("outro")
+    assert "| doom: vae parameters | 4,446,915 | 4,446,915 |" in text
+    assert "210 +- 108" in text and "not run" in text      # empty artifacts: rows say which command fills them
+    readme.write_text("no markers here")
+    with pytest.raises(ValueError, match="markers"):
+        results.write_readme(readme)

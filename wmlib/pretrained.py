@@ -1,0 +1,270 @@
+"""Trained V, M and C that ship with the book, so every widget shows something real on first open.
+
+    python -m wmlib export-pretrained doom        # laptop-profile models -> wmlib/pretrained/doom/
+    python -m wmlib evaluate-shipped doom --episodes 100   # score the shipped fp16 models, update the card
+
+Each world's folder holds ``vae.pt``, ``mdnrnn.pt`` and ``controller.pt`` (fp16
+state dicts: plain tensors and sizes, loaded with ``weights_only=True``, so no
+pickled code ever runs) and ``card.json`` + ``MODEL_CARD.md`` (data, profile,
+parameter counts, and the scores ``evaluate-shipped`` measured on these very
+fp16 weights).
+
+``vae_for(cfg)`` / ``mdnrnn_for(cfg)`` / ``controller_params_for(cfg)`` return
+the reader's own model at ``cfg``'s profile when it exists and the shipped one
+otherwise, with a word saying which.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import paper
+from .artifacts import load_checkpoint, read_json, save_checkpoint, write_json
+from .config import WORLDS, Config, check_world, get_config
+from .mdnrnn import MDNRNN
+from .vae import ConvVAE
+
+SHIPPED_ROOT = Path(__file__).resolve().parent / "pretrained"
+PARTS = ("vae", "mdnrnn", "controller")
+SHIPPED_TAU = {"doom": 1.15}          # Doom's C is the one trained in the dream at this temperature
+CONTROLLER_MODE = "zh"                # the full agent: C reads z and h (Doom: z, c, h)
+EVAL_SEED = 20_180_327                # shipped models are scored on episodes no training run used
+
+
+def shipped_dir(world: str, root: Path | None = None) -> Path:
+    return Path(root or SHIPPED_ROOT) / check_world(world)
+
+
+def _half(state: dict) -> dict:
+    return {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()) for k, v in state.items()}
+
+
+def _float(state: dict) -> dict:
+    return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+
+
+def _missing(world: str, part: str, root: Path | None = None) -> FileNotFoundError:
+    return FileNotFoundError(
+        f"no shipped {part} for {world} in {shipped_dir(world, root)}: reinstall wmlib from the repository "
+        f"(the files are package data), or train your own (`python -m wmlib reproduce {world}`)")
+
+
+def _load(world: str, part: str, root: Path | None = None) -> dict:
+    path = shipped_dir(world, root) / f"{part}.pt"
+    if not path.exists():
+        raise _missing(world, part, root)
+    return load_checkpoint(path)
+
+
+# ----------------------------------------------------------------------------- loading
+
+def load_shipped_vae(world: str, device="cpu", root: Path | None = None) -> ConvVAE:
+    ckpt = _load(world, "vae", root)
+    model = ConvVAE(ckpt["z_size"])
+    model.load_state_dict(_float(ckpt["model"]))
+    return model.to(device).eval()
+
+
+def load_shipped_mdnrnn(world: str, device="cpu", root: Path | None = None) -> MDNRNN:
+    ckpt = _load(world, "mdnrnn", root)
+    model = MDNRNN(**ckpt["arch"])
+    model.load_state_dict(_float(ckpt["model"]))
+    return model.to(device).eval()
+
+
+def load_shipped_controller_params(world: str, root: Path | None = None) -> np.ndarray:
+    ckpt = _load(world, "controller", root)
+    return ckpt["params"].float().numpy().astype(np.float64)
+
+
+def shipped_card(world: str, root: Path | None = None) -> dict:
+    path = shipped_dir(world, root) / "card.json"
+    if not path.exists():
+        raise _missing(world, "model card", root)
+    return read_json(path)
+
+
+def has_shipped(world: str, root: Path | None = None) -> bool:
+    return all((shipped_dir(world, root) / f"{p}.pt").exists() for p in PARTS)
+
+
+# ----------------------------------------------------------------------------- own model, else shipped
+
+def vae_for(cfg: Config, device="cpu"):
+    """(V, source): the reader's V at this profile if trained, else the shipped one."""
+    from .train_vae import load_vae, vae_path
+
+    if vae_path(cfg).exists():
+        return load_vae(cfg, device), f"your V ({cfg.profile} profile)"
+    return load_shipped_vae(cfg.world, device), "the shipped V (laptop profile)"
+
+
+def mdnrnn_for(cfg: Config, device="cpu"):
+    """(M, source): the reader's M at this profile if trained, else the shipped one."""
+    from .train_mdnrnn import load_mdnrnn, mdnrnn_dir
+
+    if (mdnrnn_dir(cfg, create=False) / "mdnrnn.pt").exists():
+        return load_mdnrnn(cfg, device), f"your M ({cfg.profile} profile)"
+    return load_shipped_mdnrnn(cfg.world, device), "the shipped M (laptop profile)"
+
+
+def first_codes_for(cfg: Config):
+    """(first_mu, first_logvar, source): where dreams start; the shipped ones go with the shipped M."""
+    from .series import load_series
+
+    try:
+        s = load_series(cfg)
+        return np.asarray(s.first_mu, np.float32), np.asarray(s.first_logvar, np.float32), "your encoded data"
+    except FileNotFoundError:
+        ckpt = _load(cfg.world, "mdnrnn")
+        return (ckpt["first_mu"].float().numpy(), ckpt["first_logvar"].float().numpy(),
+                "the shipped first-frame codes")
+
+
+# ----------------------------------------------------------------------------- export
+
+def _trained_controller_params(cfg: Config) -> tuple[np.ndarray, str]:
+    if cfg.world == "doom":
+        from .train_in_dream import dream_params
+
+        tau = SHIPPED_TAU["doom"]
+        return dream_params(cfg, tau), f"evolved inside M's dream at tau {tau:g} (never saw the real game)"
+    from .train_controller import controller_params
+
+    return controller_params(cfg, CONTROLLER_MODE), "evolved in the real world (C reads z and h)"
+
+
+def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, first_logvar, card: dict) -> Path:
+    """Save V, M (with the first-frame codes dreams start from) and C as fp16, and the card."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out / "vae.pt", dict(z_size=vae.z_size, model=_half(vae.state_dict())))
+    save_checkpoint(out / "mdnrnn.pt", dict(
+        arch=mdnrnn.arch(), model=_half(mdnrnn.state_dict()),
+        first_mu=torch.as_tensor(np.asarray(first_mu, np.float32)).half(),
+        first_logvar=torch.as_tensor(np.asarray(first_logvar, np.float32)).half()))
+    save_checkpoint(out / "controller.pt", dict(
+        mode=CONTROLLER_MODE, z_size=vae.z_size, hidden=mdnrnn.hidden,
+        params=torch.as_tensor(np.asarray(params), dtype=torch.float32).half()))
+    card = dict(card, parameters=dict(vae=sum(p.numel() for p in vae.parameters()), mdnrnn=mdnrnn.n_params,
+                                      controller=int(len(params))),
+                storage="fp16 state dicts, loaded with weights_only=True",
+                files={p: _sha256(out / f"{p}.pt") for p in PARTS}, scores={})
+    write_json(out / "card.json", card)
+    return out
+
+
+def export_pretrained(world: str, profile: str = "laptop", root: Path | None = None) -> Path:
+    """Write the trained V, M and C of ``profile`` as fp16 shipped models with a card."""
+    from .data import load_dataset
+    from .series import load_series
+    from .train_mdnrnn import load_mdnrnn
+    from .train_vae import load_vae
+
+    cfg = get_config(world, profile)
+    vae, m = load_vae(cfg), load_mdnrnn(cfg)
+    params, how = _trained_controller_params(cfg)
+    series, ds = load_series(cfg), load_dataset(cfg)
+    card = dict(world=world, profile=profile, exported=time.strftime("%Y-%m-%d"), controller=how,
+                tau=SHIPPED_TAU.get(world),
+                data=dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames),
+                          policy="random play (Doom: a uniform action held 1-10 steps; car: smooth random walk)"))
+    out = write_shipped(shipped_dir(world, root), vae, m, params, series.first_mu, series.first_logvar, card)
+    write_model_card(world, root)
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- scoring the shipped models
+
+def evaluate_shipped(world: str, episodes: int = 100, workers: int = 2, backend: str = "processes",
+                     root: Path | None = None, write: bool = True, max_steps: int | None = None) -> dict:
+    """Score the shipped fp16 V+M+C in the real game over ``episodes``; recorded in the card."""
+    from .rollout import RolloutPool, agent_spec
+
+    world = check_world(world)
+    if episodes < 1:
+        raise ValueError(f"episodes must be at least 1 (got {episodes})")
+    card = shipped_card(world, root)
+    vae, m = load_shipped_vae(world, root=root), load_shipped_mdnrnn(world, root=root)
+    params = load_shipped_controller_params(world, root)
+    max_steps = max_steps or (paper.DOOM_EPISODE_CAP if world == "doom" else 1000)
+    spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps)
+    with RolloutPool(spec, backend, workers) as pool:
+        r = pool.run(params[None], episodes, EVAL_SEED)["returns"][0]
+    res = dict(mean=float(r.mean()), std=float(r.std()), episodes=int(episodes), seed=EVAL_SEED,
+               command=f"python -m wmlib evaluate-shipped {world} --episodes {episodes}")
+    if write:
+        card["scores"]["real"] = res
+        write_json(shipped_dir(world, root) / "card.json", card)
+        write_model_card(world, root)
+    return res
+
+
+def write_model_card(world: str, root: Path | None = None) -> Path:
+    card = shipped_card(world, root)
+    p = card["parameters"]
+    real = card["scores"].get("real")
+    if world == "doom":
+        ref = paper.DOOM_TEMPERATURE[1.15][1]
+        paper_line = f"paper (tau 1.15, real game): {ref[0]} +- {ref[1]}; solved above {paper.DOOM_SOLVED}"
+    else:
+        ref = paper.CARRACING_SCORES["World Model, full (C reads z and h)"]
+        paper_line = f"paper (full agent): {ref[0]} +- {ref[1]}; solved at {paper.CARRACING_SOLVED}"
+    score = (f"{real['mean']:.1f} +- {real['std']:.1f} over {real['episodes']} episodes "
+             f"(`{real['command']}`)" if real else "not measured yet: run `python -m wmlib evaluate-shipped "
+             f"{world} --episodes 100`")
+    text = f"""# Shipped models: {world}
+
+- **Trained by**: `python -m wmlib reproduce {world} --profile {card['profile']}`, exported with
+  `python -m wmlib export-pretrained {world}` on {card['exported']}.
+- **Data**: {card['data']['episodes']} episodes ({card['data']['frames']:,} frames) of {card['data']['policy']}.
+- **Profile**: `{card['profile']}` (see `wmlib/config.py`), so far smaller than the paper's 10,000 rollouts.
+- **Parameters**: V {p['vae']:,}, M {p['mdnrnn']:,}, C {p['controller']:,}.
+- **C**: {card['controller']}.
+- **Storage**: {card['storage']}.
+- **Score in the real game** (these fp16 weights): {score}.
+- **For comparison**: {paper_line}.
+
+Load with `wmlib.pretrained.load_shipped_vae("{world}")`, `load_shipped_mdnrnn`,
+`load_shipped_controller_params`; the notebooks fall back to these when you have not
+trained your own at the current profile.
+"""
+    path = shipped_dir(world, root) / "MODEL_CARD.md"
+    path.write_text(text)
+    return path
+
+
+# ----------------------------------------------------------------------------- command line
+
+def add_commands(sub, parent):
+    p = sub.add_parser("export-pretrained", parents=[parent],
+                       help="write the trained V, M, C (default: laptop profile) as the shipped fp16 models")
+    p.add_argument("world", choices=WORLDS)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("evaluate-shipped", parents=[parent],
+                       help="score the shipped models in the real game and record it in their card")
+    p.add_argument("world", choices=WORLDS)
+    p.add_argument("--episodes", type=int, default=100)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_evaluate_shipped)
+
+
+def cmd_export(args):
+    out = export_pretrained(args.world, args.profile or "laptop")
+    size = sum(f.stat().st_size for f in out.glob("*.pt")) / 2**20
+    print(f"shipped models for {args.world} in {out} ({size:.1f} MiB); now score them: "
+          f"python -m wmlib evaluate-shipped {args.world} --episodes 100")
+
+
+def cmd_evaluate_shipped(args):
+    res = evaluate_shipped(args.world, args.episodes, args.workers)
+    print(f"shipped {args.world} agent over {res['episodes']} episodes: {res['mean']:.1f} +- {res['std']:.1f}")

@@ -1,0 +1,150 @@
+"""The whole pipeline in one command: ``python -m wmlib reproduce doom``.
+
+Doom (the paper's headline): collect random play -> train V -> encode every
+frame -> train M -> evolve C inside M's dream at tau -> score C in the real
+game. CarRacing (``--world carracing``): the same first four stages, then C is
+evolved in the real world reading [z, h] and scored there.
+
+Every stage is get-or-build: it resumes a killed run and is a no-op once its
+output exists, so running the command again after an interruption picks up
+where it stopped. The wall time of each stage, as measured by the run that
+did the work, is kept in ``<world>/<profile>/reproduce.json``.
+"""
+from __future__ import annotations
+
+import time
+
+from .artifacts import read_json, stage_dir, write_json
+from .config import WORLDS, Config, get_config
+from . import paper
+
+
+def _record(cfg: Config) -> dict:
+    path = stage_dir(cfg.world, cfg.profile, ".") / "reproduce.json"
+    return read_json(path) if path.exists() else dict(world=cfg.world, profile=cfg.profile, stages={})
+
+
+def _save_record(cfg: Config, record: dict) -> None:
+    write_json(stage_dir(cfg.world, cfg.profile, ".") / "reproduce.json", record)
+
+
+def pipeline(cfg: Config, tau: float | None = None) -> list:
+    """The stages as (name, function) pairs; each function returns a JSON-able summary."""
+    from .data import collect
+    from .train_mdnrnn import train_mdnrnn
+    from .train_vae import encode_dataset, train_vae
+
+    def collect_stage():
+        ds = collect(cfg)
+        return dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames))
+
+    stages = [
+        ("collect", collect_stage),
+        ("train V", lambda: dict(path=str(train_vae(cfg)))),
+        ("encode", lambda: dict(episodes=int(encode_dataset(cfg).n_episodes))),
+        ("train M", lambda: dict(path=str(train_mdnrnn(cfg)))),
+    ]
+    if cfg.world == "doom":
+        from .train_in_dream import evaluate_in_reality, train_in_dream
+
+        tau = cfg.dream.tau if tau is None else float(tau)
+        stages += [
+            (f"train C in the dream (tau {tau:g})", lambda: dict(generations=int(train_in_dream(cfg, tau).generations))),
+            ("score C in the real game", lambda: _scores(evaluate_in_reality(cfg, tau))),
+        ]
+    else:
+        from .train_controller import evaluate_controller, train_controller
+
+        stages += [
+            ("train C in the real world", lambda: dict(generations=int(train_controller(cfg, "zh").generations))),
+            ("score C", lambda: _scores(dict(real=evaluate_controller(cfg, "zh")))),
+        ]
+    return stages
+
+
+def _scores(res: dict) -> dict:
+    """Keep mean, std and episodes of each score in a result (drop per-episode lists)."""
+    out = {}
+    for key in ("dream", "real"):
+        if isinstance(res.get(key), dict):
+            r = res[key]
+            out[key] = dict(mean=float(r["mean"]), std=float(r["std"]),
+                            episodes=int(r.get("episodes", len(r.get("returns", [])))))
+    return out
+
+
+def reproduce(cfg: Config, tau: float | None = None) -> dict:
+    """Run (or resume) every stage; returns the record with stage times and scores."""
+    record = _record(cfg)
+    stages = pipeline(cfg, tau)
+    record["order"] = [name for name, _ in stages]  # JSON files keep keys sorted: remember the order
+    for name, run in stages:
+        print(f"== {cfg.world} / {cfg.profile}: {name}", flush=True)
+        t0 = time.time()
+        summary = run()
+        seconds = time.time() - t0
+        old = record["stages"].get(name)
+        # A stage that found its output already on disk takes ~0 s: keep the time of the run that did it.
+        if old is None or seconds > 2 * old.get("seconds", 0) or seconds > 5:
+            record["stages"][name] = dict(seconds=round(seconds, 1), **summary)
+        else:
+            record["stages"][name] = dict(old, **summary)
+        _save_record(cfg, record)
+    last = record["stages"][record["order"][-1]]
+    record["scores"] = {k: last[k] for k in ("dream", "real") if k in last}
+    record["total_seconds"] = round(sum(record["stages"][n]["seconds"] for n in record["order"]), 1)
+    _save_record(cfg, record)
+    return record
+
+
+def format_record(record: dict, tau: float | None = None) -> str:
+    lines = [f"{'stage':<40} {'wall time':>10}"]
+    for name in record["order"]:
+        s = record["stages"][name]
+        lines.append(f"{name:<40} {s['seconds'] / 60:>8.1f} min")
+    lines.append(f"{'total':<40} {record['total_seconds'] / 60:>8.1f} min")
+    lines.append("")
+    scores = record.get("scores", {})
+    if record["world"] == "doom":
+        tau = tau if tau is not None else 1.15
+        ref = paper.DOOM_TEMPERATURE.get(round(tau, 2))
+        for key, idx in (("dream", 0), ("real", 1)):
+            if key in scores:
+                s = scores[key]
+                line = f"score in the {key:<6} {s['mean']:7.1f} +- {s['std']:.1f} over {s['episodes']} episodes"
+                if ref:
+                    line += f"   (paper at tau {tau:g}: {ref[idx][0]} +- {ref[idx][1]})"
+                lines.append(line)
+        if "real" in scores:
+            solved = scores["real"]["mean"] >= paper.DOOM_SOLVED
+            lines.append(f"solved (> {paper.DOOM_SOLVED} steps in the real game): {'yes' if solved else 'no'}"
+                         f"   (random policy: {paper.DOOM_RANDOM_POLICY[0]} +- {paper.DOOM_RANDOM_POLICY[1]})")
+    elif "real" in scores:
+        s = scores["real"]
+        ref = paper.CARRACING_SCORES["World Model, full (C reads z and h)"]
+        lines.append(f"score (C reads z and h) {s['mean']:.1f} +- {s['std']:.1f} over {s['episodes']} episodes"
+                     f"   (paper: {ref[0]} +- {ref[1]}; solved at {paper.CARRACING_SOLVED})")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- command line
+
+def add_commands(sub, parent):
+    p = sub.add_parser("reproduce", parents=[parent],
+                       help="the whole pipeline for one world (resumable), ending with a results table")
+    p.add_argument("world", nargs="?", default=None, help="doom (default) or carracing")
+    p.add_argument("--world", dest="world_opt", default=None, help="same as the positional world")
+    p.add_argument("--tau", type=float, default=None, help="Doom dream temperature (default: profile, 1.15)")
+    p.set_defaults(func=cmd_reproduce)
+
+
+def cmd_reproduce(args):
+    world = args.world_opt or args.world or "doom"
+    if args.world_opt and args.world and args.world_opt != args.world:
+        raise ValueError(f"two worlds given ({args.world}, {args.world_opt}): pass one")
+    if world not in WORLDS:
+        raise ValueError(f"unknown world {world!r}: choose one of {', '.join(WORLDS)}")
+    cfg = get_config(world, args.profile)
+    record = reproduce(cfg, args.tau)
+    print()
+    print(format_record(record, args.tau if args.tau is not None else cfg.dream.tau))

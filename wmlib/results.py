@@ -1,0 +1,143 @@
+"""The README's results table: the paper vs the laptop profile vs the shipped models.
+
+    python -m wmlib results                  # print the table
+    python -m wmlib results --write-readme   # replace the table between the markers in README.md
+
+Nothing is typed by hand: parameter counts come from building the models,
+scores from the JSON files that the commands named in the table wrote
+(``reproduce``, ``evaluate``, ``temperature-sweep``, ``baseline``,
+``evaluate-shipped``). A row that has not been run says which command fills it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import paper
+from .artifacts import artifacts_root, read_json, stage_dir
+from .config import get_config
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+PROFILE = "laptop"
+
+
+def _fmt(score) -> str:
+    if not score:
+        return "not run"
+    return f"{score['mean']:.0f} +- {score['std']:.0f}"
+
+
+def _paper(pair) -> str:
+    return f"{pair[0]} +- {pair[1]}"
+
+
+def _read(path: Path):
+    return read_json(path) if path.exists() else None
+
+
+def parameter_rows() -> list[str]:
+    from .controller import param_count
+    from .mdnrnn import MDNRNN
+    from .vae import ConvVAE
+
+    rows = []
+    for world, z, hidden, done in (("carracing", 32, 256, False), ("doom", 64, 512, True)):
+        action = get_config(world, "paper").action_size
+        ours = dict(vae=sum(p.numel() for p in ConvVAE(z).parameters()),
+                    mdnrnn=MDNRNN(z, action, hidden, 5, done_head=done).n_params,
+                    controller=param_count(world, z, hidden, "zh"))
+        for part in ("vae", "mdnrnn", "controller"):
+            rows.append(f"| {world}: {part} parameters | {paper.PARAMS[world][part]:,} | {ours[part]:,} | "
+                        f"same code | `python -m pytest tests/` |")
+    return rows
+
+
+def car_rows() -> list[str]:
+    cfg = get_config("carracing", PROFILE)
+    shipped = _shipped_score("carracing")
+    rows = []
+    for mode, label in (("z", "World Model, V only (C reads z)"), ("zh", "World Model, full (C reads z and h)")):
+        episodes = cfg.evolution.test_episodes
+        res = _read(stage_dir("carracing", PROFILE, f"controller-{mode}", create=False) /
+                    f"test-deployed-{episodes}.json")
+        ship = _fmt(shipped) if mode == "zh" else "-"
+        rows.append(f"| CarRacing, {label[13:]} ({episodes} episodes) | {_paper(paper.CARRACING_SCORES[label])} | "
+                    f"{_fmt(res)} | {ship} | `python -m wmlib train-controller carracing --mode {mode}` then "
+                    f"`python -m wmlib evaluate carracing --mode {mode} --episodes {episodes}` |")
+    return rows
+
+
+def _sweep_row(tau: float):
+    """(dream, real) scores of the laptop sweep at tau, from the files train-in-dream writes."""
+    from .train_in_dream import dream_dir
+
+    res = _read(dream_dir(get_config("doom", PROFILE), tau, create=False) / "score-deployed.json")
+    if not res:
+        return None, None
+    return res.get("dream"), res.get("real")
+
+
+def doom_rows() -> list[str]:
+    rows = []
+    shipped = _shipped_score("doom")
+    for tau, (dream_ref, real_ref) in paper.DOOM_TEMPERATURE.items():
+        dream, real = _sweep_row(tau)
+        cmd = f"`python -m wmlib train-in-dream doom --tau {tau:.2f}` (all five: `python -m wmlib temperature-sweep doom`)"
+        rows.append(f"| Doom, tau {tau:.2f}: score in the dream (100 dreams) | {_paper(dream_ref)} | {_fmt(dream)} | - | {cmd} |")
+        ship = _fmt(shipped) if abs(tau - 1.15) < 1e-9 else "-"
+        rows.append(f"| Doom, tau {tau:.2f}: score in the real game (100 episodes) | {_paper(real_ref)} | {_fmt(real)} | "
+                    f"{ship} | same |")
+    base = _read(artifacts_root() / "doom" / "baselines" / "random-100-skill4.json")
+    rows.append(f"| Doom, random policy (100 episodes) | {_paper(paper.DOOM_RANDOM_POLICY)} | {_fmt(base)} | - | "
+                f"`python -m wmlib baseline doom --episodes 100` |")
+    return rows
+
+
+def reproduce_rows() -> list[str]:
+    rows = []
+    for world in ("doom", "carracing"):
+        rec = _read(stage_dir(world, PROFILE, ".", create=False) / "reproduce.json")
+        took = f"{rec['total_seconds'] / 60:.0f} min on 2 CPU cores" if rec and "total_seconds" in rec else "not run"
+        paper_cost = ("~116 s per dream generation on 64 CPU workers" if world == "doom"
+                      else "~46 days on 64 CPU workers for C")
+        rows.append(f"| {world}: whole pipeline, wall time | {paper_cost} | {took} | - | "
+                    f"`python -m wmlib reproduce {world}` |")
+    return rows
+
+
+def _shipped_score(world: str):
+    from .pretrained import has_shipped, shipped_card
+
+    if not has_shipped(world):
+        return None
+    return shipped_card(world).get("scores", {}).get("real")
+
+
+def table() -> str:
+    head = ["| row of ../shared/PAPER.md | paper | laptop profile (ours) | shipped models | command |",
+            "|---|---|---|---|---|"]
+    return "\n".join(head + parameter_rows() + car_rows() + doom_rows() + reproduce_rows())
+
+
+def write_readme(readme: Path) -> None:
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise ValueError(f"{readme} has no results markers: add the lines {START} and {END} where the "
+                         "table belongs")
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    readme.write_text(f"{before}{START}\n{table()}\n{END}{after}")
+
+
+def add_commands(sub, parent):
+    p = sub.add_parser("results", parents=[parent], help="the results table: paper vs laptop vs shipped models")
+    p.add_argument("--write-readme", action="store_true", help="rewrite the table in README.md")
+    p.add_argument("--readme", default=str(Path(__file__).resolve().parents[1] / "README.md"))
+    p.set_defaults(func=cmd_results)
+
+
+def cmd_results(args):
+    if args.write_readme:
+        write_readme(Path(args.readme))
+        print(f"table written to {args.readme}")
+    else:
+        print(table())

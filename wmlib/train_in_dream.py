@@ -1,0 +1,430 @@
+"""Train C inside M's dream, carry it back to the real game: the paper's Doom experiment.
+
+    python -m wmlib train-in-dream doom --tau 1.15     # evolve C in the dream; score it in dream and reality
+    python -m wmlib temperature-sweep doom             # every tau of cfg.dream.taus, beside the paper's table
+
+C (mode "zh": it reads [z, c, h], 1,088 parameters at LSTM 512) is evolved with
+CMA-ES on dreams only (``wmlib.dream.dream_rollouts``): each dream starts from
+the code of a real first frame (the encoded series' ``first_mu/first_logvar``),
+M samples every next code at temperature tau and decides when the agent dies;
+the return is the number of steps survived. No real frame is seen until the
+test, where the same C drives the real game through V and M exactly as in
+``wmlib.rollout`` (z = V's mean code of the frame, M's state updated from the
+real z and the action).
+
+Population, rollouts and generations come from ``cfg.dream`` where set (dreams
+are cheap, so a profile may afford more than in the real game), else from
+``cfg.evolution``; the dream's cap and done rule come from ``cfg.dream``.
+
+Each tau has its own run folder ``<world>/<profile>/dream-tau<tau>/``: the
+evolution checkpoint (resumable; a no-op once done), ``history.json``,
+``run.json`` (the M it dreams with, by checksum, and the dream settings) and
+``score-<which>.json`` (dream and real scores; reused while the controller, the
+models and the episode counts are the same). The sweep writes ``table.json``
+and ``temperature.png`` to ``<world>/<profile>/temperature/``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import read_json, stage_dir, write_json
+from .config import WORLDS, Config, get_config
+from .controller import Controller, param_count
+from .evolution import CHECKPOINT, EvolutionResult, evolve, load_result
+from .paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
+from .rollout import BACKENDS, RolloutPool, agent_spec
+from .train_controller import TEST_SEED, WHICH, _digest
+
+DREAM_TEST_SEED = 123_456_789  # the dream test uses dreams no generation trained on
+
+
+# ----------------------------------------------------------------------------- where, and with what
+
+def check_dream_world(cfg: Config) -> None:
+    if cfg.world != "doom":
+        raise ValueError(f"training in the dream needs an M that predicts when the episode ends (a done head) "
+                         f"and a reward that is 'steps survived': only Doom's has both, not {cfg.world}'s. "
+                         f"Train the car's C in the real world: `python -m wmlib train-controller {cfg.world}`")
+
+
+def check_tau(tau) -> float:
+    tau = float(tau)
+    if not np.isfinite(tau) or tau < 0:
+        raise ValueError(f"temperature must be a number >= 0 (got {tau}); the paper used 0.1 to 1.3")
+    return tau
+
+
+def dream_dir(cfg: Config, tau: float, create: bool = True) -> Path:
+    """The run folder of the controller trained in the dream at temperature ``tau``."""
+    return stage_dir(cfg.world, cfg.profile, f"dream-tau{check_tau(tau):.2f}", create=create)
+
+
+def sweep_dir(cfg: Config, create: bool = True) -> Path:
+    return stage_dir(cfg.world, cfg.profile, "temperature", create=create)
+
+
+def dream_evolution_config(cfg: Config) -> Config:
+    """``cfg`` with ``cfg.dream``'s population / rollouts / generations (where set) and cap in ``evolution``."""
+    d = cfg.dream
+    sizes = {k: getattr(d, k) for k in ("population", "rollouts", "generations") if getattr(d, k)}
+    for k, v in sizes.items():
+        if v < 1:
+            raise ValueError(f"dream.{k} must be at least 1, or 0 to use evolution.{k} (got {v}): fix the profile")
+    return cfg.with_overrides(evolution=dict(sizes, max_steps=d.max_steps))
+
+
+def _model_paths(cfg: Config) -> dict:
+    from .train_mdnrnn import mdnrnn_dir
+    from .train_vae import vae_path
+
+    return {"vae": vae_path(cfg), "mdnrnn": mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"}
+
+
+def _dream_settings(cfg: Config, tau: float) -> dict:
+    d = cfg.dream
+    return dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
+                rollouts=dream_evolution_config(cfg).evolution.rollouts)
+
+
+def _check_run(cfg: Config, tau: float, out: Path) -> None:
+    """A run must keep dreaming with the M and the dream settings it started with."""
+    now = dict(mdnrnn=_digest(_model_paths(cfg)["mdnrnn"]), dream=_dream_settings(cfg, tau))
+    run = out / "run.json"
+    if not run.exists():
+        write_json(run, dict(world=cfg.world, profile=cfg.profile, mode="zh", **now))
+        return
+    old = read_json(run)
+    if old.get("mdnrnn") != now["mdnrnn"]:
+        raise ValueError(f"M changed since the dream run in {out} began; its population was evolved in the "
+                         "old M's dream: move that folder away to start afresh")
+    if old.get("dream") != now["dream"]:
+        raise ValueError(f"the dream run in {out} used {old.get('dream')}, not {now['dream']}: resume with "
+                         "the same dream settings, or move that folder away to start afresh")
+
+
+class Dreamer:
+    """M's dream of one config at one temperature: ``dreamer(params [P, n], rollouts, seed) -> returns [P, R]``."""
+
+    def __init__(self, cfg: Config, tau: float, device=None, mdnrnn=None, series=None):
+        from .device import resolve_device
+        from .series import load_series
+        from .train_mdnrnn import load_mdnrnn
+
+        self.cfg, self.tau = cfg, check_tau(tau)
+        self.m = mdnrnn if mdnrnn is not None else load_mdnrnn(cfg, resolve_device(device))
+        series = series if series is not None else load_series(cfg)
+        self.first_mu = np.asarray(series.first_mu, np.float32)
+        self.first_logvar = np.asarray(series.first_logvar, np.float32)
+        self.n_params = param_count(cfg.world, self.m.z_size, self.m.hidden, "zh")
+
+    def __call__(self, params, rollouts: int, seed: int) -> np.ndarray:
+        from .dream import dream_rollouts
+
+        d = self.cfg.dream
+        return dream_rollouts(self.m, self.cfg.world, np.atleast_2d(params), self.first_mu, self.first_logvar,
+                              rollouts=rollouts, tau=self.tau, max_steps=d.max_steps, seed=seed,
+                              done_rule=d.done_rule, done_threshold=d.done_threshold, mode="zh")
+
+    def env(self, vae=None, tau: float | None = None):
+        """The same dream one episode at a time (``DreamEnv``; pass V to see it)."""
+        from .dream import DreamEnv
+
+        d = self.cfg.dream
+        return DreamEnv(self.m, self.first_mu, self.first_logvar, tau=self.tau if tau is None else tau,
+                        max_steps=d.max_steps, vae=vae, done_rule=d.done_rule, done_threshold=d.done_threshold,
+                        world=self.cfg.world)
+
+
+def _done(out: Path, generations: int) -> bool:
+    return (out / CHECKPOINT).exists() and load_result(out).generations >= generations
+
+
+# ----------------------------------------------------------------------------- training in the dream
+
+def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True, generations: int | None = None,
+                   device=None) -> EvolutionResult:
+    """Evolve Doom's C in M's dream at temperature ``tau`` (default ``cfg.dream.tau``).
+
+    Resumes its run folder; a no-op once ``generations`` (default: the dream's) are done.
+    ``device``: where M dreams (default CUDA when present).
+    """
+    check_dream_world(cfg)
+    tau = check_tau(cfg.dream.tau if tau is None else tau)
+    ecfg = dream_evolution_config(cfg)
+    total = ecfg.evolution.generations if generations is None else int(generations)
+    out = dream_dir(cfg, tau)
+    if _done(out, total):
+        return load_result(out)
+    _check_run(cfg, tau, out)
+    dreamer = Dreamer(cfg, tau, device)
+    rollouts = ecfg.evolution.rollouts
+    return evolve(ecfg, dreamer.n_params, lambda solutions, generation, seed: dreamer(solutions, rollouts, seed),
+                  out, progress=progress, generations=total,
+                  evaluate_mean_fn=lambda params, episodes, seed: dreamer(params[None], episodes, seed)[0])
+
+
+def dream_params(cfg: Config, tau: float, which: str = "deployed") -> np.ndarray:
+    """The dream-trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
+    if which not in WHICH:
+        raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
+    out = dream_dir(cfg, tau, create=False)
+    if not (out / CHECKPOINT).exists():
+        raise FileNotFoundError(f"no controller trained in the dream at {out}: run `python -m wmlib train-in-dream "
+                                f"{cfg.world} --tau {tau:g} --profile {cfg.profile}` (or train_in_dream) first")
+    res = load_result(out)
+    return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}[which]
+
+
+def dream_controller(cfg: Config, tau: float, which: str = "deployed") -> Controller:
+    return Controller(cfg.world, cfg.vae.z_size, cfg.mdnrnn.hidden, "zh").set_flat(dream_params(cfg, tau, which))
+
+
+# ----------------------------------------------------------------------------- back to reality
+
+def real_spec(cfg: Config) -> dict:
+    """The real V + M + C loop (mode "zh") at the dream's cap, for ``RolloutPool``."""
+    from .train_mdnrnn import load_mdnrnn
+    from .train_vae import load_vae
+
+    return agent_spec(cfg.world, "zh", load_vae(cfg, "cpu"), load_mdnrnn(cfg, "cpu"), cfg.dream.max_steps,
+                      cfg.evolution.lockstep)
+
+
+class SharedPool:
+    """One ``RolloutPool`` for several real evaluations, started only when a score is not on disk yet."""
+
+    def __init__(self, cfg: Config, backend: str = "processes", workers: int | None = None):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        self.cfg, self.backend, self.workers = cfg, backend, workers or cfg.evolution.workers
+        self.pool = None
+
+    def run(self, params, rollouts: int, seed: int) -> dict:
+        if self.pool is None:
+            self.pool = RolloutPool(real_spec(self.cfg), self.backend, self.workers)
+        return self.pool.run(params, rollouts, seed)
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _summary(returns) -> dict:
+    r = np.asarray(returns, np.float64).reshape(-1)
+    return dict(mean=float(r.mean()), std=float(r.std()), episodes=int(r.size), returns=r.tolist())
+
+
+def paper_row(tau: float):
+    """The paper's ((dream mean, std), (real mean, std)) at ``tau``, or None."""
+    return DOOM_TEMPERATURE.get(round(float(tau), 2))
+
+
+def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "deployed",
+                        real_episodes: int | None = None, dream_episodes: int | None = None,
+                        backend: str = "processes", workers: int | None = None, device=None,
+                        pool: SharedPool | None = None) -> dict:
+    """Score the dream-trained C over ``real_episodes`` real games and ``dream_episodes`` dreams.
+
+    Get-or-build: saved as ``score-<which>.json`` in the run folder and reused while the
+    controller, V, M, the episode counts and the seeds are the same. ``pool``: a
+    ``SharedPool`` to reuse (the sweep scores every tau with one).
+    """
+    check_dream_world(cfg)
+    tau = check_tau(cfg.dream.tau if tau is None else tau)
+    d = cfg.dream
+    real_episodes = d.real_episodes if real_episodes is None else int(real_episodes)
+    dream_episodes = d.dream_episodes if dream_episodes is None else int(dream_episodes)
+    if real_episodes < 1 or dream_episodes < 1:
+        raise ValueError(f"need at least one episode in each world (got real {real_episodes}, "
+                         f"dream {dream_episodes})")
+    params = dream_params(cfg, tau, which)
+    out = dream_dir(cfg, tau)
+    key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
+               real_episodes=real_episodes, dream_episodes=dream_episodes, real_seed=TEST_SEED,
+               dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau),
+               models={k: _digest(p) for k, p in _model_paths(cfg).items()})
+    path = out / f"score-{which}.json"
+    if path.exists():
+        saved = read_json(path)
+        if all(saved.get(k) == v for k, v in key.items()):
+            return saved
+    dream = Dreamer(cfg, tau, device)(params[None], dream_episodes, DREAM_TEST_SEED)[0]
+    own = pool is None
+    pool = SharedPool(cfg, backend, workers) if own else pool
+    try:
+        real = pool.run(np.asarray(params)[None], real_episodes, TEST_SEED)
+    finally:
+        if own:
+            pool.close()
+    paper = paper_row(tau)
+    res = dict(key, world=cfg.world, profile=cfg.profile, tau=tau, which=which,
+               generations=load_result(out).generations,
+               dream=_summary(dream), real=dict(_summary(real["returns"][0]), lengths=real["lengths"][0].tolist()),
+               paper=None if paper is None else dict(dream=list(paper[0]), real=list(paper[1])))
+    write_json(path, res)
+    return res
+
+
+def record_dream(cfg: Config, tau: float, params, vae, seed: int = DREAM_TEST_SEED, dreamer: Dreamer | None = None,
+                 dream_tau: float | None = None) -> dict:
+    """One dream of a controller, decoded by V: frames uint8 [T+1, 64, 64, 3], M's death probability [T], return.
+
+    ``dream_tau``: dream at another temperature than the one the controller was trained at.
+    """
+    dreamer = dreamer or Dreamer(cfg, tau)
+    env = dreamer.env(vae, tau=dream_tau)
+    ctrl = Controller(cfg.world, dreamer.m.z_size, dreamer.m.hidden, "zh").set_flat(params)
+    obs, _ = env.reset(seed=seed)
+    frames, probs = [env.decode()], []
+    while True:
+        z, c, h = env.split_obs(obs)
+        obs, _, terminated, truncated, info = env.step(ctrl.act(z, h, c))
+        frames.append(env.decode())
+        probs.append(info["done_prob"])
+        if terminated or truncated:
+            return dict(frames=np.stack(frames), done_prob=np.asarray(probs), ret=float(len(probs)),
+                        died=bool(terminated))
+
+
+# ----------------------------------------------------------------------------- the temperature table
+
+def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress: bool = True, device=None,
+                      backend: str = "processes", workers: int | None = None) -> dict:
+    """For each tau: train in the dream (get-or-build), score in the dream and in reality.
+
+    Returns dict(rows=[...], json=path, png=path); each row holds our dream and real
+    mean +- std and the paper's. Writes ``table.json`` and ``temperature.png``.
+    """
+    check_dream_world(cfg)
+    taus = [check_tau(t) for t in (cfg.dream.taus if taus is None else taus)]
+    if not taus:
+        raise ValueError("no temperatures to sweep: pass taus or set cfg.dream.taus")
+    rows = []
+    with SharedPool(cfg, backend, workers) as pool:
+        for tau in taus:
+            res = train_in_dream(cfg, tau, progress=progress, device=device)
+            score = evaluate_in_reality(cfg, tau, which, device=device, pool=pool)
+            paper = paper_row(tau)
+            rows.append(dict(tau=tau, generations=res.generations,
+                             dream_mean=score["dream"]["mean"], dream_std=score["dream"]["std"],
+                             real_mean=score["real"]["mean"], real_std=score["real"]["std"],
+                             dream_episodes=score["dream"]["episodes"], real_episodes=score["real"]["episodes"],
+                             paper_dream=None if paper is None else list(paper[0]),
+                             paper_real=None if paper is None else list(paper[1])))
+    out = sweep_dir(cfg)
+    table = dict(world=cfg.world, profile=cfg.profile, which=which, rows=rows,
+                 dream=dataclasses.asdict(cfg.dream), evolution=dataclasses.asdict(dream_evolution_config(cfg).evolution),
+                 random_policy=list(DOOM_RANDOM_POLICY), solved=DOOM_SOLVED)
+    write_json(out / "table.json", table)
+    fig = plot_temperature(rows, out / "temperature.png", title=f"{cfg.world}, profile {cfg.profile}",
+                           cap=cfg.dream.max_steps)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return dict(table, json=str(out / "table.json"), png=str(out / "temperature.png"))
+
+
+def format_table(rows) -> str:
+    """Our dream and real scores beside the paper's, one line per tau."""
+    pm = lambda m, s: f"{m:7.1f} +- {s:6.1f}"
+    pp = lambda p: f"{p[0]:5d} +- {p[1]:4d}" if p else " " * 13
+    lines = [f"{'tau':>5} | {'dream (ours)':>17} | {'real (ours)':>17} | {'dream (paper)':>13} | {'real (paper)':>13}"]
+    lines.append("-" * len(lines[0]))
+    for r in rows:
+        lines.append(f"{r['tau']:5.2f} | {pm(r['dream_mean'], r['dream_std'])} | {pm(r['real_mean'], r['real_std'])} | "
+                     f"{pp(r['paper_dream'])} | {pp(r['paper_real'])}")
+    lines.append(f"random policy in the real game (paper): {DOOM_RANDOM_POLICY[0]} +- {DOOM_RANDOM_POLICY[1]}; "
+                 f"solved: > {DOOM_SOLVED}; scores = steps survived")
+    return "\n".join(lines)
+
+
+def plot_temperature(rows, path=None, title: str | None = None, cap: int | None = None):
+    """Dream and real score against tau, ours (solid) beside the paper's (dashed); ``cap``: our episode cap."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8.5, 4))
+    x = np.arange(len(rows))
+    for name, color, dx in (("dream", "tab:blue", -0.06), ("real", "tab:orange", 0.06)):
+        ax.errorbar(x + dx, [r[f"{name}_mean"] for r in rows], [r[f"{name}_std"] for r in rows], color=color,
+                    marker="o", capsize=3, label=f"{name} (ours)")
+        paper = [(i, r[f"paper_{name}"]) for i, r in zip(x, rows) if r[f"paper_{name}"]]
+        if paper:
+            ax.errorbar([i + 2 * dx for i, _ in paper], [p[0] for _, p in paper], [p[1] for _, p in paper],
+                        color=color, marker="s", ls="--", capsize=3, alpha=0.5, label=f"{name} (paper)")
+    ax.axhline(DOOM_RANDOM_POLICY[0], color="grey", ls=":", lw=1, label="random policy (paper)")
+    ax.axhline(DOOM_SOLVED, color="green", ls=":", lw=1, label="solved (> 750)")
+    if cap:
+        ax.axhline(cap, color="black", ls="-.", lw=0.8, label=f"our episode cap ({cap})")
+    ax.set_xticks(x, [f"{r['tau']:.2f}" for r in rows])
+    ax.set_xlabel("temperature tau of the dream C was trained in")
+    ax.set_ylabel("steps survived")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    return fig
+
+
+# ----------------------------------------------------------------------------- command line
+
+def add_commands(sub, parent):
+    p = sub.add_parser("train-in-dream", parents=[parent],
+                       help="evolve Doom's C inside M's dream, then score it in the dream and in the real game")
+    p.add_argument("world", choices=WORLDS)
+    p.add_argument("--tau", type=float, default=None, help="dream temperature (default: profile, 1.15)")
+    p.add_argument("--generations", type=int, default=None, help="total generations (default: profile)")
+    _shared_options(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("temperature-sweep", parents=[parent],
+                       help="train in the dream at every tau of the profile; table beside the paper's")
+    p.add_argument("world", choices=WORLDS)
+    p.add_argument("--taus", type=float, nargs="+", default=None, help="temperatures (default: profile's)")
+    _shared_options(p)
+    p.set_defaults(func=cmd_sweep)
+
+
+def _shared_options(p):
+    p.add_argument("--which", choices=WHICH, default="deployed",
+                   help="deployed: best-evaluated mean (default); mean: final mean; best: best candidate")
+    p.add_argument("--device", default=None, help="where M dreams: cpu | cuda (default: cuda when present)")
+    p.add_argument("--backend", choices=BACKENDS, default="processes", help="real-game rollouts")
+    p.add_argument("--workers", type=int, default=None, help="real-game rollout workers (default: profile)")
+
+
+def cmd_train(args):
+    cfg = get_config(args.world, args.profile)
+    tau = cfg.dream.tau if args.tau is None else args.tau
+    res = train_in_dream(cfg, tau, generations=args.generations, device=args.device)
+    score = evaluate_in_reality(cfg, tau, args.which, backend=args.backend, workers=args.workers,
+                                device=args.device)
+    dr, re = score["dream"], score["real"]
+    print(f"{cfg.world} C ({args.which}) trained in the dream at tau {tau:g} for {res.generations} generations:\n"
+          f"  dream: {dr['mean']:.1f} +- {dr['std']:.1f} over {dr['episodes']} dreams\n"
+          f"  real:  {re['mean']:.1f} +- {re['std']:.1f} over {re['episodes']} episodes")
+    paper = paper_row(tau)
+    if paper:
+        print(f"  paper at tau {tau:g}: dream {paper[0][0]} +- {paper[0][1]}, real {paper[1][0]} +- {paper[1][1]}")
+    print(f"run in {res.ckpt_dir}")
+
+
+def cmd_sweep(args):
+    cfg = get_config(args.world, args.profile)
+    table = temperature_sweep(cfg, args.taus, args.which, device=args.device, backend=args.backend,
+                              workers=args.workers)
+    print(format_table(table["rows"]))
+    print(f"table: {table['json']}\nplot:  {table['png']}")
