@@ -1,0 +1,42 @@
+"""The README's main job, end to end at the ci profile: every stage runs, a rerun resumes as a no-op."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from wmlib.artifacts import read_json
+
+
+def _reproduce(artifacts, *args):
+    env = dict(os.environ, WM_ARTIFACTS=str(artifacts), WM_PROFILE="ci", SDL_VIDEODRIVER="dummy")
+    return subprocess.run([sys.executable, "-m", "wmlib", "reproduce", *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("args, world, last", [
+    (["doom"], "doom", "score C in the real game"),
+    (["--world", "carracing"], "carracing", "score C"),
+])
+def test_reproduce_runs_every_stage_and_resumes(tmp_path, args, world, last):
+    out = _reproduce(tmp_path, *args)
+    assert out.returncode == 0, out.stderr[-3000:]
+    record = read_json(tmp_path / world / "ci" / "reproduce.json")
+    assert record["order"][0] == "collect" and record["order"][-1] == last
+    assert set(record["order"]) == set(record["stages"])
+    real = record["scores"]["real"]
+    assert real["episodes"] == 2 and real["mean"] > 0
+    assert "total" in out.stdout and "score" in out.stdout
+
+    saved = {p: p.stat().st_mtime_ns for p in (tmp_path / world / "ci").rglob("*.pt")}
+    again = _reproduce(tmp_path, *args)                  # everything on disk: each stage is a no-op
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert read_json(tmp_path / world / "ci" / "reproduce.json")["scores"] == record["scores"]
+    assert {p: p.stat().st_mtime_ns for p in saved} == saved, "a finished stage rewrote its checkpoint"
+
+
+def test_reproduce_rejects_an_unknown_world(tmp_path):
+    out = _reproduce(tmp_path, "pong")
+    assert out.returncode == 2 and "unknown world 'pong'" in out.stderr and "doom" in out.stderr
