@@ -11,7 +11,7 @@ import os
 # imported before torch (as the command line does); set it in your shell otherwise.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .config import PROFILES  # noqa: E402, WORLDS, get_config
+from .config import PROFILES, WORLDS, get_config  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["get_config", "WORLDS", "PROFILES", "__version__"]

@@ -129,14 +129,14 @@ class Dreamer:
                               rollouts=rollouts, tau=self.tau, max_steps=d.max_steps, seed=seed,
                               done_rule=d.done_rule, done_threshold=d.done_threshold, mode="zh")
 
-    def env(self, vae=None, tau: float | None = None):
+    def env(self, vae=None, tau: float | None = None, max_steps: int | None = None):
         """The same dream one episode at a time (``DreamEnv``; pass V to see it)."""
         from .dream import DreamEnv
 
         d = self.cfg.dream
         return DreamEnv(self.m, self.first_mu, self.first_logvar, tau=self.tau if tau is None else tau,
-                        max_steps=d.max_steps, vae=vae, done_rule=d.done_rule, done_threshold=d.done_threshold,
-                        world=self.cfg.world)
+                        max_steps=max_steps or d.max_steps, vae=vae, done_rule=d.done_rule,
+                        done_threshold=d.done_threshold, world=self.cfg.world)
 
 
 def _done(out: Path, generations: int) -> bool:
@@ -276,25 +276,27 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
     return res
 
 
-def record_dream(cfg: Config, tau: float, params, vae, seed: int = DREAM_TEST_SEED, dreamer: Dreamer | None = None,
-                 dream_tau: float | None = None) -> dict:
-    """One dream of a controller, decoded by V: frames uint8 [T+1, 64, 64, 3], M's death probability [T], return.
+def record_dream(cfg: Config, tau: float, params, vae=None, seed: int = DREAM_TEST_SEED,
+                 dreamer: Dreamer | None = None, dream_tau: float | None = None) -> dict:
+    """One dream of a controller: M's death probability per step [T], the return, whether M killed it,
+    and (given V) the frames V decodes, uint8 [T+1, 64, 64, 3].
 
-    ``dream_tau``: dream at another temperature than the one the controller was trained at.
+    ``dream_tau``: dream at another temperature than the one the controller was trained at (``tau``).
     """
     dreamer = dreamer or Dreamer(cfg, tau)
     env = dreamer.env(vae, tau=dream_tau)
     ctrl = Controller(cfg.world, dreamer.m.z_size, dreamer.m.hidden, "zh").set_flat(params)
     obs, _ = env.reset(seed=seed)
-    frames, probs = [env.decode()], []
+    frames, probs = ([env.decode()] if vae is not None else None), []
     while True:
         z, c, h = env.split_obs(obs)
         obs, _, terminated, truncated, info = env.step(ctrl.act(z, h, c))
-        frames.append(env.decode())
         probs.append(info["done_prob"])
+        if frames is not None:
+            frames.append(env.decode())
         if terminated or truncated:
-            return dict(frames=np.stack(frames), done_prob=np.asarray(probs), ret=float(len(probs)),
-                        died=bool(terminated))
+            return dict(frames=None if frames is None else np.stack(frames), done_prob=np.asarray(probs),
+                        ret=float(len(probs)), died=bool(terminated))
 
 
 # ----------------------------------------------------------------------------- the temperature table
@@ -324,7 +326,8 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
                              paper_real=None if paper is None else list(paper[1])))
     out = sweep_dir(cfg)
     table = dict(world=cfg.world, profile=cfg.profile, which=which, rows=rows,
-                 dream=dataclasses.asdict(cfg.dream), evolution=dataclasses.asdict(dream_evolution_config(cfg).evolution),
+                 dream=dataclasses.asdict(cfg.dream),
+                 evolution=dataclasses.asdict(dream_evolution_config(cfg).evolution),
                  random_policy=list(DOOM_RANDOM_POLICY), solved=DOOM_SOLVED)
     write_json(out / "table.json", table)
     fig = plot_temperature(rows, out / "temperature.png", title=f"{cfg.world}, profile {cfg.profile}",

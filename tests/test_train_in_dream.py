@@ -1,0 +1,131 @@
+"""Training C in the dream: runs from M alone, a no-op once done, exact resume, guards; scores get-or-build."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+import wmlib.series
+import wmlib.train_in_dream as tid
+from wmlib.config import get_config
+from wmlib.artifacts import save_checkpoint
+from wmlib.mdnrnn import MDNRNN
+from wmlib.train_mdnrnn import mdnrnn_dir
+from wmlib.train_vae import vae_path
+from wmlib.vae import ConvVAE
+
+Z, H, CAP = 8, 16, 30
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def small_cfg(**dream):
+    return get_config("doom", "ci").with_overrides(
+        vae=dict(z_size=Z), mdnrnn=dict(hidden=H),
+        evolution=dict(population=4, rollouts=1, generations=9, eval_every=2, eval_episodes=3, sigma0=0.5),
+        dream={**dict(max_steps=CAP, population=6, rollouts=2, generations=3, real_episodes=2, dream_episodes=3),
+               **dream})
+
+
+def save_models(cfg, seed=0):
+    """A random Doom M (death head biased so dreams end at varied steps) and V, where training puts them."""
+    torch.manual_seed(seed)
+    m = MDNRNN(Z, 1, H, done_head=True)
+    with torch.no_grad():
+        m.done.weight.mul_(40.0)
+        m.done.bias.fill_(-3.0)
+    save_checkpoint(mdnrnn_dir(cfg) / "mdnrnn.pt", dict(model=m.state_dict(), arch=m.arch()))
+    vae = ConvVAE(Z)
+    save_checkpoint(vae_path(cfg), dict(z_size=Z, model=vae.state_dict()))
+
+
+@pytest.fixture
+def world(artifacts, monkeypatch):
+    """Models on disk, and the first-frame codes dreams start from (no dataset needed)."""
+    rng = np.random.default_rng(0)
+    first = SimpleNamespace(first_mu=rng.normal(size=(5, Z)).astype(np.float32),
+                            first_logvar=np.full((5, Z), -1.0, np.float32))
+    monkeypatch.setattr(wmlib.series, "load_series", lambda cfg: first)
+    cfg = small_cfg()
+    save_models(cfg)
+    return cfg
+
+
+def test_train_in_dream_evolves_in_its_own_folder_and_is_then_a_no_op(world, monkeypatch):
+    res = tid.train_in_dream(world, 1.15, progress=False)
+    out = tid.dream_dir(world, 1.15, create=False)
+    assert out.name == "dream-tau1.15" and res.ckpt_dir == out and (out / "run.json").exists()
+    assert res.generations == 3 and len(res.history) == 3
+    assert res.deployed_params.shape == (Z + 2 * H,)
+    assert [h["generation"] for h in res.history if "eval_mean" in h] == [1, 2]  # every 2nd, and the last
+    assert all(1 <= h["mean"] <= CAP for h in res.history)
+    monkeypatch.setattr(tid, "evolve", lambda *a, **k: pytest.fail("a finished run must not evolve again"))
+    again = tid.train_in_dream(world, 1.15, progress=False)
+    np.testing.assert_array_equal(again.deployed_params, res.deployed_params)
+    np.testing.assert_array_equal(tid.dream_params(world, 1.15, "mean"), res.mean_params)
+
+
+def test_a_killed_run_resumes_exactly(world, artifacts, monkeypatch, tmp_path):
+    tid.train_in_dream(world, 0.5, progress=False, generations=1)
+    resumed = tid.train_in_dream(world, 0.5, progress=False)
+    monkeypatch.setenv("WM_ARTIFACTS", str(tmp_path / "other"))
+    save_models(world)
+    whole = tid.train_in_dream(world, 0.5, progress=False)
+    np.testing.assert_array_equal(resumed.mean_params, whole.mean_params)
+    assert [h["mean"] for h in resumed.history] == [h["mean"] for h in whole.history]
+
+
+def test_the_run_keeps_its_m_and_dream(world):
+    tid.train_in_dream(world, 1.0, progress=False, generations=1)
+    with pytest.raises(ValueError, match="dream settings"):
+        tid.train_in_dream(small_cfg(max_steps=CAP + 1), 1.0, progress=False)
+    save_models(world, seed=1)
+    with pytest.raises(ValueError, match="M changed"):
+        tid.train_in_dream(world, 1.0, progress=False)
+
+
+def test_bad_requests_name_the_fix(world):
+    with pytest.raises(ValueError, match="train-controller carracing"):
+        tid.train_in_dream(get_config("carracing", "ci"), 1.0)
+    with pytest.raises(ValueError, match=">= 0"):
+        tid.train_in_dream(world, -0.5)
+    with pytest.raises(FileNotFoundError, match="train-in-dream doom --tau 1.3"):
+        tid.dream_params(world, 1.3)
+    with pytest.raises(ValueError, match="dream.population"):
+        tid.dream_evolution_config(small_cfg(population=-1))
+
+
+def test_scores_in_dream_and_reality_are_saved_and_reused(world, monkeypatch):
+    tid.train_in_dream(world, 1.15, progress=False)
+    score = tid.evaluate_in_reality(world, 1.15, backend="serial")
+    assert score["dream"]["episodes"] == 3 and score["real"]["episodes"] == 2
+    assert all(1 <= r <= CAP for r in score["dream"]["returns"] + score["real"]["returns"])
+    assert score["paper"] == {"dream": [918, 546], "real": [1092, 556]}
+    # The dream score is the deployed C's dreams, as dream_rollouts plays them.
+    params = tid.dream_params(world, 1.15)
+    direct = tid.Dreamer(world, 1.15)(params[None], 3, tid.DREAM_TEST_SEED)[0]
+    assert score["dream"]["returns"] == direct.tolist()
+    monkeypatch.setattr(tid.SharedPool, "run", lambda *a, **k: pytest.fail("a saved score must be reused"))
+    assert tid.evaluate_in_reality(world, 1.15, backend="serial") == score
+    # More episodes asked for: not the saved score any more.
+    with pytest.raises(pytest.fail.Exception):
+        tid.evaluate_in_reality(world, 1.15, real_episodes=3, backend="serial")
+
+
+def test_table_and_plot(tmp_path):
+    rows = [dict(tau=t, dream_mean=10.0 * i, dream_std=1.0, real_mean=5.0, real_std=2.0,
+                 paper_dream=list(tid.paper_row(t)[0]), paper_real=list(tid.paper_row(t)[1]))
+            for i, t in enumerate((0.1, 1.15))]
+    text = tid.format_table(rows)
+    assert "2086 +-  140" in text and " 1.15 |" in text and "random policy" in text
+    fig = tid.plot_temperature(rows, tmp_path / "t.png", cap=CAP)
+    assert (tmp_path / "t.png").stat().st_size > 1000
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
