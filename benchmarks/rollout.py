@@ -31,12 +31,12 @@ import torch
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
+from collect import raw_steps_per_second  # noqa: E402  (the sibling benchmark: one env, no recording)
 from wmlib.config import get_config  # noqa: E402
 from wmlib.controller import batched_act, controller_inputs, param_count  # noqa: E402
 from wmlib.device import resolve_device  # noqa: E402
-from wmlib.envs import make_env  # noqa: E402
 from wmlib.mdnrnn import MDNRNN  # noqa: E402
-from wmlib.rollout import RolloutPool, agent_spec, episode_seed  # noqa: E402
+from wmlib.rollout import RolloutPool, agent_spec  # noqa: E402
 from wmlib.vae import ConvVAE, frames_to_tensor  # noqa: E402
 
 
@@ -47,25 +47,6 @@ def untrained_agent(cfg):
     m = MDNRNN(cfg.vae.z_size, cfg.action_size, cfg.mdnrnn.hidden, cfg.mdnrnn.n_mixtures,
                cfg.mdnrnn.done_head).eval()
     return vae, m
-
-
-def raw_steps_per_second(world: str, seconds: float, max_steps: int) -> float:
-    """One env in this process, uniform random actions, resets included, for about ``seconds``."""
-    env = make_env(world, max_steps=max_steps)
-    rng = np.random.default_rng(0)
-    low, high = env.action_space.low, env.action_space.high
-    steps, episode, start = 0, 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        env.reset(seed=episode_seed(99, episode, 0))
-        while True:
-            _, _, terminated, truncated, _ = env.step(rng.uniform(low, high).astype(np.float32))
-            steps += 1
-            if terminated or truncated:
-                break
-        episode += 1
-    elapsed = time.perf_counter() - start
-    env.close()
-    return steps / elapsed
 
 
 def population_steps_per_second(spec, workers: int, P: int, R: int, seed: int = 0):

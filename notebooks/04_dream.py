@@ -74,6 +74,24 @@ CAP = cfg.dream.max_steps
 print("profile:", PROFILE, "| dream:", cfg.dream)
 
 # %% [markdown]
+# ## Play first
+#
+# Before building anything, step into a dream yourself. If you have trained V
+# and M at this profile, these are yours; otherwise they are the models that
+# ship with the book (trained at the laptop profile, `wmlib/pretrained/doom/`).
+# Press left / stay / right: M imagines the next frame and V draws it; the bar
+# is M's belief that a fireball has just hit you.
+
+# %%
+from wmlib.dream import DreamEnv
+from wmlib.pretrained import world_model_for
+
+wm = world_model_for(cfg)
+print("playing in the dream of", wm["source"])
+DreamPlayer(DreamEnv(wm["mdnrnn"], wm["first_mu"], wm["first_logvar"], tau=TAU, max_steps=CAP, vae=wm["vae"],
+                     world="doom"))
+
+# %% [markdown]
 # ## Get or build V and M
 #
 # Each call is a no-op when its result is on disk (notebooks 00 to 02, or the

@@ -1,6 +1,7 @@
 import os
 
 import pytest
+import torch
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
@@ -11,3 +12,12 @@ def artifacts(tmp_path, monkeypatch):
     root = tmp_path / "artifacts"
     monkeypatch.setenv("WM_ARTIFACTS", str(root))
     return root
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Reference loops run in the test process: keep them from fighting worker processes for cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

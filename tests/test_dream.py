@@ -14,12 +14,7 @@ Z, H, CAP = 4, 16, 40
 WORLDS = {"doom": (1, True), "carracing": (3, False)}  # action size, done head
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_m(world="doom", done_bias=None, done_scale=1.0, seed=0):

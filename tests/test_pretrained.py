@@ -64,24 +64,24 @@ def test_missing_shipped_model_names_the_fix(tmp_path):
     assert not pretrained.has_shipped("doom", root=tmp_path)
 
 
-def test_own_model_else_shipped(tmp_path, monkeypatch, artifacts):
+def test_own_models_else_shipped_ones_never_mixed(tmp_path, monkeypatch, artifacts):
     _ship(tmp_path)
     monkeypatch.setattr(pretrained, "SHIPPED_ROOT", tmp_path)
     cfg = get_config("doom", "ci")
     vae, source = pretrained.vae_for(cfg)
     assert "shipped" in source and vae.z_size == 16
-    m, source = pretrained.mdnrnn_for(cfg)
-    assert "shipped" in source and m.hidden == 32
-    mu, logvar, source = pretrained.first_codes_for(cfg)
-    assert "shipped" in source and mu.shape == (3, 16)
-    # once the reader has trained V, theirs wins
+    wm = pretrained.world_model_for(cfg)
+    assert "shipped" in wm["source"] and wm["mdnrnn"].hidden == 32 and wm["first_mu"].shape == (3, 16)
+    # once the reader has trained V, their V wins for V alone ...
     from wmlib.artifacts import save_checkpoint
     from wmlib.train_vae import vae_path
 
-    own = ConvVAE(64)
-    save_checkpoint(vae_path(cfg), dict(z_size=64, model=own.state_dict()))
+    save_checkpoint(vae_path(cfg), dict(z_size=64, model=ConvVAE(64).state_dict()))
     vae, source = pretrained.vae_for(cfg)
     assert "your V" in source and vae.z_size == 64
+    # ... but the dream keeps the shipped V, M and codes together until their M exists too
+    wm = pretrained.world_model_for(cfg)
+    assert "shipped" in wm["source"] and wm["vae"].z_size == wm["mdnrnn"].z_size == 16
 
 
 def test_evaluate_shipped_plays_the_real_game_and_updates_the_card(tmp_path):

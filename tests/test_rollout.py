@@ -12,13 +12,7 @@ from wmlib.vae import ConvVAE, frames_to_tensor
 Z, H, STEPS = 8, 16, 15
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """The reference loop runs in this process: keep it from fighting the workers for cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_agent(world="carracing", mode="zh", lockstep=4, max_steps=STEPS):

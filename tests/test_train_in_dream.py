@@ -17,12 +17,7 @@ from wmlib.vae import ConvVAE
 Z, H, CAP = 8, 16, 30
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_cfg(**dream):

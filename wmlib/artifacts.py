@@ -97,3 +97,14 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
         raise ValueError(
             f"checkpoint {path} is unreadable ({err}); delete it and re-run the stage "
             "to rebuild it") from err
+
+
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in blocks (checkpoints can be large)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -141,7 +141,7 @@ _LAPTOP = {
         vae=dict(epochs=3, val_episodes=10),
         mdnrnn=dict(seq_len=100, batch_size=32, epochs=30, val_episodes=10),
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
-        dream=dict(population=32, rollouts=8, generations=30),
+        dream=dict(population=32, rollouts=8, generations=20),
     ),
     "carracing": dict(
         collect=dict(episodes=60, workers=2, shard_episodes=2),

@@ -28,7 +28,6 @@ import math
 from collections import namedtuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 MixtureOut = namedtuple("MixtureOut", ["logpi", "mu", "logsigma"])

@@ -9,13 +9,12 @@ pickled code ever runs) and ``card.json`` + ``MODEL_CARD.md`` (data, profile,
 parameter counts, and the scores ``evaluate-shipped`` measured on these very
 fp16 weights).
 
-``vae_for(cfg)`` / ``mdnrnn_for(cfg)`` / ``controller_params_for(cfg)`` return
-the reader's own model at ``cfg``'s profile when it exists and the shipped one
-otherwise, with a word saying which.
+``vae_for(cfg)`` and ``world_model_for(cfg)`` (V, M and the first-frame codes
+together) return the reader's own models at ``cfg``'s profile when they exist and
+the shipped ones otherwise, with a word saying which.
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 
 from . import paper
-from .artifacts import load_checkpoint, read_json, save_checkpoint, write_json
+from .artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from .config import WORLDS, Config, check_world, get_config
 from .mdnrnn import MDNRNN
 from .vae import ConvVAE
@@ -103,26 +102,30 @@ def vae_for(cfg: Config, device="cpu"):
     return load_shipped_vae(cfg.world, device), "the shipped V (laptop profile)"
 
 
-def mdnrnn_for(cfg: Config, device="cpu"):
-    """(M, source): the reader's M at this profile if trained, else the shipped one."""
-    from .train_mdnrnn import load_mdnrnn, mdnrnn_dir
+def world_model_for(cfg: Config, device="cpu") -> dict:
+    """V, M and the first-frame codes dreams start from, all from ONE source.
 
-    if (mdnrnn_dir(cfg, create=False) / "mdnrnn.pt").exists():
-        return load_mdnrnn(cfg, device), f"your M ({cfg.profile} profile)"
-    return load_shipped_mdnrnn(cfg.world, device), "the shipped M (laptop profile)"
-
-
-def first_codes_for(cfg: Config):
-    """(first_mu, first_logvar, source): where dreams start; the shipped ones go with the shipped M."""
+    The reader's own (V, M and the encoded series at this profile) when all three
+    exist, else the shipped ones: a code means nothing to an M trained on another V.
+    Returns dict(vae, mdnrnn, first_mu, first_logvar, source).
+    """
     from .series import load_series
+    from .train_mdnrnn import load_mdnrnn, mdnrnn_dir
+    from .train_vae import load_vae, vae_path
 
-    try:
-        s = load_series(cfg)
-        return np.asarray(s.first_mu, np.float32), np.asarray(s.first_logvar, np.float32), "your encoded data"
-    except FileNotFoundError:
-        ckpt = _load(cfg.world, "mdnrnn")
-        return (ckpt["first_mu"].float().numpy(), ckpt["first_logvar"].float().numpy(),
-                "the shipped first-frame codes")
+    if vae_path(cfg).exists() and (mdnrnn_dir(cfg, create=False) / "mdnrnn.pt").exists():
+        try:
+            s = load_series(cfg)
+        except FileNotFoundError:
+            s = None
+        if s is not None:
+            return dict(vae=load_vae(cfg, device), mdnrnn=load_mdnrnn(cfg, device),
+                        first_mu=np.asarray(s.first_mu, np.float32), first_logvar=np.asarray(s.first_logvar, np.float32),
+                        source=f"your V and M ({cfg.profile} profile)")
+    ckpt = _load(cfg.world, "mdnrnn")
+    return dict(vae=load_shipped_vae(cfg.world, device), mdnrnn=load_shipped_mdnrnn(cfg.world, device),
+                first_mu=ckpt["first_mu"].float().numpy(), first_logvar=ckpt["first_logvar"].float().numpy(),
+                source="the shipped V and M (laptop profile)")
 
 
 # ----------------------------------------------------------------------------- export
@@ -153,7 +156,7 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
     card = dict(card, parameters=dict(vae=sum(p.numel() for p in vae.parameters()), mdnrnn=mdnrnn.n_params,
                                       controller=int(len(params))),
                 storage="fp16 state dicts, loaded with weights_only=True",
-                files={p: _sha256(out / f"{p}.pt") for p in PARTS}, scores={})
+                files={p: file_sha256(out / f"{p}.pt") for p in PARTS}, scores={})
     write_json(out / "card.json", card)
     return out
 
@@ -176,10 +179,6 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
     out = write_shipped(shipped_dir(world, root), vae, m, params, series.first_mu, series.first_logvar, card)
     write_model_card(world, root)
     return out
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ----------------------------------------------------------------------------- scoring the shipped models

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import paper
-from .artifacts import read_json, stage_dir, write_json
+from .artifacts import file_sha256, read_json, stage_dir, write_json
 from .config import WORLDS, Config, get_config
 from .controller import Controller, check_mode
 from .evolution import CHECKPOINT, EvolutionResult, evolve, load_result
@@ -34,14 +34,6 @@ WHICH = ("deployed", "mean", "best")
 
 def controller_dir(cfg: Config, mode: str, create: bool = True) -> Path:
     return stage_dir(cfg.world, cfg.profile, f"controller-{check_mode(mode)}", create=create)
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _model_paths(cfg: Config, mode: str) -> dict:
@@ -66,7 +58,7 @@ def build_spec(cfg: Config, mode: str) -> dict:
 
 def _check_models(cfg: Config, mode: str, out: Path) -> None:
     """A run must keep driving the same V and M it started with."""
-    digests = {k: _digest(p) for k, p in _model_paths(cfg, mode).items()}
+    digests = {k: file_sha256(p) for k, p in _model_paths(cfg, mode).items()}
     run = out / "run.json"
     if run.exists():
         old = read_json(run)["models"]

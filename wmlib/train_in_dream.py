@@ -31,13 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import read_json, stage_dir, write_json
+from .artifacts import file_sha256, read_json, stage_dir, write_json
 from .config import WORLDS, Config, get_config
 from .controller import Controller, param_count
 from .evolution import CHECKPOINT, EvolutionResult, evolve, load_result
 from .paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
 from .rollout import BACKENDS, RolloutPool, agent_spec
-from .train_controller import TEST_SEED, WHICH, _digest
+from .train_controller import TEST_SEED, WHICH
 
 DREAM_TEST_SEED = 123_456_789  # the dream test uses dreams no generation trained on
 
@@ -92,7 +92,7 @@ def _dream_settings(cfg: Config, tau: float) -> dict:
 
 def _check_run(cfg: Config, tau: float, out: Path) -> None:
     """A run must keep dreaming with the M and the dream settings it started with."""
-    now = dict(mdnrnn=_digest(_model_paths(cfg)["mdnrnn"]), dream=_dream_settings(cfg, tau))
+    now = dict(mdnrnn=file_sha256(_model_paths(cfg)["mdnrnn"]), dream=_dream_settings(cfg, tau))
     run = out / "run.json"
     if not run.exists():
         write_json(run, dict(world=cfg.world, profile=cfg.profile, mode="zh", **now))
@@ -253,7 +253,7 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
     key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
                real_episodes=real_episodes, dream_episodes=dream_episodes, real_seed=TEST_SEED,
                dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau),
-               models={k: _digest(p) for k, p in _model_paths(cfg).items()})
+               models={k: file_sha256(p) for k, p in _model_paths(cfg).items()})
     path = out / f"score-{which}.json"
     if path.exists():
         saved = read_json(path)

@@ -22,14 +22,13 @@ into the float16 series M trains on (``wmlib.series``).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .artifacts import load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
+from .artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
 from .config import WORLDS, Config, get_config
 from .data import RolloutDataset, load_dataset
 from .device import autocast, grad_scaler, resolve_device
@@ -270,14 +269,6 @@ def read_vae_log(cfg: Config) -> dict:
 
 # ----------------------------------------------------------------------------- encoding
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def encode_dataset(cfg: Config, batch_size: int | None = None, progress: bool = True,
                    device=None) -> EncodedSeries:
     """Encode every frame of the dataset with V into the (mu, logvar) series M trains on.
@@ -288,7 +279,7 @@ def encode_dataset(cfg: Config, batch_size: int | None = None, progress: bool = 
     vpath = vae_path(cfg)
     if not vpath.exists():
         raise FileNotFoundError(f"no trained V at {vpath}: run {_train_cmd(cfg)} before encoding")
-    digest = _file_digest(vpath)
+    digest = file_sha256(vpath)
     path = series_dir(cfg)
     if (path / "meta.json").exists():
         meta = read_json(path / "meta.json")
