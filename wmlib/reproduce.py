@@ -19,6 +19,9 @@ from .config import WORLDS, Config, get_config
 from . import paper
 
 
+REUSED_SECONDS = 2.0  # a stage this quick found its output already on disk
+
+
 def _record(cfg: Config) -> dict:
     path = stage_dir(cfg.world, cfg.profile, ".") / "reproduce.json"
     return read_json(path) if path.exists() else dict(world=cfg.world, profile=cfg.profile, stages={})
@@ -84,11 +87,14 @@ def reproduce(cfg: Config, tau: float | None = None) -> dict:
         summary = run()
         seconds = time.time() - t0
         old = record["stages"].get(name)
-        # A stage that found its output already on disk takes ~0 s: keep the time of the run that did it.
-        if old is None or seconds > 2 * old.get("seconds", 0) or seconds > 5:
+        # A stage that found its output on disk takes ~0 s: keep the time of the run that did the work,
+        # or, if another command built it, say so rather than claim it took no time.
+        if seconds >= REUSED_SECONDS:
             record["stages"][name] = dict(seconds=round(seconds, 1), **summary)
-        else:
+        elif old is not None:
             record["stages"][name] = dict(old, **summary)
+        else:
+            record["stages"][name] = dict(seconds=round(seconds, 1), reused=True, **summary)
         _save_record(cfg, record)
     last = record["stages"][record["order"][-1]]
     record["scores"] = {k: last[k] for k in ("dream", "real") if k in last}
@@ -99,10 +105,16 @@ def reproduce(cfg: Config, tau: float | None = None) -> dict:
 
 def format_record(record: dict, tau: float | None = None) -> str:
     lines = [f"{'stage':<40} {'wall time':>10}"]
+    reused = False
     for name in record["order"]:
         s = record["stages"][name]
-        lines.append(f"{name:<40} {s['seconds'] / 60:>8.1f} min")
-    lines.append(f"{'total':<40} {record['total_seconds'] / 60:>8.1f} min")
+        if s.get("reused"):
+            reused = True
+            lines.append(f"{name:<40} {'on disk':>12}")
+        else:
+            lines.append(f"{name:<40} {s['seconds'] / 60:>8.1f} min")
+    lines.append(f"{'total':<40} {record['total_seconds'] / 60:>8.1f} min"
+                 + ("  (stages found on disk, built by other commands, not counted)" if reused else ""))
     lines.append("")
     scores = record.get("scores", {})
     if record["world"] == "doom":

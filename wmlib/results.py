@@ -96,7 +96,14 @@ def reproduce_rows() -> list[str]:
     rows = []
     for world in ("doom", "carracing"):
         rec = _read(stage_dir(world, PROFILE, ".", create=False) / "reproduce.json")
-        took = f"{rec['total_seconds'] / 60:.0f} min on 2 CPU cores" if rec and "total_seconds" in rec else "not run"
+        took = "not run"
+        if rec and "total_seconds" in rec:
+            took = f"{rec['total_seconds'] / 60:.0f} min on 2 CPU cores"
+            reused = [s.get("reused", False) for s in rec["stages"].values()]
+            if all(reused):
+                took = "every stage built by its own command (not timed as one run)"
+            elif any(reused):
+                took += " (some stages built earlier, not counted)"
         paper_cost = ("~116 s per dream generation on 64 CPU workers" if world == "doom"
                       else "~46 days on 64 CPU workers for C")
         rows.append(f"| {world}: whole pipeline, wall time | {paper_cost} | {took} | - | "
