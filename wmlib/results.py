@@ -111,6 +111,26 @@ def reproduce_rows() -> list[str]:
     return rows
 
 
+def own_rows() -> list[str]:
+    """Measurements the paper does not report but the book does: V's and M's held-out quality."""
+    rows = []
+    for world in ("doom", "carracing"):
+        v = _read(stage_dir(world, PROFILE, "vae", create=False) / "heldout.json")
+        m = _read(stage_dir(world, PROFILE, "mdnrnn", create=False) / "eval.json")
+        v_text = f"{v['mse_per_pixel']:.5f} ({v['frames']:,} frames)" if v else "not run"
+        m_text = f"{m['nll']:.3f} ({m['baseline_nll']:.3f})" if m else "not run"
+        rows.append(f"| {world}: V held-out squared error per pixel | - | {v_text} | - | "
+                    f"`python -m wmlib vae-report {world}` |")
+        rows.append(f"| {world}: M held-out NLL, nats per latent dim (no-change baseline) | - | {m_text} | - | "
+                    f"`python -m wmlib eval-mdnrnn {world}` |")
+        if world == "doom":
+            d_text = (f"{m['done_precision']:.2f} / {m['done_recall']:.2f} ({m['deaths']} deaths)"
+                      if m else "not run")
+            rows.append(f"| doom: M's done head at p > 0.5, precision / recall | - | {d_text} | - | "
+                        f"`python -m wmlib eval-mdnrnn doom` |")
+    return rows
+
+
 def _shipped_score(world: str):
     from .pretrained import has_shipped, shipped_card
 
@@ -122,7 +142,7 @@ def _shipped_score(world: str):
 def table() -> str:
     head = ["| row of ../shared/PAPER.md | paper | laptop profile (ours) | shipped models | command |",
             "|---|---|---|---|---|"]
-    return "\n".join(head + parameter_rows() + car_rows() + doom_rows() + reproduce_rows())
+    return "\n".join(head + parameter_rows() + own_rows() + car_rows() + doom_rows() + reproduce_rows())
 
 
 def write_readme(readme: Path) -> None:
