@@ -37,6 +37,21 @@ def test_reproduce_runs_every_stage_and_resumes(tmp_path, args, world, last):
     assert {p: p.stat().st_mtime_ns for p in saved} == saved, "a finished stage rewrote its checkpoint"
 
 
+def test_diagnose_dream_reports_actions_in_both_worlds(tmp_path):
+    assert _reproduce(tmp_path, "doom").returncode == 0
+    env = dict(os.environ, WM_ARTIFACTS=str(tmp_path), WM_PROFILE="ci", SDL_VIDEODRIVER="dummy")
+    out = subprocess.run([sys.executable, "-m", "wmlib", "diagnose-dream", "doom", "--episodes", "2"], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    dream, real = out.stdout.split("in the real game")
+    for part in (dream, real):
+        rows = [line.split() for line in part.splitlines() if line.strip()[:1].isdigit()]
+        assert len(rows) == 2
+        for row in rows:
+            steps, shares = int(row[1]), [float(x) for x in row[2:5]]
+            assert 1 <= steps <= 100 and abs(sum(shares) - 1) < 1e-6     # ci caps episodes at 100 steps
+
+
 def test_reproduce_rejects_an_unknown_world(tmp_path):
     out = _reproduce(tmp_path, "pong")
     assert out.returncode == 2 and "unknown world 'pong'" in out.stderr and "doom" in out.stderr

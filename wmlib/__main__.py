@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "wmlib.pretrained",
     "wmlib.results",
     "wmlib.train_in_dream",
+    "wmlib.diagnose",
 ]
 
 

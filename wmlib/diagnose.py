@@ -1,0 +1,106 @@
+"""What does the dream-trained C actually do? Its actions and M's death belief, in the dream and in reality.
+
+    python -m wmlib diagnose-dream doom --tau 1.15 --episodes 5
+
+A controller that exploits M shows up here: in the dream it survives to the cap
+while M's death probability stays near zero; in the real game the same actions
+end early. The share of left / stay / right (the Doom wrapper's thresholds at
++-1/3) says which behaviour it found.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .config import get_config
+
+
+def _shares(actions) -> dict:
+    a = np.asarray(actions, np.float64).reshape(-1)
+    return dict(left=float(np.mean(a < -1 / 3)), stay=float(np.mean(np.abs(a) <= 1 / 3)),
+                right=float(np.mean(a > 1 / 3)))
+
+
+@torch.no_grad()
+def dream_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 0) -> list[dict]:
+    """One row per dream episode: steps, action shares, M's largest and mean death probability."""
+    from .train_in_dream import Dreamer, dream_controller
+
+    ctrl = dream_controller(cfg, tau)
+    env = Dreamer(cfg, tau).env()
+    rows = []
+    for ep in range(episodes):
+        obs, _ = env.reset(seed=seed + ep)
+        actions, probs = [], []
+        while True:
+            z, c, h = (torch.as_tensor(x)[None] for x in env.split_obs(obs))
+            a = np.asarray(ctrl.act(z, h, c), np.float32).reshape(-1)
+            obs, _, terminated, truncated, info = env.step(a)
+            actions.append(a[0])
+            probs.append(info["done_prob"])
+            if terminated or truncated:
+                break
+        rows.append(dict(steps=len(actions), **_shares(actions), max_p=float(np.max(probs)),
+                         mean_p=float(np.mean(probs))))
+    return rows
+
+
+@torch.no_grad()
+def real_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 1000) -> list[dict]:
+    """One row per real game: steps survived, action shares, M's death belief along the way."""
+    from .envs import make_env
+    from .train_in_dream import dream_controller
+    from .train_mdnrnn import load_mdnrnn
+    from .train_vae import load_vae
+    from .vae import frames_to_tensor
+
+    vae, m, ctrl = load_vae(cfg), load_mdnrnn(cfg), dream_controller(cfg, tau)
+    env = make_env(cfg.world, max_steps=cfg.dream.max_steps)
+    rows = []
+    try:
+        for ep in range(episodes):
+            obs, _ = env.reset(seed=seed + ep)
+            state, actions, probs = m.initial_state(1), [], []
+            while True:
+                z, _ = vae.encode(frames_to_tensor(obs[None]))   # the code's mean, as in the rollouts
+                h, c = state
+                a = np.asarray(ctrl.act(z, h[0], c[0]), np.float32).reshape(1)
+                restart = torch.tensor([1.0 if not actions else 0.0])
+                _, done_logit, state = m.step(z, torch.as_tensor(a)[None], state, restart)
+                obs, _, terminated, truncated, _ = env.step(a)
+                actions.append(a[0])
+                probs.append(float(torch.sigmoid(done_logit)[0]))
+                if terminated or truncated:
+                    break
+            rows.append(dict(steps=len(actions), **_shares(actions), max_p=float(np.max(probs)),
+                             mean_p=float(np.mean(probs))))
+    finally:
+        env.close()
+    return rows
+
+
+def format_rows(title: str, rows: list[dict]) -> str:
+    lines = [title, f"{'episode':>8} {'steps':>6} {'left':>6} {'stay':>6} {'right':>6} {'max p(death)':>13} "
+                    f"{'mean p':>8}"]
+    for i, r in enumerate(rows):
+        lines.append(f"{i:>8} {r['steps']:>6} {r['left']:>6.2f} {r['stay']:>6.2f} {r['right']:>6.2f} "
+                     f"{r['max_p']:>13.3f} {r['mean_p']:>8.4f}")
+    return "\n".join(lines)
+
+
+def add_commands(sub, parent):
+    p = sub.add_parser("diagnose-dream", parents=[parent],
+                       help="what the dream-trained C does, in the dream and in the real game")
+    p.add_argument("world", choices=("doom",))
+    p.add_argument("--tau", type=float, default=None, help="the dream run to inspect (default: profile, 1.15)")
+    p.add_argument("--episodes", type=int, default=5)
+    p.set_defaults(func=cmd_diagnose)
+
+
+def cmd_diagnose(args):
+    cfg = get_config(args.world, args.profile)
+    tau = cfg.dream.tau if args.tau is None else args.tau
+    if args.episodes < 1:
+        raise ValueError(f"episodes must be at least 1 (got {args.episodes})")
+    print(format_rows(f"in M's dream (tau {tau:g}):", dream_behaviour(cfg, tau, args.episodes)))
+    print(format_rows("in the real game (M's belief, fed the real codes):", real_behaviour(cfg, tau, args.episodes)))
