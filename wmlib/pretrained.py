@@ -222,7 +222,7 @@ def write_model_card(world: str, root: Path | None = None) -> Path:
              f"{world} --episodes 100`")
     text = f"""# Shipped models: {world}
 
-- **Trained by**: `python -m wmlib reproduce {world} --profile {card['profile']}`, exported with
+- **Trained by**: the {card['profile']} pipeline (`python -m wmlib reproduce {world}`, or its stages one by one), exported with
   `python -m wmlib export-pretrained {world}` on {card['exported']}.
 - **Data**: {card['data']['episodes']} episodes ({card['data']['frames']:,} frames) of {card['data']['policy']}.
 - **Profile**: `{card['profile']}` (see `wmlib/config.py`), so far smaller than the paper's 10,000 rollouts.
@@ -233,8 +233,8 @@ def write_model_card(world: str, root: Path | None = None) -> Path:
 - **For comparison**: {paper_line}.
 
 Load with `wmlib.pretrained.load_shipped_vae("{world}")`, `load_shipped_mdnrnn`,
-`load_shipped_controller_params`; the notebooks fall back to these when you have not
-trained your own at the current profile.
+`load_shipped_controller_params`, or through `world_model_for(cfg)` / `vae_for(cfg)`, which
+prefer your own models at that profile (notebook 04 opens its dream player this way).
 """
     path = shipped_dir(world, root) / "MODEL_CARD.md"
     path.write_text(text)
