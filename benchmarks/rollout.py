@@ -8,7 +8,11 @@ script measures, in one run:
 2. a ``RolloutPool`` of W worker processes playing a population (V + M + C,
    mode "zh", episodes stepped ``lockstep`` at a time): env steps/s, and its
    ratio to the limit (aim >= 0.85; the gap is agent inference + parallel overhead);
-3. the per-step cost of the agent's inference (V encodes the frame, C acts,
+3. one worker's loop (one task of episodes, V + M + C) in this process, split
+   into time inside ``env.step`` and the rest (agent and bookkeeping): the
+   pool's steps/s over W x this loop is the parallel efficiency, and this
+   loop's share of raw env speed is what the agent costs on one core;
+4. the per-step cost of the agent's inference (V encodes the frame, C acts,
    M steps) batched over the lockstep episodes and for one episode, next to the
    env step time. ``--device cuda`` times inference on the GPU; rollout workers
    always run on the CPU next to their envs.
@@ -36,7 +40,7 @@ from wmlib.config import get_config  # noqa: E402
 from wmlib.controller import batched_act, controller_inputs, param_count  # noqa: E402
 from wmlib.device import resolve_device  # noqa: E402
 from wmlib.mdnrnn import MDNRNN  # noqa: E402
-from wmlib.rollout import RolloutPool, agent_spec  # noqa: E402
+from wmlib.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed  # noqa: E402
 from wmlib.vae import ConvVAE, frames_to_tensor  # noqa: E402
 
 
@@ -68,6 +72,35 @@ def population_steps_per_second(spec, workers: int, P: int, R: int, seed: int = 
             steps = int(out["lengths"].sum())
             runs.append((steps / elapsed, steps, elapsed))
     return runs, per_task
+
+
+def one_worker_loop(spec, episodes: int, seed: int = 0):
+    """One task of ``episodes`` lockstep episodes run by an ``EpisodeRunner`` in this process.
+
+    Returns (steps/s, steps, share of the time inside env.step): what one worker does
+    between two messages, with no pipes and no other process.
+    """
+    n = param_count(spec["world"], spec["vae"]["z_size"], spec["mdnrnn"]["arch"]["hidden"], spec["mode"])
+    params = np.random.default_rng(seed).normal(size=(episodes, n)).astype(np.float32) * 0.1
+    runner = EpisodeRunner(spec)
+    in_env = [0.0]
+    for slot in range(episodes):  # build the envs first, as a warm worker has them
+        env = runner._env(slot)
+
+        def timed_step(action, _step=env.step):
+            t0 = time.perf_counter()
+            out = _step(action)
+            in_env[0] += time.perf_counter() - t0
+            return out
+        env.step = timed_step
+    try:
+        t0 = time.perf_counter()
+        out = runner.run(params, [episode_seed(seed, p, 0) for p in range(episodes)])
+        elapsed = time.perf_counter() - t0
+    finally:
+        runner.close()
+    steps = int(out["lengths"].sum())
+    return steps / elapsed, steps, in_env[0] / elapsed
 
 
 @torch.no_grad()
@@ -138,6 +171,14 @@ def main():
           f"{sec0:.1f} s)")
     print(f"pool, second run (steady state):          {rate:9.0f}   ({steps} steps, {sec:.1f} s)")
     print(f"ratio to the limit:                       {rate / limit:9.2f}   (aim >= 0.85)")
+
+    loop_rate, loop_steps, env_share = one_worker_loop(spec, per_task)
+    print(f"\n-- where the gap goes: one worker's loop ({per_task} episodes in lockstep) in this process")
+    print(f"loop steps/s (env + V + M + C, no pipes):  {loop_rate:9.0f}   ({loop_steps} steps; "
+          f"{loop_rate / raw:.2f} of raw)")
+    print(f"time inside env.step:                     {100 * env_share:8.0f}%   (the rest, "
+          f"{1000 * (1 - env_share) / loop_rate:.2f} ms per step, is the agent and the loop)")
+    print(f"parallel efficiency, pool / ({args.workers} x loop):     {rate / (args.workers * loop_rate):9.2f}")
 
     print(f"\n-- agent inference per step on {device.type} (one thread on the CPU), next to the env step")
     print(f"{'agent':<10} {'batch':>5} {'ms per call':>12} {'ms per episode-step':>20} {'x env step':>11}")
