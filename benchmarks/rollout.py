@@ -173,12 +173,16 @@ def main():
     print(f"ratio to the limit:                       {rate / limit:9.2f}   (aim >= 0.85)")
 
     loop_rate, loop_steps, env_share = one_worker_loop(spec, per_task)
+    env_rate = loop_rate / env_share  # env.step alone, under the agents' own actions
     print(f"\n-- where the gap goes: one worker's loop ({per_task} episodes in lockstep) in this process")
     print(f"loop steps/s (env + V + M + C, no pipes):  {loop_rate:9.0f}   ({loop_steps} steps; "
           f"{loop_rate / raw:.2f} of raw)")
     print(f"time inside env.step:                     {100 * env_share:8.0f}%   (the rest, "
           f"{1000 * (1 - env_share) / loop_rate:.2f} ms per step, is the agent and the loop)")
+    print(f"env.step alone under the agents' actions: {env_rate:9.0f}   ({1000 / env_rate:.2f} ms per step; "
+          f"raw above drives random actions)")
     print(f"parallel efficiency, pool / ({args.workers} x loop):     {rate / (args.workers * loop_rate):9.2f}")
+    print(f"pool / ({args.workers} x env alone, same actions):     {rate / (args.workers * env_rate):9.2f}")
 
     print(f"\n-- agent inference per step on {device.type} (one thread on the CPU), next to the env step")
     print(f"{'agent':<10} {'batch':>5} {'ms per call':>12} {'ms per episode-step':>20} {'x env step':>11}")
@@ -190,10 +194,10 @@ def main():
             print(f"{name:<10} {batch:>5} {ms:12.3f} {ms / batch:20.3f} {ms / batch / env_ms:11.2f}")
     if device.type == "cpu":
         expected = env_ms / (env_ms + parts["zh", per_task])
-        print(f"\nthis run's tasks step {per_task} episodes together; expected ratio from the parts, "
-              f"env / (env + V+M+C at batch {per_task}): {expected:.2f}.\nThe rest of the gap is parallel "
-              "overhead (pipes, task split, the last task of a generation) and other processes\n"
-              f"on the machine (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores).")
+        print(f"\nthis run's tasks step {per_task} episodes together; expected ratio from the parts timed alone, "
+              f"env / (env + V+M+C at batch {per_task}): {expected:.2f}.\nInside the loop the agent costs more than "
+              "alone, and the env's step cost depends on how the car drives; the\nparallel efficiency line "
+              f"isolates the pool's own overhead (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores).")
         if parts["zh", per_task] > env_ms:
             print("Here the agent's inference costs more than the env step: the agent, not the env, is the "
                   "limit, and a ratio near 0.85 is out of reach on the CPU (batch more episodes per worker, "
