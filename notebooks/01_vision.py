@@ -24,7 +24,8 @@
 #
 # This notebook:
 #
-# 1. explains why V is a *variational* autoencoder and writes its loss out;
+# 1. opens with the V that ships with the book, in a latent explorer; then
+#    explains why V is a *variational* autoencoder and writes its loss out;
 # 2. builds the paper's network and checks its parameter count;
 # 3. trains V on the random-play frames of both worlds (at the current profile);
 # 4. looks at reconstructions, at how much each latent dimension is used, and
@@ -64,6 +65,30 @@ print("profile:", PROFILE)
 data = {w: collect(cfg) for w, cfg in cfgs.items()}
 for ds in data.values():
     print(summarize(ds))
+
+# %% [markdown]
+# ## A first look: the V that ships with the book
+#
+# Training V takes minutes, so here first is one already trained: the
+# laptop-profile V that ships with wmlib (`wmlib/pretrained/`, with its model
+# card). Each slider sets one latent dimension of a real held-out frame's code
+# (the 8 that vary most); V's decoder draws the result. Later in this notebook
+# the same widget runs on the V you train.
+
+# %%
+from wmlib.pretrained import load_shipped_vae
+from wmlib.widgets import LatentExplorer
+
+shipped_vae = load_shipped_vae("carracing")
+look = heldout_frames(cfgs["carracing"], 64)
+first_look = LatentExplorer(shipped_vae, *encode_frames(shipped_vae, look), n_sliders=8, start=len(look) // 2)
+first_look
+
+# %%
+before = first_look.frame
+first_look.sliders[0].value = first_look.sliders[0].min
+assert not np.array_equal(before, first_look.frame)  # the slider drives the decoded picture
+first_look.reset()
 
 # %% [markdown]
 # ## Why a *variational* autoencoder?

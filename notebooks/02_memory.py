@@ -36,7 +36,8 @@
 #
 # This notebook:
 #
-# 1. gets (or builds) the data, V, and V's codes for every frame;
+# 1. opens with the shipped V and M and a temperature dial; then gets (or
+#    builds) the data, V, and V's codes for every frame;
 # 2. builds M at the paper's size and counts its parameters;
 # 3. writes the mixture likelihood and the temperature out by hand;
 # 4. trains M, and compares it with a model that predicts "nothing changes";
@@ -68,6 +69,39 @@ from wmlib.widgets import TemperatureExplorer, rare_mode_score
 
 cfg = get_config(WORLD, PROFILE)
 print("world:", WORLD, "| profile:", PROFILE, "| M:", cfg.mdnrnn)
+
+# %% [markdown]
+# ## A first look: the M that ships with the book
+#
+# Training takes minutes, so first a V and M already trained at the laptop
+# profile (they ship with wmlib, `wmlib/pretrained/`). V encodes a real
+# recorded episode; M reads its codes and actions one step at a time and, at
+# every step, predicts the next code as a mixture of Gaussians per latent
+# dimension. The widget draws that mixture at the step and dimension where it
+# has the clearest second mode; slide the temperature $\tau$ and watch the
+# rare outcome fade as $\tau$ falls. Later sections rebuild all of this with
+# the M you train.
+
+# %%
+from wmlib.pretrained import load_shipped_mdnrnn, load_shipped_vae
+from wmlib.vae import encode_frames
+
+recorded = collect(cfg)  # random-play episodes (a no-op when on disk)
+shipped_v, shipped_m = load_shipped_vae(WORLD), load_shipped_mdnrnn(WORLD)
+ep = recorded.episode(recorded.n_episodes - 1)
+z0 = torch.from_numpy(encode_frames(shipped_v, np.asarray(ep.frames))[0])[None]
+first0 = torch.zeros(1, z0.shape[1]); first0[0, 0] = 1  # the episode's first step
+with torch.no_grad():
+    mix0, _, _ = shipped_m(z0, torch.from_numpy(np.array(ep.actions, np.float32))[None], restart=first0)
+t0, d0 = np.unravel_index(np.argmax(rare_mode_score(*(p[0].numpy() for p in mix0))), z0.shape[1:])
+first_look = TemperatureExplorer(*(p[0, t0].numpy() for p in mix0), dim=int(d0))
+first_look
+
+# %%
+before = first_look.density.copy()
+first_look.tau.value = 0.1
+assert not np.allclose(first_look.density, before)  # the dial reshapes the predicted mixture
+first_look.tau.value = 1.0
 
 # %% [markdown]
 # ## Get or build what M learns from
