@@ -63,6 +63,9 @@ def car_rows() -> list[str]:
         rows.append(f"| CarRacing, {label[13:]} ({episodes} episodes) | {_paper(paper.CARRACING_SCORES[label])} | "
                     f"{_fmt(res)} | {ship} | `python -m wmlib train-controller carracing --mode {mode}` then "
                     f"`python -m wmlib evaluate carracing --mode {mode} --episodes {episodes}` |")
+    base = _read(artifacts_root() / "carracing" / "baselines" / "random-100.json")
+    rows.append(f"| CarRacing, random policy (100 episodes, a uniform action each step) | - | {_fmt(base)} | - | "
+                f"`python -m wmlib baseline carracing --episodes 100` |")
     return rows
 
 
