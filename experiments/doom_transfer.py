@@ -37,26 +37,29 @@ def main():
     ap.add_argument("--tau", type=float, default=1.15)
     args = ap.parse_args()
 
-    laptop_vae = Path(os.environ.get("WM_ARTIFACTS", "artifacts")).resolve() / "doom" / "laptop" / "vae"
+    from wmlib.config import get_config
+    from wmlib.train_vae import vae_dir, vae_path
+
+    laptop = get_config("doom", "laptop")
+    laptop_vae, laptop_vae_ready = vae_dir(laptop), vae_path(laptop).exists()  # before WM_ARTIFACTS moves
     name = f"ep{args.episodes}-m{args.mdnrnn_epochs}-{args.done_rule}"
     root = Path(args.artifacts or Path("artifacts-experiments") / name).resolve()
-    os.environ["WM_ARTIFACTS"] = str(root)  # before wmlib resolves any stage folder
+    os.environ["WM_ARTIFACTS"] = str(root)  # every stage folder below resolves under the experiment's root
 
-    from wmlib.config import get_config
     from wmlib.data import collect
     from wmlib.train_in_dream import evaluate_in_reality, train_in_dream
     from wmlib.train_mdnrnn import evaluate_mdnrnn, format_evaluation, train_mdnrnn
     from wmlib.train_vae import encode_dataset
 
-    vae = root / "doom" / "laptop" / "vae"
+    vae = vae_dir(laptop)  # now under the experiment's root
     if not vae.exists():
-        if not (laptop_vae / "last.pt").exists() and not any(laptop_vae.glob("*.pt")):
+        if not laptop_vae_ready:
             raise SystemExit(f"no laptop V at {laptop_vae}: train it first (`python -m wmlib train-vae doom`), "
                              "or point WM_ARTIFACTS at the artifacts folder that holds it")
         vae.parent.mkdir(parents=True, exist_ok=True)
         vae.symlink_to(laptop_vae, target_is_directory=True)  # the same V: only M and C change
 
-    cfg = get_config("doom", "laptop").with_overrides(
+    cfg = laptop.with_overrides(
         collect=dict(episodes=args.episodes), mdnrnn=dict(epochs=args.mdnrnn_epochs),
         dream=dict(done_rule=args.done_rule))
     times = {}

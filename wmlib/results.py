@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import paper
-from .artifacts import artifacts_root, read_json, stage_dir
+from .artifacts import read_json, stage_dir
+from .commands import baseline_path
 from .config import get_config
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -63,7 +64,7 @@ def car_rows() -> list[str]:
         rows.append(f"| CarRacing, {label[13:]} ({episodes} episodes) | {_paper(paper.CARRACING_SCORES[label])} | "
                     f"{_fmt(res)} | {ship} | `python -m wmlib train-controller carracing --mode {mode}` then "
                     f"`python -m wmlib evaluate carracing --mode {mode} --episodes {episodes}` |")
-    base = _read(artifacts_root() / "carracing" / "baselines" / "random-100.json")
+    base = _read(baseline_path("carracing", 100))
     rows.append(f"| CarRacing, random policy (100 episodes, a uniform action each step) | - | {_fmt(base)} | - | "
                 f"`python -m wmlib baseline carracing --episodes 100` |")
     return rows
@@ -89,7 +90,7 @@ def doom_rows() -> list[str]:
         ship = _fmt(shipped) if abs(tau - 1.15) < 1e-9 else "-"
         rows.append(f"| Doom, tau {tau:.2f}: score in the real game (100 episodes) | {_paper(real_ref)} | {_fmt(real)} | "
                     f"{ship} | same |")
-    base = _read(artifacts_root() / "doom" / "baselines" / "random-100-skill4.json")
+    base = _read(baseline_path("doom", 100))
     rows.append(f"| Doom, random policy (100 episodes) | {_paper(paper.DOOM_RANDOM_POLICY)} | {_fmt(base)} | - | "
                 f"`python -m wmlib baseline doom --episodes 100` |")
     return rows
