@@ -24,6 +24,7 @@ class CollectConfig:
     shard_episodes: int = 10     # episodes per on-disk shard (the unit of resume)
     seed: int = 0
     baseline_episodes: int = 100  # random-policy baseline episodes (notebook 00)
+    hold_max: int = 10           # Doom's random policy holds each action 1..hold_max steps (paper: 10)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class MDNRNNConfig:
     batching: str = "stream"     # "stream": truncated BPTT through concatenated episodes (Doom);
                                  # "windows": random-phase windows of seq_len cut from each episode (car)
     seed: int = 0                # model init, episode order and the z re-sampling noise
+    discrete_actions: bool = False  # Doom: M reads the action as the game plays it (-1 / 0 / +1),
+                                 # not C's continuous output (which lets C find "-0.4 is safe" exploits)
 
 
 @dataclass(frozen=True)
@@ -84,11 +87,24 @@ class DreamConfig:
     real_episodes: int = 100     # real-game evaluation after dream training
     dream_episodes: int = 100
     done_rule: str = "threshold"  # how a dream ends: "threshold" | "sample" | "never" (wmlib.dream)
+    real_z: str = "mean"         # the real game feeds C V's "mean" code, or a "sample" mu + sigma * eps
+                                 # (what the original code did, and what M and C saw in training)
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are
     # cheap next to the real game, so a profile can afford a larger, less noisy population.
     population: int = 0
     rollouts: int = 0
     generations: int = 0
+
+
+@dataclass(frozen=True)
+class IterateConfig:
+    """The paper's iterative training (``wmlib.iterate``): C's real games go back into M's data."""
+    rounds: int = 0              # rounds after the first dream-trained C (0: the paper's single pass)
+    episodes: int = 100          # real games the current C plays each round (M's new data)
+    explore: tuple = (0.0, 0.03, 0.06, 0.1)  # per episode (cycled): chance per step of a random hold
+    mdnrnn_epochs: int = 10      # M's fine-tuning epochs per round (random data + every round's games)
+    generations: int = 20        # CMA-ES generations in each round's dream
+    warm_start: bool = True      # each round's CMA-ES starts from the last round's C
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,7 @@ class Config:
     mdnrnn: MDNRNNConfig = field(default_factory=MDNRNNConfig)
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
     dream: DreamConfig = field(default_factory=DreamConfig)
+    iterate: IterateConfig = field(default_factory=IterateConfig)
 
     def with_overrides(self, **sections) -> "Config":
         """``cfg.with_overrides(collect={"episodes": 3})`` -> a new Config."""

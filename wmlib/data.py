@@ -107,11 +107,11 @@ def _init_worker(world: str, max_steps: int):
 
 def _collect_shard(args) -> dict:
     """Worker task: play a run of episodes, write them as one shard."""
-    world, root, episode_ids, base_seed, max_steps = args
+    world, root, episode_ids, base_seed, max_steps, hold_max = args
     episodes = []
     for ep in episode_ids:
         rng = np.random.default_rng(episode_seed(base_seed, ep))
-        episodes.append(play_episode(_worker_env, random_policy(world, rng),
+        episodes.append(play_episode(_worker_env, random_policy(world, rng, hold_max),
                                      episode_seed(base_seed, ep), max_steps))
     path = write_shard(Path(root), episode_ids, episodes, world)
     return dict(shard=path.name, episodes=len(episodes),
@@ -151,10 +151,11 @@ def collect(cfg: Config, episodes: int | None = None, workers: int | None = None
     root = ensure_writable(Path(root) if root is not None else data_dir(cfg))
     meta_path = root / "dataset.json"
     meta = dict(world=cfg.world, frame_shape=list(FRAME_SHAPE), action_size=cfg.action_size,
-                seed=cfg.collect.seed, max_steps=cfg.collect.max_steps)
+                seed=cfg.collect.seed, max_steps=cfg.collect.max_steps, hold_max=cfg.collect.hold_max)
     if meta_path.exists():
         old = read_json(meta_path)
-        for key in ("world", "seed", "max_steps"):
+        old.setdefault("hold_max", 10)  # folders written before the knob existed held 1-10 steps
+        for key in ("world", "seed", "max_steps", "hold_max"):
             if old.get(key) != meta[key]:
                 raise ValueError(
                     f"{root} holds data collected with {key}={old.get(key)!r}, not {meta[key]!r}: "
@@ -176,7 +177,8 @@ def collect(cfg: Config, episodes: int | None = None, workers: int | None = None
 def _run_collection(cfg, root, groups, workers, progress):
     from tqdm.auto import tqdm
 
-    tasks = [(cfg.world, str(root), g, cfg.collect.seed, cfg.collect.max_steps) for g in groups]
+    tasks = [(cfg.world, str(root), g, cfg.collect.seed, cfg.collect.max_steps, cfg.collect.hold_max)
+             for g in groups]
     total = sum(len(g) for g in groups)
     bar = tqdm(total=total, desc=f"collect {cfg.world}", unit="ep", disable=not progress)
     workers = min(workers, len(tasks))

@@ -19,7 +19,10 @@ The done rule (``done_rule``):
 
 * ``"threshold"`` (default, as in the original code): the episode ends when
   ``sigmoid(done_logit) > done_threshold`` (0.5). Deterministic given the codes.
-* ``"sample"``: it ends with probability ``sigmoid(done_logit)`` (a Bernoulli draw).
+* ``"sample"``: it ends with M's probability of death (a Bernoulli draw). The
+  done head is trained with positives weighted ``pos_weight`` (10 for Doom),
+  which multiplies the odds it predicts by that weight; the draw un-weights
+  them first (``logit - log(pos_weight)``), or dreams would die ~10x too often.
 * ``"never"``: only the step cap ends it (benchmarks time the worst case with it).
 
 Either way the episode is cut at ``max_steps`` (2,100 for Doom). Car's M has no
@@ -141,12 +144,17 @@ def sample_from_noise(logpi, mu, logsigma, tau: float, u_component, u_gauss):
     return mean + std * torch.special.ndtri(u_gauss)
 
 
-def done_now(done_logit, u_done, rule: str, threshold: float):
-    """Which episodes M ends this step -> bool [B] (None logit: none)."""
+def done_now(done_logit, u_done, rule: str, threshold: float, pos_weight: float = 1.0):
+    """Which episodes M ends this step -> bool [B] (None logit: none).
+
+    ``threshold`` compares the head's own (weighted) probability, as the original code did;
+    ``sample`` draws from the un-weighted probability ``sigmoid(logit - log(pos_weight))``.
+    """
     if done_logit is None or rule == "never":
         return torch.zeros_like(u_done, dtype=torch.bool)
-    p = torch.sigmoid(done_logit.float())
-    return p > threshold if rule == "threshold" else u_done < p
+    if rule == "threshold":
+        return torch.sigmoid(done_logit.float()) > threshold
+    return u_done < torch.sigmoid(done_logit.float() - math.log(pos_weight))
 
 
 def first_codes(first_mu, first_logvar, bits0, z_size: int, index=None):
@@ -160,6 +168,13 @@ def check_done_rule(rule: str) -> str:
     if rule not in DONE_RULES:
         raise ValueError(f"unknown done rule {rule!r}: use one of {', '.join(DONE_RULES)}")
     return rule
+
+
+def check_pos_weight(pos_weight: float) -> float:
+    if not pos_weight > 0:
+        raise ValueError(f"done_pos_weight must be > 0 (got {pos_weight}): pass the weight M's done head "
+                         "was trained with (cfg.mdnrnn.done_pos_weight), or 1.0 for an unweighted head")
+    return float(pos_weight)
 
 
 def _as_codes(first_mu, first_logvar, z_size, device):
@@ -210,7 +225,7 @@ class DreamEnv(gym.Env):
 
     def __init__(self, mdnrnn, first_mu, first_logvar, tau: float = 1.0, max_steps: int = 2100,
                  vae=None, done_rule: str = "threshold", done_threshold: float = 0.5,
-                 world: str | None = None, render_mode: str | None = None):
+                 world: str | None = None, render_mode: str | None = None, done_pos_weight: float = 1.0):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode {render_mode!r} not supported: use None or 'rgb_array'")
         if render_mode == "rgb_array" and vae is None:
@@ -222,6 +237,7 @@ class DreamEnv(gym.Env):
         self.vae, self.world = vae, world or world_of(mdnrnn)
         self.tau, self.max_steps = float(tau), int(max_steps)
         self.done_rule, self.done_threshold = check_done_rule(done_rule), float(done_threshold)
+        self.done_pos_weight = check_pos_weight(done_pos_weight)
         self.render_mode = render_mode
         self.first_mu, self.first_logvar = _as_codes(first_mu, first_logvar, mdnrnn.z_size, self.device)
         self.z_size, self.hidden = mdnrnn.z_size, mdnrnn.hidden
@@ -266,7 +282,7 @@ class DreamEnv(gym.Env):
         z = self.z_size
         self.z = sample_from_noise(*mix, self.tau, u[:, :z], u[:, z:2 * z])
         self.t += 1
-        ended = done_now(done_logit, u[:, 2 * z], self.done_rule, self.done_threshold)
+        ended = done_now(done_logit, u[:, 2 * z], self.done_rule, self.done_threshold, self.done_pos_weight)
         self.done_prob = float(torch.sigmoid(done_logit)[0]) if done_logit is not None else 0.0
         terminated = bool(ended[0])
         truncated = self.t >= self.max_steps and not terminated
@@ -315,7 +331,7 @@ def _noise_chunk(batch: int, lanes: int, budget: int = 1 << 22) -> int:
 def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts: int, tau: float,
                    max_steps: int, seed: int, device=None, done_rule: str = "threshold",
                    done_threshold: float = 0.5, mode: str = "zh", chunk: int | None = None,
-                   compact: bool = True) -> np.ndarray:
+                   compact: bool = True, done_pos_weight: float = 1.0) -> np.ndarray:
     """Returns [P, rollouts] of every candidate's dreams, all advanced as one batch.
 
     ``params`` [P, n]: one flat controller per row (the CMA-ES population). Episode
@@ -329,6 +345,7 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     synchronisation per step on a GPU.
     """
     check_done_rule(done_rule)
+    check_pos_weight(done_pos_weight)
     if tau < 0 or max_steps < 1 or rollouts < 1:
         raise ValueError(f"need tau >= 0, max_steps >= 1, rollouts >= 1 "
                          f"(got tau={tau}, max_steps={max_steps}, rollouts={rollouts})")
@@ -376,7 +393,7 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
                 mix, done_logit, (h, c) = m.step(z, a, (h, c), restart)
             z = sample_from_noise(*mix, tau, u[i, :, :Z], u[i, :, Z:2 * Z])
             steps += alive
-            alive &= ~done_now(done_logit, u[i, :, 2 * Z], done_rule, done_threshold)
+            alive &= ~done_now(done_logit, u[i, :, 2 * Z], done_rule, done_threshold, done_pos_weight)
             if i == 0 and t == 0:
                 restart = torch.zeros_like(restart)
         t += n

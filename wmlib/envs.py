@@ -18,6 +18,7 @@ from gymnasium import spaces
 from PIL import Image
 
 from .config import check_world
+from .mdnrnn import DOOM_ACTION_THRESHOLD
 
 FRAME_SHAPE = (64, 64, 3)
 DOOM_EPISODE_CAP = 2100
@@ -39,9 +40,9 @@ def preprocess_car(frame: np.ndarray) -> np.ndarray:
 def doom_action_to_buttons(action: float) -> list[int]:
     """Continuous action in [-1, 1] -> [MOVE_LEFT, MOVE_RIGHT] button states."""
     a = float(np.asarray(action).reshape(-1)[0])
-    if a < -1 / 3:
+    if a < -DOOM_ACTION_THRESHOLD:
         return [1, 0]
-    if a > 1 / 3:
+    if a > DOOM_ACTION_THRESHOLD:
         return [0, 1]
     return [0, 0]
 

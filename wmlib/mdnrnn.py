@@ -101,6 +101,14 @@ def mixture_density(logpi, mu, logsigma, x, tau=1.0):
 
 # ----------------------------------------------------------------------------- the model
 
+DOOM_ACTION_THRESHOLD = 1 / 3  # the game's wrapper: a < -1/3 is left, a > 1/3 is right, else stay
+
+
+def doom_action_levels(a: torch.Tensor) -> torch.Tensor:
+    """Doom's continuous action -> the level the game plays: -1 (left), 0 (stay) or +1 (right)."""
+    return (a > DOOM_ACTION_THRESHOLD).to(a.dtype) - (a < -DOOM_ACTION_THRESHOLD).to(a.dtype)
+
+
 class MDNRNN(nn.Module):
     """LSTM + per-dimension mixture density head (+ a done logit when ``done_head``).
 
@@ -109,13 +117,17 @@ class MDNRNN(nn.Module):
     """
 
     def __init__(self, z_size: int, action_size: int, hidden: int, n_mixtures: int = 5,
-                 done_head: bool = False):
+                 done_head: bool = False, discrete_actions: bool = False):
         super().__init__()
+        if discrete_actions and action_size != 1:
+            raise ValueError("discrete_actions is for Doom's one action (left / stay / right); "
+                             f"this M reads {action_size} actions: set mdnrnn.discrete_actions=False")
         if min(z_size, action_size, hidden, n_mixtures) < 1:
             raise ValueError(f"MDNRNN sizes must be positive: z_size={z_size}, action_size={action_size}, "
                              f"hidden={hidden}, n_mixtures={n_mixtures}")
         self.z_size, self.action_size, self.hidden = z_size, action_size, hidden
         self.n_mixtures, self.has_done = n_mixtures, bool(done_head)
+        self.discrete_actions = bool(discrete_actions)
         self.input_size = z_size + action_size + (1 if done_head else 0)
         # One bias vector: no torch biases, and a constant-1 input column whose weights act as the bias.
         self.lstm = nn.LSTM(self.input_size + 1, hidden, bias=False, batch_first=True)
@@ -130,7 +142,10 @@ class MDNRNN(nn.Module):
         return zeros, zeros.clone()
 
     def _inputs(self, z, a, restart):
-        parts = [z, a.to(z.dtype)]
+        a = a.to(z.dtype)
+        if self.discrete_actions:  # what the game does with the action: every step of C, dream or real, agrees
+            a = doom_action_levels(a)
+        parts = [z, a]
         if self.has_done:
             flag = torch.zeros(z.shape[:-1], dtype=z.dtype, device=z.device) if restart is None else restart
             parts.append(flag.to(z.dtype).unsqueeze(-1))
@@ -191,13 +206,16 @@ class MDNRNN(nn.Module):
 
     def arch(self) -> dict:
         """What rebuilds this module: ``MDNRNN(**m.arch())``."""
-        return dict(z_size=self.z_size, action_size=self.action_size, hidden=self.hidden,
+        arch = dict(z_size=self.z_size, action_size=self.action_size, hidden=self.hidden,
                     n_mixtures=self.n_mixtures, done_head=self.has_done)
+        if self.discrete_actions:  # only when set, so older checkpoints' arch still matches
+            arch["discrete_actions"] = True
+        return arch
 
     @property
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
 
-__all__ = ["MDNRNN", "MixtureOut", "mixture_nll", "sample_mixture", "temper", "mixture_mean_var",
+__all__ = ["MDNRNN", "MixtureOut", "doom_action_levels", "mixture_nll", "sample_mixture", "temper", "mixture_mean_var",
            "mixture_density"]

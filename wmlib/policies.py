@@ -21,17 +21,22 @@ from .config import check_world
 
 
 class DoomRandomPolicy:
-    """Uniform action in [-1, 1], held for a random 1-10 steps."""
+    """Uniform action in [-1, 1], held for a random 1..hold_max steps (the paper: 1-10).
 
-    def __init__(self, rng: np.random.Generator):
-        self.rng = rng
+    Longer holds carry the agent to the walls, which 1-10 step holds rarely reach.
+    """
+
+    def __init__(self, rng: np.random.Generator, hold_max: int = 10):
+        if int(hold_max) < 1:
+            raise ValueError(f"hold_max must be at least 1 step (got {hold_max}): fix collect.hold_max")
+        self.rng, self.hold_max = rng, int(hold_max)
         self.action = np.zeros(1, np.float32)
         self.hold = 0
 
     def __call__(self, obs=None) -> np.ndarray:
         if self.hold == 0:
             self.action = self.rng.uniform(-1.0, 1.0, size=1).astype(np.float32)
-            self.hold = int(self.rng.integers(1, 11))
+            self.hold = int(self.rng.integers(1, self.hold_max + 1))
         self.hold -= 1
         return self.action.copy()
 
@@ -75,7 +80,7 @@ class UniformRandomPolicy:
         return self.rng.uniform(self.low, self.high).astype(np.float32)
 
 
-def random_policy(world: str, rng: np.random.Generator):
-    """The data-collection policy of each world."""
+def random_policy(world: str, rng: np.random.Generator, hold_max: int = 10):
+    """The data-collection policy of each world (``hold_max``: Doom's longest hold)."""
     world = check_world(world)
-    return DoomRandomPolicy(rng) if world == "doom" else CarRandomWalkPolicy(rng)
+    return DoomRandomPolicy(rng, hold_max) if world == "doom" else CarRandomWalkPolicy(rng)

@@ -50,14 +50,23 @@ def episode_seed(seed: int, candidate: int, rollout: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(candidate), int(rollout)]).generate_state(1)[0])
 
 
+REAL_Z = ("mean", "sample")
+
+
 def agent_spec(world: str, mode: str, vae, mdnrnn=None, max_steps: int | None = None,
-               lockstep: int = 8) -> dict:
-    """Everything a worker needs to rebuild the agent: sizes and CPU state dicts (picklable)."""
+               lockstep: int = 8, real_z: str = "mean") -> dict:
+    """Everything a worker needs to rebuild the agent: sizes and CPU state dicts (picklable).
+
+    ``real_z``: C and M read V's "mean" code of each frame, or a "sample" mu + sigma * eps
+    (the original code's choice, and what M and C saw while training).
+    """
     world, mode = check_world(world), check_mode(mode)
+    if real_z not in REAL_Z:
+        raise ValueError(f"unknown real_z {real_z!r}: use 'mean' (V's mean code) or 'sample' (mu + sigma * eps)")
     if mode == "zh" and mdnrnn is None:
         raise ValueError("mode 'zh' needs M: pass the trained MDNRNN (or use mode 'z' for V only)")
     cpu = lambda m: {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}
-    spec = dict(world=world, mode=mode, max_steps=max_steps, lockstep=int(lockstep),
+    spec = dict(world=world, mode=mode, max_steps=max_steps, lockstep=int(lockstep), real_z=real_z,
                 vae=dict(z_size=int(vae.z_size), state=cpu(vae)), mdnrnn=None)
     if mode == "zh":
         spec["mdnrnn"] = dict(arch=mdnrnn.arch(), state=cpu(mdnrnn))
@@ -108,22 +117,26 @@ class EpisodeRunner:
                 marker.touch()
                 os._exit(13)
 
-    def run(self, params: np.ndarray, seeds, record: bool = False) -> dict:
+    def run(self, params: np.ndarray, seeds, record: bool = False, explore=None, keep: bool = False) -> dict:
         """Play one episode per row of ``params`` [k, n] with env seed ``seeds[i]``.
 
         Returns dict(returns [k], lengths [k]) and, with ``record``, the raw frames of episode 0.
+        ``explore`` [k]: per episode, the chance each step of starting a random 1-10 step hold of
+        a uniform action instead of C's (iterative training's exploration).
+        ``keep``: also return ``episodes``, each as ``data.play_episode`` records it (the
+        64x64 frames seen before each action, the actions played, rewards, dones).
         """
         seeds = [int(s) for s in seeds]
         self._maybe_fail(seeds)
         caller_threads = torch.get_num_threads()  # in-process use: leave the caller's setting as it was
         torch.set_num_threads(self.threads)
         try:
-            return self._run(params, seeds, record)
+            return self._run(params, seeds, record, explore, keep)
         finally:
             torch.set_num_threads(caller_threads)
 
     @torch.no_grad()
-    def _run(self, params, seeds, record):
+    def _run(self, params, seeds, record, explore=None, keep=False):
         from .vae import frames_to_tensor
 
         params = torch.as_tensor(np.asarray(params, np.float32))
@@ -139,10 +152,19 @@ class EpisodeRunner:
         first = np.zeros(slots, bool)      # restart flag: the slot's episode is at t = 0
         queue = deque(range(k))
         frames = []
+        # Per-episode randomness (z noise, exploration) from the episode's own seed, so an
+        # episode plays the same whichever slot, task or worker runs it.
+        rngs = [None] * k
+        noisy = self.spec.get("real_z", "mean") == "sample"
+        explore = np.zeros(k) if explore is None else np.asarray(explore, np.float64).reshape(k)
+        holds = np.zeros(k, np.int64)          # steps left of an exploratory hold
+        held = np.zeros((k, self._action_size()), np.float32)
+        kept = [dict(frames=[], actions=[], rewards=[], dones=[]) for _ in range(k)] if keep else None
 
         def start(slot):
             i = queue.popleft()
             episode_of[slot] = i
+            rngs[i] = np.random.default_rng([seeds[i], 0x5EED])
             obs[slot], _ = self._env(slot).reset(seed=seeds[i])
             first[slot] = True
             if m is not None:
@@ -158,11 +180,24 @@ class EpisodeRunner:
             if not active:
                 break
             idx = torch.tensor(active)
-            z, _ = self.vae.encode(frames_to_tensor(np.stack([obs[s] for s in active])))
+            eps_of = [episode_of[s] for s in active]
+            z, logvar = self.vae.encode(frames_to_tensor(np.stack([obs[s] for s in active])))
+            if noisy:
+                eps = np.stack([rngs[i].standard_normal(z.shape[1]) for i in eps_of]).astype(np.float32)
+                z = z + torch.exp(0.5 * logvar) * torch.from_numpy(eps)
             hs, cs = (None, None) if m is None else (h[idx], c[idx])
             x = controller_inputs(self.world, z, hs, cs, self.mode)
-            rows = params[[episode_of[s] for s in active]]
+            rows = params[eps_of]
             actions = batched_act(self.world, rows, x[:, None, :])[:, 0]
+            if explore.any():
+                actions = actions.clone()
+                for j, i in enumerate(eps_of):
+                    if holds[i] == 0 and explore[i] > 0 and rngs[i].random() < explore[i]:
+                        holds[i] = int(rngs[i].integers(1, 11))
+                        held[i] = self._random_action(rngs[i])
+                    if holds[i] > 0:
+                        holds[i] -= 1
+                        actions[j] = torch.from_numpy(held[i])
             if m is not None:
                 restart = torch.as_tensor(first[active], dtype=z.dtype) if m.has_done else None
                 _, _, (h1, c1) = m.step(z, actions, (hs[None], cs[None]), restart)
@@ -172,7 +207,13 @@ class EpisodeRunner:
             for j, slot in enumerate(active):
                 i = episode_of[slot]
                 env = self._env(slot)
+                if keep:
+                    kept[i]["frames"].append(obs[slot])
                 obs[slot], reward, terminated, truncated, _ = env.step(act_np[j])
+                if keep:
+                    kept[i]["actions"].append(act_np[j].astype(np.float32).reshape(-1))
+                    kept[i]["rewards"].append(reward)
+                    kept[i]["dones"].append(terminated)
                 returns[i] += reward
                 lengths[i] += 1
                 if record and i == 0:
@@ -184,7 +225,22 @@ class EpisodeRunner:
         out = dict(returns=returns, lengths=lengths)
         if record:
             out["frames"] = frames
+        if keep:
+            out["episodes"] = [dict(frames=np.stack(e["frames"]).astype(np.uint8), actions=np.stack(e["actions"]),
+                                    rewards=np.asarray(e["rewards"], np.float32), dones=np.asarray(e["dones"], bool))
+                               for e in kept]
         return out
+
+    def _action_size(self) -> int:
+        from .controller import ACTION_SIZE
+
+        return ACTION_SIZE[self.world]
+
+    def _random_action(self, rng) -> np.ndarray:
+        """A uniform action of this world (exploration)."""
+        if self.world == "doom":
+            return rng.uniform(-1.0, 1.0, size=1).astype(np.float32)
+        return rng.uniform([-1.0, 0.0, 0.0], [1.0, 1.0, 1.0]).astype(np.float32)
 
     def close(self):
         for env in self.envs:
@@ -202,9 +258,9 @@ def _worker_main(conn, spec, fault):
             msg = conn.recv()
             if msg is None:
                 break
-            tid, params, seeds = msg
+            tid, params, seeds, opts = msg
             try:
-                conn.send((tid, "ok", runner.run(params, seeds)))
+                conn.send((tid, "ok", runner.run(params, seeds, **opts)))
             except Exception:  # a bug, not a crash: report it instead of retrying forever
                 conn.send((tid, "error", traceback.format_exc()))
     except (EOFError, KeyboardInterrupt):
@@ -218,7 +274,7 @@ class _SerialBackend:
         self.runner = EpisodeRunner(spec, fault)
 
     def map(self, tasks):
-        return [self.runner.run(p, s) for p, s in tasks]
+        return [self.runner.run(p, s, **o) for p, s, o in tasks]
 
     def close(self):
         self.runner.close()
@@ -368,8 +424,8 @@ class _RayRunner:
     def __init__(self, spec, fault):
         self.runner = EpisodeRunner(spec, fault)
 
-    def run(self, params, seeds):
-        return self.runner.run(params, seeds)
+    def run(self, params, seeds, opts):
+        return self.runner.run(params, seeds, **opts)
 
 
 # ----------------------------------------------------------------------------- the pool
@@ -397,8 +453,8 @@ class RolloutPool:
         """Workers replaced after dying (0 when all went well)."""
         return getattr(self._impl, "restarts", 0)
 
-    def tasks(self, params: np.ndarray, rollouts: int, seed: int):
-        """Split P x R episodes into tasks: [(params rows, env seeds)], in (candidate, rollout) order.
+    def tasks(self, params: np.ndarray, rollouts: int, seed: int, explore=None, keep: bool = False):
+        """Split P x R episodes into tasks: [(params rows, env seeds, options)], in (candidate, rollout) order.
 
         Tasks hold at most ``lockstep`` episodes and there are at least two per worker
         (so a slow task does not leave the other workers idle at the end).
@@ -407,23 +463,34 @@ class RolloutPool:
         order = [(p, r) for p in range(P) for r in range(rollouts)]
         size = max(1, min(self.lockstep, math.ceil(len(order) / (2 * self.workers))))
         out = []
+        explore = None if explore is None else np.broadcast_to(np.asarray(explore, np.float64), (P, rollouts))
         for start in range(0, len(order), size):
             chunk = order[start:start + size]
+            opts = dict(keep=True) if keep else {}
+            if explore is not None:
+                opts["explore"] = [float(explore[p, r]) for p, r in chunk]
             out.append((np.stack([params[p] for p, _ in chunk]).astype(np.float32),
-                        [episode_seed(seed, p, r) for p, r in chunk]))
+                        [episode_seed(seed, p, r) for p, r in chunk], opts))
         return out
 
-    def run(self, params, rollouts: int, seed: int) -> dict:
+    def run(self, params, rollouts: int, seed: int, explore=None, keep: bool = False) -> dict:
+        """Returns dict(returns [P, R], lengths [P, R]) and, with ``keep``, ``episodes`` (row-major list).
+
+        ``explore``: exploration rate per episode ([P, R] or broadcastable; see ``EpisodeRunner.run``).
+        """
         params = np.atleast_2d(np.asarray(params, np.float32))
         if params.shape[1] != self.n_params:
             raise ValueError(f"this agent's controller has {self.n_params} parameters, got rows of "
                              f"{params.shape[1]}: check the mode (z / zh) and the V and M sizes")
         if int(rollouts) < 1:
             raise ValueError(f"rollouts must be at least 1 (got {rollouts})")
-        results = self._impl.map(self.tasks(params, rollouts, seed))
+        results = self._impl.map(self.tasks(params, rollouts, seed, explore, keep))
         returns = np.concatenate([r["returns"] for r in results]).reshape(len(params), rollouts)
         lengths = np.concatenate([r["lengths"] for r in results]).reshape(len(params), rollouts)
-        return dict(returns=returns, lengths=lengths)
+        out = dict(returns=returns, lengths=lengths)
+        if keep:
+            out["episodes"] = [e for r in results for e in r["episodes"]]
+        return out
 
     def evaluate_fn(self, rollouts: int):
         """The ``evaluate_fn`` that ``evolution.evolve`` wants: (solutions, generation, seed) -> returns."""

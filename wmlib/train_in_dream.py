@@ -86,8 +86,11 @@ def _model_paths(cfg: Config) -> dict:
 
 def _dream_settings(cfg: Config, tau: float) -> dict:
     d = cfg.dream
-    return dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
-                rollouts=dream_evolution_config(cfg).evolution.rollouts)
+    settings = dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
+                    rollouts=dream_evolution_config(cfg).evolution.rollouts)
+    if d.done_rule == "sample":  # sampled deaths are un-weighted by the head's training weight
+        settings["done_pos_weight"] = cfg.mdnrnn.done_pos_weight
+    return settings
 
 
 def _check_run(cfg: Config, tau: float, out: Path) -> None:
@@ -127,7 +130,8 @@ class Dreamer:
         d = self.cfg.dream
         return dream_rollouts(self.m, self.cfg.world, np.atleast_2d(params), self.first_mu, self.first_logvar,
                               rollouts=rollouts, tau=self.tau, max_steps=d.max_steps, seed=seed,
-                              done_rule=d.done_rule, done_threshold=d.done_threshold, mode="zh")
+                              done_rule=d.done_rule, done_threshold=d.done_threshold, mode="zh",
+                              done_pos_weight=self.cfg.mdnrnn.done_pos_weight)
 
     def env(self, vae=None, tau: float | None = None, max_steps: int | None = None):
         """The same dream one episode at a time (``DreamEnv``; pass V to see it)."""
@@ -136,7 +140,8 @@ class Dreamer:
         d = self.cfg.dream
         return DreamEnv(self.m, self.first_mu, self.first_logvar, tau=self.tau if tau is None else tau,
                         max_steps=max_steps or d.max_steps, vae=vae, done_rule=d.done_rule,
-                        done_threshold=d.done_threshold, world=self.cfg.world)
+                        done_threshold=d.done_threshold, world=self.cfg.world,
+                        done_pos_weight=self.cfg.mdnrnn.done_pos_weight)
 
 
 def _done(out: Path, generations: int) -> bool:
@@ -191,7 +196,7 @@ def real_spec(cfg: Config) -> dict:
     from .train_vae import load_vae
 
     return agent_spec(cfg.world, "zh", load_vae(cfg, "cpu"), load_mdnrnn(cfg, "cpu"), cfg.dream.max_steps,
-                      cfg.evolution.lockstep)
+                      cfg.evolution.lockstep, real_z=cfg.dream.real_z)
 
 
 class SharedPool:
@@ -252,7 +257,7 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
     out = dream_dir(cfg, tau)
     key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
                real_episodes=real_episodes, dream_episodes=dream_episodes, real_seed=TEST_SEED,
-               dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau),
+               dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau), real_z=cfg.dream.real_z,
                models={k: file_sha256(p) for k, p in _model_paths(cfg).items()})
     path = out / f"score-{which}.json"
     if path.exists():

@@ -82,6 +82,23 @@ class Transitions:
     def split(self, val_episodes: int):
         return self.series.split(val_episodes)
 
+    @classmethod
+    def concat(cls, parts: list["Transitions"]) -> "Transitions":
+        """Several series as one (in memory): the random data and the rounds of iterative training."""
+        if len({p.z_size for p in parts}) != 1:
+            raise ValueError("cannot join series of different z sizes: encode every part with the same V")
+        out = cls.__new__(cls)
+        offsets = np.cumsum([0] + [len(p.actions) for p in parts])
+        out.mu = np.concatenate([np.asarray(p.mu) for p in parts])
+        out.logvar = np.concatenate([np.asarray(p.logvar) for p in parts])
+        out.actions = np.concatenate([p.actions for p in parts])
+        out.dones = np.concatenate([p.dones for p in parts])
+        out.lengths = np.concatenate([p.lengths for p in parts])
+        out.starts = np.concatenate([p.starts[:-1] + o for p, o in zip(parts, offsets)] + [offsets[-1:]])
+        out.z_size, out.action_size, out.series = parts[0].z_size, parts[0].action_size, None
+        out.series_id = "+".join(p.series_id for p in parts)
+        return out
+
 
 @dataclass
 class Batch:
@@ -204,7 +221,8 @@ def m_loss(model: MDNRNN, t: dict, state, pos_weight: float, device, amp: bool =
 
 def build_model(cfg: Config, z_size: int) -> MDNRNN:
     mc = cfg.mdnrnn
-    return MDNRNN(z_size, cfg.action_size, mc.hidden, mc.n_mixtures, done_head=mc.done_head)
+    return MDNRNN(z_size, cfg.action_size, mc.hidden, mc.n_mixtures, done_head=mc.done_head,
+                  discrete_actions=mc.discrete_actions)
 
 
 def _epoch_generators(seed: int, epoch: int):

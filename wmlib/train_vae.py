@@ -286,21 +286,23 @@ def encode_dataset(cfg: Config, batch_size: int | None = None, progress: bool = 
         if (meta.get("vae_sha256") == digest and meta.get("n_frames") == dataset.n_frames
                 and meta.get("n_episodes") == dataset.n_episodes):
             return EncodedSeries(path, dataset)
-    device = resolve_device(device)
-    vae = load_vae(cfg, device)
-    bs = batch_size or cfg.vae.encode_batch
-    writer = SeriesWriter(path, dataset.n_frames, dataset.n_episodes, vae.z_size)
+    vae = load_vae(cfg, resolve_device(device))
+    return write_series(vae, dataset, path, batch_size or cfg.vae.encode_batch, progress,
+                        vae_sha256=digest, vae_checkpoint=str(vpath), world=cfg.world, profile=cfg.profile)
 
+
+def write_series(vae, dataset, path, batch_size: int = 1000, progress: bool = True, **meta) -> EncodedSeries:
+    """Encode every frame of ``dataset`` with ``vae`` into a series folder at ``path`` (atomic)."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=dataset.n_frames, desc=f"encode {cfg.world}", unit="frame", disable=not progress) as bar:
-        for start in range(0, dataset.n_frames, bs):
-            idx = np.arange(start, min(start + bs, dataset.n_frames))
-            mu, logvar = encode_frames(vae, dataset.gather_frames(idx), bs)
+    writer = SeriesWriter(path, dataset.n_frames, dataset.n_episodes, vae.z_size)
+    with tqdm(total=dataset.n_frames, desc="encode", unit="frame", disable=not progress) as bar:
+        for start in range(0, dataset.n_frames, batch_size):
+            idx = np.arange(start, min(start + batch_size, dataset.n_frames))
+            mu, logvar = encode_frames(vae, dataset.gather_frames(idx), batch_size)
             writer.write(start, mu, logvar)
             bar.update(len(idx))
-    writer.commit(dataset.frame_starts, vae_sha256=digest, vae_checkpoint=str(vpath),
-                  world=cfg.world, profile=cfg.profile)
+    writer.commit(dataset.frame_starts, **meta)
     return EncodedSeries(path, dataset)
 
 

@@ -1,0 +1,296 @@
+"""The paper's iterative training procedure: let C's own real games correct M's dream.
+
+A C evolved in M's dream finds whatever M gets wrong: at laptop scale it holds
+"left", which random play never did for long, so M never saw where it ends (the
+wall, and a fireball there). The paper's remedy (section "Iterative Training
+Procedure"), round by round:
+
+1. play the current C in the real game, with some exploration (per episode a
+   chance each step of a random 1-10 step hold), and keep those episodes;
+2. encode them with V and fine-tune M on the random data plus every round's
+   episodes (M resumes its weights and optimiser);
+3. evolve C again in the corrected dream (CMA-ES, warm-started from the last C);
+4. score it: real games (the number the book reports) and dreams.
+
+Round 0 is the ordinary pipeline (``train_in_dream``). Everything lives under
+``<world>/<profile>/iterate/``: ``data/`` (the rounds' real episodes as shards),
+``series/`` (their codes), ``round-K/`` (``mdnrnn.pt``, the evolution
+checkpoint, ``round.json``) and ``rounds.json`` (the table). Every step is
+get-or-build, so a killed run resumes at the step it was in.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
+from .config import Config
+
+ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
+DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
+
+
+def iterate_dir(cfg: Config, create: bool = True) -> Path:
+    return stage_dir(cfg.world, cfg.profile, "iterate", create=create)
+
+
+def round_dir(cfg: Config, k: int, create: bool = True) -> Path:
+    path = iterate_dir(cfg, create) / f"round-{k}"
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_iterate(cfg: Config) -> None:
+    from .train_in_dream import check_dream_world
+
+    check_dream_world(cfg)
+    it = cfg.iterate
+    for name in ("episodes", "mdnrnn_epochs", "generations"):
+        if getattr(it, name) < 1:
+            raise ValueError(f"iterate.{name} must be at least 1 (got {getattr(it, name)}): fix the profile")
+    if not it.explore or any(not 0 <= e <= 1 for e in it.explore):
+        raise ValueError(f"iterate.explore must be exploration rates in [0, 1] (got {it.explore})")
+
+
+# ----------------------------------------------------------------------------- the round's pieces
+
+def round_mdnrnn_path(cfg: Config, k: int) -> Path:
+    """M of round k (round 0: the ordinary pipeline's M)."""
+    from .train_mdnrnn import mdnrnn_dir
+
+    return mdnrnn_dir(cfg, create=False) / "mdnrnn.pt" if k == 0 else round_dir(cfg, k) / "mdnrnn.pt"
+
+
+def round_params(cfg: Config, k: int) -> np.ndarray:
+    """C of round k (round 0: the ordinary pipeline's dream-trained C), deployed parameters."""
+    from .evolution import load_result
+    from .train_in_dream import dream_params
+
+    return dream_params(cfg, cfg.dream.tau) if k == 0 else load_result(round_dir(cfg, k)).deployed_params
+
+
+def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
+    from .mdnrnn import MDNRNN
+
+    ckpt = load_checkpoint(round_mdnrnn_path(cfg, k))
+    model = MDNRNN(**ckpt["arch"])
+    model.load_state_dict(ckpt["model"])
+    return model.to(device).eval()
+
+
+def _spec(cfg: Config, mdnrnn):
+    from .rollout import agent_spec
+    from .train_vae import load_vae
+
+    return agent_spec(cfg.world, "zh", load_vae(cfg, "cpu"), mdnrnn.cpu(), cfg.dream.max_steps,
+                      cfg.evolution.lockstep, real_z=cfg.dream.real_z)
+
+
+def collect_round(cfg: Config, k: int, progress: bool = True):
+    """Round k's data: C of round k-1 plays ``iterate.episodes`` real games with exploration."""
+    from .data import RolloutDataset, write_shard
+    from .rollout import RolloutPool
+
+    from .envs import FRAME_SHAPE
+
+    root = iterate_dir(cfg) / "data"
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "dataset.json").exists():
+        write_json(root / "dataset.json", dict(world=cfg.world, frame_shape=list(FRAME_SHAPE),
+                                               action_size=cfg.action_size, policy="iterative training rounds"))
+    first = k * ROUND_EPISODE_BASE
+    it = cfg.iterate
+    if not any(root.glob(f"shard-{first:06d}-*")):
+        params = round_params(cfg, k - 1)
+        m = load_round_mdnrnn(cfg, k - 1)
+        explore = np.resize(np.asarray(it.explore, np.float64), it.episodes)
+        with RolloutPool(_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
+            out = pool.run(params[None], it.episodes, DATA_SEED + k, explore=explore[None], keep=True)
+        ids = list(range(first, first + it.episodes))
+        write_shard(root, ids, out["episodes"], cfg.world)
+        if progress:
+            r = out["returns"][0]
+            print(f"round {k}: C of round {k - 1} played {it.episodes} real games with exploration "
+                  f"{tuple(it.explore)}: {r.mean():.1f} +- {r.std():.1f} steps")
+    return RolloutDataset(root)
+
+
+def encode_rounds(cfg: Config, dataset, progress: bool = True):
+    """V's codes of every round's episodes (re-encoded when new episodes arrive)."""
+    from .series import EncodedSeries
+    from .train_vae import load_vae, vae_path, write_series
+
+    path = iterate_dir(cfg) / "series"
+    digest = file_sha256(vae_path(cfg))
+    if (path / "meta.json").exists():
+        meta = read_json(path / "meta.json")
+        if meta.get("vae_sha256") == digest and meta.get("n_frames") == dataset.n_frames:
+            return EncodedSeries(path, dataset)
+    return write_series(load_vae(cfg), dataset, path, cfg.vae.encode_batch, progress, vae_sha256=digest,
+                        world=cfg.world, profile=cfg.profile)
+
+
+def _new_episodes(dataset, k: int) -> np.ndarray:
+    return np.nonzero(dataset.episode_ids // ROUND_EPISODE_BASE == k)[0]
+
+
+def judge_m(cfg: Config, m, data, episodes) -> dict:
+    """How well an M knows some episodes it never trained on: NLL per dim, deaths flagged at p > 0.5."""
+    from .train_mdnrnn import precision_recall, teacher_forced
+
+    tf = teacher_forced(m, data, episodes)
+    pr = precision_recall(tf["done_prob"], tf["done"])
+    return dict(nll=float(tf["nll"].mean()), done_recall=pr["recall"], done_precision=pr["precision"],
+                deaths=int(tf["done"].sum()))
+
+
+def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
+    """M of round k: M of round k-1 trained ``iterate.mdnrnn_epochs`` more epochs on ``data``."""
+    import torch
+
+    from .device import grad_scaler, resolve_device
+    from .mdnrnn import MDNRNN
+    from .train_mdnrnn import run_epoch
+
+    out = round_dir(cfg, k) / "mdnrnn.pt"
+    if out.exists():
+        return out
+    prev = load_checkpoint(round_mdnrnn_path(cfg, k - 1))
+    device = resolve_device(None)
+    model = MDNRNN(**prev["arch"]).to(device)
+    model.load_state_dict(prev["model"])
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.mdnrnn.lr)
+    if prev.get("optimizer"):
+        opt.load_state_dict(prev["optimizer"])
+    scaler = grad_scaler(device)
+    epochs = cfg.iterate.mdnrnn_epochs
+    mcfg = cfg.with_overrides(mdnrnn=dict(epochs=epochs, seed=cfg.mdnrnn.seed + 1000 * k))
+    log = dict(step=[], loss=[])
+    step = 0
+    for epoch in range(epochs):
+        step = run_epoch(mcfg, model, opt, scaler, data, np.arange(len(data.lengths)), epoch, device, log, step,
+                         progress)
+    save_checkpoint(out, dict(model=model.state_dict(), optimizer=opt.state_dict(), arch=model.arch(),
+                              config=dataclasses.asdict(mcfg.mdnrnn), epoch=epochs, step=step,
+                              log=log, series=data.series_id, round=k))
+    return out
+
+
+def evolve_round(cfg: Config, k: int, progress: bool = True):
+    """C of round k, evolved in round k's dream (warm-started from C of round k-1)."""
+    from .evolution import CHECKPOINT, evolve, load_result
+    from .series import load_series
+    from .train_in_dream import Dreamer, dream_evolution_config
+
+    out = round_dir(cfg, k)
+    it = cfg.iterate
+    if (out / CHECKPOINT).exists() and load_result(out).generations >= it.generations:
+        return load_result(out)
+    ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=it.generations,
+                                                                     seed=cfg.evolution.seed + k))
+    dreamer = Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=load_series(cfg))
+    x0 = round_params(cfg, k - 1) if it.warm_start else None
+    rollouts = ecfg.evolution.rollouts
+    return evolve(ecfg, dreamer.n_params, lambda sol, g, seed: dreamer(sol, rollouts, seed), out,
+                  progress=progress, x0=x0,
+                  evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
+
+
+def score_round(cfg: Config, k: int) -> dict:
+    """C of round k over ``dream.real_episodes`` real games and ``dream.dream_episodes`` dreams."""
+    from .rollout import RolloutPool
+    from .series import load_series
+    from .train_controller import TEST_SEED
+    from .train_in_dream import DREAM_TEST_SEED, Dreamer, _summary
+
+    path = round_dir(cfg, k) / "score.json"
+    params = round_params(cfg, k)
+    key = dict(params=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
+               mdnrnn=file_sha256(round_mdnrnn_path(cfg, k)),
+               real_episodes=cfg.dream.real_episodes, real_z=cfg.dream.real_z)
+    if path.exists() and read_json(path).get("key") == key:
+        return read_json(path)
+    m = load_round_mdnrnn(cfg, k)
+    dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=load_series(cfg))(
+        params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
+    with RolloutPool(_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
+        real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)
+    res = dict(key=key, round=k, dream=_summary(dream), real=_summary(real["returns"][0]))
+    write_json(path, res)
+    return res
+
+
+# ----------------------------------------------------------------------------- the loop
+
+def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> list[dict]:
+    """Run (or resume) rounds 1..``rounds`` (default ``cfg.iterate.rounds``) on top of round 0.
+
+    Returns the rounds table (also ``iterate/rounds.json``): per round the data size,
+    the previous M's held-out NLL and death recall on the round's new episodes, the
+    dream and real scores (mean +- std) and the wall time of each step.
+    """
+    from .series import load_series
+    from .train_mdnrnn import Transitions
+
+    check_iterate(cfg)
+    rounds = cfg.iterate.rounds if rounds is None else int(rounds)
+    table_path = iterate_dir(cfg) / "rounds.json"
+    table = read_json(table_path) if table_path.exists() else []
+    done = {row["round"]: row for row in table}
+    base = Transitions(load_series(cfg))
+    if 0 not in done:
+        s = score_round(cfg, 0)
+        done[0] = dict(round=0, episodes=int(len(base.lengths)), transitions=int(len(base.actions)),
+                       dream=_ms(s["dream"]), real=_ms(s["real"]), seconds={})
+    for k in range(1, rounds + 1):
+        if k in done:
+            continue
+        row, t = dict(round=k), {}
+        clock = time.perf_counter()
+        dataset = collect_round(cfg, k, progress)
+        t["play"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        rounds_data = Transitions(encode_rounds(cfg, dataset, progress))
+        t["encode"] = time.perf_counter() - clock
+        row["new_m_heldout"] = judge_m(cfg, load_round_mdnrnn(cfg, k - 1), rounds_data, _new_episodes(dataset, k))
+        data = Transitions.concat([base, rounds_data])
+        row.update(episodes=int(len(data.lengths)), transitions=int(len(data.actions)))
+        clock = time.perf_counter()
+        finetune_m(cfg, k, data, progress)
+        t["train M"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        evolve_round(cfg, k, progress)
+        t["evolve C"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        s = score_round(cfg, k)
+        t["score"] = time.perf_counter() - clock
+        row.update(dream=_ms(s["dream"]), real=_ms(s["real"]), seconds=t)
+        done[k] = row
+        write_json(table_path, [done[i] for i in sorted(done)])
+        if progress:
+            print(format_rounds([done[i] for i in sorted(done)]))
+    write_json(table_path, [done[i] for i in sorted(done)])
+    return [done[i] for i in sorted(done) if i <= rounds]
+
+
+def _ms(summary: dict) -> dict:
+    return dict(mean=summary["mean"], std=summary["std"], episodes=summary["episodes"])
+
+
+def format_rounds(rows) -> str:
+    lines = [f"{'round':>5} | {'episodes':>8} | {'M NLL / recall on new':>21} | {'dream':>15} | "
+             f"{'real':>15} | minutes"]
+    lines.append("-" * len(lines[0]))
+    for r in rows:
+        j = r.get("new_m_heldout")
+        judged = f"{j['nll']:.3f} / {j['done_recall']:.2f}" if j else "-"
+        mins = sum(r.get("seconds", {}).values()) / 60
+        lines.append(f"{r['round']:5d} | {r['episodes']:8d} | {judged:>21} | "
+                     f"{r['dream']['mean']:6.1f} +- {r['dream']['std']:5.1f} | "
+                     f"{r['real']['mean']:6.1f} +- {r['real']['std']:5.1f} | {mins:.1f}")
+    return "\n".join(lines)
