@@ -141,16 +141,18 @@ class FastCarRacing(cr.CarRacing):
         return super()._render(mode)
 
     # -- the fast observation ----------------------------------------------------------------
-    def _road_arrays(self):
-        """Road tiles and kerbs of this episode as one (N, 4, 2) array, built once per track."""
+    def _scene_arrays(self):
+        """Grass squares, then road tiles and kerbs (gymnasium's drawing order), as one
+        (N, 4, 2) array with bounding circles, built once per track; and their colours."""
         if self._road_src is not self.road_poly:
             self._road_src = self.road_poly
-            self._road_xy = np.array([poly for poly, _ in self.road_poly], float).reshape(-1, 4, 2)
-            self._road_centre, self._road_radius = _bounding_circles(self._road_xy)
-            # Tiles' colours are numpy arrays shared with the Box2D bodies and repainted when
-            # visited: keep the objects and read them at draw time. Kerbs' are fixed tuples.
-            self._road_colors = [color for _, color in self.road_poly]
-        return self._road_xy, self._road_centre, self._road_radius, self._road_colors
+            road = np.array([poly for poly, _ in self.road_poly], float).reshape(-1, 4, 2)
+            self._polys = np.concatenate([_GRASS, road])
+            self._centre, self._radius = _bounding_circles(self._polys)
+            # None: the grass colour. Tiles' colours are numpy arrays shared with the Box2D
+            # bodies and repainted when visited: keep the objects, read them at draw time.
+            self._colors = [None] * len(_GRASS) + [color for _, color in self.road_poly]
+        return self._polys, self._centre, self._radius, self._colors
 
     def _render_state_pixels(self) -> np.ndarray:
         k = self.canvas_scale
@@ -224,33 +226,27 @@ class FastCarRacing(cr.CarRacing):
             gfxdraw.aapolygon(surf, pts, bg)
             gfxdraw.filled_polygon(surf, pts, bg)
 
-        # grass, then road tiles and kerbs, in gymnasium's order; only those that can touch
-        # the canvas (bounding circle test on the centres), transformed all at once
-        grass_color = _int_color(self.grass_color)
-        idx = self._visible_index(_GRASS_CENTRE, _GRASS_RADIUS, a, bv, zk, cw, ch)
-        for pts in (place(_GRASS[idx] @ a.T + b).tolist() if len(idx) else []):
-            gfxdraw.aapolygon(surf, pts, grass_color)
-            gfxdraw.filled_polygon(surf, pts, grass_color)
-
-        road_xy, road_centre, road_radius, road_colors = self._road_arrays()
-        idx = self._visible_index(road_centre, road_radius, a, bv, zk, cw, ch)
+        # grass, then road tiles and kerbs, in gymnasium's order; only those that touch the
+        # canvas: a bounding-circle test on the centres, then a bounding-box test on the
+        # vertices of those left (margins cover anti-aliasing and truncation)
+        polys, centre, radius, colors = self._scene_arrays()
+        xy = centre @ a.T + bv
+        r = radius * zk + 2.0
+        idx = np.flatnonzero((xy[:, 0] >= -r) & (xy[:, 0] <= cw + r) & (xy[:, 1] >= -r) & (xy[:, 1] <= ch + r))
         if len(idx):
-            polys = place(road_xy[idx] @ a.T + b).tolist()
-            for i, pts in zip(idx.tolist(), polys):
-                color = _int_color(road_colors[i])  # live: visited tiles change colour
-                gfxdraw.aapolygon(surf, pts, color)
-                gfxdraw.filled_polygon(surf, pts, color)
+            pts = polys[idx] @ a.T + b
+            pv = pts if snap is None else pts - snap
+            lo, hi = pv.min(axis=1), pv.max(axis=1)
+            keep = (hi[:, 0] >= -2) & (lo[:, 0] <= cw + 2) & (hi[:, 1] >= -2) & (lo[:, 1] <= ch + 2)
+            grass_color = _int_color(self.grass_color)
+            for i, poly in zip(idx[keep].tolist(), place(pts[keep]).tolist()):
+                c = colors[i]
+                color = grass_color if c is None else _int_color(c)  # live: visited tiles
+                gfxdraw.aapolygon(surf, poly, color)
+                gfxdraw.filled_polygon(surf, poly, color)
 
         if snap is not None:  # the car never leaves the fovea: on the coarse canvas it is hidden
             self._draw_car(surf, a, b, snap)
-
-    @staticmethod
-    def _visible_index(centre, radius, a, b, zk, cw, ch) -> np.ndarray:
-        """Indices of the polygons whose bounding circle meets the canvas (1 px margin for AA)."""
-        xy = centre @ a.T + b
-        r = radius * zk + 1.0
-        keep = (xy[:, 0] >= -r) & (xy[:, 0] <= cw + r) & (xy[:, 1] >= -r) & (xy[:, 1] <= ch + r)
-        return np.flatnonzero(keep)
 
     @staticmethod
     def _field_covers_canvas(px, py, a, b, zk, cw, ch) -> bool:
