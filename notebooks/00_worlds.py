@@ -45,10 +45,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from wmlib import paper
-from wmlib.baseline import random_baseline
+from wmlib.worlds.baseline import random_baseline
 from wmlib.config import get_config
-from wmlib.data import collect, summarize
-from wmlib.envs import make_env
+from wmlib.worlds.data import collect, summarize
+from wmlib.worlds.envs import make_env
 
 doom_cfg, car_cfg = get_config("doom", PROFILE), get_config("carracing", PROFILE)
 print("profile:", PROFILE)
@@ -101,7 +101,7 @@ for ax in axes: ax.axis("off")
 plt.show()
 
 # %%
-from wmlib.envs import doom_action_to_buttons
+from wmlib.worlds.envs import doom_action_to_buttons
 
 for a in (-0.9, -0.2, 0.0, 0.2, 0.9):
     print(f"action {a:+.1f} -> [left, right] = {doom_action_to_buttons(a)}")
@@ -213,7 +213,7 @@ filmstrip(car_data.episode(0).frames, title="a random CarRacing episode")
 # ## Exercises
 #
 # 1. Re-measure the Doom random baseline at skill 5
-#    (`wmlib.envs.DoomTakeCoverEnv(skill=5)`). Why might the paper's number have
+#    (`wmlib.worlds.envs.DoomTakeCoverEnv(skill=5)`). Why might the paper's number have
 #    come from a different difficulty than its code suggests?
 # 2. Hold the random Doom action for exactly 1 step instead of 1-10. How does the
 #    survival time change, and what does that say about the data V and M will see?

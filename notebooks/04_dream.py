@@ -53,18 +53,18 @@ import torch
 
 from wmlib import paper
 from wmlib.config import get_config
-from wmlib.controller import Controller
-from wmlib.data import collect
-from wmlib.dream import dream_rollouts, episode_keys, play_dream
-from wmlib.envs import make_env
-from wmlib.mdnrnn import sample_mixture
-from wmlib.rollout import EpisodeRunner
-from wmlib.train_in_dream import (Dreamer, dream_evolution_config, evaluate_in_reality, paper_row, real_spec,
+from wmlib.models.controller import Controller
+from wmlib.worlds.data import collect
+from wmlib.agent.dream import dream_rollouts, episode_keys, play_dream
+from wmlib.worlds.envs import make_env
+from wmlib.models.mdnrnn import sample_mixture
+from wmlib.agent.rollout import EpisodeRunner
+from wmlib.training.dream import (Dreamer, dream_evolution_config, evaluate_in_reality, paper_row, real_spec,
                                   train_in_dream)
-from wmlib.train_mdnrnn import load_mdnrnn, train_mdnrnn
-from wmlib.train_vae import encode_dataset, load_vae, train_vae
-from wmlib.vae import frames_to_tensor
-from wmlib.widgets import DreamPlayer
+from wmlib.training.mdnrnn import load_mdnrnn, train_mdnrnn
+from wmlib.training.vae import encode_dataset, load_vae, train_vae
+from wmlib.models.vae import frames_to_tensor
+from wmlib.book.widgets import DreamPlayer
 
 # One thread for the ci profile's tiny tensors (on a busy machine, two threads synchronising per
 # small op can be 40x slower); both cores for the laptop profile's big batches of dreams.
@@ -83,8 +83,8 @@ print("profile:", PROFILE, "| dream:", cfg.dream)
 # is M's belief that a fireball has just hit you.
 
 # %%
-from wmlib.dream import DreamEnv
-from wmlib.pretrained import world_model_for
+from wmlib.agent.dream import DreamEnv
+from wmlib.book.pretrained import world_model_for
 
 wm = world_model_for(cfg)
 print("playing in the dream of", wm["source"])
@@ -176,9 +176,9 @@ dream_steps, dream_codes = live(untrained, *dream(z0, TAU, seed=1), CAP)
 print(f"{n_params} parameters; survived {real_steps} steps in reality, {dream_steps} in the dream (tau {TAU})")
 
 # %% [markdown]
-# The library's loops are these, only batched: `wmlib.rollout.EpisodeRunner`
+# The library's loops are these, only batched: `wmlib.agent.rollout.EpisodeRunner`
 # plays real episodes (several in lockstep, for a whole population) and
-# `wmlib.dream.DreamEnv` is the dream as a gymnasium environment. The same
+# `wmlib.agent.dream.DreamEnv` is the dream as a gymnasium environment. The same
 # real episode gives the same score; at $\tau = 0$ (no randomness: always the
 # most likely next code) the dream gives the same codes.
 

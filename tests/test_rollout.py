@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from wmlib.controller import Controller, param_count
-from wmlib.envs import make_env
-from wmlib.mdnrnn import MDNRNN
-from wmlib.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
-from wmlib.vae import ConvVAE, frames_to_tensor
+from wmlib.models.controller import Controller, param_count
+from wmlib.worlds.envs import make_env
+from wmlib.models.mdnrnn import MDNRNN
+from wmlib.agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from wmlib.models.vae import ConvVAE, frames_to_tensor
 
 Z, H, STEPS = 8, 16, 15
 

@@ -83,7 +83,7 @@ class DreamConfig:
     taus: tuple = (0.10, 0.50, 1.00, 1.15, 1.30)
     real_episodes: int = 100     # real-game evaluation after dream training
     dream_episodes: int = 100
-    done_rule: str = "threshold"  # how a dream ends: "threshold" | "sample" | "never" (wmlib.dream)
+    done_rule: str = "threshold"  # how a dream ends: "threshold" | "sample" | "never" (wmlib.agent.dream)
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are
     # cheap next to the real game, so a profile can afford a larger, less noisy population.
     population: int = 0

@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import check_world
-from .controller import batched_act, check_mode, controller_inputs, param_count
+from ..config import check_world
+from ..models.controller import batched_act, check_mode, controller_inputs, param_count
 
 BACKENDS = ("serial", "processes", "ray")
 MAX_TASK_RETRIES = 3
@@ -73,9 +73,9 @@ class EpisodeRunner:
     """A worker's agent: envs, V and M built once; runs tasks of episodes in lockstep."""
 
     def __init__(self, spec: dict, fault: dict | None = None, threads: int = 1):
-        from .envs import make_env
-        from .mdnrnn import MDNRNN
-        from .vae import ConvVAE
+        from ..worlds.envs import make_env
+        from ..models.mdnrnn import MDNRNN
+        from ..models.vae import ConvVAE
 
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
         # One torch thread per worker: batches of a few frames gain little from more, and
@@ -124,7 +124,7 @@ class EpisodeRunner:
 
     @torch.no_grad()
     def _run(self, params, seeds, record):
-        from .vae import frames_to_tensor
+        from ..models.vae import frames_to_tensor
 
         params = torch.as_tensor(np.asarray(params, np.float32))
         k = len(seeds)

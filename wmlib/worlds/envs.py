@@ -17,7 +17,7 @@ import numpy as np
 from gymnasium import spaces
 from PIL import Image
 
-from .config import check_world
+from ..config import check_world
 
 FRAME_SHAPE = (64, 64, 3)
 DOOM_EPISODE_CAP = 2100

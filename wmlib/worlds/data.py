@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import ensure_writable, read_json, stage_dir, write_json
-from .config import Config, check_world
+from ..artifacts import ensure_writable, read_json, stage_dir, write_json
+from ..config import Config, check_world
 from .envs import FRAME_SHAPE, make_env
 from .policies import random_policy
 

@@ -9,7 +9,7 @@ import multiprocessing as mp
 
 import numpy as np
 
-from .config import check_world
+from ..config import check_world
 from .data import episode_seed
 from .envs import DOOM_SKILL, make_env
 from .policies import UniformRandomPolicy
