@@ -62,11 +62,12 @@ print("profile:", PROFILE)
 # a gauge. The first ~50 frames are the camera zooming in.
 
 # %%
-car = make_env("carracing")
-obs, _ = car.reset(seed=1)
-for _ in range(60):  # past the opening zoom
-    obs, *_ = car.step(np.array([0.0, 0.3, 0.0]))
-raw = car.last_raw_frame
+with make_env("carracing") as car:  # the with-block closes the world, even after an error
+    obs, _ = car.reset(seed=1)
+    for _ in range(60):  # past the opening zoom
+        obs, *_ = car.step(np.array([0.0, 0.3, 0.0]))
+    raw = car.last_raw_frame
+    action_space = car.action_space
 
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
 axes[0].imshow(raw); axes[0].set_title(f"raw {raw.shape[1]}x{raw.shape[0]}")
@@ -77,7 +78,7 @@ plt.show()
 
 # %%
 assert raw.shape == (96, 96, 3) and obs.shape == (64, 64, 3) and obs.dtype == np.uint8
-print("action space:", car.action_space)  # steer in [-1, 1], gas and brake in [0, 1]
+print("action space:", action_space)  # steer in [-1, 1], gas and brake in [0, 1]
 
 # %% [markdown]
 # ## Doom Take Cover: dodge the fireballs
@@ -89,11 +90,11 @@ print("action space:", car.action_space)  # steer in [-1, 1], gas and brake in [
 # a button: left below $-1/3$, right above $+1/3$, stand still between.
 
 # %%
-doom = make_env("doom")
-obs, _ = doom.reset(seed=3)
-for _ in range(40):
-    obs, *_ = doom.step(np.array([0.0]))
-raw = doom.last_raw_frame
+with make_env("doom") as doom:  # the game engine is a process of its own: close it when done
+    obs, _ = doom.reset(seed=3)
+    for _ in range(40):
+        obs, *_ = doom.step(np.array([0.0]))
+    raw = doom.last_raw_frame
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
 axes[0].imshow(raw); axes[0].set_title(f"rendered {raw.shape[1]}x{raw.shape[0]}")
 axes[1].imshow(obs); axes[1].set_title("what the agent sees: 64x64")

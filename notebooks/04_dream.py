@@ -145,8 +145,7 @@ def see(frame):
     return vae.encode(frames_to_tensor(frame[None]))[0]
 
 
-def reality(seed):
-    env = make_env("doom", max_steps=CAP)
+def reality(env, seed):
     frame, _ = env.reset(seed=seed)
 
     def step(a, mix, done_logit):
@@ -170,8 +169,9 @@ def dream(z0, tau, seed):
 rng = np.random.default_rng(0)
 n_params = Controller("doom", m.z_size, m.hidden).n_params
 untrained = Controller("doom", m.z_size, m.hidden).set_flat(rng.normal(size=n_params) * 0.1)
-z0, real_step = reality(seed=1)
-real_steps, real_codes = live(untrained, z0, real_step, CAP)
+with make_env("doom", max_steps=CAP) as game:  # the engine is a process: closed on leaving, even on errors
+    z0, real_step = reality(game, seed=1)
+    real_steps, real_codes = live(untrained, z0, real_step, CAP)
 dream_steps, dream_codes = live(untrained, *dream(z0, TAU, seed=1), CAP)
 print(f"{n_params} parameters; survived {real_steps} steps in reality, {dream_steps} in the dream (tau {TAU})")
 
@@ -183,9 +183,8 @@ print(f"{n_params} parameters; survived {real_steps} steps in reality, {dream_st
 # most likely next code) the dream gives the same codes.
 
 # %%
-runner = EpisodeRunner(real_spec(cfg))
-lib_real = runner.run(untrained.get_flat()[None], [1])["returns"][0]
-runner.close()
+with EpisodeRunner(real_spec(cfg)) as runner:
+    lib_real = runner.run(untrained.get_flat()[None], [1])["returns"][0]
 assert lib_real == real_steps, (lib_real, real_steps)
 
 env = Dreamer(cfg, 0.0, mdnrnn=m, series=series).env()

@@ -191,6 +191,12 @@ class EpisodeRunner:
             env.close()
         self.envs = []
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 # ----------------------------------------------------------------------------- backends
 

@@ -126,11 +126,8 @@ def save_video(frames, path, fps: int = 50) -> Path:
 
 def record_episode(cfg: Config, mode: str, params, seed: int = TEST_SEED, spec: dict | None = None) -> dict:
     """Play one episode in this process, keeping the raw (un-resized) frames."""
-    runner = EpisodeRunner(spec or build_spec(cfg, mode))
-    try:
+    with EpisodeRunner(spec or build_spec(cfg, mode)) as runner:
         out = runner.run(np.asarray(params)[None], [episode_seed(seed, 0, 0)], record=True)
-    finally:
-        runner.close()
     return dict(frames=out["frames"], ret=float(out["returns"][0]), length=int(out["lengths"][0]))
 
 

@@ -105,6 +105,13 @@ def _init_worker(world: str, max_steps: int):
     mp_util.Finalize(_worker_env, _worker_env.close, exitpriority=10)
 
 
+def _close_worker():
+    global _worker_env
+    if _worker_env is not None:
+        _worker_env.close()
+        _worker_env = None
+
+
 def _collect_shard(args) -> dict:
     """Worker task: play a run of episodes, write them as one shard."""
     world, root, episode_ids, base_seed, max_steps = args
@@ -183,9 +190,11 @@ def _run_collection(cfg, root, groups, workers, progress):
     try:
         if workers == 1:
             _init_worker(cfg.world, cfg.collect.max_steps)
-            results = map(_collect_shard, tasks)
-            for res in results:
-                bar.update(res["episodes"])
+            try:
+                for res in map(_collect_shard, tasks):
+                    bar.update(res["episodes"])
+            finally:
+                _close_worker()
         else:
             ctx = mp.get_context("spawn")  # fresh processes: no forked simulator state
             with ctx.Pool(workers, initializer=_init_worker,
