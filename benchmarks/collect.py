@@ -19,9 +19,9 @@ import numpy as np
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from wmlib.config import get_config  # noqa: E402
-from wmlib.data import collect, episode_seed  # noqa: E402
-from wmlib.envs import make_env  # noqa: E402
-from wmlib.policies import random_policy  # noqa: E402
+from wmlib.worlds.data import collect, episode_seed  # noqa: E402
+from wmlib.worlds.envs import make_env  # noqa: E402
+from wmlib.worlds.policies import random_policy  # noqa: E402
 
 
 def raw_steps_per_second(world: str, seconds: float, max_steps: int) -> float:

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from wmlib.config import get_config
-from wmlib.controller import Controller, param_count
-from wmlib.dream import DreamEnv, dream_rollouts, episode_keys, play_dream
-from wmlib.mdnrnn import MDNRNN
+from wmlib.models.controller import Controller, param_count
+from wmlib.agent.dream import DreamEnv, dream_rollouts, episode_keys, play_dream
+from wmlib.models.mdnrnn import MDNRNN
 
 
 def paper_doom_m(device) -> MDNRNN:

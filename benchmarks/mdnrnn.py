@@ -2,7 +2,7 @@
 
 One timestep = one (z_t, a_t) -> z_{t+1} prediction trained: forward, masked
 mixture NLL (+ Doom's done BCE), backward, gradient clipping, Adam. Batches are
-synthetic but shaped like the real ones (``wmlib.train_mdnrnn.m_loss``, the
+synthetic but shaped like the real ones (``wmlib.training.mdnrnn.m_loss``, the
 library's own loss). Doom's batches hold episode starts inside the chunks (an
 episode every ~210 steps, the random policy's mean) so the LSTM is run in
 segments between resets; the same run also times a chunk without resets, and
@@ -20,7 +20,7 @@ import time
 import torch
 
 from wmlib.config import get_config
-from wmlib.train_mdnrnn import build_model, m_loss
+from wmlib.training.mdnrnn import build_model, m_loss
 
 EPISODE_LEN = 210  # mean random-policy episode in Take Cover
 

@@ -37,11 +37,11 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from collect import raw_steps_per_second  # noqa: E402  (the sibling benchmark: one env, no recording)
 from wmlib.config import get_config  # noqa: E402
-from wmlib.controller import batched_act, controller_inputs, param_count  # noqa: E402
+from wmlib.models.controller import batched_act, controller_inputs, param_count  # noqa: E402
 from wmlib.device import resolve_device  # noqa: E402
-from wmlib.mdnrnn import MDNRNN  # noqa: E402
-from wmlib.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed  # noqa: E402
-from wmlib.vae import ConvVAE, frames_to_tensor  # noqa: E402
+from wmlib.models.mdnrnn import MDNRNN  # noqa: E402
+from wmlib.agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed  # noqa: E402
+from wmlib.models.vae import ConvVAE, frames_to_tensor  # noqa: E402
 
 
 def untrained_agent(cfg):

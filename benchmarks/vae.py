@@ -77,9 +77,9 @@ def child(phase: str, world: str, quick: bool, device: str | None) -> dict:
     """Run one phase in this (fresh) process and measure it."""
     import torch
 
-    from wmlib.data import load_dataset
+    from wmlib.worlds.data import load_dataset
     from wmlib.device import resolve_device
-    from wmlib.train_vae import encode_dataset, train_vae
+    from wmlib.training.vae import encode_dataset, train_vae
 
     cfg = bench_config(world, quick)
     dev = resolve_device(device)
@@ -129,7 +129,7 @@ def main():
         print(json.dumps(child(args.child, args.world, args.quick, args.device)))
         return
 
-    from wmlib.data import collect
+    from wmlib.worlds.data import collect
 
     n = args.episodes or (3 if args.quick else 20)
     rows = []

@@ -38,7 +38,7 @@ def main():
     args = ap.parse_args()
 
     from wmlib.config import get_config
-    from wmlib.train_vae import vae_dir, vae_path
+    from wmlib.training.vae import vae_dir, vae_path
 
     laptop = get_config("doom", "laptop")
     laptop_vae, laptop_vae_ready = vae_dir(laptop), vae_path(laptop).exists()  # before WM_ARTIFACTS moves
@@ -46,10 +46,10 @@ def main():
     root = Path(args.artifacts or Path("artifacts-experiments") / name).resolve()
     os.environ["WM_ARTIFACTS"] = str(root)  # every stage folder below resolves under the experiment's root
 
-    from wmlib.data import collect
-    from wmlib.train_in_dream import evaluate_in_reality, train_in_dream
-    from wmlib.train_mdnrnn import evaluate_mdnrnn, format_evaluation, train_mdnrnn
-    from wmlib.train_vae import encode_dataset
+    from wmlib.worlds.data import collect
+    from wmlib.training.dream import evaluate_in_reality, train_in_dream
+    from wmlib.training.mdnrnn import evaluate_mdnrnn, format_evaluation, train_mdnrnn
+    from wmlib.training.vae import encode_dataset
 
     vae = vae_dir(laptop)  # now under the experiment's root
     if not vae.exists():

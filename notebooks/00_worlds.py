@@ -45,10 +45,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from wmlib import paper
-from wmlib.baseline import random_baseline
+from wmlib.worlds.baseline import random_baseline
 from wmlib.config import get_config
-from wmlib.data import collect, summarize
-from wmlib.envs import make_env
+from wmlib.worlds.data import collect, summarize
+from wmlib.worlds.envs import make_env
 
 doom_cfg, car_cfg = get_config("doom", PROFILE), get_config("carracing", PROFILE)
 print("profile:", PROFILE)
@@ -62,11 +62,12 @@ print("profile:", PROFILE)
 # a gauge. The first ~50 frames are the camera zooming in.
 
 # %%
-car = make_env("carracing")
-obs, _ = car.reset(seed=1)
-for _ in range(60):  # past the opening zoom
-    obs, *_ = car.step(np.array([0.0, 0.3, 0.0]))
-raw = car.last_raw_frame
+with make_env("carracing") as car:  # the with-block closes the world, even after an error
+    obs, _ = car.reset(seed=1)
+    for _ in range(60):  # past the opening zoom
+        obs, *_ = car.step(np.array([0.0, 0.3, 0.0]))
+    raw = car.last_raw_frame
+    action_space = car.action_space
 
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
 axes[0].imshow(raw); axes[0].set_title(f"raw {raw.shape[1]}x{raw.shape[0]}")
@@ -77,7 +78,7 @@ plt.show()
 
 # %%
 assert raw.shape == (96, 96, 3) and obs.shape == (64, 64, 3) and obs.dtype == np.uint8
-print("action space:", car.action_space)  # steer in [-1, 1], gas and brake in [0, 1]
+print("action space:", action_space)  # steer in [-1, 1], gas and brake in [0, 1]
 
 # %% [markdown]
 # ## Doom Take Cover: dodge the fireballs
@@ -89,11 +90,11 @@ print("action space:", car.action_space)  # steer in [-1, 1], gas and brake in [
 # a button: left below $-1/3$, right above $+1/3$, stand still between.
 
 # %%
-doom = make_env("doom")
-obs, _ = doom.reset(seed=3)
-for _ in range(40):
-    obs, *_ = doom.step(np.array([0.0]))
-raw = doom.last_raw_frame
+with make_env("doom") as doom:  # the game engine is a process of its own: close it when done
+    obs, _ = doom.reset(seed=3)
+    for _ in range(40):
+        obs, *_ = doom.step(np.array([0.0]))
+    raw = doom.last_raw_frame
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
 axes[0].imshow(raw); axes[0].set_title(f"rendered {raw.shape[1]}x{raw.shape[0]}")
 axes[1].imshow(obs); axes[1].set_title("what the agent sees: 64x64")
@@ -101,7 +102,7 @@ for ax in axes: ax.axis("off")
 plt.show()
 
 # %%
-from wmlib.envs import doom_action_to_buttons
+from wmlib.worlds.envs import doom_action_to_buttons
 
 for a in (-0.9, -0.2, 0.0, 0.2, 0.9):
     print(f"action {a:+.1f} -> [left, right] = {doom_action_to_buttons(a)}")
@@ -213,7 +214,7 @@ filmstrip(car_data.episode(0).frames, title="a random CarRacing episode")
 # ## Exercises
 #
 # 1. Re-measure the Doom random baseline at skill 5
-#    (`wmlib.envs.DoomTakeCoverEnv(skill=5)`). Why might the paper's number have
+#    (`wmlib.worlds.envs.DoomTakeCoverEnv(skill=5)`). Why might the paper's number have
 #    come from a different difficulty than its code suggests?
 # 2. Hold the random Doom action for exactly 1 step instead of 1-10. How does the
 #    survival time change, and what does that say about the data V and M will see?

@@ -47,10 +47,10 @@ import torch
 
 from wmlib import paper
 from wmlib.config import get_config
-from wmlib.data import collect, summarize
-from wmlib.plots import heldout_frames, pixel_error, plot_kl_per_dim, plot_reconstructions, plot_vae_log
-from wmlib.train_vae import encode_dataset, load_vae, read_vae_log, train_vae
-from wmlib.vae import ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, reconstruct, vae_loss
+from wmlib.worlds.data import collect, summarize
+from wmlib.book.plots import heldout_frames, pixel_error, plot_kl_per_dim, plot_reconstructions, plot_vae_log
+from wmlib.training.vae import encode_dataset, load_vae, read_vae_log, train_vae
+from wmlib.models.vae import ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, reconstruct, vae_loss
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 cfgs = {w: get_config(w, PROFILE) for w in ("carracing", "doom")}
@@ -76,8 +76,8 @@ for ds in data.values():
 # the same widget runs on the V you train.
 
 # %%
-from wmlib.pretrained import load_shipped_vae
-from wmlib.widgets import LatentExplorer
+from wmlib.book.pretrained import load_shipped_vae
+from wmlib.book.widgets import LatentExplorer
 
 shipped_vae = load_shipped_vae("carracing")
 look = heldout_frames(cfgs["carracing"], 64)
@@ -160,7 +160,7 @@ assert h.shape == (1, 3, 64, 64)
 # ## The loss, written out
 #
 # Here is the loss above in a few lines of torch, applied to a batch of real
-# CarRacing frames. The next cell checks it against `wmlib.vae.vae_loss`, the
+# CarRacing frames. The next cell checks it against `wmlib.models.vae.vae_loss`, the
 # function training uses, once with the floor active (an untrained V's codes
 # sit near the prior, so their KL is tiny) and once with codes pushed far from
 # the prior so the floor is inactive.
@@ -303,7 +303,7 @@ for world, kl in kls.items():
 # of you. (With a trained V; at `ci` the decoder is nearly untrained.)
 
 # %%
-from wmlib.widgets import BendTheTrack, LatentExplorer
+from wmlib.book.widgets import BendTheTrack, LatentExplorer
 
 frames, mu, logvar = codes["carracing"]
 explorer = LatentExplorer(vaes["carracing"], mu, logvar, n_sliders=8, start=len(mu) // 2)

@@ -59,13 +59,13 @@ import torch
 
 from wmlib import paper
 from wmlib.config import get_config
-from wmlib.data import collect
-from wmlib.mdnrnn import MDNRNN, mixture_density, mixture_nll, sample_mixture, temper
-from wmlib.train_mdnrnn import (Transitions, calibration, evaluate_mdnrnn, load_mdnrnn, read_log,
+from wmlib.worlds.data import collect
+from wmlib.models.mdnrnn import MDNRNN, mixture_density, mixture_nll, sample_mixture, temper
+from wmlib.training.mdnrnn import (Transitions, calibration, evaluate_mdnrnn, load_mdnrnn, read_log,
                                 teacher_forced, train_mdnrnn, unweight_probability)
-from wmlib.train_vae import encode_dataset, load_vae, train_vae
-from wmlib.vae import decode_codes
-from wmlib.widgets import TemperatureExplorer, rare_mode_score
+from wmlib.training.vae import encode_dataset, load_vae, train_vae
+from wmlib.models.vae import decode_codes
+from wmlib.book.widgets import TemperatureExplorer, rare_mode_score
 
 cfg = get_config(WORLD, PROFILE)
 print("world:", WORLD, "| profile:", PROFILE, "| M:", cfg.mdnrnn)
@@ -83,8 +83,8 @@ print("world:", WORLD, "| profile:", PROFILE, "| M:", cfg.mdnrnn)
 # the M you train.
 
 # %%
-from wmlib.pretrained import load_shipped_mdnrnn, load_shipped_vae
-from wmlib.vae import encode_frames
+from wmlib.book.pretrained import load_shipped_mdnrnn, load_shipped_vae
+from wmlib.models.vae import encode_frames
 
 recorded = collect(cfg)  # random-play episodes (a no-op when on disk)
 shipped_v, shipped_m = load_shipped_vae(WORLD), load_shipped_mdnrnn(WORLD)

@@ -51,11 +51,11 @@ from matplotlib.patches import Ellipse
 
 from wmlib import paper
 from wmlib.config import get_config
-from wmlib.controller import Controller
-from wmlib.data import collect
-from wmlib.train_controller import controller_dir, evaluate_controller, train_controller
-from wmlib.train_mdnrnn import train_mdnrnn
-from wmlib.train_vae import encode_dataset, train_vae
+from wmlib.models.controller import Controller
+from wmlib.worlds.data import collect
+from wmlib.training.controller import controller_dir, evaluate_controller, train_controller
+from wmlib.training.mdnrnn import train_mdnrnn
+from wmlib.training.vae import encode_dataset, train_vae
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))  # for V and M if they must be built; rollout workers use 1 each
 cfg = get_config("carracing", PROFILE)

@@ -53,18 +53,18 @@ import torch
 
 from wmlib import paper
 from wmlib.config import get_config
-from wmlib.controller import Controller
-from wmlib.data import collect
-from wmlib.dream import dream_rollouts, episode_keys, play_dream
-from wmlib.envs import make_env
-from wmlib.mdnrnn import sample_mixture
-from wmlib.rollout import EpisodeRunner
-from wmlib.train_in_dream import (Dreamer, dream_evolution_config, evaluate_in_reality, paper_row, real_spec,
+from wmlib.models.controller import Controller
+from wmlib.worlds.data import collect
+from wmlib.agent.dream import dream_rollouts, episode_keys, play_dream
+from wmlib.worlds.envs import make_env
+from wmlib.models.mdnrnn import sample_mixture
+from wmlib.agent.rollout import EpisodeRunner
+from wmlib.training.dream import (Dreamer, dream_evolution_config, evaluate_in_reality, paper_row, real_spec,
                                   train_in_dream)
-from wmlib.train_mdnrnn import load_mdnrnn, train_mdnrnn
-from wmlib.train_vae import encode_dataset, load_vae, train_vae
-from wmlib.vae import frames_to_tensor
-from wmlib.widgets import DreamPlayer
+from wmlib.training.mdnrnn import load_mdnrnn, train_mdnrnn
+from wmlib.training.vae import encode_dataset, load_vae, train_vae
+from wmlib.models.vae import frames_to_tensor
+from wmlib.book.widgets import DreamPlayer
 
 # One thread for the ci profile's tiny tensors (on a busy machine, two threads synchronising per
 # small op can be 40x slower); both cores for the laptop profile's big batches of dreams.
@@ -83,8 +83,8 @@ print("profile:", PROFILE, "| dream:", cfg.dream)
 # is M's belief that a fireball has just hit you.
 
 # %%
-from wmlib.dream import DreamEnv
-from wmlib.pretrained import world_model_for
+from wmlib.agent.dream import DreamEnv
+from wmlib.book.pretrained import world_model_for
 
 wm = world_model_for(cfg)
 print("playing in the dream of", wm["source"])
@@ -145,8 +145,7 @@ def see(frame):
     return vae.encode(frames_to_tensor(frame[None]))[0]
 
 
-def reality(seed):
-    env = make_env("doom", max_steps=CAP)
+def reality(env, seed):
     frame, _ = env.reset(seed=seed)
 
     def step(a, mix, done_logit):
@@ -170,22 +169,22 @@ def dream(z0, tau, seed):
 rng = np.random.default_rng(0)
 n_params = Controller("doom", m.z_size, m.hidden).n_params
 untrained = Controller("doom", m.z_size, m.hidden).set_flat(rng.normal(size=n_params) * 0.1)
-z0, real_step = reality(seed=1)
-real_steps, real_codes = live(untrained, z0, real_step, CAP)
+with make_env("doom", max_steps=CAP) as game:  # the engine is a process: closed on leaving, even on errors
+    z0, real_step = reality(game, seed=1)
+    real_steps, real_codes = live(untrained, z0, real_step, CAP)
 dream_steps, dream_codes = live(untrained, *dream(z0, TAU, seed=1), CAP)
 print(f"{n_params} parameters; survived {real_steps} steps in reality, {dream_steps} in the dream (tau {TAU})")
 
 # %% [markdown]
-# The library's loops are these, only batched: `wmlib.rollout.EpisodeRunner`
+# The library's loops are these, only batched: `wmlib.agent.rollout.EpisodeRunner`
 # plays real episodes (several in lockstep, for a whole population) and
-# `wmlib.dream.DreamEnv` is the dream as a gymnasium environment. The same
+# `wmlib.agent.dream.DreamEnv` is the dream as a gymnasium environment. The same
 # real episode gives the same score; at $\tau = 0$ (no randomness: always the
 # most likely next code) the dream gives the same codes.
 
 # %%
-runner = EpisodeRunner(real_spec(cfg))
-lib_real = runner.run(untrained.get_flat()[None], [1])["returns"][0]
-runner.close()
+with EpisodeRunner(real_spec(cfg)) as runner:
+    lib_real = runner.run(untrained.get_flat()[None], [1])["returns"][0]
 assert lib_real == real_steps, (lib_real, real_steps)
 
 env = Dreamer(cfg, 0.0, mdnrnn=m, series=series).env()

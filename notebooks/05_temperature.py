@@ -45,12 +45,12 @@ import torch
 
 from wmlib import paper
 from wmlib.config import get_config
-from wmlib.data import collect
-from wmlib.train_controller import record_episode
-from wmlib.train_in_dream import (Dreamer, dream_params, format_table, plot_temperature, real_spec, record_dream,
+from wmlib.worlds.data import collect
+from wmlib.training.controller import record_episode
+from wmlib.training.dream import (Dreamer, dream_params, format_table, plot_temperature, real_spec, record_dream,
                                   temperature_sweep)
-from wmlib.train_mdnrnn import train_mdnrnn
-from wmlib.train_vae import encode_dataset, load_vae, train_vae
+from wmlib.training.mdnrnn import train_mdnrnn
+from wmlib.training.vae import encode_dataset, load_vae, train_vae
 
 # One thread for the ci profile's tiny tensors; both cores for the laptop profile's batches of dreams.
 torch.set_num_threads(1 if PROFILE == "ci" else min(2, os.cpu_count() or 1))

@@ -19,7 +19,7 @@ from browser import CHROMIUM, CHROMIUM_ARGS, LabPage, chromium_available, jupyte
 REPO = Path(__file__).resolve().parents[1]
 SHOTS = REPO / "test-artifacts" / "browser"
 WIDGET_NOTEBOOKS = sorted(p.with_suffix(".ipynb").name for p in (REPO / "notebooks").glob("[0-9][0-9]_*.py")
-                          if "wmlib.widgets" in p.read_text())
+                          if "wmlib.book.widgets" in p.read_text())
 
 pytestmark = pytest.mark.browser
 

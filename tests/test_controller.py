@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmlib.controller import (Controller, batched_act, controller_inputs, param_count, to_env_action,
+from wmlib.models.controller import (Controller, batched_act, controller_inputs, param_count, to_env_action,
                               unflatten)
 
 

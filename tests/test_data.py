@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wmlib.config import get_config
-from wmlib.data import CorruptShardError, RolloutDataset, collect, complete_shards, plan_shards
+from wmlib.worlds.data import CorruptShardError, RolloutDataset, collect, complete_shards, plan_shards
 
 
 def car_cfg(episodes=3, shard=1, steps=40):

@@ -6,9 +6,9 @@ import pytest
 import torch
 from gymnasium.utils.env_checker import check_env
 
-from wmlib.controller import Controller, param_count
-from wmlib.dream import DreamEnv, dream_rollouts, episode_keys, play_dream
-from wmlib.mdnrnn import MDNRNN, sample_mixture
+from wmlib.models.controller import Controller, param_count
+from wmlib.agent.dream import DreamEnv, dream_rollouts, episode_keys, play_dream
+from wmlib.models.mdnrnn import MDNRNN, sample_mixture
 
 Z, H, CAP = 4, 16, 40
 WORLDS = {"doom": (1, True), "carracing": (3, False)}  # action size, done head

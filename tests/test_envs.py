@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from wmlib.envs import doom_action_to_buttons, make_env, preprocess_car
-from wmlib.policies import CarRandomWalkPolicy, DoomRandomPolicy, UniformRandomPolicy
+from wmlib.worlds.envs import doom_action_to_buttons, make_env, preprocess_car
+from wmlib.worlds.policies import CarRandomWalkPolicy, DoomRandomPolicy, UniformRandomPolicy
 
 
 @pytest.mark.parametrize("world", ["doom", "carracing"])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from wmlib import get_config
-from wmlib.evolution import evolve, fitness, load_result, new_strategy, weight_penalty
+from wmlib.agent.evolution import evolve, fitness, load_result, new_strategy, weight_penalty
 
 
 def cfg_for(**evolution):

@@ -11,10 +11,10 @@ from torch.distributions import Categorical, MixtureSameFamily, Normal
 from wmlib import paper
 from wmlib.artifacts import write_json
 from wmlib.config import get_config
-from wmlib.data import write_shard
-from wmlib.mdnrnn import MDNRNN, mixture_mean_var, mixture_nll, sample_mixture, temper
-from wmlib.series import SeriesWriter, series_dir
-import wmlib.train_mdnrnn as tm
+from wmlib.worlds.data import write_shard
+from wmlib.models.mdnrnn import MDNRNN, mixture_mean_var, mixture_nll, sample_mixture, temper
+from wmlib.training.series import SeriesWriter, series_dir
+import wmlib.training.mdnrnn as tm
 
 torch.set_num_threads(1)
 
@@ -202,7 +202,7 @@ def make_series(cfg, lengths=(30, 45, 25, 60, 38, 50), seed=0, terminated=True):
     Episodes end in death (Doom-like) when z[0] of the last code is high; frames are blank.
     """
     rng = np.random.default_rng(seed)
-    from wmlib.data import data_dir
+    from wmlib.worlds.data import data_dir
 
     root = data_dir(cfg)
     fresh = not (root / "dataset.json").exists()  # a second call only re-encodes

@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from wmlib import pretrained, results
+from wmlib.book import pretrained, results
 from wmlib.config import get_config
-from wmlib.mdnrnn import MDNRNN
-from wmlib.vae import ConvVAE
+from wmlib.models.mdnrnn import MDNRNN
+from wmlib.models.vae import ConvVAE
 
 
 def _ship(root, world="doom", z=16, hidden=32):
     torch.manual_seed(0)
     action = 1 if world == "doom" else 3
     vae, m = ConvVAE(z), MDNRNN(z, action, hidden, 5, done_head=(world == "doom"))
-    from wmlib.controller import param_count
+    from wmlib.models.controller import param_count
 
     params = np.random.default_rng(0).normal(size=param_count(world, z, hidden, "zh"))
     first_mu, first_logvar = np.zeros((3, z), np.float32), np.full((3, z), -2.0, np.float32)
@@ -74,7 +74,7 @@ def test_own_models_else_shipped_ones_never_mixed(tmp_path, monkeypatch, artifac
     assert "shipped" in wm["source"] and wm["mdnrnn"].hidden == 32 and wm["first_mu"].shape == (3, 16)
     # once the reader has trained V, their V wins for V alone ...
     from wmlib.artifacts import save_checkpoint
-    from wmlib.train_vae import vae_path
+    from wmlib.training.vae import vae_path
 
     save_checkpoint(vae_path(cfg), dict(z_size=64, model=ConvVAE(64).state_dict()))
     vae, source = pretrained.vae_for(cfg)

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from wmlib.controller import Controller, param_count
-from wmlib.envs import make_env
-from wmlib.mdnrnn import MDNRNN
-from wmlib.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
-from wmlib.vae import ConvVAE, frames_to_tensor
+from wmlib.models.controller import Controller, param_count
+from wmlib.worlds.envs import make_env
+from wmlib.models.mdnrnn import MDNRNN
+from wmlib.agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from wmlib.models.vae import ConvVAE, frames_to_tensor
 
 Z, H, STEPS = 8, 16, 15
 
@@ -31,19 +31,19 @@ def population(world="carracing", mode="zh", P=3, scale=0.5, seed=0):
 def reference_episode(world, vae, m, params, seed, max_steps):
     """The paper's loop written out for one episode: act on (z, h[, c]), then M steps."""
     ctrl = Controller(world, Z, H, "zh").set_flat(params)
-    env = make_env(world, max_steps=max_steps)
-    obs, _ = env.reset(seed=seed)
-    h, c = m.initial_state(1)
-    total, t = 0.0, 0
-    while True:
-        z, _ = vae.encode(frames_to_tensor(obs))
-        a = ctrl.act(z, h[0], c[0])
-        restart = torch.ones(1) if (m.has_done and t == 0) else (torch.zeros(1) if m.has_done else None)
-        _, _, (h, c) = m.step(z, a, (h, c), restart)
-        obs, r, term, trunc, _ = env.step(a[0].numpy())
-        total, t = total + r, t + 1
-        if term or trunc:
-            return total, t
+    with make_env(world, max_steps=max_steps) as env:
+        obs, _ = env.reset(seed=seed)
+        h, c = m.initial_state(1)
+        total, t = 0.0, 0
+        while True:
+            z, _ = vae.encode(frames_to_tensor(obs))
+            a = ctrl.act(z, h[0], c[0])
+            restart = torch.ones(1) if (m.has_done and t == 0) else (torch.zeros(1) if m.has_done else None)
+            _, _, (h, c) = m.step(z, a, (h, c), restart)
+            obs, r, term, trunc, _ = env.step(a[0].numpy())
+            total, t = total + r, t + 1
+            if term or trunc:
+                return total, t
 
 
 @pytest.mark.parametrize("world", ["carracing", "doom"])
@@ -51,7 +51,8 @@ def test_batched_runner_matches_the_papers_loop(world):
     vae, m, spec = tiny_agent(world, lockstep=3)
     params = population(world, P=4)
     seeds = [11, 12, 13, 14]  # 4 episodes in 3 slots: one slot is reused
-    got = EpisodeRunner(spec).run(params, seeds)
+    with EpisodeRunner(spec) as runner:
+        got = runner.run(params, seeds)
     for i, s in enumerate(seeds):
         ret, steps = reference_episode(world, vae, m, params[i], s, STEPS)
         assert got["lengths"][i] == steps

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-import wmlib.series
-import wmlib.train_in_dream as tid
+import wmlib.training.series
+import wmlib.training.dream as tid
 from wmlib.config import get_config
 from wmlib.artifacts import save_checkpoint
-from wmlib.mdnrnn import MDNRNN
-from wmlib.train_mdnrnn import mdnrnn_dir
-from wmlib.train_vae import vae_path
-from wmlib.vae import ConvVAE
+from wmlib.models.mdnrnn import MDNRNN
+from wmlib.training.mdnrnn import mdnrnn_dir
+from wmlib.training.vae import vae_path
+from wmlib.models.vae import ConvVAE
 
 Z, H, CAP = 8, 16, 30
 
@@ -46,7 +46,7 @@ def world(artifacts, monkeypatch):
     rng = np.random.default_rng(0)
     first = SimpleNamespace(first_mu=rng.normal(size=(5, Z)).astype(np.float32),
                             first_logvar=np.full((5, Z), -1.0, np.float32))
-    monkeypatch.setattr(wmlib.series, "load_series", lambda cfg: first)
+    monkeypatch.setattr(wmlib.training.series, "load_series", lambda cfg: first)
     cfg = small_cfg()
     save_models(cfg)
     return cfg

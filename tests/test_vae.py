@@ -8,10 +8,10 @@ import torch
 from wmlib import paper
 from wmlib.artifacts import load_checkpoint
 from wmlib.config import get_config
-from wmlib.data import collect, load_dataset
-from wmlib.series import load_series
-from wmlib.train_vae import encode_dataset, load_vae, read_vae_log, train_vae, vae_dir
-from wmlib.vae import ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, reconstruct, vae_loss
+from wmlib.worlds.data import collect, load_dataset
+from wmlib.training.series import load_series
+from wmlib.training.vae import encode_dataset, load_vae, read_vae_log, train_vae, vae_dir
+from wmlib.models.vae import ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, reconstruct, vae_loss
 
 torch.set_num_threads(2)
 

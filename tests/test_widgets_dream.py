@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from wmlib.dream import DreamEnv
-from wmlib.mdnrnn import MDNRNN
-from wmlib.vae import ConvVAE
-from wmlib.widgets import DreamPlayer
+from wmlib.agent.dream import DreamEnv
+from wmlib.models.mdnrnn import MDNRNN
+from wmlib.models.vae import ConvVAE
+from wmlib.book.widgets import DreamPlayer
 
 Z, H = 8, 16
 

@@ -1,7 +1,7 @@
 """The temperature explorer: moving tau changes what is drawn, and the rare mode fades."""
 import numpy as np
 
-from wmlib.widgets import TemperatureExplorer, rare_mode_score
+from wmlib.book.widgets import TemperatureExplorer, rare_mode_score
 
 
 def two_mode_prediction():

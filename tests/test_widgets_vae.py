@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from wmlib.vae import ConvVAE, decode_codes, encode_frames
-from wmlib.widgets import BendTheTrack, LatentExplorer, most_active_dims, principal_directions, to_png
+from wmlib.models.vae import ConvVAE, decode_codes, encode_frames
+from wmlib.book.widgets import BendTheTrack, LatentExplorer, most_active_dims, principal_directions, to_png
 
 torch.set_num_threads(2)
 

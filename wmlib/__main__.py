@@ -15,14 +15,14 @@ from .config import PROFILES
 # Modules that offer commands, in pipeline order.
 COMMAND_MODULES = [
     "wmlib.commands",
-    "wmlib.train_vae",
-    "wmlib.train_mdnrnn",
-    "wmlib.train_controller",
-    "wmlib.reproduce",
-    "wmlib.pretrained",
-    "wmlib.results",
-    "wmlib.train_in_dream",
-    "wmlib.diagnose",
+    "wmlib.training.vae",
+    "wmlib.training.mdnrnn",
+    "wmlib.training.controller",
+    "wmlib.training.pipeline",
+    "wmlib.book.pretrained",
+    "wmlib.book.results",
+    "wmlib.training.dream",
+    "wmlib.book.diagnose",
 ]
 
 

@@ -21,7 +21,7 @@ def add_commands(sub, parent):
 
 
 def cmd_collect(args):
-    from .data import collect, summarize
+    from .worlds.data import collect, summarize
 
     cfg = get_config(args.world, args.profile)
     ds = collect(cfg, episodes=args.episodes, workers=args.workers)
@@ -30,7 +30,7 @@ def cmd_collect(args):
 
 
 def cmd_baseline(args):
-    from .baseline import random_baseline
+    from .worlds.baseline import random_baseline
 
     cfg = get_config(args.world, args.profile)
     res = random_baseline(cfg.world, episodes=args.episodes, workers=args.workers, skill=args.skill)

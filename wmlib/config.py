@@ -86,7 +86,7 @@ class DreamConfig:
     taus: tuple = (0.10, 0.50, 1.00, 1.15, 1.30)
     real_episodes: int = 100     # real-game evaluation after dream training
     dream_episodes: int = 100
-    done_rule: str = "threshold"  # how a dream ends: "threshold" | "sample" | "never" (wmlib.dream)
+    done_rule: str = "threshold"  # how a dream ends: "threshold" | "sample" | "never" (wmlib.agent.dream)
     real_z: str = "mean"         # the real game feeds C V's "mean" code, or a "sample" mu + sigma * eps
                                  # (what the original code did, and what M and C saw in training)
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are

@@ -17,8 +17,9 @@ import numpy as np
 from gymnasium import spaces
 from PIL import Image
 
-from .config import check_world
-from .mdnrnn import DOOM_ACTION_THRESHOLD
+from ..config import check_world
+from ..models.mdnrnn import DOOM_ACTION_THRESHOLD
+from .doom_engine import engine_path, scratch_dir
 
 FRAME_SHAPE = (64, 64, 3)
 DOOM_EPISODE_CAP = 2100
@@ -79,14 +80,6 @@ class CarRacingEnv(gym.Env):
         self.env.close()
 
 
-def _scratch_dir() -> str:
-    import tempfile
-
-    path = os.path.join(tempfile.gettempdir(), f"wmlib-vizdoom-{os.getuid()}")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 class DoomTakeCoverEnv(gym.Env):
     """ViZDoom Take Cover; reward +1 per tic survived, so the return is the survival time."""
 
@@ -114,7 +107,10 @@ class DoomTakeCoverEnv(gym.Env):
         game.set_window_visible(False)
         # The engine writes an .ini (and a _vizdoom/ folder) beside its config file:
         # keep them in a temp folder, not in whatever directory we run from.
-        game.set_doom_config_path(os.path.join(_scratch_dir(), "_vizdoom.ini"))
+        game.set_doom_config_path(os.path.join(scratch_dir(), "_vizdoom.ini"))
+        engine = engine_path()  # an engine that dies with this process, however it ends
+        if engine:
+            game.set_vizdoom_path(engine)
         game.set_screen_resolution(vzd.ScreenResolution.RES_160X120)
         game.set_screen_format(vzd.ScreenFormat.RGB24)
         game.set_render_hud(False)

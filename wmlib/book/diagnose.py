@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .config import get_config
+from ..config import get_config
 
 
 def _shares(actions) -> dict:
@@ -24,7 +24,7 @@ def _shares(actions) -> dict:
 @torch.no_grad()
 def dream_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 0) -> list[dict]:
     """One row per dream episode: steps, action shares, M's largest and mean death probability."""
-    from .train_in_dream import Dreamer, dream_controller
+    from ..training.dream import Dreamer, dream_controller
 
     ctrl = dream_controller(cfg, tau)
     env = Dreamer(cfg, tau).env()
@@ -48,11 +48,11 @@ def dream_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 0) -> list[d
 @torch.no_grad()
 def real_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 1000) -> list[dict]:
     """One row per real game: steps survived, action shares, M's death belief along the way."""
-    from .envs import make_env
-    from .train_in_dream import dream_controller
-    from .train_mdnrnn import load_mdnrnn
-    from .train_vae import load_vae
-    from .vae import frames_to_tensor
+    from ..worlds.envs import make_env
+    from ..training.dream import dream_controller
+    from ..training.mdnrnn import load_mdnrnn
+    from ..training.vae import load_vae
+    from ..models.vae import frames_to_tensor
 
     vae, m, ctrl = load_vae(cfg), load_mdnrnn(cfg), dream_controller(cfg, tau)
     env = make_env(cfg.world, max_steps=cfg.dream.max_steps)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paper
-from .artifacts import read_json, stage_dir
-from .commands import baseline_path
-from .config import get_config
+from .. import paper
+from ..artifacts import read_json, stage_dir
+from ..commands import baseline_path
+from ..config import get_config
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 PROFILE = "laptop"
@@ -36,9 +36,9 @@ def _read(path: Path):
 
 
 def parameter_rows() -> list[str]:
-    from .controller import param_count
-    from .mdnrnn import MDNRNN
-    from .vae import ConvVAE
+    from ..models.controller import param_count
+    from ..models.mdnrnn import MDNRNN
+    from ..models.vae import ConvVAE
 
     rows = []
     for world, z, hidden, done in (("carracing", 32, 256, False), ("doom", 64, 512, True)):
@@ -72,7 +72,7 @@ def car_rows() -> list[str]:
 
 def _sweep_row(tau: float):
     """(dream, real) scores of the laptop sweep at tau, from the files train-in-dream writes."""
-    from .train_in_dream import dream_dir
+    from ..training.dream import dream_dir
 
     res = _read(dream_dir(get_config("doom", PROFILE), tau, create=False) / "score-deployed.json")
     if not res:
@@ -162,7 +162,7 @@ def write_readme(readme: Path) -> None:
 def add_commands(sub, parent):
     p = sub.add_parser("results", parents=[parent], help="the results table: paper vs laptop vs shipped models")
     p.add_argument("--write-readme", action="store_true", help="rewrite the table in README.md")
-    p.add_argument("--readme", default=str(Path(__file__).resolve().parents[1] / "README.md"))
+    p.add_argument("--readme", default=str(Path(__file__).resolve().parents[2] / "README.md"))
     p.set_defaults(func=cmd_results)
 
 

@@ -4,12 +4,12 @@
     python -m wmlib temperature-sweep doom             # every tau of cfg.dream.taus, beside the paper's table
 
 C (mode "zh": it reads [z, c, h], 1,088 parameters at LSTM 512) is evolved with
-CMA-ES on dreams only (``wmlib.dream.dream_rollouts``): each dream starts from
+CMA-ES on dreams only (``wmlib.agent.dream.dream_rollouts``): each dream starts from
 the code of a real first frame (the encoded series' ``first_mu/first_logvar``),
 M samples every next code at temperature tau and decides when the agent dies;
 the return is the number of steps survived. No real frame is seen until the
 test, where the same C drives the real game through V and M exactly as in
-``wmlib.rollout`` (z = V's mean code of the frame, M's state updated from the
+``wmlib.agent.rollout`` (z = V's mean code of the frame, M's state updated from the
 real z and the action).
 
 Population, rollouts and generations come from ``cfg.dream`` where set (dreams
@@ -31,13 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import file_sha256, read_json, stage_dir, write_json
-from .config import WORLDS, Config, get_config
-from .controller import Controller, param_count
-from .evolution import CHECKPOINT, EvolutionResult, evolve, load_result
-from .paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
-from .rollout import BACKENDS, RolloutPool, agent_spec
-from .train_controller import TEST_SEED, WHICH
+from ..artifacts import file_sha256, read_json, stage_dir, write_json
+from ..config import WORLDS, Config, get_config
+from ..models.controller import Controller, param_count
+from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
+from ..paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
+from ..agent.rollout import BACKENDS, RolloutPool, agent_spec
+from .controller import TEST_SEED, WHICH
 
 DREAM_TEST_SEED = 123_456_789  # the dream test uses dreams no generation trained on
 
@@ -78,8 +78,8 @@ def dream_evolution_config(cfg: Config) -> Config:
 
 
 def _model_paths(cfg: Config) -> dict:
-    from .train_mdnrnn import mdnrnn_dir
-    from .train_vae import vae_path
+    from .mdnrnn import mdnrnn_dir
+    from .vae import vae_path
 
     return {"vae": vae_path(cfg), "mdnrnn": mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"}
 
@@ -113,9 +113,9 @@ class Dreamer:
     """M's dream of one config at one temperature: ``dreamer(params [P, n], rollouts, seed) -> returns [P, R]``."""
 
     def __init__(self, cfg: Config, tau: float, device=None, mdnrnn=None, series=None):
-        from .device import resolve_device
+        from ..device import resolve_device
         from .series import load_series
-        from .train_mdnrnn import load_mdnrnn
+        from .mdnrnn import load_mdnrnn
 
         self.cfg, self.tau = cfg, check_tau(tau)
         self.m = mdnrnn if mdnrnn is not None else load_mdnrnn(cfg, resolve_device(device))
@@ -125,7 +125,7 @@ class Dreamer:
         self.n_params = param_count(cfg.world, self.m.z_size, self.m.hidden, "zh")
 
     def __call__(self, params, rollouts: int, seed: int) -> np.ndarray:
-        from .dream import dream_rollouts
+        from ..agent.dream import dream_rollouts
 
         d = self.cfg.dream
         return dream_rollouts(self.m, self.cfg.world, np.atleast_2d(params), self.first_mu, self.first_logvar,
@@ -135,7 +135,7 @@ class Dreamer:
 
     def env(self, vae=None, tau: float | None = None, max_steps: int | None = None):
         """The same dream one episode at a time (``DreamEnv``; pass V to see it)."""
-        from .dream import DreamEnv
+        from ..agent.dream import DreamEnv
 
         d = self.cfg.dream
         return DreamEnv(self.m, self.first_mu, self.first_logvar, tau=self.tau if tau is None else tau,
@@ -192,8 +192,8 @@ def dream_controller(cfg: Config, tau: float, which: str = "deployed") -> Contro
 
 def real_spec(cfg: Config) -> dict:
     """The real V + M + C loop (mode "zh") at the dream's cap, for ``RolloutPool``."""
-    from .train_mdnrnn import load_mdnrnn
-    from .train_vae import load_vae
+    from .mdnrnn import load_mdnrnn
+    from .vae import load_vae
 
     return agent_spec(cfg.world, "zh", load_vae(cfg, "cpu"), load_mdnrnn(cfg, "cpu"), cfg.dream.max_steps,
                       cfg.evolution.lockstep, real_z=cfg.dream.real_z)

@@ -9,7 +9,7 @@ import multiprocessing as mp
 
 import numpy as np
 
-from .config import check_world
+from ..config import check_world
 from .data import episode_seed
 from .envs import DOOM_SKILL, make_env
 from .policies import UniformRandomPolicy
@@ -17,17 +17,16 @@ from .policies import UniformRandomPolicy
 
 def _run(args) -> tuple[float, int]:
     world, seed, max_steps, skill = args
-    env = make_env(world, max_steps=max_steps, skill=skill)
     policy = UniformRandomPolicy(world, np.random.default_rng(seed))
     total, steps = 0.0, 0
-    obs, _ = env.reset(seed=seed)
-    while True:
-        obs, reward, terminated, truncated, _ = env.step(policy(obs))
-        total += reward
-        steps += 1
-        if terminated or truncated:
-            break
-    env.close()
+    with make_env(world, max_steps=max_steps, skill=skill) as env:
+        obs, _ = env.reset(seed=seed)
+        while True:
+            obs, reward, terminated, truncated, _ = env.step(policy(obs))
+            total += reward
+            steps += 1
+            if terminated or truncated:
+                break
     return total, steps
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
-from .config import Config
+from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
+from ..config import Config
 
 ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
@@ -46,7 +46,7 @@ def round_dir(cfg: Config, k: int, create: bool = True) -> Path:
 
 
 def check_iterate(cfg: Config) -> None:
-    from .train_in_dream import check_dream_world
+    from .dream import check_dream_world
 
     check_dream_world(cfg)
     it = cfg.iterate
@@ -61,21 +61,21 @@ def check_iterate(cfg: Config) -> None:
 
 def round_mdnrnn_path(cfg: Config, k: int) -> Path:
     """M of round k (round 0: the ordinary pipeline's M)."""
-    from .train_mdnrnn import mdnrnn_dir
+    from .mdnrnn import mdnrnn_dir
 
     return mdnrnn_dir(cfg, create=False) / "mdnrnn.pt" if k == 0 else round_dir(cfg, k) / "mdnrnn.pt"
 
 
 def round_params(cfg: Config, k: int) -> np.ndarray:
     """C of round k (round 0: the ordinary pipeline's dream-trained C), deployed parameters."""
-    from .evolution import load_result
-    from .train_in_dream import dream_params
+    from ..agent.evolution import load_result
+    from .dream import dream_params
 
     return dream_params(cfg, cfg.dream.tau) if k == 0 else load_result(round_dir(cfg, k)).deployed_params
 
 
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
-    from .mdnrnn import MDNRNN
+    from ..models.mdnrnn import MDNRNN
 
     ckpt = load_checkpoint(round_mdnrnn_path(cfg, k))
     model = MDNRNN(**ckpt["arch"])
@@ -84,8 +84,8 @@ def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
 
 
 def _spec(cfg: Config, mdnrnn):
-    from .rollout import agent_spec
-    from .train_vae import load_vae
+    from ..agent.rollout import agent_spec
+    from .vae import load_vae
 
     return agent_spec(cfg.world, "zh", load_vae(cfg, "cpu"), mdnrnn.cpu(), cfg.dream.max_steps,
                       cfg.evolution.lockstep, real_z=cfg.dream.real_z)
@@ -93,10 +93,10 @@ def _spec(cfg: Config, mdnrnn):
 
 def collect_round(cfg: Config, k: int, progress: bool = True):
     """Round k's data: C of round k-1 plays ``iterate.episodes`` real games with exploration."""
-    from .data import RolloutDataset, write_shard
-    from .rollout import RolloutPool
+    from ..worlds.data import RolloutDataset, write_shard
+    from ..agent.rollout import RolloutPool
 
-    from .envs import FRAME_SHAPE
+    from ..worlds.envs import FRAME_SHAPE
 
     root = iterate_dir(cfg) / "data"
     root.mkdir(parents=True, exist_ok=True)
@@ -123,7 +123,7 @@ def collect_round(cfg: Config, k: int, progress: bool = True):
 def encode_rounds(cfg: Config, dataset, progress: bool = True):
     """V's codes of every round's episodes (re-encoded when new episodes arrive)."""
     from .series import EncodedSeries
-    from .train_vae import load_vae, vae_path, write_series
+    from .vae import load_vae, vae_path, write_series
 
     path = iterate_dir(cfg) / "series"
     digest = file_sha256(vae_path(cfg))
@@ -141,7 +141,7 @@ def _new_episodes(dataset, k: int) -> np.ndarray:
 
 def judge_m(cfg: Config, m, data, episodes) -> dict:
     """How well an M knows some episodes it never trained on: NLL per dim, deaths flagged at p > 0.5."""
-    from .train_mdnrnn import precision_recall, teacher_forced
+    from .mdnrnn import precision_recall, teacher_forced
 
     tf = teacher_forced(m, data, episodes)
     pr = precision_recall(tf["done_prob"], tf["done"])
@@ -153,9 +153,9 @@ def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
     """M of round k: M of round k-1 trained ``iterate.mdnrnn_epochs`` more epochs on ``data``."""
     import torch
 
-    from .device import grad_scaler, resolve_device
-    from .mdnrnn import MDNRNN
-    from .train_mdnrnn import run_epoch
+    from ..device import grad_scaler, resolve_device
+    from ..models.mdnrnn import MDNRNN
+    from .mdnrnn import run_epoch
 
     out = round_dir(cfg, k) / "mdnrnn.pt"
     if out.exists():
@@ -183,9 +183,9 @@ def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
 
 def evolve_round(cfg: Config, k: int, progress: bool = True):
     """C of round k, evolved in round k's dream (warm-started from C of round k-1)."""
-    from .evolution import CHECKPOINT, evolve, load_result
+    from ..agent.evolution import CHECKPOINT, evolve, load_result
     from .series import load_series
-    from .train_in_dream import Dreamer, dream_evolution_config
+    from .dream import Dreamer, dream_evolution_config
 
     out = round_dir(cfg, k)
     it = cfg.iterate
@@ -203,10 +203,10 @@ def evolve_round(cfg: Config, k: int, progress: bool = True):
 
 def score_round(cfg: Config, k: int) -> dict:
     """C of round k over ``dream.real_episodes`` real games and ``dream.dream_episodes`` dreams."""
-    from .rollout import RolloutPool
+    from ..agent.rollout import RolloutPool
     from .series import load_series
-    from .train_controller import TEST_SEED
-    from .train_in_dream import DREAM_TEST_SEED, Dreamer, _summary
+    from .controller import TEST_SEED
+    from .dream import DREAM_TEST_SEED, Dreamer, _summary
 
     path = round_dir(cfg, k) / "score.json"
     params = round_params(cfg, k)
@@ -235,7 +235,7 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
     dream and real scores (mean +- std) and the wall time of each step.
     """
     from .series import load_series
-    from .train_mdnrnn import Transitions
+    from .mdnrnn import Transitions
 
     check_iterate(cfg)
     rounds = cfg.iterate.rounds if rounds is None else int(rounds)

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import ensure_writable, read_json, stage_dir, write_json
-from .config import Config, check_world
+from ..artifacts import ensure_writable, read_json, stage_dir, write_json
+from ..config import Config, check_world
 from .envs import FRAME_SHAPE, make_env
 from .policies import random_policy
 
@@ -103,6 +103,13 @@ def _init_worker(world: str, max_steps: int):
     _worker_env = make_env(world, max_steps=max_steps)
     # Close the env when the worker exits, so no simulator process (ViZDoom) outlives it.
     mp_util.Finalize(_worker_env, _worker_env.close, exitpriority=10)
+
+
+def _close_worker():
+    global _worker_env
+    if _worker_env is not None:
+        _worker_env.close()
+        _worker_env = None
 
 
 def _collect_shard(args) -> dict:
@@ -185,9 +192,11 @@ def _run_collection(cfg, root, groups, workers, progress):
     try:
         if workers == 1:
             _init_worker(cfg.world, cfg.collect.max_steps)
-            results = map(_collect_shard, tasks)
-            for res in results:
-                bar.update(res["episodes"])
+            try:
+                for res in map(_collect_shard, tasks):
+                    bar.update(res["episodes"])
+            finally:
+                _close_worker()
         else:
             ctx = mp.get_context("spawn")  # fresh processes: no forked simulator state
             with ctx.Pool(workers, initializer=_init_worker,

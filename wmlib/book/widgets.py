@@ -39,7 +39,7 @@ class _Shown:
 
 def most_active_dims(mu: np.ndarray, logvar: np.ndarray, n: int) -> np.ndarray:
     """The ``n`` latent dimensions with the largest mean KL over the given codes."""
-    from .vae import kl_per_dim
+    from ..models.vae import kl_per_dim
     import torch
 
     kl = kl_per_dim(torch.as_tensor(np.asarray(mu, np.float32)),
@@ -99,7 +99,7 @@ class LatentExplorer(_Shown):
     @property
     def frame(self) -> np.ndarray:
         """V's decoding of the current code, uint8 [64, 64, 3]."""
-        from .vae import decode_codes
+        from ..models.vae import decode_codes
 
         return decode_codes(self.vae, self.code[None])[0]
 
@@ -122,7 +122,7 @@ class BendTheTrack(_Shown):
                  strip: int = 7, scale: int = 3):
         import ipywidgets as W
 
-        from .vae import encode_frames
+        from ..models.vae import encode_frames
 
         self.vae = vae
         self.frames = np.asarray(frames, np.uint8)
@@ -151,14 +151,14 @@ class BendTheTrack(_Shown):
     @property
     def frame(self) -> np.ndarray:
         """The decoded frame at the current amount, uint8 [64, 64, 3]."""
-        from .vae import decode_codes
+        from ..models.vae import decode_codes
 
         return decode_codes(self.vae, self.code_at(self.amount.value)[None])[0]
 
     @property
     def strip(self) -> np.ndarray:
         """Decodings at ``strip`` evenly spaced amounts, uint8 [strip, 64, 64, 3]."""
-        from .vae import decode_codes
+        from ..models.vae import decode_codes
 
         amounts = np.linspace(-self.span, self.span, self.n_strip)
         return decode_codes(self.vae, np.stack([self.code_at(a) for a in amounts]))
@@ -221,7 +221,7 @@ class TemperatureExplorer(_Shown):
     def _parts(self, tau: float):
         import torch
 
-        from .mdnrnn import mixture_density, temper
+        from ..models.mdnrnn import mixture_density, temper
 
         d = self.dim.value
         lp, mu, ls = (torch.from_numpy(t[d]) for t in (self.logpi, self.mu, self.logsigma))

@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import paper
-from .artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
-from .config import WORLDS, Config, check_world, get_config
-from .mdnrnn import MDNRNN
-from .vae import ConvVAE
+from .. import paper
+from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
+from ..config import WORLDS, Config, check_world, get_config
+from ..models.mdnrnn import MDNRNN
+from ..models.vae import ConvVAE
 
-SHIPPED_ROOT = Path(__file__).resolve().parent / "pretrained"
+SHIPPED_ROOT = Path(__file__).resolve().parents[1] / "pretrained"  # package data: wmlib/pretrained/<world>/
 PARTS = ("vae", "mdnrnn", "controller")
 SHIPPED_TAU = {"doom": 1.15}          # Doom's C is the one trained in the dream at this temperature
 CONTROLLER_MODE = "zh"                # the full agent: C reads z and h (Doom: z, c, h)
@@ -95,7 +95,7 @@ def has_shipped(world: str, root: Path | None = None) -> bool:
 
 def vae_for(cfg: Config, device="cpu"):
     """(V, source): the reader's V at this profile if trained, else the shipped one."""
-    from .train_vae import load_vae, vae_path
+    from ..training.vae import load_vae, vae_path
 
     if vae_path(cfg).exists():
         return load_vae(cfg, device), f"your V ({cfg.profile} profile)"
@@ -109,9 +109,9 @@ def world_model_for(cfg: Config, device="cpu") -> dict:
     exist, else the shipped ones: a code means nothing to an M trained on another V.
     Returns dict(vae, mdnrnn, first_mu, first_logvar, source).
     """
-    from .series import load_series
-    from .train_mdnrnn import load_mdnrnn, mdnrnn_dir
-    from .train_vae import load_vae, vae_path
+    from ..training.series import load_series
+    from ..training.mdnrnn import load_mdnrnn, mdnrnn_dir
+    from ..training.vae import load_vae, vae_path
 
     if vae_path(cfg).exists() and (mdnrnn_dir(cfg, create=False) / "mdnrnn.pt").exists():
         try:
@@ -132,11 +132,11 @@ def world_model_for(cfg: Config, device="cpu") -> dict:
 
 def _trained_controller_params(cfg: Config) -> tuple[np.ndarray, str]:
     if cfg.world == "doom":
-        from .train_in_dream import dream_params
+        from ..training.dream import dream_params
 
         tau = SHIPPED_TAU["doom"]
         return dream_params(cfg, tau), f"evolved inside M's dream at tau {tau:g} (never saw the real game)"
-    from .train_controller import controller_params
+    from ..training.controller import controller_params
 
     return controller_params(cfg, CONTROLLER_MODE), "evolved in the real world (C reads z and h)"
 
@@ -163,10 +163,10 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
 
 def export_pretrained(world: str, profile: str = "laptop", root: Path | None = None) -> Path:
     """Write the trained V, M and C of ``profile`` as fp16 shipped models with a card."""
-    from .data import load_dataset
-    from .series import load_series
-    from .train_mdnrnn import load_mdnrnn
-    from .train_vae import load_vae
+    from ..worlds.data import load_dataset
+    from ..training.series import load_series
+    from ..training.mdnrnn import load_mdnrnn
+    from ..training.vae import load_vae
 
     cfg = get_config(world, profile)
     vae, m = load_vae(cfg), load_mdnrnn(cfg)
@@ -186,7 +186,7 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
 def evaluate_shipped(world: str, episodes: int = 100, workers: int = 2, backend: str = "processes",
                      root: Path | None = None, write: bool = True, max_steps: int | None = None) -> dict:
     """Score the shipped fp16 V+M+C in the real game over ``episodes``; recorded in the card."""
-    from .rollout import RolloutPool, agent_spec
+    from ..agent.rollout import RolloutPool, agent_spec
 
     world = check_world(world)
     if episodes < 1:
@@ -232,7 +232,7 @@ def write_model_card(world: str, root: Path | None = None) -> Path:
 - **Score in the real game** (these fp16 weights): {score}.
 - **For comparison**: {paper_line}.
 
-Load with `wmlib.pretrained.load_shipped_vae("{world}")`, `load_shipped_mdnrnn`,
+Load with `wmlib.book.pretrained.load_shipped_vae("{world}")`, `load_shipped_mdnrnn`,
 `load_shipped_controller_params`, or through `world_model_for(cfg)` / `vae_for(cfg)`, which
 prefer your own models at that profile (notebook 04 opens its dream player this way).
 """

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import time
 
-from .artifacts import read_json, stage_dir, write_json
-from .config import WORLDS, Config, get_config
-from . import paper
+from ..artifacts import read_json, stage_dir, write_json
+from ..config import WORLDS, Config, get_config
+from .. import paper
 
 
 REUSED_SECONDS = 2.0  # a stage this quick found its output already on disk
@@ -33,9 +33,9 @@ def _save_record(cfg: Config, record: dict) -> None:
 
 def pipeline(cfg: Config, tau: float | None = None) -> list:
     """The stages as (name, function) pairs; each function returns a JSON-able summary."""
-    from .data import collect
-    from .train_mdnrnn import train_mdnrnn
-    from .train_vae import encode_dataset, train_vae
+    from ..worlds.data import collect
+    from .mdnrnn import train_mdnrnn
+    from .vae import encode_dataset, train_vae
 
     def collect_stage():
         ds = collect(cfg)
@@ -48,7 +48,7 @@ def pipeline(cfg: Config, tau: float | None = None) -> list:
         ("train M", lambda: dict(path=str(train_mdnrnn(cfg)))),
     ]
     if cfg.world == "doom":
-        from .train_in_dream import evaluate_in_reality, train_in_dream
+        from .dream import evaluate_in_reality, train_in_dream
 
         tau = cfg.dream.tau if tau is None else float(tau)
         stages += [
@@ -56,7 +56,7 @@ def pipeline(cfg: Config, tau: float | None = None) -> list:
             ("score C in the real game", lambda: _scores(evaluate_in_reality(cfg, tau))),
         ]
     else:
-        from .train_controller import evaluate_controller, train_controller
+        from .controller import evaluate_controller, train_controller
 
         stages += [
             ("train C in the real world", lambda: dict(generations=int(train_controller(cfg, "zh").generations))),

@@ -51,8 +51,8 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from .controller import batched_act, controller_inputs
-from .device import resolve_device
+from ..models.controller import batched_act, controller_inputs
+from ..device import resolve_device
 
 DONE_RULES = ("threshold", "sample", "never")
 _MASK32 = 0xFFFFFFFF

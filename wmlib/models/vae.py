@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .device import autocast
+from ..device import autocast
 
 FRAME_PIXELS = 64 * 64 * 3
 

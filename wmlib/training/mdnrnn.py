@@ -34,10 +34,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .artifacts import load_checkpoint, save_checkpoint, stage_dir, write_json
-from .config import WORLDS, Config, get_config
-from .device import autocast, grad_scaler, resolve_device
-from .mdnrnn import MDNRNN, mixture_nll
+from ..artifacts import load_checkpoint, save_checkpoint, stage_dir, write_json
+from ..config import WORLDS, Config, get_config
+from ..device import autocast, grad_scaler, resolve_device
+from ..models.mdnrnn import MDNRNN, mixture_nll
 from .series import EncodedSeries, load_series
 
 BATCHINGS = ("stream", "windows")
@@ -342,7 +342,7 @@ def load_mdnrnn(cfg: Config, device="cpu") -> MDNRNN:
 
 
 def read_log(cfg: Config) -> dict:
-    from .artifacts import read_json
+    from ..artifacts import read_json
 
     path = mdnrnn_dir(cfg, create=False) / "log.json"
     if not path.exists():

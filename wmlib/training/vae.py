@@ -17,7 +17,7 @@ whose state is in the checkpoint. A run killed anywhere and restarted ends
 with the same weights as one that never stopped (bit for bit on the CPU).
 
 ``encode_dataset(cfg)`` turns every frame into (mu, logvar), chunk by chunk,
-into the float16 series M trains on (``wmlib.series``).
+into the float16 series M trains on (``wmlib.training.series``).
 """
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
-from .config import WORLDS, Config, get_config
-from .data import RolloutDataset, load_dataset
-from .device import autocast, grad_scaler, resolve_device
+from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
+from ..config import WORLDS, Config, get_config
+from ..worlds.data import RolloutDataset, load_dataset
+from ..device import autocast, grad_scaler, resolve_device
 from .series import EncodedSeries, SeriesWriter, series_dir
-from .vae import FRAME_PIXELS, ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, vae_loss
+from ..models.vae import FRAME_PIXELS, ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, vae_loss
 
 # Config fields that change the trained weights (the others only change bookkeeping).
 TRAINING_KEYS = ("z_size", "epochs", "batch_size", "lr", "kl_tolerance", "val_episodes",
@@ -365,7 +365,7 @@ def cmd_vae_report(args):
               f"mse per pixel {r['mse_per_pixel']:.5f}, recon {r['recon']:.1f} per image, "
               f"kl {r['kl_raw']:.1f} nats")
     if args.figure:
-        from .plots import reconstructions_figure
+        from ..book.plots import reconstructions_figure
 
         print(f"figure saved to {reconstructions_figure(cfgs, path=args.figure)}")
 

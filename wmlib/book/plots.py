@@ -49,7 +49,7 @@ def _draw_reconstruction_rows(axes, real, recon, label: str, vmax: float | None 
 
 def plot_reconstructions(vae, frames: np.ndarray, path=None, title: str | None = None):
     """Real frames, V's reconstructions and where the error lies; saved to ``path`` if given."""
-    from .vae import reconstruct
+    from ..models.vae import reconstruct
 
     frames = np.asarray(frames)
     recon = reconstruct(vae, frames)
@@ -64,7 +64,7 @@ def plot_reconstructions(vae, frames: np.ndarray, path=None, title: str | None =
 
 def heldout_frames(cfg, n: int = 8) -> np.ndarray:
     """``n`` frames spread evenly over the held-out episodes of ``cfg``'s dataset."""
-    from .data import load_dataset
+    from ..worlds.data import load_dataset
 
     ds = load_dataset(cfg)
     _, val_idx = ds.split(cfg.vae.val_episodes)
@@ -75,8 +75,8 @@ def heldout_frames(cfg, n: int = 8) -> np.ndarray:
 
 def reconstructions_figure(cfgs, path="figures/vae_reconstructions.png", n: int = 8):
     """Held-out frames and V's reconstructions for each config (world) in one figure."""
-    from .train_vae import load_vae
-    from .vae import reconstruct
+    from ..training.vae import load_vae
+    from ..models.vae import reconstruct
 
     fig, axes = _figure(3 * len(cfgs), n, figsize=(1.6 * n, 5.2 * len(cfgs)), squeeze=False)
     for k, cfg in enumerate(cfgs):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .config import check_world
+from ..config import check_world
 
 MODES = ("z", "zh")
 ACTION_SIZE = {"carracing": 3, "doom": 1}

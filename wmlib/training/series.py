@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import read_json, stage_dir, write_json
-from .config import Config
-from .data import RolloutDataset, load_dataset
+from ..artifacts import read_json, stage_dir, write_json
+from ..config import Config
+from ..worlds.data import RolloutDataset, load_dataset
 
 
 def series_dir(cfg: Config) -> Path:

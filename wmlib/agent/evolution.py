@@ -1,8 +1,8 @@
 """CMA-ES over a flat parameter vector, on pycma: ask, evaluate, tell, checkpoint.
 
 The loop is generic: ``evaluate_fn(solutions [P, n], generation, rng_seed) ->
-returns [P, rollouts]`` can play real episodes (``wmlib.rollout``) or dreams
-(``wmlib.dream``). As in the paper: mean 0, sigma0 0.1, fitness = the mean
+returns [P, rollouts]`` can play real episodes (``wmlib.agent.rollout``) or dreams
+(``wmlib.agent.dream``). As in the paper: mean 0, sigma0 0.1, fitness = the mean
 return over a candidate's rollouts, here minus an L2 penalty
 ``weight_decay * mean(params ** 2)`` so large weights score WORSE (the original
 code added it with the sign flipped). pycma minimises, so it is told -fitness.
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import atomic_write_bytes, ensure_writable, load_checkpoint, save_checkpoint, write_json
-from .config import Config
+from ..artifacts import atomic_write_bytes, ensure_writable, load_checkpoint, save_checkpoint, write_json
+from ..config import Config
 
 CHECKPOINT = "evolution.pt"
 HISTORY = "history.json"

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paper
-from .artifacts import file_sha256, read_json, stage_dir, write_json
-from .config import WORLDS, Config, get_config
-from .controller import Controller, check_mode
-from .evolution import CHECKPOINT, EvolutionResult, evolve, load_result
-from .rollout import BACKENDS, EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from .. import paper
+from ..artifacts import file_sha256, read_json, stage_dir, write_json
+from ..config import WORLDS, Config, get_config
+from ..models.controller import Controller, check_mode
+from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
+from ..agent.rollout import BACKENDS, EpisodeRunner, RolloutPool, agent_spec, episode_seed
 
 TEST_SEED = 987_654_321  # final scores use episodes no generation trained on
 # The paper's CarRacing scores for each mode, taken from wmlib.paper (numbers live in one place).
@@ -37,8 +37,8 @@ def controller_dir(cfg: Config, mode: str, create: bool = True) -> Path:
 
 
 def _model_paths(cfg: Config, mode: str) -> dict:
-    from .train_mdnrnn import mdnrnn_dir
-    from .train_vae import vae_path
+    from .mdnrnn import mdnrnn_dir
+    from .vae import vae_path
 
     paths = {"vae": vae_path(cfg)}
     if mode == "zh":
@@ -48,8 +48,8 @@ def _model_paths(cfg: Config, mode: str) -> dict:
 
 def build_spec(cfg: Config, mode: str) -> dict:
     """Load the trained V (and M for mode "zh") into a worker spec for ``RolloutPool``."""
-    from .train_mdnrnn import load_mdnrnn
-    from .train_vae import load_vae
+    from .mdnrnn import load_mdnrnn
+    from .vae import load_vae
 
     vae = load_vae(cfg, "cpu")  # rollout workers are CPU processes next to their envs
     mdnrnn = load_mdnrnn(cfg, "cpu") if check_mode(mode) == "zh" else None
@@ -126,11 +126,8 @@ def save_video(frames, path, fps: int = 50) -> Path:
 
 def record_episode(cfg: Config, mode: str, params, seed: int = TEST_SEED, spec: dict | None = None) -> dict:
     """Play one episode in this process, keeping the raw (un-resized) frames."""
-    runner = EpisodeRunner(spec or build_spec(cfg, mode))
-    try:
+    with EpisodeRunner(spec or build_spec(cfg, mode)) as runner:
         out = runner.run(np.asarray(params)[None], [episode_seed(seed, 0, 0)], record=True)
-    finally:
-        runner.close()
     return dict(frames=out["frames"], ret=float(out["returns"][0]), length=int(out["lengths"][0]))
 
 

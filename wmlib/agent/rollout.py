@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import check_world
-from .controller import batched_act, check_mode, controller_inputs, param_count
+from ..config import check_world
+from ..models.controller import batched_act, check_mode, controller_inputs, param_count
 
 BACKENDS = ("serial", "processes", "ray")
 MAX_TASK_RETRIES = 3
@@ -82,9 +82,9 @@ class EpisodeRunner:
     """A worker's agent: envs, V and M built once; runs tasks of episodes in lockstep."""
 
     def __init__(self, spec: dict, fault: dict | None = None, threads: int = 1):
-        from .envs import make_env
-        from .mdnrnn import MDNRNN
-        from .vae import ConvVAE
+        from ..worlds.envs import make_env
+        from ..models.mdnrnn import MDNRNN
+        from ..models.vae import ConvVAE
 
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
         # One torch thread per worker: batches of a few frames gain little from more, and
@@ -137,7 +137,7 @@ class EpisodeRunner:
 
     @torch.no_grad()
     def _run(self, params, seeds, record, explore=None, keep=False):
-        from .vae import frames_to_tensor
+        from ..models.vae import frames_to_tensor
 
         params = torch.as_tensor(np.asarray(params, np.float32))
         k = len(seeds)
@@ -232,7 +232,7 @@ class EpisodeRunner:
         return out
 
     def _action_size(self) -> int:
-        from .controller import ACTION_SIZE
+        from ..models.controller import ACTION_SIZE
 
         return ACTION_SIZE[self.world]
 
@@ -246,6 +246,12 @@ class EpisodeRunner:
         for env in self.envs:
             env.close()
         self.envs = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 # ----------------------------------------------------------------------------- backends

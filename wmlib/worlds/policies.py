@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import check_world
+from ..config import check_world
 
 
 class DoomRandomPolicy:
