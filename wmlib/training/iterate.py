@@ -145,7 +145,8 @@ def judge_m(cfg: Config, m, data, episodes) -> dict:
 
     tf = teacher_forced(m, data, episodes)
     pr = precision_recall(tf["done_prob"], tf["done"])
-    return dict(nll=float(tf["nll"].mean()), done_recall=pr["recall"], done_precision=pr["precision"],
+    clean = lambda x: None if np.isnan(x) else float(x)  # undefined without deaths / flags (JSON has no NaN)
+    return dict(nll=float(tf["nll"].mean()), done_recall=clean(pr["recall"]), done_precision=clean(pr["precision"]),
                 deaths=int(tf["done"].sum()))
 
 
@@ -288,7 +289,8 @@ def format_rounds(rows) -> str:
     lines.append("-" * len(lines[0]))
     for r in rows:
         j = r.get("new_m_heldout")
-        judged = f"{j['nll']:.3f} / {j['done_recall']:.2f}" if j else "-"
+        recall = "-" if not j or j["done_recall"] is None else f"{j['done_recall']:.2f}"
+        judged = f"{j['nll']:.3f} / {recall}" if j else "-"
         mins = sum(r.get("seconds", {}).values()) / 60
         lines.append(f"{r['round']:5d} | {r['episodes']:8d} | {judged:>21} | "
                      f"{r['dream']['mean']:6.1f} +- {r['dream']['std']:5.1f} | "
