@@ -73,6 +73,8 @@ class EvolutionConfig:
     seed: int = 0
     lockstep: int = 8            # episodes one rollout worker steps together (batched V/M/C)
     test_episodes: int = 100     # the final score: mean +- std over this many episodes (paper: 100)
+    renderer: str = "fast"       # CarRacing frames while evolving: "fast" or "gymnasium"; every
+                                 # reported score (evaluate, results, cards) uses "gymnasium"
 
 
 @dataclass(frozen=True)

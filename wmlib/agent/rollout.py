@@ -51,13 +51,21 @@ def episode_seed(seed: int, candidate: int, rollout: int) -> int:
 
 
 def agent_spec(world: str, mode: str, vae, mdnrnn=None, max_steps: int | None = None,
-               lockstep: int = 8) -> dict:
-    """Everything a worker needs to rebuild the agent: sizes and CPU state dicts (picklable)."""
+               lockstep: int = 8, renderer: str = "gymnasium") -> dict:
+    """Everything a worker needs to rebuild the agent: sizes and CPU state dicts (picklable).
+
+    ``renderer``: CarRacing's frame drawing in the workers' envs. Keep the default
+    ``"gymnasium"`` for any score that is reported; ``"fast"`` is for training.
+    """
+    from ..worlds.carracing_fast import RENDERERS
+
     world, mode = check_world(world), check_mode(mode)
+    if renderer not in RENDERERS:
+        raise ValueError(f"renderer {renderer!r}: use one of {', '.join(RENDERERS)}")
     if mode == "zh" and mdnrnn is None:
         raise ValueError("mode 'zh' needs M: pass the trained MDNRNN (or use mode 'z' for V only)")
     cpu = lambda m: {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}
-    spec = dict(world=world, mode=mode, max_steps=max_steps, lockstep=int(lockstep),
+    spec = dict(world=world, mode=mode, max_steps=max_steps, lockstep=int(lockstep), renderer=renderer,
                 vae=dict(z_size=int(vae.z_size), state=cpu(vae)), mdnrnn=None)
     if mode == "zh":
         spec["mdnrnn"] = dict(arch=mdnrnn.arch(), state=cpu(mdnrnn))
@@ -92,7 +100,8 @@ class EpisodeRunner:
             self.mdnrnn = MDNRNN(**spec["mdnrnn"]["arch"])
             self.mdnrnn.load_state_dict(spec["mdnrnn"]["state"])
             self.mdnrnn.eval()
-        self._make_env = lambda: make_env(self.world, max_steps=spec["max_steps"])
+        self._make_env = lambda: make_env(self.world, max_steps=spec["max_steps"],
+                                          renderer=spec.get("renderer", "gymnasium"))
         self.envs = []
 
     def _env(self, slot: int):

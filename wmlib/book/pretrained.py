@@ -195,10 +195,10 @@ def evaluate_shipped(world: str, episodes: int = 100, workers: int = 2, backend:
     vae, m = load_shipped_vae(world, root=root), load_shipped_mdnrnn(world, root=root)
     params = load_shipped_controller_params(world, root)
     max_steps = max_steps or (paper.DOOM_EPISODE_CAP if world == "doom" else 1000)
-    spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps)
+    spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps, renderer="gymnasium")  # scores: official pixels
     with RolloutPool(spec, backend, workers) as pool:
         r = pool.run(params[None], episodes, EVAL_SEED)["returns"][0]
-    res = dict(mean=float(r.mean()), std=float(r.std()), episodes=int(episodes), seed=EVAL_SEED,
+    res = dict(mean=float(r.mean()), std=float(r.std()), episodes=int(episodes), seed=EVAL_SEED, renderer="gymnasium",
                command=f"python -m wmlib evaluate-shipped {world} --episodes {episodes}")
     if write:
         card["scores"]["real"] = res

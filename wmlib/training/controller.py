@@ -10,6 +10,11 @@ checkpoint (resumable), ``history.json`` (the learning curve), ``run.json``
 The controller we deploy is the distribution's mean that scored best in the
 periodic evaluations over ``eval_episodes`` (a candidate's own score rests on
 only ``rollouts`` noisy episodes); without any evaluation, the final mean.
+
+Train fast, score true: evolution (its candidates and its periodic evaluations)
+plays CarRacing with ``cfg.evolution.renderer`` ("fast" by default, the same
+pixels within a fraction of a level); ``evaluate`` always scores on gymnasium's
+own renderer.
 """
 from __future__ import annotations
 
@@ -46,14 +51,19 @@ def _model_paths(cfg: Config, mode: str) -> dict:
     return paths
 
 
-def build_spec(cfg: Config, mode: str) -> dict:
-    """Load the trained V (and M for mode "zh") into a worker spec for ``RolloutPool``."""
+def build_spec(cfg: Config, mode: str, renderer: str = "gymnasium") -> dict:
+    """Load the trained V (and M for mode "zh") into a worker spec for ``RolloutPool``.
+
+    ``renderer``: CarRacing's frames; training passes ``cfg.evolution.renderer`` (fast),
+    scoring keeps gymnasium's own.
+    """
     from .mdnrnn import load_mdnrnn
     from .vae import load_vae
 
     vae = load_vae(cfg, "cpu")  # rollout workers are CPU processes next to their envs
     mdnrnn = load_mdnrnn(cfg, "cpu") if check_mode(mode) == "zh" else None
-    return agent_spec(cfg.world, mode, vae, mdnrnn, cfg.evolution.max_steps, cfg.evolution.lockstep)
+    return agent_spec(cfg.world, mode, vae, mdnrnn, cfg.evolution.max_steps, cfg.evolution.lockstep,
+                      renderer)
 
 
 def _check_models(cfg: Config, mode: str, out: Path) -> None:
@@ -82,7 +92,7 @@ def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", 
     generations = cfg.evolution.generations if generations is None else int(generations)
     if _done(out, generations):
         return load_result(out)
-    spec = build_spec(cfg, mode)
+    spec = build_spec(cfg, mode, cfg.evolution.renderer)  # train fast; evaluate_controller scores true
     _check_models(cfg, mode, out)
     with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
         return evolve(cfg, pool.n_params, pool.evaluate_fn(cfg.evolution.rollouts), out, progress=progress,
@@ -155,7 +165,7 @@ def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = No
         with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
             run = pool.run(params[None], episodes, seed)
         r = run["returns"][0]
-        res = dict(key, world=cfg.world, profile=cfg.profile, mode=mode, which=which,
+        res = dict(key, world=cfg.world, profile=cfg.profile, mode=mode, which=which, renderer="gymnasium",
                    returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()),
                    std=float(r.std()))
         write_json(path, res)
