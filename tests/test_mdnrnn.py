@@ -299,7 +299,7 @@ def test_training_learns_and_beats_no_change(artifacts, capsys):
     m = tm.load_mdnrnn(cfg)
     assert not m.training and m.has_done and m.z_size == Z
     # the command line prints the comparison
-    from wmlib.__main__ import main
+    from wmlib.cli import main
 
     assert main(["eval-mdnrnn", "doom", "--profile", "ci"]) == 2  # ci's own config (z=64) has no series
     assert "error:" in capsys.readouterr().err

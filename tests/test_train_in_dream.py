@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import wmlib.training.series
+from wmlib.book.plots import plot_temperature
 import wmlib.training.dream as tid
 from wmlib.config import get_config
 from wmlib.artifacts import save_checkpoint
@@ -119,7 +120,7 @@ def test_table_and_plot(tmp_path):
             for i, t in enumerate((0.1, 1.15))]
     text = tid.format_table(rows)
     assert "2086 +-  140" in text and " 1.15 |" in text and "random policy" in text
-    fig = tid.plot_temperature(rows, tmp_path / "t.png", cap=CAP)
+    fig = plot_temperature(rows, tmp_path / "t.png", cap=CAP)
     assert (tmp_path / "t.png").stat().st_size > 1000
     import matplotlib.pyplot as plt
 

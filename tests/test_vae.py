@@ -192,6 +192,6 @@ def test_missing_inputs_give_clear_errors(artifacts):
         train_vae(cfg, progress=False)
     with pytest.raises(FileNotFoundError, match="train-vae"):
         load_vae(cfg)
-    from wmlib.__main__ import main
+    from wmlib.cli import main
 
     assert main(["train-vae", "doom", "--profile", "ci", "--artifacts", str(artifacts)]) == 2

@@ -23,7 +23,7 @@ import torch
 
 from .. import paper
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
-from ..config import WORLDS, Config, check_world, get_config
+from ..config import Config, check_world, get_config
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
 
@@ -239,31 +239,3 @@ prefer your own models at that profile (notebook 04 opens its dream player this 
     path = shipped_dir(world, root) / "MODEL_CARD.md"
     path.write_text(text)
     return path
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("export-pretrained", parents=[parent],
-                       help="write the trained V, M, C (default: laptop profile) as the shipped fp16 models")
-    p.add_argument("world", choices=WORLDS)
-    p.set_defaults(func=cmd_export)
-
-    p = sub.add_parser("evaluate-shipped", parents=[parent],
-                       help="score the shipped models in the real game and record it in their card")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--episodes", type=int, default=100)
-    p.add_argument("--workers", type=int, default=2)
-    p.set_defaults(func=cmd_evaluate_shipped)
-
-
-def cmd_export(args):
-    out = export_pretrained(args.world, args.profile or "laptop")
-    size = sum(f.stat().st_size for f in out.glob("*.pt")) / 2**20
-    print(f"shipped models for {args.world} in {out} ({size:.1f} MiB); now score them: "
-          f"python -m wmlib evaluate-shipped {args.world} --episodes 100")
-
-
-def cmd_evaluate_shipped(args):
-    res = evaluate_shipped(args.world, args.episodes, args.workers)
-    print(f"shipped {args.world} agent over {res['episodes']} episodes: {res['mean']:.1f} +- {res['std']:.1f}")

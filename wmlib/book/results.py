@@ -14,8 +14,8 @@ from pathlib import Path
 
 from .. import paper
 from ..artifacts import read_json, stage_dir
-from ..commands import baseline_path
 from ..config import get_config
+from ..worlds.baseline import baseline_path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 PROFILE = "laptop"
@@ -157,18 +157,3 @@ def write_readme(readme: Path) -> None:
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
     readme.write_text(f"{before}{START}\n{table()}\n{END}{after}")
-
-
-def add_commands(sub, parent):
-    p = sub.add_parser("results", parents=[parent], help="the results table: paper vs laptop vs shipped models")
-    p.add_argument("--write-readme", action="store_true", help="rewrite the table in README.md")
-    p.add_argument("--readme", default=str(Path(__file__).resolve().parents[2] / "README.md"))
-    p.set_defaults(func=cmd_results)
-
-
-def cmd_results(args):
-    if args.write_readme:
-        write_readme(Path(args.readme))
-        print(f"table written to {args.readme}")
-    else:
-        print(table())

@@ -25,10 +25,10 @@ import numpy as np
 
 from .. import paper
 from ..artifacts import file_sha256, read_json, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from ..config import Config
 from ..models.controller import Controller, check_mode
 from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
-from ..agent.rollout import BACKENDS, EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from ..agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
 
 TEST_SEED = 987_654_321  # final scores use episodes no generation trained on
 # The paper's CarRacing scores for each mode, taken from wmlib.paper (numbers live in one place).
@@ -178,49 +178,3 @@ def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = No
 
 def paper_score(world: str, mode: str):
     return PAPER_SCORES.get((world, mode))
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("train-controller", parents=[parent], help="evolve C with CMA-ES in the real world")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--mode", choices=("z", "zh"), default="zh", help="z: V only; zh: V and M (default)")
-    p.add_argument("--backend", choices=BACKENDS, default="processes")
-    p.add_argument("--workers", type=int, default=None, help="rollout workers (default: profile)")
-    p.add_argument("--generations", type=int, default=None, help="total generations (default: profile)")
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("evaluate", parents=[parent], help="score a trained C: mean +- std over N episodes")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--mode", choices=("z", "zh"), default="zh")
-    p.add_argument("--episodes", type=int, default=None, help="episodes (default: profile, 100 at laptop)")
-    p.add_argument("--which", choices=WHICH, default="deployed",
-                   help="deployed: best-evaluated mean (default); mean: final mean; best: best candidate")
-    p.add_argument("--video", default=None, help="write one episode as mp4 (needs imageio-ffmpeg) or gif")
-    p.add_argument("--backend", choices=BACKENDS, default="processes")
-    p.add_argument("--workers", type=int, default=None)
-    p.set_defaults(func=cmd_evaluate)
-
-
-def cmd_train(args):
-    cfg = get_config(args.world, args.profile)
-    res = train_controller(cfg, args.mode, args.backend, args.workers, generations=args.generations)
-    last = res.history[-1] if res.history else {}
-    print(f"{cfg.world} C ({args.mode}) after {res.generations} generations: population mean "
-          f"{last.get('mean', float('nan')):.1f}, best candidate {last.get('max', float('nan')):.1f}; "
-          f"best evaluation of the mean {'n/a' if res.best_eval is None else f'{res.best_eval:.1f}'}\n"
-          f"run in {res.ckpt_dir}")
-
-
-def cmd_evaluate(args):
-    cfg = get_config(args.world, args.profile)
-    res = evaluate_controller(cfg, args.mode, args.episodes, args.which, args.backend, args.workers, args.video)
-    line = f"{cfg.world} C ({args.mode}, {args.which}) over {res['episodes']} episodes: " \
-           f"{res['mean']:.1f} +- {res['std']:.1f}"
-    reported = paper_score(cfg.world, args.mode)  # not `paper`: that names the module
-    if reported:
-        line += f"   (paper: {reported[0]} +- {reported[1]})"
-    print(line)
-    if "video" in res:
-        print(f"video of one episode (return {res['video_return']:.1f}): {res['video']}")

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..artifacts import file_sha256, read_json, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from ..config import Config
 from ..models.controller import Controller, param_count
 from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
 from ..paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
@@ -330,10 +330,11 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
                  evolution=dataclasses.asdict(dream_evolution_config(cfg).evolution),
                  random_policy=list(DOOM_RANDOM_POLICY), solved=DOOM_SOLVED)
     write_json(out / "table.json", table)
-    fig = plot_temperature(rows, out / "temperature.png", title=f"{cfg.world}, profile {cfg.profile}",
-                           cap=cfg.dream.max_steps)
+    from ..book.plots import plot_temperature
     import matplotlib.pyplot as plt
 
+    fig = plot_temperature(rows, out / "temperature.png", title=f"{cfg.world}, profile {cfg.profile}",
+                           cap=cfg.dream.max_steps)
     plt.close(fig)
     return dict(table, json=str(out / "table.json"), png=str(out / "temperature.png"))
 
@@ -350,84 +351,3 @@ def format_table(rows) -> str:
     lines.append(f"random policy in the real game (paper): {DOOM_RANDOM_POLICY[0]} +- {DOOM_RANDOM_POLICY[1]}; "
                  f"solved: > {DOOM_SOLVED}; scores = steps survived")
     return "\n".join(lines)
-
-
-def plot_temperature(rows, path=None, title: str | None = None, cap: int | None = None):
-    """Dream and real score against tau, ours (solid) beside the paper's (dashed); ``cap``: our episode cap."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8.5, 4))
-    x = np.arange(len(rows))
-    for name, color, dx in (("dream", "tab:blue", -0.06), ("real", "tab:orange", 0.06)):
-        ax.errorbar(x + dx, [r[f"{name}_mean"] for r in rows], [r[f"{name}_std"] for r in rows], color=color,
-                    marker="o", capsize=3, label=f"{name} (ours)")
-        paper = [(i, r[f"paper_{name}"]) for i, r in zip(x, rows) if r[f"paper_{name}"]]
-        if paper:
-            ax.errorbar([i + 2 * dx for i, _ in paper], [p[0] for _, p in paper], [p[1] for _, p in paper],
-                        color=color, marker="s", ls="--", capsize=3, alpha=0.5, label=f"{name} (paper)")
-    ax.axhline(DOOM_RANDOM_POLICY[0], color="grey", ls=":", lw=1, label="random policy (paper)")
-    ax.axhline(DOOM_SOLVED, color="green", ls=":", lw=1, label="solved (> 750)")
-    if cap:
-        ax.axhline(cap, color="black", ls="-.", lw=0.8, label=f"our episode cap ({cap})")
-    ax.set_xticks(x, [f"{r['tau']:.2f}" for r in rows])
-    ax.set_xlabel("temperature tau of the dream C was trained in")
-    ax.set_ylabel("steps survived")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    return fig
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("train-in-dream", parents=[parent],
-                       help="evolve Doom's C inside M's dream, then score it in the dream and in the real game")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--tau", type=float, default=None, help="dream temperature (default: profile, 1.15)")
-    p.add_argument("--generations", type=int, default=None, help="total generations (default: profile)")
-    _shared_options(p)
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("temperature-sweep", parents=[parent],
-                       help="train in the dream at every tau of the profile; table beside the paper's")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--taus", type=float, nargs="+", default=None, help="temperatures (default: profile's)")
-    _shared_options(p)
-    p.set_defaults(func=cmd_sweep)
-
-
-def _shared_options(p):
-    p.add_argument("--which", choices=WHICH, default="deployed",
-                   help="deployed: best-evaluated mean (default); mean: final mean; best: best candidate")
-    p.add_argument("--device", default=None, help="where M dreams: cpu | cuda (default: cuda when present)")
-    p.add_argument("--backend", choices=BACKENDS, default="processes", help="real-game rollouts")
-    p.add_argument("--workers", type=int, default=None, help="real-game rollout workers (default: profile)")
-
-
-def cmd_train(args):
-    cfg = get_config(args.world, args.profile)
-    tau = cfg.dream.tau if args.tau is None else args.tau
-    res = train_in_dream(cfg, tau, generations=args.generations, device=args.device)
-    score = evaluate_in_reality(cfg, tau, args.which, backend=args.backend, workers=args.workers,
-                                device=args.device)
-    dr, re = score["dream"], score["real"]
-    print(f"{cfg.world} C ({args.which}) trained in the dream at tau {tau:g} for {res.generations} generations:\n"
-          f"  dream: {dr['mean']:.1f} +- {dr['std']:.1f} over {dr['episodes']} dreams\n"
-          f"  real:  {re['mean']:.1f} +- {re['std']:.1f} over {re['episodes']} episodes")
-    paper = paper_row(tau)
-    if paper:
-        print(f"  paper at tau {tau:g}: dream {paper[0][0]} +- {paper[0][1]}, real {paper[1][0]} +- {paper[1][1]}")
-    print(f"run in {res.ckpt_dir}")
-
-
-def cmd_sweep(args):
-    cfg = get_config(args.world, args.profile)
-    table = temperature_sweep(cfg, args.taus, args.which, device=args.device, backend=args.backend,
-                              workers=args.workers)
-    print(format_table(table["rows"]))
-    print(f"table: {table['json']}\nplot:  {table['png']}")

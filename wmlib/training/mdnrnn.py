@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from ..artifacts import load_checkpoint, save_checkpoint, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from ..config import Config
 from ..device import autocast, grad_scaler, resolve_device
 from ..models.mdnrnn import MDNRNN, mixture_nll
 from .series import EncodedSeries, load_series
@@ -446,32 +446,6 @@ def format_evaluation(res: dict) -> str:
         lines.append(f"done head @0.5: precision {res['done_precision']:.3f} recall {res['done_recall']:.3f} "
                      f"(tp {res['done_tp']}, fp {res['done_fp']}, fn {res['done_fn']}, deaths {res['deaths']})")
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("train-mdnrnn", parents=[parent], help="train M (the MDN-RNN) on V's encoded series")
-    p.add_argument("world", help=f"one of {', '.join(WORLDS)}")
-    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when present)")
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("eval-mdnrnn", parents=[parent],
-                       help="M's held-out NLL per latent dim vs a no-change baseline (+ Doom done precision/recall)")
-    p.add_argument("world", help=f"one of {', '.join(WORLDS)}")
-    p.add_argument("--device", default="cpu")
-    p.set_defaults(func=cmd_eval)
-
-
-def cmd_train(args):
-    cfg = get_config(args.world, args.profile)
-    path = train_mdnrnn(cfg, device=args.device)
-    print(f"M in {path}")
-
-
-def cmd_eval(args):
-    cfg = get_config(args.world, args.profile)
-    print(format_evaluation(evaluate_mdnrnn(cfg, device=args.device)))
 
 
 __all__ = ["train_mdnrnn", "load_mdnrnn", "evaluate_mdnrnn", "teacher_forced", "Transitions", "read_log",

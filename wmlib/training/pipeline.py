@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from ..artifacts import read_json, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from ..config import Config
 from .. import paper
 
 
@@ -137,26 +137,3 @@ def format_record(record: dict, tau: float | None = None) -> str:
         lines.append(f"score (C reads z and h) {s['mean']:.1f} +- {s['std']:.1f} over {s['episodes']} episodes"
                      f"   (paper: {ref[0]} +- {ref[1]}; solved at {paper.CARRACING_SOLVED})")
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("reproduce", parents=[parent],
-                       help="the whole pipeline for one world (resumable), ending with a results table")
-    p.add_argument("world", nargs="?", default=None, help="doom (default) or carracing")
-    p.add_argument("--world", dest="world_opt", default=None, help="same as the positional world")
-    p.add_argument("--tau", type=float, default=None, help="Doom dream temperature (default: profile, 1.15)")
-    p.set_defaults(func=cmd_reproduce)
-
-
-def cmd_reproduce(args):
-    world = args.world_opt or args.world or "doom"
-    if args.world_opt and args.world and args.world_opt != args.world:
-        raise ValueError(f"two worlds given ({args.world}, {args.world_opt}): pass one")
-    if world not in WORLDS:
-        raise ValueError(f"unknown world {world!r}: choose one of {', '.join(WORLDS)}")
-    cfg = get_config(world, args.profile)
-    record = reproduce(cfg, args.tau)
-    print()
-    print(format_record(record, args.tau if args.tau is not None else cfg.dream.tau))

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from ..config import Config
 from ..worlds.data import RolloutDataset, load_dataset
 from ..device import autocast, grad_scaler, resolve_device
 from .series import EncodedSeries, SeriesWriter, series_dir
@@ -315,58 +315,14 @@ def heldout_report(cfg: Config, device=None) -> dict:
     return res
 
 
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("train-vae", parents=[parent], help="train V (resumes after a kill)")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--device", default=None, help="cpu | cuda | cuda:N (default: cuda if present)")
-    p.set_defaults(func=cmd_train_vae)
-
-    p = sub.add_parser("encode", parents=[parent], help="encode every frame with V for M")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--device", default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.set_defaults(func=cmd_encode)
-
-    p = sub.add_parser("vae-report", parents=[parent],
-                       help="held-out reconstruction error per pixel, and the reconstructions figure")
-    p.add_argument("worlds", nargs="*", metavar="world",
-                   help=f"worlds to report: {', '.join(WORLDS)} (default: both)")
-    p.add_argument("--figure", default=None, help="PNG path for the real-vs-reconstructed figure")
-    p.add_argument("--device", default=None)
-    p.set_defaults(func=cmd_vae_report)
+def heldout_frames(cfg: Config, n: int = 8) -> np.ndarray:
+    """``n`` frames spread evenly over the held-out episodes of ``cfg``'s dataset."""
+    ds = load_dataset(cfg)
+    _, val_idx = ds.split(cfg.vae.val_episodes)
+    idx = ds.frame_indices(val_idx)
+    pick = idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).round().astype(int)]
+    return ds.gather_frames(pick)
 
 
-def cmd_train_vae(args):
-    cfg = get_config(args.world, args.profile)
-    path = train_vae(cfg, device=args.device)
-    val = load_checkpoint(path)["val"]
-    print(f"V for {cfg.world} ({cfg.profile}) at {path}\n"
-          f"held-out loss {val['loss']:.1f} (recon {val['recon']:.1f}, kl {val['kl_raw']:.1f}), "
-          f"mse per pixel {val['mse_per_pixel']:.5f}")
-
-
-def cmd_encode(args):
-    cfg = get_config(args.world, args.profile)
-    series = encode_dataset(cfg, batch_size=args.batch_size, device=args.device)
-    print(f"encoded {series.meta['n_frames']} frames of {series.n_episodes} episodes "
-          f"(z = {series.z_size}) into {series.path}")
-
-
-def cmd_vae_report(args):
-    worlds = list(dict.fromkeys(args.worlds or WORLDS))
-    cfgs = [get_config(w, args.profile) for w in worlds]
-    for cfg in cfgs:
-        r = heldout_report(cfg, args.device)
-        print(f"{cfg.world} ({cfg.profile}): held-out {r['frames']} frames, "
-              f"mse per pixel {r['mse_per_pixel']:.5f}, recon {r['recon']:.1f} per image, "
-              f"kl {r['kl_raw']:.1f} nats")
-    if args.figure:
-        from ..book.plots import reconstructions_figure
-
-        print(f"figure saved to {reconstructions_figure(cfgs, path=args.figure)}")
-
-
-__all__ = ["train_vae", "load_vae", "encode_dataset", "evaluate_vae", "heldout_report",
-           "read_vae_log", "vae_path", "vae_dir", "add_commands"]
+__all__ = ["train_vae", "load_vae", "encode_dataset", "evaluate_vae", "heldout_report", "heldout_frames",
+           "read_vae_log", "vae_path", "vae_dir"]
