@@ -53,7 +53,8 @@ from wmlib import paper
 from wmlib.config import get_config
 from wmlib.models.controller import Controller
 from wmlib.worlds.data import collect
-from wmlib.training.controller import controller_dir, evaluate_controller, train_controller
+from wmlib.paths import controller_dir
+from wmlib.training.controller import evaluate_controller, train_controller
 from wmlib.training.mdnrnn import train_mdnrnn
 from wmlib.training.vae import encode_dataset, train_vae
 

@@ -11,8 +11,7 @@ import wmlib.training.dream as tid
 from wmlib.config import get_config
 from wmlib.artifacts import save_checkpoint
 from wmlib.models.mdnrnn import MDNRNN
-from wmlib.training.mdnrnn import mdnrnn_dir
-from wmlib.training.vae import vae_path
+from wmlib import paths
 from wmlib.models.vae import ConvVAE
 
 Z, H, CAP = 8, 16, 30
@@ -36,9 +35,9 @@ def save_models(cfg, seed=0):
     with torch.no_grad():
         m.done.weight.mul_(40.0)
         m.done.bias.fill_(-3.0)
-    save_checkpoint(mdnrnn_dir(cfg) / "mdnrnn.pt", dict(model=m.state_dict(), arch=m.arch()))
+    save_checkpoint(paths.mdnrnn_file(cfg), dict(model=m.state_dict(), arch=m.arch()))
     vae = ConvVAE(Z)
-    save_checkpoint(vae_path(cfg), dict(z_size=Z, model=vae.state_dict()))
+    save_checkpoint(paths.vae_file(cfg), dict(z_size=Z, model=vae.state_dict()))
 
 
 @pytest.fixture
@@ -55,7 +54,7 @@ def world(artifacts, monkeypatch):
 
 def test_train_in_dream_evolves_in_its_own_folder_and_is_then_a_no_op(world, monkeypatch):
     res = tid.train_in_dream(world, 1.15, progress=False)
-    out = tid.dream_dir(world, 1.15, create=False)
+    out = paths.dream_dir(world, 1.15)
     assert out.name == "dream-tau1.15" and res.ckpt_dir == out and (out / "run.json").exists()
     assert res.generations == 3 and len(res.history) == 3
     assert res.deployed_params.shape == (Z + 2 * H,)

@@ -11,11 +11,18 @@ import os
 import sys
 from pathlib import Path
 
-from .config import PROFILES, WORLDS, get_config
+from . import paths
+from .config import PROFILES, WORLDS, Config, get_config
 
 __all__ = ["main", "build_parser"]
 
 WHICH_HELP = "deployed: best-evaluated mean (default); mean: final mean; best: best candidate"
+
+
+def _config(args, world: str | None = None) -> Config:
+    """The config a command works with: its world, --profile and --artifacts (the output root)."""
+    root = os.path.abspath(args.artifacts) if args.artifacts else None
+    return get_config(world or args.world, args.profile, root)
 
 
 # ----------------------------------------------------------------------------- data and baselines
@@ -23,23 +30,23 @@ WHICH_HELP = "deployed: best-evaluated mean (default); mean: final mean; best: b
 def cmd_collect(args):
     from .worlds.data import collect, summarize
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     ds = collect(cfg, episodes=args.episodes, workers=args.workers)
     print(summarize(ds))
     print(f"data in {ds.root}")
 
 
 def cmd_baseline(args):
-    from .worlds.baseline import baseline_path, random_baseline
     from .artifacts import write_json
+    from .worlds.baseline import random_baseline
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     res = random_baseline(cfg.world, episodes=args.episodes, workers=args.workers, skill=args.skill)
     r = res["returns"]
     print(f"{cfg.world} random policy over {len(r)} episodes: "
           f"return {r.mean():.1f} +- {r.std():.1f} (steps {res['lengths'].mean():.1f})")
     # Kept for the README's results table (`python -m wmlib results`).
-    path = baseline_path(cfg.world, len(r), args.skill)
+    path = paths.baseline_file(cfg, len(r), args.skill)
     write_json(path, dict(world=cfg.world, episodes=len(r), skill=args.skill, mean=float(r.mean()),
                           std=float(r.std()), command=f"python -m wmlib baseline {cfg.world} --episodes {len(r)}"
                           + (f" --skill {args.skill}" if cfg.world == "doom" else "")))
@@ -52,7 +59,7 @@ def cmd_train_vae(args):
     from .artifacts import load_checkpoint
     from .training.vae import train_vae
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     path = train_vae(cfg, device=args.device)
     val = load_checkpoint(path)["val"]
     print(f"V for {cfg.world} ({cfg.profile}) at {path}\n"
@@ -63,7 +70,7 @@ def cmd_train_vae(args):
 def cmd_encode(args):
     from .training.vae import encode_dataset
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     series = encode_dataset(cfg, batch_size=args.batch_size, device=args.device)
     print(f"encoded {series.meta['n_frames']} frames of {series.n_episodes} episodes "
           f"(z = {series.z_size}) into {series.path}")
@@ -73,7 +80,7 @@ def cmd_vae_report(args):
     from .training.vae import heldout_frames, heldout_report, load_vae
 
     worlds = list(dict.fromkeys(args.worlds or WORLDS))
-    cfgs = [get_config(w, args.profile) for w in worlds]
+    cfgs = [_config(args, w) for w in worlds]
     for cfg in cfgs:
         r = heldout_report(cfg, args.device)
         print(f"{cfg.world} ({cfg.profile}): held-out {r['frames']} frames, "
@@ -96,14 +103,14 @@ def cmd_vae_report(args):
 def cmd_train_mdnrnn(args):
     from .training.mdnrnn import train_mdnrnn
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     print(f"M in {train_mdnrnn(cfg, device=args.device)}")
 
 
 def cmd_eval_mdnrnn(args):
     from .training.mdnrnn import evaluate_mdnrnn, format_evaluation
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     print(format_evaluation(evaluate_mdnrnn(cfg, device=args.device)))
 
 
@@ -112,7 +119,7 @@ def cmd_eval_mdnrnn(args):
 def cmd_train_controller(args):
     from .training.controller import train_controller
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     res = train_controller(cfg, args.mode, args.backend, args.workers, generations=args.generations)
     last = res.history[-1] if res.history else {}
     print(f"{cfg.world} C ({args.mode}) after {res.generations} generations: population mean "
@@ -124,7 +131,7 @@ def cmd_train_controller(args):
 def cmd_evaluate(args):
     from .training.controller import evaluate_controller, paper_score
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     res = evaluate_controller(cfg, args.mode, args.episodes, args.which, args.backend, args.workers, args.video)
     line = f"{cfg.world} C ({args.mode}, {args.which}) over {res['episodes']} episodes: " \
            f"{res['mean']:.1f} +- {res['std']:.1f}"
@@ -141,7 +148,7 @@ def cmd_evaluate(args):
 def cmd_train_in_dream(args):
     from .training.dream import evaluate_in_reality, paper_row, train_in_dream
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     tau = cfg.dream.tau if args.tau is None else args.tau
     res = train_in_dream(cfg, tau, generations=args.generations, device=args.device)
     score = evaluate_in_reality(cfg, tau, args.which, backend=args.backend, workers=args.workers,
@@ -159,7 +166,7 @@ def cmd_train_in_dream(args):
 def cmd_temperature_sweep(args):
     from .training.dream import format_table, temperature_sweep
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     table = temperature_sweep(cfg, args.taus, args.which, device=args.device, backend=args.backend,
                               workers=args.workers)
     print(format_table(table["rows"]))
@@ -169,7 +176,7 @@ def cmd_temperature_sweep(args):
 def cmd_diagnose_dream(args):
     from .book.diagnose import dream_behaviour, format_rows, real_behaviour
 
-    cfg = get_config(args.world, args.profile)
+    cfg = _config(args)
     tau = cfg.dream.tau if args.tau is None else args.tau
     if args.episodes < 1:
         raise ValueError(f"episodes must be at least 1 (got {args.episodes})")
@@ -187,7 +194,7 @@ def cmd_reproduce(args):
         raise ValueError(f"two worlds given ({args.world}, {args.world_opt}): pass one")
     if world not in WORLDS:
         raise ValueError(f"unknown world {world!r}: choose one of {', '.join(WORLDS)}")
-    cfg = get_config(world, args.profile)
+    cfg = _config(args, world)
     record = reproduce(cfg, args.tau)
     print()
     print(format_record(record, args.tau if args.tau is not None else cfg.dream.tau))
@@ -196,7 +203,7 @@ def cmd_reproduce(args):
 def cmd_export_pretrained(args):
     from .book.pretrained import export_pretrained
 
-    out = export_pretrained(args.world, args.profile or "laptop")
+    out = export_pretrained(args.world, args.profile or "laptop", artifacts=args.artifacts)
     size = sum(f.stat().st_size for f in out.glob("*.pt")) / 2**20
     print(f"shipped models for {args.world} in {out} ({size:.1f} MiB); now score them: "
           f"python -m wmlib evaluate-shipped {args.world} --episodes 100")
@@ -210,13 +217,14 @@ def cmd_evaluate_shipped(args):
 
 
 def cmd_results(args):
-    from .book.results import table, write_readme
+    from .book.results import PROFILE, table, write_readme
 
+    profile = args.profile or PROFILE
     if args.write_readme:
-        write_readme(Path(args.readme))
+        write_readme(Path(args.readme), profile, args.artifacts)
         print(f"table written to {args.readme}")
     else:
-        print(table())
+        print(table(profile, args.artifacts))
 
 
 # ----------------------------------------------------------------------------- the parser
@@ -342,8 +350,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run one command; bad input becomes a one-line error (exit 2), Ctrl-C a hint (exit 130)."""
     args = build_parser().parse_args(argv)
-    if args.artifacts:
-        os.environ["WM_ARTIFACTS"] = os.path.abspath(args.artifacts)
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, PermissionError) as err:

@@ -103,6 +103,7 @@ class Config:
     mdnrnn: MDNRNNConfig = field(default_factory=MDNRNNConfig)
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
     dream: DreamConfig = field(default_factory=DreamConfig)
+    artifacts: str | None = None  # the output root; None: $WM_ARTIFACTS or ./artifacts (wmlib.paths)
 
     def with_overrides(self, **sections) -> "Config":
         """``cfg.with_overrides(collect={"episodes": 3})`` -> a new Config."""
@@ -196,10 +197,12 @@ def current_profile(profile: str | None = None) -> str:
     return check_profile(profile or os.environ.get("WM_PROFILE") or DEFAULT_PROFILE)
 
 
-def get_config(world: str, profile: str | None = None) -> Config:
+def get_config(world: str, profile: str | None = None, artifacts: str | None = None) -> Config:
+    """The config of ``world`` at ``profile``; ``artifacts``: its output root (see ``wmlib.paths``)."""
     world = check_world(world)
     profile = current_profile(profile)
     paper = _PAPER[world]
-    cfg = Config(world=world, profile=profile, action_size=paper["action_size"])
+    cfg = Config(world=world, profile=profile, action_size=paper["action_size"],
+                 artifacts=None if artifacts is None else str(artifacts))
     cfg = cfg.with_overrides(**{k: v for k, v in paper.items() if k != "action_size"})
     return cfg.with_overrides(**_PROFILE_OVERRIDES[profile].get(world, {}))

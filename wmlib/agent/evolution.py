@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import atomic_write_bytes, ensure_writable, load_checkpoint, save_checkpoint, write_json
+from ..artifacts import atomic_write_bytes, load_checkpoint, save_checkpoint, write_json
+from ..paths import ready
 from ..config import Config
 
 CHECKPOINT = "evolution.pt"
@@ -193,7 +194,7 @@ def evolve(cfg: Config, n_params: int, evaluate_fn, ckpt_dir, progress: bool = T
 
     ev = cfg.evolution
     total = int(ev.generations if generations is None else generations)
-    ckpt_dir = ensure_writable(Path(ckpt_dir))
+    ckpt_dir = ready(Path(ckpt_dir))
     ckpt, es = load_state(ckpt_dir)
     if ckpt is None:
         es = new_strategy(n_params, ev.sigma0, ev.population, x0)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import paper
+from .. import paper, paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config, check_world, get_config
 from ..models.mdnrnn import MDNRNN
@@ -95,9 +95,9 @@ def has_shipped(world: str, root: Path | None = None) -> bool:
 
 def vae_for(cfg: Config, device="cpu"):
     """(V, source): the reader's V at this profile if trained, else the shipped one."""
-    from ..training.vae import load_vae, vae_path
+    from ..training.vae import load_vae
 
-    if vae_path(cfg).exists():
+    if paths.vae_file(cfg).exists():
         return load_vae(cfg, device), f"your V ({cfg.profile} profile)"
     return load_shipped_vae(cfg.world, device), "the shipped V (laptop profile)"
 
@@ -110,10 +110,10 @@ def world_model_for(cfg: Config, device="cpu") -> dict:
     Returns dict(vae, mdnrnn, first_mu, first_logvar, source).
     """
     from ..training.series import load_series
-    from ..training.mdnrnn import load_mdnrnn, mdnrnn_dir
-    from ..training.vae import load_vae, vae_path
+    from ..training.mdnrnn import load_mdnrnn
+    from ..training.vae import load_vae
 
-    if vae_path(cfg).exists() and (mdnrnn_dir(cfg, create=False) / "mdnrnn.pt").exists():
+    if paths.vae_file(cfg).exists() and paths.mdnrnn_file(cfg).exists():
         try:
             s = load_series(cfg)
         except FileNotFoundError:
@@ -161,14 +161,14 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
     return out
 
 
-def export_pretrained(world: str, profile: str = "laptop", root: Path | None = None) -> Path:
-    """Write the trained V, M and C of ``profile`` as fp16 shipped models with a card."""
+def export_pretrained(world: str, profile: str = "laptop", root: Path | None = None, artifacts=None) -> Path:
+    """Write the trained V, M and C of ``profile`` (under ``artifacts``) as fp16 shipped models with a card."""
     from ..worlds.data import load_dataset
     from ..training.series import load_series
     from ..training.mdnrnn import load_mdnrnn
     from ..training.vae import load_vae
 
-    cfg = get_config(world, profile)
+    cfg = get_config(world, profile, artifacts)
     vae, m = load_vae(cfg), load_mdnrnn(cfg)
     params, how = _trained_controller_params(cfg)
     series, ds = load_series(cfg), load_dataset(cfg)

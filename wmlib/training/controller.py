@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import paper
-from ..artifacts import file_sha256, read_json, stage_dir, write_json
+from .. import paths
+from ..artifacts import file_sha256, read_json, write_json
 from ..config import Config
 from ..models.controller import Controller, check_mode
 from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
@@ -37,18 +38,11 @@ PAPER_SCORES = {("carracing", "z"): paper.CARRACING_SCORES["World Model, V only 
 WHICH = ("deployed", "mean", "best")
 
 
-def controller_dir(cfg: Config, mode: str, create: bool = True) -> Path:
-    return stage_dir(cfg.world, cfg.profile, f"controller-{check_mode(mode)}", create=create)
-
-
 def _model_paths(cfg: Config, mode: str) -> dict:
-    from .mdnrnn import mdnrnn_dir
-    from .vae import vae_path
-
-    paths = {"vae": vae_path(cfg)}
+    files = {"vae": paths.vae_file(cfg)}
     if mode == "zh":
-        paths["mdnrnn"] = mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"
-    return paths
+        files["mdnrnn"] = paths.mdnrnn_file(cfg)
+    return files
 
 
 def build_spec(cfg: Config, mode: str, renderer: str = "gymnasium") -> dict:
@@ -69,7 +63,7 @@ def build_spec(cfg: Config, mode: str, renderer: str = "gymnasium") -> dict:
 def _check_models(cfg: Config, mode: str, out: Path) -> None:
     """A run must keep driving the same V and M it started with."""
     digests = {k: file_sha256(p) for k, p in _model_paths(cfg, mode).items()}
-    run = out / "run.json"
+    run = out / paths.RUN
     if run.exists():
         old = read_json(run)["models"]
         for key, digest in digests.items():
@@ -88,7 +82,7 @@ def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", 
                      progress: bool = True, generations: int | None = None) -> EvolutionResult:
     """Evolve C in the real world (resumes; a no-op once ``generations`` are done)."""
     mode = check_mode(mode)
-    out = controller_dir(cfg, mode)
+    out = paths.ready(paths.controller_dir(cfg, mode))
     generations = cfg.evolution.generations if generations is None else int(generations)
     if _done(out, generations):
         return load_result(out)
@@ -101,7 +95,7 @@ def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", 
 
 def controller_params(cfg: Config, mode: str, which: str = "deployed") -> np.ndarray:
     """The trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
-    out = controller_dir(cfg, mode, create=False)
+    out = paths.controller_dir(cfg, check_mode(mode))
     if not (out / CHECKPOINT).exists():
         raise FileNotFoundError(f"no controller run in {out}: run `python -m wmlib train-controller "
                                 f"{cfg.world} --mode {mode} --profile {cfg.profile}` first")
@@ -154,8 +148,8 @@ def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = No
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1 (got {episodes})")
     params = controller_params(cfg, mode, which)
-    out = controller_dir(cfg, mode)
-    path = out / f"test-{which}-{episodes}.json"
+    path = paths.controller_score(cfg, mode, which, episodes)
+    paths.ready(path.parent)
     key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
                episodes=episodes, seed=seed, max_steps=cfg.evolution.max_steps)
     res = read_json(path) if path.exists() else None

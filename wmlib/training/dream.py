@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import file_sha256, read_json, stage_dir, write_json
+from .. import paths
+from ..artifacts import file_sha256, read_json, write_json
 from ..config import Config
 from ..models.controller import Controller, param_count
 from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
@@ -58,15 +59,6 @@ def check_tau(tau) -> float:
     return tau
 
 
-def dream_dir(cfg: Config, tau: float, create: bool = True) -> Path:
-    """The run folder of the controller trained in the dream at temperature ``tau``."""
-    return stage_dir(cfg.world, cfg.profile, f"dream-tau{check_tau(tau):.2f}", create=create)
-
-
-def sweep_dir(cfg: Config, create: bool = True) -> Path:
-    return stage_dir(cfg.world, cfg.profile, "temperature", create=create)
-
-
 def dream_evolution_config(cfg: Config) -> Config:
     """``cfg`` with ``cfg.dream``'s population / rollouts / generations (where set) and cap in ``evolution``."""
     d = cfg.dream
@@ -78,10 +70,7 @@ def dream_evolution_config(cfg: Config) -> Config:
 
 
 def _model_paths(cfg: Config) -> dict:
-    from .mdnrnn import mdnrnn_dir
-    from .vae import vae_path
-
-    return {"vae": vae_path(cfg), "mdnrnn": mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"}
+    return {"vae": paths.vae_file(cfg), "mdnrnn": paths.mdnrnn_file(cfg)}
 
 
 def _dream_settings(cfg: Config, tau: float) -> dict:
@@ -93,7 +82,7 @@ def _dream_settings(cfg: Config, tau: float) -> dict:
 def _check_run(cfg: Config, tau: float, out: Path) -> None:
     """A run must keep dreaming with the M and the dream settings it started with."""
     now = dict(mdnrnn=file_sha256(_model_paths(cfg)["mdnrnn"]), dream=_dream_settings(cfg, tau))
-    run = out / "run.json"
+    run = out / paths.RUN
     if not run.exists():
         write_json(run, dict(world=cfg.world, profile=cfg.profile, mode="zh", **now))
         return
@@ -156,7 +145,7 @@ def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True,
     tau = check_tau(cfg.dream.tau if tau is None else tau)
     ecfg = dream_evolution_config(cfg)
     total = ecfg.evolution.generations if generations is None else int(generations)
-    out = dream_dir(cfg, tau)
+    out = paths.ready(paths.dream_dir(cfg, tau))
     if _done(out, total):
         return load_result(out)
     _check_run(cfg, tau, out)
@@ -171,7 +160,7 @@ def dream_params(cfg: Config, tau: float, which: str = "deployed") -> np.ndarray
     """The dream-trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
     if which not in WHICH:
         raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
-    out = dream_dir(cfg, tau, create=False)
+    out = paths.dream_dir(cfg, check_tau(tau))
     if not (out / CHECKPOINT).exists():
         raise FileNotFoundError(f"no controller trained in the dream at {out}: run `python -m wmlib train-in-dream "
                                 f"{cfg.world} --tau {tau:g} --profile {cfg.profile}` (or train_in_dream) first")
@@ -249,12 +238,12 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
         raise ValueError(f"need at least one episode in each world (got real {real_episodes}, "
                          f"dream {dream_episodes})")
     params = dream_params(cfg, tau, which)
-    out = dream_dir(cfg, tau)
+    out = paths.dream_dir(cfg, tau)
     key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
                real_episodes=real_episodes, dream_episodes=dream_episodes, real_seed=TEST_SEED,
                dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau),
                models={k: file_sha256(p) for k, p in _model_paths(cfg).items()})
-    path = out / f"score-{which}.json"
+    path = paths.dream_score(cfg, tau, which)
     if path.exists():
         saved = read_json(path)
         if all(saved.get(k) == v for k, v in key.items()):
@@ -324,7 +313,7 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
                              dream_episodes=score["dream"]["episodes"], real_episodes=score["real"]["episodes"],
                              paper_dream=None if paper is None else list(paper[0]),
                              paper_real=None if paper is None else list(paper[1])))
-    out = sweep_dir(cfg)
+    out = paths.ready(paths.sweep_dir(cfg))
     table = dict(world=cfg.world, profile=cfg.profile, which=which, rows=rows,
                  dream=dataclasses.asdict(cfg.dream),
                  evolution=dataclasses.asdict(dream_evolution_config(cfg).evolution),

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 
-from ..artifacts import read_json, stage_dir, write_json
+from .. import paths
+from ..artifacts import read_json, write_json
 from ..config import Config
 from .. import paper
 
@@ -23,12 +24,12 @@ REUSED_SECONDS = 2.0  # a stage this quick found its output already on disk
 
 
 def _record(cfg: Config) -> dict:
-    path = stage_dir(cfg.world, cfg.profile, ".") / "reproduce.json"
+    path = paths.reproduce_record(cfg)
     return read_json(path) if path.exists() else dict(world=cfg.world, profile=cfg.profile, stages={})
 
 
 def _save_record(cfg: Config, record: dict) -> None:
-    write_json(stage_dir(cfg.world, cfg.profile, ".") / "reproduce.json", record)
+    write_json(paths.reproduce_record(cfg), record)
 
 
 def pipeline(cfg: Config, tau: float | None = None) -> list:

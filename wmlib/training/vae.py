@@ -28,26 +28,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
+from .. import paths
+from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config
 from ..worlds.data import RolloutDataset, load_dataset
 from ..device import autocast, grad_scaler, resolve_device
-from .series import EncodedSeries, SeriesWriter, series_dir
+from .series import EncodedSeries, SeriesWriter
 from ..models.vae import FRAME_PIXELS, ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, vae_loss
 
 # Config fields that change the trained weights (the others only change bookkeeping).
 TRAINING_KEYS = ("z_size", "epochs", "batch_size", "lr", "kl_tolerance", "val_episodes",
                  "max_frames_per_epoch", "seed")
 METRICS = ("loss", "recon", "kl", "kl_raw")
-
-
-def vae_dir(cfg: Config, create: bool = False) -> Path:
-    return stage_dir(cfg.world, cfg.profile, "vae", create=create)
-
-
-def vae_path(cfg: Config) -> Path:
-    """Where the finished V lives (it may not exist yet)."""
-    return vae_dir(cfg) / "vae.pt"
 
 
 def _train_cmd(cfg: Config) -> str:
@@ -124,15 +116,15 @@ def train_vae(cfg: Config, progress: bool = True, device=None, callback=None) ->
     batch); raising from it stops the run like a kill would.
     A no-op returning the path when the finished checkpoint already exists.
     """
-    final = vae_path(cfg)
+    final = paths.vae_file(cfg)
     if final.exists():
         _check_same_training(load_checkpoint(final), cfg, final)
         return final
     vc = cfg.vae
     dataset = load_dataset(cfg)  # FileNotFoundError naming `collect` if there is no data
     train_idx, val_idx = dataset.split(vc.val_episodes)
-    out = vae_dir(cfg, create=True)
-    last = out / "last.pt"
+    out = paths.ready(paths.vae_dir(cfg))
+    last = out / paths.LAST
     device = resolve_device(device)
 
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
@@ -155,7 +147,7 @@ def train_vae(cfg: Config, progress: bool = True, device=None, callback=None) ->
 
     def save():
         _save(last, model, opt, scaler, gen, state, cfg, dataset, device)
-        write_json(out / "log.json", state["log"])
+        write_json(out / paths.LOG, state["log"])
 
     from tqdm.auto import tqdm
 
@@ -203,7 +195,7 @@ def train_vae(cfg: Config, progress: bool = True, device=None, callback=None) ->
         z_size=vc.z_size, world=cfg.world, profile=cfg.profile, config=dataclasses.asdict(vc),
         steps=state["step"], frames=state["frames"], val=state["log"]["val"][-1],
         n_frames=dataset.n_frames, n_episodes=dataset.n_episodes, complete=True))
-    write_json(out / "log.json", state["log"])
+    write_json(out / paths.LOG, state["log"])
     return final
 
 
@@ -250,7 +242,7 @@ def _restore(path, cfg, dataset, model, opt, scaler, gen, device) -> dict:
 
 def load_vae(cfg: Config, device="cpu") -> ConvVAE:
     """The finished V of ``cfg``'s world and profile, in eval mode."""
-    path = vae_path(cfg)
+    path = paths.vae_file(cfg)
     if not path.exists():
         raise FileNotFoundError(f"no trained V at {path}: run {_train_cmd(cfg)} (or train_vae(cfg)) first")
     ckpt = load_checkpoint(path)
@@ -261,7 +253,7 @@ def load_vae(cfg: Config, device="cpu") -> ConvVAE:
 
 def read_vae_log(cfg: Config) -> dict:
     """The loss curve of V's training: {"train": [points], "val": [points per epoch]}."""
-    path = vae_dir(cfg) / "log.json"
+    path = paths.vae_dir(cfg) / paths.LOG
     if not path.exists():
         raise FileNotFoundError(f"no training log at {path}: run {_train_cmd(cfg)} first")
     return read_json(path)
@@ -276,11 +268,11 @@ def encode_dataset(cfg: Config, batch_size: int | None = None, progress: bool = 
     A no-op when the series on disk already matches this dataset and this V.
     """
     dataset = load_dataset(cfg)
-    vpath = vae_path(cfg)
+    vpath = paths.vae_file(cfg)
     if not vpath.exists():
         raise FileNotFoundError(f"no trained V at {vpath}: run {_train_cmd(cfg)} before encoding")
     digest = file_sha256(vpath)
-    path = series_dir(cfg)
+    path = paths.series_dir(cfg)
     if (path / "meta.json").exists():
         meta = read_json(path / "meta.json")
         if (meta.get("vae_sha256") == digest and meta.get("n_frames") == dataset.n_frames
@@ -311,7 +303,7 @@ def heldout_report(cfg: Config, device=None) -> dict:
     _, val_idx = dataset.split(cfg.vae.val_episodes)
     res = evaluate_vae(vae, dataset, val_idx, cfg.vae.batch_size, cfg.vae.kl_tolerance, 0, cfg.vae.seed)
     res.update(world=cfg.world, profile=cfg.profile, val_episodes=[int(i) for i in val_idx])
-    write_json(vae_dir(cfg) / "heldout.json", res)
+    write_json(paths.vae_dir(cfg) / paths.VAE_HELDOUT, res)
     return res
 
 
@@ -325,4 +317,4 @@ def heldout_frames(cfg: Config, n: int = 8) -> np.ndarray:
 
 
 __all__ = ["train_vae", "load_vae", "encode_dataset", "evaluate_vae", "heldout_report", "heldout_frames",
-           "read_vae_log", "vae_path", "vae_dir"]
+           "read_vae_log"]

@@ -30,14 +30,6 @@ def _run(args) -> tuple[float, int]:
     return total, steps
 
 
-def baseline_path(world: str, episodes: int, skill: int = DOOM_SKILL):
-    """Where ``python -m wmlib baseline`` keeps a score for the README's results table."""
-    from ..artifacts import artifacts_root
-
-    name = f"random-{episodes}" + (f"-skill{skill}" if world == "doom" else "") + ".json"
-    return artifacts_root() / world / "baselines" / name
-
-
 def random_baseline(world: str, episodes: int = 100, seed: int = 12345, workers: int = 2,
                     max_steps: int | None = None, skill: int = DOOM_SKILL) -> dict:
     """Returns and lengths of ``episodes`` random-policy episodes (seeds distinct from the data's)."""
