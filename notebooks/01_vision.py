@@ -98,7 +98,7 @@ first_look
 # a code drawn from $\mathcal N(0, I)$, which no frame produced. That V draws
 # something road-like even then is the smooth code space this notebook explains.
 
-# %% tags=["check"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["check"]
 before = first_look.frame
 first_look.sliders[0].value = first_look.sliders[0].min
 assert not np.array_equal(before, first_look.frame)  # the slider drives the decoded picture
@@ -233,7 +233,7 @@ with torch.no_grad():
     same_picture = torch.allclose(mine.decode(mu_a), vae.decode(mu_b), atol=1e-6)
 print("same codes:", torch.allclose(mu_a, mu_b, atol=1e-6), "| same pictures:", same_picture)
 
-# %% tags=["check"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["check"]
 for world, cfg in cfgs.items():
     assert sum(p.numel() for p in MyV(cfg.vae.z_size).parameters()) == paper.PARAMS[world]["vae"]
     assert [p.shape for p in MyV(cfg.vae.z_size).parameters()] == [p.shape for p in ConvVAE(cfg.vae.z_size).parameters()]
@@ -316,7 +316,7 @@ axes[1].imshow(np.concatenate([np.concatenate(list(slice_frames[:6]), 1), np.con
 axes[1].set_title("top: frames; bottom: your V after the slice", fontsize=9); axes[1].axis("off")
 plt.show()
 
-# %% tags=["check"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["check"]
 assert np.mean(losses[-5:]) < np.mean(losses[:5]), "the loss should fall"
 assert np.array_equal(reconstruct(trained, slice_frames[:6]), mine_recon)  # the library's V = yours
 
@@ -380,7 +380,7 @@ for w, s in scores.items():
           f"untrained {s['untrained']:.5f}, average frame {s['mean_frame']:.5f}")
 print("expected at this profile:", EXPECTED_V[PROFILE], "| the paper reports no such number")
 
-# %% tags=["check"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["check"]
 for w, s in scores.items():
     assert s["V"] < s["untrained"], w           # training helped
     if PROFILE != "ci":                         # a few seconds of ci training is not enough for this
@@ -460,7 +460,7 @@ frames_d, mu_d, logvar_d = codes["doom"]
 explorer_doom = LatentExplorer(vaes["doom"], mu_d, logvar_d, n_sliders=8, start=len(mu_d) // 2, frames=frames_d)
 explorer_doom
 
-# %% tags=["check"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["check"]
 before = explorer.frame
 explorer.sliders[0].value = explorer.sliders[0].max   # what dragging the first slider does
 assert not np.array_equal(before, explorer.frame)
@@ -495,7 +495,7 @@ for ax, (world, bend) in zip(axes, (("carracing", bend_car), ("doom", bend_doom)
     ax.axis("off")
 plt.show()
 
-# %%
+# %% jupyter={"source_hidden": true} tags=["check"]
 assert bend_car.strip.shape == (7, 64, 64, 3)
 assert not np.array_equal(bend_car.strip[0], bend_car.strip[-1])  # the direction changes the picture
 
@@ -530,7 +530,7 @@ for w, (rare, common) in split.items():
     print(f"{w:9s} squared error on unusual pixels {rare:.4f} vs the rest {common:.4f} "
           f"({rare / common:.1f}x)")
 
-# %%
+# %% jupyter={"source_hidden": true} tags=["check"]
 for w, (rare, common) in split.items():
     assert rare > common, w
 
@@ -564,7 +564,7 @@ series = {w: encode_dataset(cfg) for w, cfg in cfgs.items()}
 for w, s in series.items():
     print(f"{w:9s} mu {s.mu.shape} {s.mu.dtype}, first_mu {s.first_mu.shape}")
 
-# %%
+# %% jupyter={"source_hidden": true} tags=["check"]
 for w, s in series.items():
     ds = data[w]
     assert s.mu.shape == (ds.n_frames, cfgs[w].vae.z_size)
@@ -575,30 +575,79 @@ for w, s in series.items():
 # %% [markdown]
 # ## Summary
 #
-# * V is the paper's convolutional VAE: 4,348,547 parameters for CarRacing
-#   ($z$ = 32) and 4,446,915 for Doom ($z$ = 64).
-# * Its loss is the squared error summed over pixels plus the KL to
-#   $\mathcal N(0, I)$, floored at $0.5 N_z$ nats per image. The KL caps what
-#   each code carries and packs the codes into a smooth blob that M's invented
-#   codes can land in.
-# * Training streams from disk, resumes exactly after a kill, and is a no-op
-#   once V exists; held-out episodes measure it honestly.
-# * V spends its bits on large areas; small, task-relevant things (fireballs)
-#   are what it draws worst.
-# * Every frame is now stored as $(\mu, \log\sigma^2)$ for M, in notebook 02.
+# **What the paper established** (Ha & Schmidhuber, 2018, with the VAE of
+# Kingma & Welling, 2014):
 #
+# * V is a convolutional VAE of 4,348,547 parameters for CarRacing ($z$ = 32)
+#   and 4,446,915 for Doom ($z$ = 64), trained once on random play and then
+#   frozen.
+# * Its loss is the squared error summed over pixels plus the KL to
+#   $\mathcal N(0, I)$, floored at $\kappa N_z$ nats per image ($\kappa = 0.5$).
+# * It keeps what is large and frequent, and can lose what matters (the
+#   paper's road tiles).
+#
+# **What you built and measured** (your numbers are printed by the cell below):
+#
+# * your own encoder, decoder and loss, equal to `wmlib`'s to the last bit,
+#   and a training loop whose weights the library's model reuses unchanged;
+# * V trained at your profile, its held-out error against an untrained V and
+#   the average frame, and how many latent dimensions it uses;
+# * on Doom, the error concentrated on the pixels that come and go (fireballs
+#   and monsters), the paper's caveat seen in your own V;
+# * every frame stored as $(\mu, \log\sigma^2)$ for M, in notebook 02.
+
+# %%
+for w in cfgs:
+    print(f"{w:9s} your V: held-out error {scores[w]['V']:.5f} (average frame {scores[w]['mean_frame']:.5f}); "
+          f"{int((kls[w] > 0.1).sum())}/{len(kls[w])} dimensions in use; "
+          f"unusual pixels {split[w][0] / split[w][1]:.1f}x worse than the rest  [{PROFILE} profile]")
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. Set `kl_tolerance` to 0 and retrain (use another `WM_ARTIFACTS` folder).
 #    How many latent dimensions stay active, and how do the reconstructions
 #    change? Now try 2.0.
+#    <details><summary>Hint</summary>
+#    <code>cfg.with_overrides(vae={"kl_tolerance": 0.0})</code>, then count
+#    dimensions with <code>kl_per_dim(...).mean(0) &gt; 0.1</code> as above. Without a
+#    floor the KL pushes every unused dimension to the prior; with a high
+#    floor V may spend more nats for free.</details>
 # 2. Replace the VAE by a plain autoencoder (use $\mu$, drop the noise and the
 #    KL). Decode random codes drawn from $\mathcal N(0, I)$ with both models.
 #    Which one produces plausible frames, and why does that matter for M?
+#    <details><summary>Hint</summary>
+#    Subclass <code>MyV</code> so that <code>forward</code> decodes <code>mu</code>, and train it
+#    with the squared error alone. Compare where the codes of real frames
+#    sit (their mean and spread) with $\mathcal N(0, I)$.</details>
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/vision.py</code>: <code>train_autoencoder</code> and
+#    <code>prior_decodings</code> (tested in <code>tests/test_solutions.py</code>).</details>
 # 3. Weight the squared error of the unusual pixels 10 times more. Does V now
 #    draw fireballs? What did that cost elsewhere?
+#    <details><summary>Hint</summary>
+#    Build the weight map per batch from the distance to the average frame
+#    (as in <code>error_by_unusualness</code>) and multiply it into the squared error
+#    of <code>paper_loss</code>; then re-run the split above.</details>
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/vision.py</code>: <code>weighted_loss</code>.</details>
 # 4. Find the latent direction that best separates frames just before a
 #    death in Doom from the rest (use the `dones` of the dataset). What does
 #    moving along it look like?
+#    <details><summary>Hint</summary>
+#    The difference of the two groups' mean codes is a simple direction; pass
+#    it to <code>BendTheTrack(vae, frames, directions={"death": d})</code>.</details>
 # 5. Time `train_vae` on the CPU and, if you have one, a GPU
 #    (`benchmarks/vae.py`). Where does the CPU spend its time?
+#    <details><summary>Hint</summary>
+#    <code>torch.profiler.profile</code> around a few training steps; look at the
+#    convolution backward passes.</details>
+#
+# ## References
+#
+# * D. P. Kingma and M. Welling, *Auto-Encoding Variational Bayes*, ICLR 2014
+#   (the VAE and the reparameterisation trick).
+# * D. Ha and J. Schmidhuber, *World Models*, 2018, <https://worldmodels.github.io>
+#   (V's architecture, the KL floor, the road-tile caveat).
+# * C. M. Bishop, *Pattern Recognition and Machine Learning*, 2006, chapter 10
+#   (variational inference).
