@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import wmlib.training.c_run
 import wmlib.training.series
 from wmlib.book.plots import plot_temperature
 import wmlib.training.dream as tid
@@ -60,7 +61,7 @@ def test_train_in_dream_evolves_in_its_own_folder_and_is_then_a_no_op(world, mon
     assert res.deployed_params.shape == (Z + 2 * H,)
     assert [h["generation"] for h in res.history if "eval_mean" in h] == [1, 2]  # every 2nd, and the last
     assert all(1 <= h["mean"] <= CAP for h in res.history)
-    monkeypatch.setattr(tid, "evolve", lambda *a, **k: pytest.fail("a finished run must not evolve again"))
+    monkeypatch.setattr(wmlib.training.c_run, "evolve", lambda *a, **k: pytest.fail("a finished run must not evolve again"))
     again = tid.train_in_dream(world, 1.15, progress=False)
     np.testing.assert_array_equal(again.deployed_params, res.deployed_params)
     np.testing.assert_array_equal(tid.dream_params(world, 1.15, "mean"), res.mean_params)

@@ -18,31 +18,26 @@ own renderer.
 """
 from __future__ import annotations
 
-import hashlib
+import contextlib
 from pathlib import Path
 
 import numpy as np
 
-from .. import paper
-from .. import paths
-from ..artifacts import file_sha256, read_json, write_json
+from .. import paper, paths
+from ..agent.evolution import EvolutionResult
+from ..agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from ..artifacts import file_sha256
 from ..config import Config
 from ..models.controller import Controller, check_mode
-from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
-from ..agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from .c_run import WHICH, CRun, params_sha256
+
+__all__ = ["train_controller", "evaluate_controller", "controller_params", "load_controller", "record_episode",
+           "save_video", "build_spec", "controller_run", "paper_score", "TEST_SEED", "WHICH"]
 
 TEST_SEED = 987_654_321  # final scores use episodes no generation trained on
 # The paper's CarRacing scores for each mode, taken from wmlib.paper (numbers live in one place).
 PAPER_SCORES = {("carracing", "z"): paper.CARRACING_SCORES["World Model, V only (C reads z)"],
                 ("carracing", "zh"): paper.CARRACING_SCORES["World Model, full (C reads z and h)"]}
-WHICH = ("deployed", "mean", "best")
-
-
-def _model_paths(cfg: Config, mode: str) -> dict:
-    files = {"vae": paths.vae_file(cfg)}
-    if mode == "zh":
-        files["mdnrnn"] = paths.mdnrnn_file(cfg)
-    return files
 
 
 def build_spec(cfg: Config, mode: str, renderer: str = "gymnasium") -> dict:
@@ -60,49 +55,37 @@ def build_spec(cfg: Config, mode: str, renderer: str = "gymnasium") -> dict:
                       renderer)
 
 
-def _check_models(cfg: Config, mode: str, out: Path) -> None:
-    """A run must keep driving the same V and M it started with."""
-    digests = {k: file_sha256(p) for k, p in _model_paths(cfg, mode).items()}
-    run = out / paths.RUN
-    if run.exists():
-        old = read_json(run)["models"]
-        for key, digest in digests.items():
-            if old.get(key) != digest:
-                raise ValueError(f"{key} changed since the controller run in {out} began; its population "
-                                 "was evolved for the old one: move that folder away to start afresh")
-    else:
-        write_json(run, dict(world=cfg.world, profile=cfg.profile, mode=mode, models=digests))
-
-
-def _done(out: Path, generations: int) -> bool:
-    return (out / CHECKPOINT).exists() and load_result(out).generations >= generations
+def controller_run(cfg: Config, mode: str) -> CRun:
+    """The run folder of C evolved in the real world; it keeps driving the V (and M) it began with."""
+    mode = check_mode(mode)
+    models = {"vae": paths.vae_file(cfg)}
+    if mode == "zh":
+        models["mdnrnn"] = paths.mdnrnn_file(cfg)
+    folder = paths.controller_dir(cfg, mode)
+    why = ("V or M changed since the controller run in {folder} began; its population was evolved for the "
+           "old one: move that folder away to start afresh")
+    return CRun(folder, command=f"`python -m wmlib train-controller {cfg.world} --mode {mode} --profile "
+                                f"{cfg.profile}`",
+                header=dict(world=cfg.world, profile=cfg.profile, mode=mode),
+                kept=lambda: dict(models=({k: file_sha256(p) for k, p in models.items()}, why)))
 
 
 def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", workers: int | None = None,
                      progress: bool = True, generations: int | None = None) -> EvolutionResult:
     """Evolve C in the real world (resumes; a no-op once ``generations`` are done)."""
-    mode = check_mode(mode)
-    out = paths.ready(paths.controller_dir(cfg, mode))
-    generations = cfg.evolution.generations if generations is None else int(generations)
-    if _done(out, generations):
-        return load_result(out)
-    spec = build_spec(cfg, mode, cfg.evolution.renderer)  # train fast; evaluate_controller scores true
-    _check_models(cfg, mode, out)
-    with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
-        return evolve(cfg, pool.n_params, pool.evaluate_fn(cfg.evolution.rollouts), out, progress=progress,
-                      generations=generations, evaluate_mean_fn=pool.evaluate_mean_fn())
+
+    @contextlib.contextmanager
+    def real_world():  # fitness: the mean return of real episodes, played by a pool of workers
+        spec = build_spec(cfg, mode, cfg.evolution.renderer)  # train fast; evaluate_controller scores true
+        with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
+            yield pool.n_params, pool.evaluate_fn(cfg.evolution.rollouts), pool.evaluate_mean_fn()
+
+    return controller_run(cfg, mode).train(cfg.evolution, real_world, generations, progress)
 
 
 def controller_params(cfg: Config, mode: str, which: str = "deployed") -> np.ndarray:
     """The trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
-    out = paths.controller_dir(cfg, check_mode(mode))
-    if not (out / CHECKPOINT).exists():
-        raise FileNotFoundError(f"no controller run in {out}: run `python -m wmlib train-controller "
-                                f"{cfg.world} --mode {mode} --profile {cfg.profile}` first")
-    res = load_result(out)
-    if which not in WHICH:
-        raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
-    return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}[which]
+    return controller_run(cfg, mode).params(which)
 
 
 def load_controller(cfg: Config, mode: str = "zh", which: str = "deployed") -> Controller:
@@ -148,23 +131,18 @@ def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = No
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1 (got {episodes})")
     params = controller_params(cfg, mode, which)
-    path = paths.controller_score(cfg, mode, which, episodes)
-    paths.ready(path.parent)
-    key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
-               episodes=episodes, seed=seed, max_steps=cfg.evolution.max_steps)
-    res = read_json(path) if path.exists() else None
-    spec = None
-    if res is None or any(res.get(k) != v for k, v in key.items()):
-        spec = build_spec(cfg, mode)
-        with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
+    key = dict(params_sha256=params_sha256(params), episodes=episodes, seed=seed, max_steps=cfg.evolution.max_steps)
+
+    def play():
+        with RolloutPool(build_spec(cfg, mode), backend, workers or cfg.evolution.workers) as pool:
             run = pool.run(params[None], episodes, seed)
         r = run["returns"][0]
-        res = dict(key, world=cfg.world, profile=cfg.profile, mode=mode, which=which, renderer="gymnasium",
-                   returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()),
-                   std=float(r.std()))
-        write_json(path, res)
+        return dict(world=cfg.world, profile=cfg.profile, mode=mode, which=which, renderer="gymnasium",
+                    returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()), std=float(r.std()))
+
+    res = CRun.score(paths.controller_score(cfg, mode, which, episodes), key, play)
     if video:
-        rec = record_episode(cfg, mode, params, seed, spec)
+        rec = record_episode(cfg, mode, params, seed)
         res = dict(res, video=str(save_video(rec["frames"], video, fps=50 if cfg.world == "carracing" else 35)),
                    video_return=rec["ret"])
     return res

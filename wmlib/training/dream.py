@@ -25,20 +25,20 @@ and ``temperature.png`` to ``<world>/<profile>/temperature/``.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import hashlib
-from pathlib import Path
 
 import numpy as np
 
 from .. import paths
-from ..artifacts import file_sha256, read_json, write_json
+from ..agent.evolution import EvolutionResult
+from ..agent.rollout import BACKENDS, RolloutPool, agent_spec
+from ..artifacts import file_sha256, write_json
 from ..config import Config
 from ..models.controller import Controller, param_count
-from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
 from ..paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
-from ..agent.rollout import BACKENDS, RolloutPool, agent_spec
-from .controller import TEST_SEED, WHICH
+from .c_run import CRun, params_sha256
+from .controller import TEST_SEED
 
 DREAM_TEST_SEED = 123_456_789  # the dream test uses dreams no generation trained on
 
@@ -79,20 +79,20 @@ def _dream_settings(cfg: Config, tau: float) -> dict:
                 rollouts=dream_evolution_config(cfg).evolution.rollouts)
 
 
-def _check_run(cfg: Config, tau: float, out: Path) -> None:
-    """A run must keep dreaming with the M and the dream settings it started with."""
-    now = dict(mdnrnn=file_sha256(_model_paths(cfg)["mdnrnn"]), dream=_dream_settings(cfg, tau))
-    run = out / paths.RUN
-    if not run.exists():
-        write_json(run, dict(world=cfg.world, profile=cfg.profile, mode="zh", **now))
-        return
-    old = read_json(run)
-    if old.get("mdnrnn") != now["mdnrnn"]:
-        raise ValueError(f"M changed since the dream run in {out} began; its population was evolved in the "
-                         "old M's dream: move that folder away to start afresh")
-    if old.get("dream") != now["dream"]:
-        raise ValueError(f"the dream run in {out} used {old.get('dream')}, not {now['dream']}: resume with "
-                         "the same dream settings, or move that folder away to start afresh")
+def dream_run(cfg: Config, tau: float) -> CRun:
+    """The run folder of C evolved in M's dream at ``tau``; it keeps the M and the dream settings it began with."""
+    tau = check_tau(tau)
+    return CRun(paths.dream_dir(cfg, tau),
+                command=f"`python -m wmlib train-in-dream {cfg.world} --tau {tau:g} --profile {cfg.profile}` "
+                        "(or train_in_dream)",
+                header=dict(world=cfg.world, profile=cfg.profile, mode="zh"),
+                kept=lambda: dict(
+                    mdnrnn=(file_sha256(paths.mdnrnn_file(cfg)),
+                            "M changed since the dream run in {folder} began; its population was evolved in the "
+                            "old M's dream: move that folder away to start afresh"),
+                    dream=(_dream_settings(cfg, tau),
+                           "the dream run in {folder} used {old}, not {new}: resume with the same dream "
+                           "settings, or move that folder away to start afresh")))
 
 
 class Dreamer:
@@ -128,10 +128,6 @@ class Dreamer:
                         done_threshold=d.done_threshold, world=self.cfg.world)
 
 
-def _done(out: Path, generations: int) -> bool:
-    return (out / CHECKPOINT).exists() and load_result(out).generations >= generations
-
-
 # ----------------------------------------------------------------------------- training in the dream
 
 def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True, generations: int | None = None,
@@ -143,29 +139,20 @@ def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True,
     """
     check_dream_world(cfg)
     tau = check_tau(cfg.dream.tau if tau is None else tau)
-    ecfg = dream_evolution_config(cfg)
-    total = ecfg.evolution.generations if generations is None else int(generations)
-    out = paths.ready(paths.dream_dir(cfg, tau))
-    if _done(out, total):
-        return load_result(out)
-    _check_run(cfg, tau, out)
-    dreamer = Dreamer(cfg, tau, device)
-    rollouts = ecfg.evolution.rollouts
-    return evolve(ecfg, dreamer.n_params, lambda solutions, generation, seed: dreamer(solutions, rollouts, seed),
-                  out, progress=progress, generations=total,
-                  evaluate_mean_fn=lambda params, episodes, seed: dreamer(params[None], episodes, seed)[0])
+    ev = dream_evolution_config(cfg).evolution
+
+    @contextlib.contextmanager
+    def dream():  # fitness: steps survived in M's dreams, a whole population at once
+        dreamer = Dreamer(cfg, tau, device)
+        yield (dreamer.n_params, lambda solutions, generation, seed: dreamer(solutions, ev.rollouts, seed),
+               lambda params, episodes, seed: dreamer(params[None], episodes, seed)[0])
+
+    return dream_run(cfg, tau).train(ev, dream, generations, progress)
 
 
 def dream_params(cfg: Config, tau: float, which: str = "deployed") -> np.ndarray:
     """The dream-trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
-    if which not in WHICH:
-        raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
-    out = paths.dream_dir(cfg, check_tau(tau))
-    if not (out / CHECKPOINT).exists():
-        raise FileNotFoundError(f"no controller trained in the dream at {out}: run `python -m wmlib train-in-dream "
-                                f"{cfg.world} --tau {tau:g} --profile {cfg.profile}` (or train_in_dream) first")
-    res = load_result(out)
-    return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}[which]
+    return dream_run(cfg, tau).params(which)
 
 
 def dream_controller(cfg: Config, tau: float, which: str = "deployed") -> Controller:
@@ -237,32 +224,22 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
     if real_episodes < 1 or dream_episodes < 1:
         raise ValueError(f"need at least one episode in each world (got real {real_episodes}, "
                          f"dream {dream_episodes})")
-    params = dream_params(cfg, tau, which)
-    out = paths.dream_dir(cfg, tau)
-    key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
-               real_episodes=real_episodes, dream_episodes=dream_episodes, real_seed=TEST_SEED,
-               dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau),
+    run = dream_run(cfg, tau)
+    params = run.params(which)
+    key = dict(params_sha256=params_sha256(params), real_episodes=real_episodes, dream_episodes=dream_episodes,
+               real_seed=TEST_SEED, dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau),
                models={k: file_sha256(p) for k, p in _model_paths(cfg).items()})
-    path = paths.dream_score(cfg, tau, which)
-    if path.exists():
-        saved = read_json(path)
-        if all(saved.get(k) == v for k, v in key.items()):
-            return saved
-    dream = Dreamer(cfg, tau, device)(params[None], dream_episodes, DREAM_TEST_SEED)[0]
-    own = pool is None
-    pool = SharedPool(cfg, backend, workers) if own else pool
-    try:
-        real = pool.run(np.asarray(params)[None], real_episodes, TEST_SEED)
-    finally:
-        if own:
-            pool.close()
-    paper = paper_row(tau)
-    res = dict(key, world=cfg.world, profile=cfg.profile, tau=tau, which=which,
-               generations=load_result(out).generations,
-               dream=_summary(dream), real=dict(_summary(real["returns"][0]), lengths=real["lengths"][0].tolist()),
-               paper=None if paper is None else dict(dream=list(paper[0]), real=list(paper[1])))
-    write_json(path, res)
-    return res
+
+    def play():
+        dream = Dreamer(cfg, tau, device)(params[None], dream_episodes, DREAM_TEST_SEED)[0]
+        with contextlib.nullcontext(pool) if pool is not None else SharedPool(cfg, backend, workers) as real_pool:
+            real = real_pool.run(np.asarray(params)[None], real_episodes, TEST_SEED)
+        paper = paper_row(tau)
+        return dict(world=cfg.world, profile=cfg.profile, tau=tau, which=which, generations=run.result().generations,
+                    dream=_summary(dream), real=dict(_summary(real["returns"][0]), lengths=real["lengths"][0].tolist()),
+                    paper=None if paper is None else dict(dream=list(paper[0]), real=list(paper[1])))
+
+    return CRun.score(paths.dream_score(cfg, tau, which), key, play)
 
 
 def record_dream(cfg: Config, tau: float, params, vae=None, seed: int = DREAM_TEST_SEED,
