@@ -23,7 +23,7 @@ import torch
 
 from .. import paper, paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
-from ..config import Config, check_world, get_config
+from ..config import Config, check_world, get_config, world_of
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
 
@@ -194,7 +194,7 @@ def evaluate_shipped(world: str, episodes: int = 100, workers: int = 2, backend:
     card = shipped_card(world, root)
     vae, m = load_shipped_vae(world, root=root), load_shipped_mdnrnn(world, root=root)
     params = load_shipped_controller_params(world, root)
-    max_steps = max_steps or (paper.DOOM_EPISODE_CAP if world == "doom" else 1000)
+    max_steps = max_steps or world_of(world).episode_cap
     spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps, renderer="gymnasium")  # scores: official pixels
     with RolloutPool(spec, backend, workers) as pool:
         r = pool.run(params[None], episodes, EVAL_SEED)["returns"][0]

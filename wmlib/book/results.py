@@ -41,10 +41,12 @@ def parameter_rows() -> list[str]:
     from ..models.vae import ConvVAE
 
     rows = []
-    for world, z, hidden, done in (("carracing", 32, 256, False), ("doom", 64, 512, True)):
-        action = get_config(world, "paper").action_size
+    for world in ("carracing", "doom"):  # the paper's sizes
+        cfg = get_config(world, "paper")
+        z, hidden = cfg.vae.z_size, cfg.mdnrnn.hidden
         ours = dict(vae=sum(p.numel() for p in ConvVAE(z).parameters()),
-                    mdnrnn=MDNRNN(z, action, hidden, 5, done_head=done).n_params,
+                    mdnrnn=MDNRNN(z, cfg.action_size, hidden, cfg.mdnrnn.n_mixtures,
+                                  done_head=cfg.mdnrnn.done_head).n_params,
                     controller=param_count(world, z, hidden, "zh"))
         for part in ("vae", "mdnrnn", "controller"):
             rows.append(f"| {world}: {part} parameters | {paper.PARAMS[world][part]:,} | {ours[part]:,} | "

@@ -21,12 +21,12 @@ import numpy as np
 from gymnasium import spaces
 from PIL import Image
 
-from ..config import check_world
+from ..config import WORLD, check_world
 from .doom_engine import engine_path, scratch_dir
 
 FRAME_SHAPE = (64, 64, 3)
-DOOM_EPISODE_CAP = 2100
-CAR_EPISODE_CAP = 1000
+DOOM_EPISODE_CAP = WORLD["doom"].episode_cap
+CAR_EPISODE_CAP = WORLD["carracing"].episode_cap
 DOOM_SKILL = 4
 
 
@@ -58,7 +58,7 @@ class CarRacingEnv(gym.Env):
     ``"fast"`` (``worlds.carracing_fast``); see the module docstring.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": WORLD["carracing"].fps}
 
     def __init__(self, max_steps: int = CAR_EPISODE_CAP, render_mode: str | None = None,
                  renderer: str = "gymnasium"):
@@ -94,7 +94,7 @@ class CarRacingEnv(gym.Env):
 class DoomTakeCoverEnv(gym.Env):
     """ViZDoom Take Cover; reward +1 per tic survived, so the return is the survival time."""
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 35}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": WORLD["doom"].fps}
 
     def __init__(self, max_steps: int = DOOM_EPISODE_CAP, skill: int = DOOM_SKILL,
                  render_mode: str | None = None):
