@@ -21,7 +21,6 @@ scores (mean +- std over 100 episodes each).
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -37,31 +36,28 @@ def main():
     ap.add_argument("--tau", type=float, default=1.15)
     args = ap.parse_args()
 
+    from wmlib import paths
     from wmlib.config import get_config
-    from wmlib.training.vae import vae_dir, vae_path
-
-    laptop = get_config("doom", "laptop")
-    laptop_vae, laptop_vae_ready = vae_dir(laptop), vae_path(laptop).exists()  # before WM_ARTIFACTS moves
-    name = f"ep{args.episodes}-m{args.mdnrnn_epochs}-{args.done_rule}"
-    root = Path(args.artifacts or Path("artifacts-experiments") / name).resolve()
-    os.environ["WM_ARTIFACTS"] = str(root)  # every stage folder below resolves under the experiment's root
-
-    from wmlib.worlds.data import collect
     from wmlib.training.dream import evaluate_in_reality, train_in_dream
     from wmlib.training.mdnrnn import evaluate_mdnrnn, format_evaluation, train_mdnrnn
     from wmlib.training.vae import encode_dataset
+    from wmlib.worlds.data import collect
 
-    vae = vae_dir(laptop)  # now under the experiment's root
-    if not vae.exists():
-        if not laptop_vae_ready:
-            raise SystemExit(f"no laptop V at {laptop_vae}: train it first (`python -m wmlib train-vae doom`), "
-                             "or point WM_ARTIFACTS at the artifacts folder that holds it")
-        vae.parent.mkdir(parents=True, exist_ok=True)
-        vae.symlink_to(laptop_vae, target_is_directory=True)  # the same V: only M and C change
-
-    cfg = laptop.with_overrides(
+    laptop = get_config("doom", "laptop")  # its root: WM_ARTIFACTS or ./artifacts
+    name = f"ep{args.episodes}-m{args.mdnrnn_epochs}-{args.done_rule}"
+    root = Path(args.artifacts or Path("artifacts-experiments") / name).resolve()
+    cfg = get_config("doom", "laptop", artifacts=root).with_overrides(  # every stage below lives under root
         collect=dict(episodes=args.episodes), mdnrnn=dict(epochs=args.mdnrnn_epochs),
         dream=dict(done_rule=args.done_rule))
+
+    vae = paths.vae_dir(cfg)
+    if not vae.exists():
+        if not paths.vae_file(laptop).exists():
+            raise SystemExit(f"no laptop V at {paths.vae_dir(laptop)}: train it first (`python -m wmlib "
+                             "train-vae doom`), or point WM_ARTIFACTS at the artifacts folder that holds it")
+        vae.parent.mkdir(parents=True, exist_ok=True)
+        vae.symlink_to(paths.vae_dir(laptop), target_is_directory=True)  # the same V: only M and C change
+
     times = {}
     for stage, run in [("collect", lambda: collect(cfg)), ("encode", lambda: encode_dataset(cfg)),
                        ("train M", lambda: train_mdnrnn(cfg)),

@@ -16,11 +16,55 @@
 # %% [markdown]
 # # 00 · The worlds
 #
-# *World Models* (Ha & Schmidhuber, 2018) builds an agent from three parts:
-# **V** squeezes each frame into a small code $z$, **M** learns how those codes
-# move through time, and **C**, a tiny linear controller, picks actions from
-# what V and M know. Before building any of them we need the worlds the agent
-# lives in, and a pile of experience gathered by acting at random.
+# ## Why build an agent in three parts?
+#
+# Reinforcement learning has a bookkeeping problem. The only teaching signal
+# is the reward, and it is thin: one number per step, often zero, and often
+# earned long after the decision that deserved it (a fireball dodged now is
+# rewarded by the hundreds of steps survived afterwards). Deciding which of
+# millions of weights, at which of hundreds of steps, earned that number is
+# the *credit assignment* problem, and it is why policies trained on reward
+# alone are usually kept small.
+#
+# *World Models* (Ha & Schmidhuber, 2018) sidesteps it by splitting the agent.
+# Most of the weights go into a **world model** that never sees the reward:
+# it learns to predict, which gives it a dense target at every step and every
+# pixel, and plain backpropagation trains it. Only a **tiny controller** sees
+# the reward, and it is small enough to be searched by an evolution strategy
+# that needs no gradients at all.
+#
+# * **V** (vision) squeezes each 64x64 frame into a short code $z$;
+# * **M** (memory) learns how those codes move through time, and carries a
+#   summary of the past in its LSTM state $h$;
+# * **C** (controller) maps $[z, h]$ to an action with a single linear layer.
+#
+# For CarRacing that is about 4.8 million weights in V and M against 867 in
+# C. A baseball batter works the same way: the ball is too fast to track and
+# react to, so the swing is aimed at where the batter's own model says the
+# ball *will* be. C, too, acts on what M expects, not only on what V sees.
+
+# %% tags=["parameters"]
+import os
+
+PROFILE = os.environ.get("WM_PROFILE", "laptop")
+
+# %%
+from wmlib import paper
+from wmlib.book.plots import agent_loop_figure
+
+counts = paper.PARAMS["carracing"]
+agent_loop_figure(params=dict(V=counts["vae"], M=counts["mdnrnn"], C=counts["controller"]))
+
+# %% [markdown]
+# The arrows are the agent's loop, once per step: the world shows a frame, V
+# encodes it, C reads $z$ and M's memory $h$ and acts, the world moves on, and
+# M folds $z$ and the action into its memory. (Notebook 03 animates this loop
+# with a trained agent, in the real world and in M's dream.) The book builds
+# the parts in this order: V in notebook 01, M in 02, C in 03, then training
+# C inside M's dream in 04 and 05.
+#
+# Before building any of them we need the worlds the agent lives in, and a
+# pile of experience gathered by acting at random.
 #
 # This notebook:
 #
@@ -33,11 +77,11 @@
 # tests), `laptop` (the default: minutes on 2 CPU cores) or `paper` (the
 # paper's sizes, for a GPU and many cores). Set `WM_PROFILE` before starting
 # Jupyter to change it.
-
-# %% tags=["parameters"]
-import os
-
-PROFILE = os.environ.get("WM_PROFILE", "laptop")
+#
+# **Run time**: under a minute at `ci`; at `laptop` a few minutes on 2 cores
+# (two random baselines of 100 episodes and 260 recorded episodes, in worker
+# processes). Code cells marked *check* are folded: they assert what the
+# text claims.
 
 # %%
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # CarRacing draws with pygame; no window needed
@@ -126,6 +170,9 @@ steps = doom_base["lengths"]
 mean, std = paper.DOOM_RANDOM_POLICY
 print(f"Doom random policy over {n} episodes: {steps.mean():.1f} +- {steps.std():.1f} steps "
       f"(paper: {mean} +- {std})")
+print("expected at this profile:", {"ci": "a small sample: anywhere inside the paper's band",
+                                    "laptop": "about 224 +- 105 (the project's run of 100 episodes)",
+                                    "paper": "close to 210 +- 108"}[PROFILE])
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -136,7 +183,7 @@ ax.axvline(mean, color="tab:orange")
 ax.set_xlabel("steps survived"); ax.set_ylabel("episodes"); ax.legend()
 plt.show()
 
-# %%
+# %% tags=["check"] jupyter={"source_hidden": true}
 # Within the paper's band: the mean lies inside 210 +- 108 (at ci the sample is small).
 assert abs(steps.mean() - mean) < std, steps.mean()
 
@@ -180,7 +227,7 @@ car_data = collect(car_cfg)
 print(summarize(doom_data))
 print(summarize(car_data))
 
-# %%
+# %% tags=["check"] jupyter={"source_hidden": true}
 assert doom_data.n_episodes >= doom_cfg.collect.episodes
 assert car_data.n_episodes >= car_cfg.collect.episodes
 ep = doom_data.episode(0)
@@ -203,22 +250,63 @@ filmstrip(car_data.episode(0).frames, title="a random CarRacing episode")
 # %% [markdown]
 # ## Summary
 #
-# * Two worlds with 64x64x3 frames: CarRacing (dashboard cropped, 1,000-step
-#   episodes) and Doom Take Cover (160x120 render, one tic per step, 2,100-step
-#   cap, actions thresholded at ±1/3).
-# * A random policy survives about 210 steps in Doom at skill 4, as the paper
-#   reports.
-# * Random-play episodes now sit on disk under `artifacts/<world>/<profile>/data`,
-#   ready for V (notebook 01).
+# **What the paper established** (Ha & Schmidhuber, 2018):
 #
+# * An agent split into a large world model (V and M, trained by prediction)
+#   and a tiny controller (C, trained on reward by evolution) sidesteps much
+#   of the credit-assignment problem.
+# * Its worlds: CarRacing (frames cropped and shrunk to 64x64, 1,000-step
+#   episodes) and Doom Take Cover, where a random policy survives 210 ± 108
+#   steps.
+#
+# **What you measured** (printed by the cell below):
+#
+# * the two worlds as this book builds them: 64x64x3 frames, Doom at skill 4
+#   with one tic per step, a 2,100-step cap and actions thresholded at ±1/3;
+# * the random baselines of both worlds at your profile;
+# * random-play episodes on disk under `artifacts/<world>/<profile>/data`,
+#   ready for V (notebook 01).
+
+# %%
+print(f"Doom random policy: {doom_base['lengths'].mean():.1f} +- {doom_base['lengths'].std():.1f} steps "
+      f"over {len(doom_base['lengths'])} episodes (paper: {paper.DOOM_RANDOM_POLICY[0]} +- "
+      f"{paper.DOOM_RANDOM_POLICY[1]})  [{PROFILE} profile]")
+print(f"CarRacing random policy: {car_base['returns'].mean():.1f} +- {car_base['returns'].std():.1f}")
+print(f"recorded: {doom_data.n_episodes} Doom and {car_data.n_episodes} CarRacing episodes")
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. Re-measure the Doom random baseline at skill 5
 #    (`wmlib.worlds.envs.DoomTakeCoverEnv(skill=5)`). Why might the paper's number have
 #    come from a different difficulty than its code suggests?
+#    <details><summary>Hint</summary>
+#    Play episodes with a uniform random action per step, as
+#    <code>random_baseline</code> does, and compare the mean lengths; then look at
+#    which skill the original wrapper passed to the game.</details>
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/worlds.py</code>: <code>random_survival</code>
+#    (tested in <code>tests/test_solutions.py</code>).</details>
 # 2. Hold the random Doom action for exactly 1 step instead of 1-10. How does the
 #    survival time change, and what does that say about the data V and M will see?
+#    <details><summary>Hint</summary>
+#    <code>random_survival(skill=4, hold=(1, 1))</code> from the solution above takes
+#    the hold range as an argument. Longer holds reach the walls.</details>
 # 3. Plot the CarRacing frames of the first 60 steps. What does the zoom-in do
 #    to the data, and should collection skip those frames?
+#    <details><summary>Hint</summary>
+#    Reuse <code>filmstrip</code> on <code>car_data.episode(0).frames[:60]</code>; every
+#    episode starts with the same zoom, so those frames are over-represented.</details>
 # 4. Collect the same Doom data with 1 and with 2 workers and check, shard by
 #    shard, that the episodes are identical. Which design choice makes that true?
+#    <details><summary>Hint</summary>
+#    Each episode's seed depends on its index, not on the worker that plays it.</details>
+#
+# ## References
+#
+# * D. Ha and J. Schmidhuber, *World Models*, 2018, <https://worldmodels.github.io>
+#   (and its interactive article).
+# * M. Kempka et al., *ViZDoom: A Doom-based AI Research Platform for Visual
+#   Reinforcement Learning*, IEEE CIG 2016.
+# * R. S. Sutton and A. G. Barto, *Reinforcement Learning: An Introduction*,
+#   2nd ed., 2018 (credit assignment and delayed reward).

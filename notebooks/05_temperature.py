@@ -47,8 +47,8 @@ from wmlib import paper
 from wmlib.config import get_config
 from wmlib.worlds.data import collect
 from wmlib.training.controller import record_episode
-from wmlib.training.dream import (Dreamer, dream_params, format_table, plot_temperature, real_spec, record_dream,
-                                  temperature_sweep)
+from wmlib.book.plots import plot_temperature
+from wmlib.training.dream import Dreamer, dream_params, format_table, real_spec, record_dream, temperature_sweep
 from wmlib.training.mdnrnn import train_mdnrnn
 from wmlib.training.vae import encode_dataset, load_vae, train_vae
 

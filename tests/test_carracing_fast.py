@@ -115,3 +115,62 @@ def test_fast_frames_are_seeded_and_writable():
 def test_unknown_renderer_is_refused():
     with pytest.raises(ValueError, match="renderer"):
         FastCarRacing(renderer="opengl")
+
+
+@pytest.mark.slow
+def test_one_controller_scores_the_same_on_both_renderers(one_torch_thread):
+    """Train fast, score true: the shipped V + M + C plays the same seeded episodes with each
+    renderer, and its returns agree within noise (here, a couple of tiles at most)."""
+    from wmlib.agent.rollout import EpisodeRunner, agent_spec, episode_seed
+    from wmlib.book.pretrained import (load_shipped_controller_params, load_shipped_mdnrnn,
+                                       load_shipped_vae)
+
+    vae, m = load_shipped_vae("carracing"), load_shipped_mdnrnn("carracing")
+    params = np.repeat(load_shipped_controller_params("carracing")[None], 2, axis=0)
+    seeds = [episode_seed(7, 0, r) for r in range(2)]
+    returns = {}
+    for renderer in ("fast", "gymnasium"):
+        runner = EpisodeRunner(agent_spec("carracing", "zh", vae, m, max_steps=100, lockstep=2,
+                                          renderer=renderer))
+        try:
+            returns[renderer] = runner.run(params, seeds)["returns"]
+        finally:
+            runner.close()
+    fast, true = returns["fast"], returns["gymnasium"]
+    assert true.min() > 50  # the controller drives: it collects tiles, not just the -0.1 per step
+    spread = true.std() + 1.0
+    assert np.abs(fast - true).max() <= 10.0, (fast, true)  # one tile is ~3 points
+    assert abs(fast.mean() - true.mean()) < spread, (fast, true)
+
+
+def test_renderer_reaches_the_env_through_make_env_and_agent_spec():
+    from wmlib.agent.rollout import EpisodeRunner, agent_spec
+    from wmlib.models.vae import ConvVAE
+    from wmlib.worlds.envs import make_env
+
+    for renderer in ("fast", "gymnasium"):
+        env = make_env("carracing", max_steps=5, renderer=renderer)
+        assert env.env.unwrapped.renderer == renderer
+        env.close()
+    assert make_env("carracing").env.unwrapped.renderer == "gymnasium"  # scores: official pixels
+    vae = ConvVAE(32)
+    assert agent_spec("carracing", "z", vae)["renderer"] == "gymnasium"
+    spec = agent_spec("carracing", "z", vae, renderer="fast")
+    runner = EpisodeRunner(spec)
+    assert runner._env(0).env.unwrapped.renderer == "fast"
+    runner.close()
+    with pytest.raises(ValueError, match="renderer"):
+        agent_spec("carracing", "z", vae, renderer="opengl")
+
+
+def test_evolution_trains_fast_and_evaluate_scores_true():
+    from wmlib.config import get_config
+
+    assert get_config("carracing", "laptop").evolution.renderer == "fast"
+    import inspect
+
+    from wmlib.training import controller
+
+    # evaluate_controller and record_episode build their spec without a renderer: gymnasium's
+    assert inspect.signature(controller.build_spec).parameters["renderer"].default == "gymnasium"
+    assert "build_spec(cfg, mode, cfg.evolution.renderer)" in inspect.getsource(controller.train_controller)

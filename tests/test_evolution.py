@@ -9,7 +9,7 @@ from wmlib.agent.evolution import evolve, fitness, load_result, new_strategy, we
 def cfg_for(**evolution):
     base = dict(population=8, sigma0=0.5, rollouts=2, generations=5, eval_every=2, eval_episodes=3,
                 weight_decay=0.01, seed=3)
-    return get_config("carracing", "ci").with_overrides(evolution={**base, **evolution})
+    return get_config("carracing", "ci").with_overrides(evolution={**base, **evolution}).evolution
 
 
 TARGET = np.array([1.0, -2.0, 0.5, 0.0])

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import wmlib.training.iterate as it
+from wmlib import paths
 from wmlib.config import get_config
 from wmlib.training.pipeline import reproduce
 from wmlib.worlds.data import RolloutDataset
@@ -42,7 +43,7 @@ def test_rounds_add_real_games_and_retrain_m_and_c(round0, monkeypatch):
     judged = rows[1]["new_m_heldout"]
     assert np.isfinite(judged["nll"]) and judged["deaths"] >= 0
     assert set(rows[1]["seconds"]) == {"play", "encode", "train M", "evolve C", "score"}
-    data = RolloutDataset(it.iterate_dir(cfg) / "data")
+    data = RolloutDataset(paths.iterate_data_dir(cfg))
     assert data.n_episodes == 3 and (data.episode_ids // it.ROUND_EPISODE_BASE == 1).all()
     # M of round 1 differs from round 0's (fine-tuned), C of round 1 is its own run
     m0, m1 = it.load_round_mdnrnn(cfg, 0), it.load_round_mdnrnn(cfg, 1)
@@ -64,14 +65,14 @@ def test_a_killed_round_resumes_where_it_stopped(round0, monkeypatch):
     monkeypatch.setattr(it, "evolve_round", killed)
     with pytest.raises(KeyboardInterrupt):
         it.iterate(cfg, progress=False)
-    m2 = it.round_dir(cfg, 2) / "mdnrnn.pt"
-    assert m2.exists() and not (it.round_dir(cfg, 2) / "score.json").exists()
+    m2 = paths.round_mdnrnn(cfg, 2)
+    assert m2.exists() and not paths.round_score(cfg, 2).exists()
     stamp = m2.stat().st_mtime_ns
     monkeypatch.setattr(it, "evolve_round", real_evolve)
     rows = it.iterate(cfg, progress=False)
     assert [r["round"] for r in rows] == [0, 1, 2]
     assert m2.stat().st_mtime_ns == stamp  # M of round 2 was not trained twice
-    assert RolloutDataset(it.iterate_dir(cfg) / "data").n_episodes == 6  # nor its games played twice
+    assert RolloutDataset(paths.iterate_data_dir(cfg)).n_episodes == 6  # nor its games played twice
 
 
 def test_bad_settings_name_the_fix():

@@ -13,7 +13,8 @@ from wmlib.artifacts import write_json
 from wmlib.config import get_config
 from wmlib.worlds.data import write_shard
 from wmlib.models.mdnrnn import MDNRNN, mixture_mean_var, mixture_nll, sample_mixture, temper
-from wmlib.training.series import SeriesWriter, series_dir
+from wmlib.paths import data_dir, mdnrnn_dir, series_dir
+from wmlib.training.series import SeriesWriter
 import wmlib.training.mdnrnn as tm
 
 torch.set_num_threads(1)
@@ -202,7 +203,6 @@ def make_series(cfg, lengths=(30, 45, 25, 60, 38, 50), seed=0, terminated=True):
     Episodes end in death (Doom-like) when z[0] of the last code is high; frames are blank.
     """
     rng = np.random.default_rng(seed)
-    from wmlib.worlds.data import data_dir
 
     root = data_dir(cfg)
     fresh = not (root / "dataset.json").exists()  # a second call only re-encodes
@@ -299,7 +299,7 @@ def test_training_learns_and_beats_no_change(artifacts, capsys):
     m = tm.load_mdnrnn(cfg)
     assert not m.training and m.has_done and m.z_size == Z
     # the command line prints the comparison
-    from wmlib.__main__ import main
+    from wmlib.cli import main
 
     assert main(["eval-mdnrnn", "doom", "--profile", "ci"]) == 2  # ci's own config (z=64) has no series
     assert "error:" in capsys.readouterr().err
@@ -335,7 +335,7 @@ def test_resume_after_a_kill_is_exact(artifacts, tmp_path, monkeypatch):
     monkeypatch.setattr(tm, "run_epoch", dies_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
         tm.train_mdnrnn(cfg, progress=False)
-    out = tm.mdnrnn_dir(cfg)
+    out = mdnrnn_dir(cfg)
     assert (out / "last.pt").exists() and not (out / "mdnrnn.pt").exists()
     assert tm.load_checkpoint(out / "last.pt")["epoch"] == 1
     monkeypatch.setattr(tm, "run_epoch", real)
@@ -367,10 +367,10 @@ def test_bad_input_gives_clear_errors(artifacts):
         tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(seq_len=0)), progress=False)
     # a resume under a different architecture is refused, and nothing saved is deleted
     tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(epochs=1)), progress=False)
-    (tm.mdnrnn_dir(cfg) / "mdnrnn.pt").rename(tm.mdnrnn_dir(cfg) / "kept.pt")
+    (mdnrnn_dir(cfg) / "mdnrnn.pt").rename(mdnrnn_dir(cfg) / "kept.pt")
     with pytest.raises(ValueError, match="delete the folder"):
         tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(hidden=8)), progress=False)
-    assert (tm.mdnrnn_dir(cfg) / "last.pt").exists()
+    assert (mdnrnn_dir(cfg) / "last.pt").exists()
 
 
 def test_pos_weight_inflates_the_odds_and_unweighting_undoes_it():

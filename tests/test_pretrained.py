@@ -74,9 +74,9 @@ def test_own_models_else_shipped_ones_never_mixed(tmp_path, monkeypatch, artifac
     assert "shipped" in wm["source"] and wm["mdnrnn"].hidden == 32 and wm["first_mu"].shape == (3, 16)
     # once the reader has trained V, their V wins for V alone ...
     from wmlib.artifacts import save_checkpoint
-    from wmlib.training.vae import vae_path
+    from wmlib import paths
 
-    save_checkpoint(vae_path(cfg), dict(z_size=64, model=ConvVAE(64).state_dict()))
+    save_checkpoint(paths.vae_file(cfg), dict(z_size=64, model=ConvVAE(64).state_dict()))
     vae, source = pretrained.vae_for(cfg)
     assert "your V" in source and vae.z_size == 64
     # ... but the dream keeps the shipped V, M and codes together until their M exists too

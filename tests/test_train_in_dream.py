@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 import torch
 
+import wmlib.training.c_run
 import wmlib.training.series
+from wmlib.book.plots import plot_temperature
 import wmlib.training.dream as tid
 from wmlib.config import get_config
 from wmlib.artifacts import save_checkpoint
 from wmlib.models.mdnrnn import MDNRNN
-from wmlib.training.mdnrnn import mdnrnn_dir
-from wmlib.training.vae import vae_path
+from wmlib import paths
 from wmlib.models.vae import ConvVAE
 
 Z, H, CAP = 8, 16, 30
@@ -35,9 +36,9 @@ def save_models(cfg, seed=0):
     with torch.no_grad():
         m.done.weight.mul_(40.0)
         m.done.bias.fill_(-3.0)
-    save_checkpoint(mdnrnn_dir(cfg) / "mdnrnn.pt", dict(model=m.state_dict(), arch=m.arch()))
+    save_checkpoint(paths.mdnrnn_file(cfg), dict(model=m.state_dict(), arch=m.arch()))
     vae = ConvVAE(Z)
-    save_checkpoint(vae_path(cfg), dict(z_size=Z, model=vae.state_dict()))
+    save_checkpoint(paths.vae_file(cfg), dict(z_size=Z, model=vae.state_dict()))
 
 
 @pytest.fixture
@@ -54,13 +55,13 @@ def world(artifacts, monkeypatch):
 
 def test_train_in_dream_evolves_in_its_own_folder_and_is_then_a_no_op(world, monkeypatch):
     res = tid.train_in_dream(world, 1.15, progress=False)
-    out = tid.dream_dir(world, 1.15, create=False)
+    out = paths.dream_dir(world, 1.15)
     assert out.name == "dream-tau1.15" and res.ckpt_dir == out and (out / "run.json").exists()
     assert res.generations == 3 and len(res.history) == 3
     assert res.deployed_params.shape == (Z + 2 * H,)
     assert [h["generation"] for h in res.history if "eval_mean" in h] == [1, 2]  # every 2nd, and the last
     assert all(1 <= h["mean"] <= CAP for h in res.history)
-    monkeypatch.setattr(tid, "evolve", lambda *a, **k: pytest.fail("a finished run must not evolve again"))
+    monkeypatch.setattr(wmlib.training.c_run, "evolve", lambda *a, **k: pytest.fail("a finished run must not evolve again"))
     again = tid.train_in_dream(world, 1.15, progress=False)
     np.testing.assert_array_equal(again.deployed_params, res.deployed_params)
     np.testing.assert_array_equal(tid.dream_params(world, 1.15, "mean"), res.mean_params)
@@ -119,7 +120,7 @@ def test_table_and_plot(tmp_path):
             for i, t in enumerate((0.1, 1.15))]
     text = tid.format_table(rows)
     assert "2086 +-  140" in text and " 1.15 |" in text and "random policy" in text
-    fig = tid.plot_temperature(rows, tmp_path / "t.png", cap=CAP)
+    fig = plot_temperature(rows, tmp_path / "t.png", cap=CAP)
     assert (tmp_path / "t.png").stat().st_size > 1000
     import matplotlib.pyplot as plt
 

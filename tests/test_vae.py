@@ -10,7 +10,8 @@ from wmlib.artifacts import load_checkpoint
 from wmlib.config import get_config
 from wmlib.worlds.data import collect, load_dataset
 from wmlib.training.series import load_series
-from wmlib.training.vae import encode_dataset, load_vae, read_vae_log, train_vae, vae_dir
+from wmlib.paths import vae_dir
+from wmlib.training.vae import encode_dataset, load_vae, read_vae_log, train_vae
 from wmlib.models.vae import ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, reconstruct, vae_loss
 
 torch.set_num_threads(2)
@@ -192,6 +193,6 @@ def test_missing_inputs_give_clear_errors(artifacts):
         train_vae(cfg, progress=False)
     with pytest.raises(FileNotFoundError, match="train-vae"):
         load_vae(cfg)
-    from wmlib.__main__ import main
+    from wmlib.cli import main
 
     assert main(["train-vae", "doom", "--profile", "ci", "--artifacts", str(artifacts)]) == 2

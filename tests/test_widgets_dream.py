@@ -73,3 +73,114 @@ def test_the_player_needs_v_and_doom(vae):
         DreamPlayer(DreamEnv(env.m, env.first_mu.numpy(), env.first_logvar.numpy()))
     with pytest.raises(ValueError, match="unknown action"):
         DreamPlayer(env).step("jump")
+
+
+# ----------------------------------------------------------------------------- autopilot, Play, tau, the car
+
+def test_autopilot_drives_when_playing_and_you_can_take_over(vae):
+    env = dream(vae, done_bias=-20.0, max_steps=100)
+    from wmlib.models.controller import Controller
+
+    c = Controller("doom", env.z_size, env.hidden).set_flat(np.full(env.z_size + 2 * env.hidden, 0.5))
+    player = DreamPlayer(env, controller=c.get_flat(), override_steps=3)
+    assert player.autopilot.value and not player.autopilot.disabled
+    for _ in range(4):
+        player.play.value += 1  # what the Play button does, tick by tick
+    assert player.steps == 4 and player.drivers == ["C"] * 4
+    assert "autopilot (C)" in player.status.value
+    player.buttons["right"].click()  # you take the wheel ...
+    assert player.drivers[-1] == "you" and player.last_action[0] == 1.0 and player.override == 3
+    for _ in range(3):
+        player.play.value += 1       # ... for override_steps ticks, holding your choice
+    assert player.drivers[-3:] == ["you"] * 3 and player.override == 0
+    player.play.value += 1           # then C drives again
+    assert player.drivers[-1] == "C"
+    player.autopilot.value = False   # autopilot off: Play repeats your last choice
+    player.play.value += 1
+    assert player.drivers[-1] == "you" and player.last_action[0] == 1.0
+
+
+def test_the_autopilot_acts_as_the_controller_does(vae):
+    from wmlib.models.controller import Controller
+
+    env = dream(vae, done_bias=-20.0)
+    rng = np.random.default_rng(3)
+    c = Controller("doom", env.z_size, env.hidden).set_flat(rng.normal(size=env.z_size + 2 * env.hidden))
+    player = DreamPlayer(env, controller=c)
+    z, c_state, h = env.split_obs(player.obs)
+    expected = c.act(z, h, c_state)
+    np.testing.assert_allclose(player.autopilot_action(), expected, atol=1e-6)
+    player.tick()
+    np.testing.assert_allclose(player.last_action, expected, atol=1e-6)
+
+
+def test_tau_slider_sets_the_dream_temperature(vae):
+    player = DreamPlayer(dream(vae, done_bias=-20.0))
+    assert player.tau.value == pytest.approx(1.15)
+    player.tau.value = 0.3
+    assert player.env.tau == pytest.approx(0.3) and "tau = 0.3" in player.status.value
+    player.tau.value = 0.0  # no randomness: the most likely next code, the same twice over
+    player.new_dream()
+    seed_dream = player.dreams
+    for _ in range(3):
+        player.tick()
+    z1 = player.env.z.clone()
+    player.dreams = seed_dream - 1
+    player.new_dream()
+    for _ in range(3):
+        player.tick()
+    assert torch.allclose(player.env.z, z1)
+
+
+def test_without_a_controller_the_autopilot_is_off_and_play_holds_your_choice(vae):
+    player = DreamPlayer(dream(vae, done_bias=-20.0))
+    assert not player.autopilot.value and player.autopilot.disabled and player.autopilot_action() is None
+    player.play.value += 1
+    assert player.drivers == ["you"] and player.last_action[0] == 0.0  # "stay" until you choose
+    player.buttons["left"].click()
+    player.play.value += 1
+    assert player.last_action[0] == -1.0
+
+
+def test_a_car_dream_with_autopilot(vae):
+    from wmlib.models.controller import Controller
+
+    torch.manual_seed(2)
+    m = MDNRNN(Z, 3, H).eval()  # the car's M: three actions, no death head
+    mu = np.random.default_rng(1).normal(size=(2, Z)).astype(np.float32)
+    env = DreamEnv(m, mu, np.full((2, Z), -2.0, np.float32), tau=1.0, max_steps=5, vae=vae)
+    c = Controller("carracing", Z, H).set_flat(np.random.default_rng(0).normal(size=(Z + H) * 3 + 3) * 0.1)
+    player = DreamPlayer(env, controller=c.get_flat())
+    assert set(player.buttons) == {"left", "straight", "right", "brake"}
+    assert player.death.layout.display == "none" and "death" not in player.status.value
+    before = png(player)
+    player.play.value += 1
+    assert player.steps == 1 and player.drivers == ["C"] and png(player) != before
+    assert player.last_action.shape == (3,) and 0 <= player.last_action[1] <= 1
+    player.buttons["brake"].click()
+    np.testing.assert_allclose(player.last_action, [0.0, 0.0, 0.8])
+    for _ in range(3):
+        player.play.value += 1
+    assert player.ended and not player.died and "survived" in player.status.value
+    player.play.value += 1  # a tick after the end starts a new dream
+    assert player.dreams == 2 and player.steps == 0
+
+
+def test_controller_size_must_fit(vae):
+    with pytest.raises(ValueError, match="fit no doom controller"):
+        DreamPlayer(dream(vae), controller=np.zeros(7))
+
+
+@pytest.mark.parametrize("world", ["doom", "carracing"])
+def test_the_shipped_models_play_a_dream_with_their_own_c(world):
+    """The widget works before any training: shipped V, M and C, a few ticks of Play."""
+    from wmlib.book.pretrained import load_shipped_controller_params, load_shipped_mdnrnn, load_shipped_vae
+    from wmlib.book.pretrained import _load
+
+    ck = _load(world, "mdnrnn")  # the first-frame codes dreams start from ship with M
+    env = DreamEnv(load_shipped_mdnrnn(world), ck["first_mu"].float().numpy(), ck["first_logvar"].float().numpy(),
+                   tau=1.0, max_steps=30, vae=load_shipped_vae(world))
+    player = DreamPlayer(env, controller=load_shipped_controller_params(world))
+    for _ in range(5):
+        player.play.value += 1
+    assert player.dreams >= 1 and set(player.drivers) <= {"C"} and player.frame.shape == (64, 64, 3)

@@ -1,7 +1,7 @@
 """The temperature explorer: moving tau changes what is drawn, and the rare mode fades."""
 import numpy as np
 
-from wmlib.book.widgets import TemperatureExplorer, rare_mode_score
+from wmlib.book.widgets import TemperatureExplorer, fireball_pixels, rare_mode_score, shows_fireball
 
 
 def two_mode_prediction():
@@ -39,3 +39,51 @@ def test_sliding_tau_redraws_and_the_rare_mode_fades():
     img = ex.image.value
     ex.dim.value = 0
     assert bytes(ex.image.value) != bytes(img) and ex.weights.max() > 0.97  # tau = 2 still
+
+
+def test_fireball_detector_ignores_the_torch_band_and_finds_a_blob():
+    frames = np.full((3, 64, 64, 3), 90, np.uint8)
+    frames[1, 30:34, 10:40] = (230, 200, 100)      # the wall's torches: same colour, their own rows
+    frames[2, 40:46, 20:26] = (240, 210, 110)      # a fireball on its way
+    assert list(fireball_pixels(frames)) == [0, 0, 36]
+    assert list(shows_fireball(frames)) == [False, False, True]
+
+
+def test_temperature_ties_to_decoded_frames_and_counts():
+    import torch
+
+    from wmlib.models.vae import ConvVAE
+
+    torch.manual_seed(0)
+    vae = ConvVAE(3).eval()
+    detector = lambda frames: np.asarray(frames).mean((1, 2, 3)) > -1  # everything counts: checks plumbing
+    ex = TemperatureExplorer(*two_mode_prediction(), vae=vae, samples=8, detector=detector, what="anything")
+    assert ex.samples.shape == (8, 64, 64, 3) and ex.detected == 8
+    assert "8 of 8" in ex.frames_caption.value and ex.frames_image.value[:4] == b"\x89PNG"
+    codes_1 = ex.sample_codes(1.0)
+    np.testing.assert_allclose(ex.sample_codes(1.0), codes_1)  # the same random numbers each time
+    before = ex.frames_image.value
+    ex.tau.value = 0.1
+    assert ex.frames_image.value != before and "tau = 0.10" in ex.frames_caption.value
+    low = ex.sample_codes(0.1)
+    assert low[:, 1].std() < codes_1[:, 1].std()  # the cold dream: samples huddle together
+    assert np.mean(np.abs(low[:, 1] - 2.0) < 0.6) <= np.mean(np.abs(codes_1[:, 1] - 2.0) < 0.6)
+
+
+def test_the_rare_mode_dies_on_frames_with_the_shipped_models():
+    """Shipped V and M: sampled next codes at tau, decoded; the far mode's share falls with tau."""
+    import torch
+
+    from wmlib.book.pretrained import load_shipped_vae
+
+    vae = load_shipped_vae("doom")
+    logpi, mu, logsigma = two_mode_prediction()
+    z = 64
+    lp = np.tile(logpi[1], (z, 1)).astype(np.float32)
+    m = np.tile(mu[1], (z, 1)).astype(np.float32)
+    ls = np.tile(logsigma[1], (z, 1)).astype(np.float32)
+    far = lambda frames: np.ones(len(frames), bool)
+    ex = TemperatureExplorer(lp, m, ls, vae=vae, samples=32, detector=far)
+    share = {tau: np.mean(ex.sample_codes(tau) > 0.5) for tau in (2.0, 1.0, 0.3)}  # dims sampled from the rare mode
+    assert share[2.0] > share[1.0] > share[0.3]
+    assert ex.frames_at(1.0).shape == (32, 64, 64, 3)

@@ -67,3 +67,37 @@ def test_bend_the_track_moves_the_code_along_a_direction(vae, frames):
     bend.index.value = 4
     assert bend.real_image.value != real_png
     assert bend.real_image.value == to_png(frames[4], bend.scale)
+
+
+def test_latent_explorer_picks_frames_and_randomises_the_code(vae, frames):
+    mu, logvar = encode_frames(vae, frames)
+    ex = LatentExplorer(vae, mu, logvar, n_sliders=4, start=0, frames=frames)
+    assert ex.real_image.value == to_png(frames[0], ex.scale)
+    ex.picker.value = 3                      # the frame picker: another real frame's code
+    np.testing.assert_allclose(ex.code, mu[3])
+    assert ex.real_image.value == to_png(frames[3], ex.scale) and "frame 3" in ex.source.value
+    picked = ex.image.value
+    ex.random_button.click()                 # a code from the prior, in every dimension
+    assert not np.allclose(ex.code, mu[3]) and ex.image.value != picked and "N(0, I)" in ex.source.value
+    other = [d for d in range(mu.shape[1]) if d not in ex.dims]
+    assert not np.allclose(ex.code[other], mu[3][other])  # not only the slider dimensions
+    random_code = ex.code
+    ex.random_button.click()
+    assert not np.allclose(ex.code, random_code)
+    ex.sliders[1].value = ex.sliders[1].min
+    ex.reset()                               # back to the random code drawn last
+    ex.picker.value = 1
+    np.testing.assert_allclose(ex.code, mu[1])
+    ex.sliders[0].value = ex.sliders[0].max
+    ex.reset()
+    np.testing.assert_allclose(ex.code, mu[1])
+
+
+def test_bend_the_track_shows_the_code_as_bars(vae, frames):
+    bend = BendTheTrack(vae, frames, strip=3)
+    bars = bend.bars_image.value
+    assert bars[:4] == b"\x89PNG" and bend.code.shape == (16,)
+    np.testing.assert_allclose(bend.code, bend.mu[0])
+    bend.amount.value = -2.0
+    assert bend.bars_image.value != bars  # the bars follow the moved code
+    np.testing.assert_allclose(bend.code, bend.code_at(-2.0))

@@ -1,9 +1,7 @@
-"""Where everything a run produces lives, and safe checkpoint files.
+"""Safe files: atomic writes, JSON, checkpoints, checksums (where they go: ``wmlib.paths``).
 
-Layout: ``$WM_ARTIFACTS/<world>/<profile>/<stage>/...`` so the notebooks and the
-command line find each other's results and two profiles never overwrite each
-other. Checkpoints are plain tensors plus JSON-able metadata, written
-atomically (temp file, then rename) and loaded with ``weights_only=True``.
+Checkpoints are plain tensors plus JSON-able metadata, written atomically (temp
+file, then rename) and loaded with ``weights_only=True``.
 """
 from __future__ import annotations
 
@@ -11,44 +9,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-
-from .config import check_profile, check_world
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def artifacts_root() -> Path:
-    """``WM_ARTIFACTS``, else ``artifacts/`` in the repo checkout, else ``./artifacts``."""
-    env = os.environ.get("WM_ARTIFACTS")
-    if env:
-        return Path(env).expanduser().resolve()
-    repo = _PACKAGE_DIR.parent
-    if (repo / "pyproject.toml").exists():
-        return repo / "artifacts"
-    return Path.cwd() / "artifacts"
-
-
-def stage_dir(world: str, profile: str, stage: str, create: bool = True) -> Path:
-    """The folder of one pipeline stage (``data``, ``vae``, ``mdnrnn`` ...)."""
-    path = artifacts_root() / check_world(world) / check_profile(profile) / stage
-    if create:
-        ensure_writable(path)
-    return path
-
-
-def ensure_writable(path: Path) -> Path:
-    """Create ``path`` and prove we can write there, with an error that says what to do."""
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
-            pass
-    except OSError as err:
-        raise PermissionError(
-            f"cannot write to {path} ({err.strerror}); point WM_ARTIFACTS (or --artifacts) "
-            "at a writable folder") from err
-    return path
-
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)

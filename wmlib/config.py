@@ -17,6 +17,31 @@ DEFAULT_PROFILE = "laptop"
 
 
 @dataclass(frozen=True)
+class World:
+    """What a world is, whatever the profile: every module reads these facts from here."""
+
+    name: str
+    action_size: int     # numbers C outputs and M reads per step
+    c_reads_cell: bool   # C reads M's LSTM cell state c as well: [z, c, h] (Doom) instead of [z, h]
+    c_bias: bool         # C's linear map has a bias
+    episode_cap: int     # the paper's episode length limit, in steps
+    fps: int             # the game's own frame rate (videos play at it)
+    done_head: bool      # M predicts when the episode ends (and dreams can end)
+
+
+WORLD = {
+    "doom": World("doom", action_size=1, c_reads_cell=True, c_bias=False, episode_cap=2100, fps=35, done_head=True),
+    "carracing": World("carracing", action_size=3, c_reads_cell=False, c_bias=True, episode_cap=1000, fps=50,
+                       done_head=False),
+}
+
+
+def world_of(name: str) -> World:
+    """The description of world ``name`` (``doom`` or ``carracing``)."""
+    return WORLD[check_world(name)]
+
+
+@dataclass(frozen=True)
 class CollectConfig:
     episodes: int = 200          # random-play episodes to record
     max_steps: int = 2100        # episode cap while collecting
@@ -76,6 +101,8 @@ class EvolutionConfig:
     seed: int = 0
     lockstep: int = 8            # episodes one rollout worker steps together (batched V/M/C)
     test_episodes: int = 100     # the final score: mean +- std over this many episodes (paper: 100)
+    renderer: str = "fast"       # CarRacing frames while evolving: "fast" or "gymnasium"; every
+                                 # reported score (evaluate, results, cards) uses "gymnasium"
 
 
 @dataclass(frozen=True)
@@ -118,6 +145,7 @@ class Config:
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
     dream: DreamConfig = field(default_factory=DreamConfig)
     iterate: IterateConfig = field(default_factory=IterateConfig)
+    artifacts: str | None = None  # the output root; None: $WM_ARTIFACTS or ./artifacts (wmlib.paths)
 
     def with_overrides(self, **sections) -> "Config":
         """``cfg.with_overrides(collect={"episodes": 3})`` -> a new Config."""
@@ -134,7 +162,6 @@ class Config:
 # The paper's sizes per world; profiles below shrink them.
 _PAPER = {
     "doom": dict(
-        action_size=1,
         collect=dict(episodes=10_000, max_steps=2100, workers=16, shard_episodes=50),
         vae=dict(z_size=64, epochs=10, val_episodes=100),
         mdnrnn=dict(hidden=512, done_head=True, seq_len=500, batch_size=100, epochs=400, val_episodes=100),
@@ -142,7 +169,6 @@ _PAPER = {
         dream=dict(tau=1.15, max_steps=2100),
     ),
     "carracing": dict(
-        action_size=3,
         collect=dict(episodes=10_000, max_steps=1000, workers=16, shard_episodes=4),
         vae=dict(z_size=32, epochs=1, val_episodes=100),
         mdnrnn=dict(hidden=256, done_head=False, seq_len=999, batch_size=100, epochs=20, val_episodes=100,
@@ -178,6 +204,7 @@ _CI = {
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=100, workers=2,
                        eval_every=1, eval_episodes=2, test_episodes=2),
         dream=dict(max_steps=100, real_episodes=2, dream_episodes=4),
+        iterate=dict(rounds=1, episodes=3, mdnrnn_epochs=1, generations=2),
     ),
     "carracing": dict(
         collect=dict(episodes=2, max_steps=60, workers=2, shard_episodes=1, baseline_episodes=2),
@@ -211,10 +238,12 @@ def current_profile(profile: str | None = None) -> str:
     return check_profile(profile or os.environ.get("WM_PROFILE") or DEFAULT_PROFILE)
 
 
-def get_config(world: str, profile: str | None = None) -> Config:
+def get_config(world: str, profile: str | None = None, artifacts: str | None = None) -> Config:
+    """The config of ``world`` at ``profile``; ``artifacts``: its output root (see ``wmlib.paths``)."""
     world = check_world(world)
     profile = current_profile(profile)
     paper = _PAPER[world]
-    cfg = Config(world=world, profile=profile, action_size=paper["action_size"])
-    cfg = cfg.with_overrides(**{k: v for k, v in paper.items() if k != "action_size"})
+    cfg = Config(world=world, profile=profile, action_size=WORLD[world].action_size,
+                 artifacts=None if artifacts is None else str(artifacts))
+    cfg = cfg.with_overrides(**paper)
     return cfg.with_overrides(**_PROFILE_OVERRIDES[profile].get(world, {}))

@@ -33,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import atomic_write_bytes, ensure_writable, load_checkpoint, save_checkpoint, write_json
-from ..config import Config
+from ..artifacts import atomic_write_bytes, load_checkpoint, save_checkpoint, write_json
+from ..paths import ready
+from ..config import EvolutionConfig
 
 CHECKPOINT = "evolution.pt"
 HISTORY = "history.json"
@@ -175,25 +176,24 @@ def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path) -> None:
                              "resume with the same settings, or move that folder away to start afresh")
 
 
-def evolve(cfg: Config, n_params: int, evaluate_fn, ckpt_dir, progress: bool = True,
+def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: bool = True,
            generations: int | None = None, evaluate_mean_fn=None, x0=None,
            callback=None) -> EvolutionResult:
-    """Run CMA-ES up to ``generations`` in total (default ``cfg.evolution.generations``).
+    """Run CMA-ES with the settings ``ev`` up to ``generations`` in total (default ``ev.generations``).
 
     Resumes from ``ckpt_dir`` when it holds a run, and is a no-op once that run
     has reached ``generations``.
 
     evaluate_fn(solutions [P, n], generation, rng_seed) -> returns [P, rollouts].
     evaluate_mean_fn(params [n], episodes, rng_seed) -> returns [episodes]: called
-        every ``eval_every`` generations (and after ``cfg.evolution.generations``) on the mean, with
+        every ``eval_every`` generations (and after ``ev.generations``) on the mean, with
         ``eval_episodes`` episodes and the same seed each time (comparable points).
     callback(generation, solutions, fitness, es): after each ``tell`` (figures).
     """
     from tqdm.auto import tqdm
 
-    ev = cfg.evolution
     total = int(ev.generations if generations is None else generations)
-    ckpt_dir = ensure_writable(Path(ckpt_dir))
+    ckpt_dir = ready(Path(ckpt_dir))
     ckpt, es = load_state(ckpt_dir)
     if ckpt is None:
         es = new_strategy(n_params, ev.sigma0, ev.population, x0)

@@ -54,19 +54,25 @@ REAL_Z = ("mean", "sample")
 
 
 def agent_spec(world: str, mode: str, vae, mdnrnn=None, max_steps: int | None = None,
-               lockstep: int = 8, real_z: str = "mean") -> dict:
+               lockstep: int = 8, renderer: str = "gymnasium", real_z: str = "mean") -> dict:
     """Everything a worker needs to rebuild the agent: sizes and CPU state dicts (picklable).
 
+    ``renderer``: CarRacing's frame drawing in the workers' envs. Keep the default
+    ``"gymnasium"`` for any score that is reported; ``"fast"`` is for training.
     ``real_z``: C and M read V's "mean" code of each frame, or a "sample" mu + sigma * eps
     (the original code's choice, and what M and C saw while training).
     """
+    from ..worlds.carracing_fast import RENDERERS
+
     world, mode = check_world(world), check_mode(mode)
+    if renderer not in RENDERERS:
+        raise ValueError(f"renderer {renderer!r}: use one of {', '.join(RENDERERS)}")
     if real_z not in REAL_Z:
         raise ValueError(f"unknown real_z {real_z!r}: use 'mean' (V's mean code) or 'sample' (mu + sigma * eps)")
     if mode == "zh" and mdnrnn is None:
         raise ValueError("mode 'zh' needs M: pass the trained MDNRNN (or use mode 'z' for V only)")
     cpu = lambda m: {k: v.detach().cpu().clone() for k, v in m.state_dict().items()}
-    spec = dict(world=world, mode=mode, max_steps=max_steps, lockstep=int(lockstep), real_z=real_z,
+    spec = dict(world=world, mode=mode, max_steps=max_steps, lockstep=int(lockstep), renderer=renderer, real_z=real_z,
                 vae=dict(z_size=int(vae.z_size), state=cpu(vae)), mdnrnn=None)
     if mode == "zh":
         spec["mdnrnn"] = dict(arch=mdnrnn.arch(), state=cpu(mdnrnn))
@@ -101,7 +107,8 @@ class EpisodeRunner:
             self.mdnrnn = MDNRNN(**spec["mdnrnn"]["arch"])
             self.mdnrnn.load_state_dict(spec["mdnrnn"]["state"])
             self.mdnrnn.eval()
-        self._make_env = lambda: make_env(self.world, max_steps=spec["max_steps"])
+        self._make_env = lambda: make_env(self.world, max_steps=spec["max_steps"],
+                                          renderer=spec.get("renderer", "gymnasium"))
         self.envs = []
 
     def _env(self, slot: int):
@@ -232,9 +239,9 @@ class EpisodeRunner:
         return out
 
     def _action_size(self) -> int:
-        from ..models.controller import ACTION_SIZE
+        from ..config import world_of
 
-        return ACTION_SIZE[self.world]
+        return world_of(self.world).action_size
 
     def _random_action(self, rng) -> np.ndarray:
         """A uniform action of this world (exploration)."""

@@ -12,8 +12,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..config import get_config
-
 
 def _shares(actions) -> dict:
     a = np.asarray(actions, np.float64).reshape(-1)
@@ -86,21 +84,3 @@ def format_rows(title: str, rows: list[dict]) -> str:
         lines.append(f"{i:>8} {r['steps']:>6} {r['left']:>6.2f} {r['stay']:>6.2f} {r['right']:>6.2f} "
                      f"{r['max_p']:>13.3f} {r['mean_p']:>8.4f}")
     return "\n".join(lines)
-
-
-def add_commands(sub, parent):
-    p = sub.add_parser("diagnose-dream", parents=[parent],
-                       help="what the dream-trained C does, in the dream and in the real game")
-    p.add_argument("world", choices=("doom",))
-    p.add_argument("--tau", type=float, default=None, help="the dream run to inspect (default: profile, 1.15)")
-    p.add_argument("--episodes", type=int, default=5)
-    p.set_defaults(func=cmd_diagnose)
-
-
-def cmd_diagnose(args):
-    cfg = get_config(args.world, args.profile)
-    tau = cfg.dream.tau if args.tau is None else args.tau
-    if args.episodes < 1:
-        raise ValueError(f"episodes must be at least 1 (got {args.episodes})")
-    print(format_rows(f"in M's dream (tau {tau:g}):", dream_behaviour(cfg, tau, args.episodes)))
-    print(format_rows("in the real game (M's belief, fed the real codes):", real_behaviour(cfg, tau, args.episodes)))

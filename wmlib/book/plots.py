@@ -1,13 +1,16 @@
 """The figures the notebooks and the README show (matplotlib, no display needed).
 
-Each function draws one figure, returns it, and saves it as PNG when given a
-path, so ``figures/`` can be rebuilt from the command line.
+Each function draws one figure from arrays (no model runs and no file is read
+here), returns it, and saves it as PNG when given a path, so ``figures/`` can
+be rebuilt from the command line.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+
+from .. import paper
 
 
 def _figure(*args, **kwargs):
@@ -47,12 +50,9 @@ def _draw_reconstruction_rows(axes, real, recon, label: str, vmax: float | None 
         ax.set_yticks([])
 
 
-def plot_reconstructions(vae, frames: np.ndarray, path=None, title: str | None = None):
-    """Real frames, V's reconstructions and where the error lies; saved to ``path`` if given."""
-    from ..models.vae import reconstruct
-
-    frames = np.asarray(frames)
-    recon = reconstruct(vae, frames)
+def plot_reconstructions(frames: np.ndarray, recon: np.ndarray, path=None, title: str | None = None):
+    """Real frames, V's reconstructions (``models.vae.reconstruct``) and where the error lies."""
+    frames, recon = np.asarray(frames), np.asarray(recon)
     n = len(frames)
     fig, axes = _figure(3, n, figsize=(1.6 * n, 5.2), squeeze=False)
     _draw_reconstruction_rows(axes, frames, recon, "")
@@ -62,31 +62,16 @@ def plot_reconstructions(vae, frames: np.ndarray, path=None, title: str | None =
     return fig
 
 
-def heldout_frames(cfg, n: int = 8) -> np.ndarray:
-    """``n`` frames spread evenly over the held-out episodes of ``cfg``'s dataset."""
-    from ..worlds.data import load_dataset
-
-    ds = load_dataset(cfg)
-    _, val_idx = ds.split(cfg.vae.val_episodes)
-    idx = ds.frame_indices(val_idx)
-    pick = idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).round().astype(int)]
-    return ds.gather_frames(pick)
-
-
-def reconstructions_figure(cfgs, path="figures/vae_reconstructions.png", n: int = 8):
-    """Held-out frames and V's reconstructions for each config (world) in one figure."""
-    from ..training.vae import load_vae
-    from ..models.vae import reconstruct
-
-    fig, axes = _figure(3 * len(cfgs), n, figsize=(1.6 * n, 5.2 * len(cfgs)), squeeze=False)
-    for k, cfg in enumerate(cfgs):
-        real = heldout_frames(cfg, n)
-        recon = reconstruct(load_vae(cfg), real)
-        _draw_reconstruction_rows(axes[3 * k:3 * k + 3, :len(real)], real, recon, f"{cfg.world}")
+def reconstructions_figure(rows, path="figures/vae_reconstructions.png", title: str | None = None):
+    """One block of real / reconstructed / error rows per ``(label, frames, recon)`` in ``rows``."""
+    n = max((len(real) for _, real, _ in rows), default=1)
+    fig, axes = _figure(3 * len(rows), n, figsize=(1.6 * n, 5.2 * len(rows)), squeeze=False)
+    for k, (label, real, recon) in enumerate(rows):
+        _draw_reconstruction_rows(axes[3 * k:3 * k + 3, :len(real)], real, recon, label)
         for ax in axes[3 * k:3 * k + 3, len(real):].flat:
             ax.axis("off")
-    profile = cfgs[0].profile if cfgs else ""
-    fig.suptitle(f"V on held-out frames ({profile} profile)")
+    if title:
+        fig.suptitle(title)
     _save(fig, path)
     return Path(path) if path is not None else fig
 
@@ -128,3 +113,119 @@ def plot_kl_per_dim(kl: np.ndarray, ax=None, title: str | None = None, floor: fl
     if title:
         ax.set_title(title)
     return ax
+
+
+# ----------------------------------------------------------------------------- C in the dream
+
+def plot_temperature(rows, path=None, title: str | None = None, cap: int | None = None,
+                     random_policy=paper.DOOM_RANDOM_POLICY, solved: int = paper.DOOM_SOLVED):
+    """Dream and real score against tau, ours (solid) beside the paper's (dashed); ``cap``: our episode cap.
+
+    ``rows``: the temperature table's rows (``tau``, ``dream_mean``, ``dream_std``, ``real_mean``,
+    ``real_std``, ``paper_dream``, ``paper_real``).
+    """
+    fig, ax = _figure(figsize=(8.5, 4))
+    x = np.arange(len(rows))
+    for name, color, dx in (("dream", "tab:blue", -0.06), ("real", "tab:orange", 0.06)):
+        ax.errorbar(x + dx, [r[f"{name}_mean"] for r in rows], [r[f"{name}_std"] for r in rows], color=color,
+                    marker="o", capsize=3, label=f"{name} (ours)")
+        reported = [(i, r[f"paper_{name}"]) for i, r in zip(x, rows) if r[f"paper_{name}"]]
+        if reported:
+            ax.errorbar([i + 2 * dx for i, _ in reported], [p[0] for _, p in reported], [p[1] for _, p in reported],
+                        color=color, marker="s", ls="--", capsize=3, alpha=0.5, label=f"{name} (paper)")
+    ax.axhline(random_policy[0], color="grey", ls=":", lw=1, label="random policy (paper)")
+    ax.axhline(solved, color="green", ls=":", lw=1, label=f"solved (> {solved})")
+    if cap:
+        ax.axhline(cap, color="black", ls="-.", lw=0.8, label=f"our episode cap ({cap})")
+    ax.set_xticks(x, [f"{r['tau']:.2f}" for r in rows])
+    ax.set_xlabel("temperature tau of the dream C was trained in")
+    ax.set_ylabel("steps survived")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+# ----------------------------------------------------------------------------- the agent's loop
+
+def agent_loop_figure(highlight: str | None = None, frame=None, z=None, h=None, action=None, dream: bool = False,
+                      world: str = "carracing", step: int | None = None, params: dict | None = None,
+                      path=None):
+    """The agent as a diagram: world -> frame -> V -> z -> C (reading M's h) -> action -> world; M -> h.
+
+    ``highlight`` lights one stage (``"frame"``, ``"V"``, ``"C"``, ``"world"``, ``"M"``); ``frame``,
+    ``z``, ``h`` and ``action`` are drawn beside the boxes when given (the animated widget
+    passes one step's values). ``dream=True`` draws the world as M's own sample. ``params``
+    ({"V": n, "M": n, "C": n}) writes each part's size under its name.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig = Figure(figsize=(9, 4.2))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 5.0)
+    ax.axis("off")
+    lit, dim = "#ffd54f", "#eeeeee"
+    size = lambda k: f"\n{params[k]:,} params" if params and k in params else ""
+    boxes = {  # name: (x, y, label)
+        "world": (1.2, 3.5, "M's sample\n(the dream)" if dream else "the world\n(" + world + ")"),
+        "V": (4.0, 3.5, "V: VAE\n(draws z only)" if dream else "V: VAE" + size("V")),
+        "C": (7.2, 3.5, "C: linear" + size("C")),
+        "M": (6.0, 1.2, "M: MDN-RNN" + size("M")),
+    }
+    lights = {"frame": "world", "V": "V", "C": "C", "world": "world", "M": "M"}
+    for name, (x, y, label) in boxes.items():
+        on = highlight is not None and lights.get(highlight) == name
+        face = lit if on else ("#f5f5f5" if (dream and name == "V") else "white")
+        ax.add_patch(FancyBboxPatch((x - 0.9, y - 0.45), 1.8, 0.9, boxstyle="round,pad=0.05",
+                                    facecolor=face, edgecolor="black", lw=2.0 if on else 1.0))
+        ax.text(x, y, label, ha="center", va="center", fontsize=9,
+                color="grey" if (dream and name == "V") else "black")
+
+    def arrow(a, b, label, stage, rad=0.0, where=0.5, dy=0.15):
+        on = highlight == stage
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=14, lw=2.5 if on else 1.0,
+                                     color="tab:red" if on else "black", connectionstyle=f"arc3,rad={rad}"))
+        mx, my = a[0] + where * (b[0] - a[0]), a[1] + where * (b[1] - a[1])
+        ax.text(mx, my + dy, label, ha="center", fontsize=9, color="tab:red" if on else "black")
+
+    arrow((2.1, 3.5), (3.1, 3.5), "z" if dream else "frame", "frame")
+    arrow((4.9, 3.5), (6.3, 3.5), "z", "V")
+    arrow((7.2, 3.95), (1.2, 3.95), "action a", "C", rad=0.12, dy=0.55)
+    arrow((4.3, 3.05), (5.6, 1.65), "z", "V", dy=0.0, where=0.35)
+    arrow((7.0, 3.05), (6.5, 1.65), "a", "C", dy=0.0, where=0.4)
+    arrow((6.9, 1.2), (7.7, 3.05), "h", "M", dy=-0.3, where=0.6)
+    if dream:
+        arrow((5.1, 1.5), (2.0, 3.05), "next z ~ M (tau)", "world", rad=-0.1, dy=0.1, where=0.55)
+    if step is not None:
+        ax.text(0.1, 4.9, f"step {step}", fontsize=10, va="top")
+    if frame is not None:
+        inset = fig.add_axes([0.02, 0.08, 0.2, 0.4])
+        inset.imshow(np.asarray(frame), interpolation="nearest")
+        inset.set_xticks([]), inset.set_yticks([])
+        for s in inset.spines.values():
+            s.set_color("tab:red" if highlight == "frame" else "black")
+            s.set_linewidth(2.5 if highlight == "frame" else 1.0)
+        inset.set_title("V's drawing of z" if dream else "the frame", fontsize=8)
+    if z is not None:
+        inset = fig.add_axes([0.26, 0.07, 0.2, 0.25])
+        z = np.asarray(z).reshape(-1)
+        inset.bar(np.arange(len(z)), z, color="tab:red" if highlight == "V" else "tab:blue")
+        inset.set_ylim(-4, 4), inset.set_xticks([]), inset.tick_params(labelsize=7)
+        inset.set_title(f"z: {len(z)} numbers", fontsize=8)
+    if h is not None:
+        inset = fig.add_axes([0.8, 0.1, 0.18, 0.28])
+        h = np.asarray(h).reshape(-1)[:32]
+        inset.bar(np.arange(len(h)), h, color="tab:red" if highlight == "M" else "tab:green")
+        inset.set_ylim(-1, 1), inset.set_xticks([]), inset.tick_params(labelsize=7)
+        inset.set_title("h: M's memory (first 32)", fontsize=8)
+    if action is not None:
+        a = np.asarray(action).reshape(-1)
+        text = (f"a = {a[0]:+.2f}" if len(a) == 1 else f"steer {a[0]:+.2f}  gas {a[1]:.2f}  brake {a[2]:.2f}")
+        ax.text(7.0, 4.75, text, ha="center", fontsize=9, color="tab:red" if highlight == "C" else "black",
+                bbox=dict(facecolor="white", edgecolor="none"))
+    _save(fig, path)
+    return fig

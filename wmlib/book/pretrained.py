@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import paper
+from .. import paper, paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
-from ..config import WORLDS, Config, check_world, get_config
+from ..config import Config, check_world, get_config, world_of
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
 
@@ -95,9 +95,9 @@ def has_shipped(world: str, root: Path | None = None) -> bool:
 
 def vae_for(cfg: Config, device="cpu"):
     """(V, source): the reader's V at this profile if trained, else the shipped one."""
-    from ..training.vae import load_vae, vae_path
+    from ..training.vae import load_vae
 
-    if vae_path(cfg).exists():
+    if paths.vae_file(cfg).exists():
         return load_vae(cfg, device), f"your V ({cfg.profile} profile)"
     return load_shipped_vae(cfg.world, device), "the shipped V (laptop profile)"
 
@@ -110,10 +110,10 @@ def world_model_for(cfg: Config, device="cpu") -> dict:
     Returns dict(vae, mdnrnn, first_mu, first_logvar, source).
     """
     from ..training.series import load_series
-    from ..training.mdnrnn import load_mdnrnn, mdnrnn_dir
-    from ..training.vae import load_vae, vae_path
+    from ..training.mdnrnn import load_mdnrnn
+    from ..training.vae import load_vae
 
-    if vae_path(cfg).exists() and (mdnrnn_dir(cfg, create=False) / "mdnrnn.pt").exists():
+    if paths.vae_file(cfg).exists() and paths.mdnrnn_file(cfg).exists():
         try:
             s = load_series(cfg)
         except FileNotFoundError:
@@ -161,14 +161,14 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
     return out
 
 
-def export_pretrained(world: str, profile: str = "laptop", root: Path | None = None) -> Path:
-    """Write the trained V, M and C of ``profile`` as fp16 shipped models with a card."""
+def export_pretrained(world: str, profile: str = "laptop", root: Path | None = None, artifacts=None) -> Path:
+    """Write the trained V, M and C of ``profile`` (under ``artifacts``) as fp16 shipped models with a card."""
     from ..worlds.data import load_dataset
     from ..training.series import load_series
     from ..training.mdnrnn import load_mdnrnn
     from ..training.vae import load_vae
 
-    cfg = get_config(world, profile)
+    cfg = get_config(world, profile, artifacts)
     vae, m = load_vae(cfg), load_mdnrnn(cfg)
     params, how = _trained_controller_params(cfg)
     series, ds = load_series(cfg), load_dataset(cfg)
@@ -194,11 +194,11 @@ def evaluate_shipped(world: str, episodes: int = 100, workers: int = 2, backend:
     card = shipped_card(world, root)
     vae, m = load_shipped_vae(world, root=root), load_shipped_mdnrnn(world, root=root)
     params = load_shipped_controller_params(world, root)
-    max_steps = max_steps or (paper.DOOM_EPISODE_CAP if world == "doom" else 1000)
-    spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps)
+    max_steps = max_steps or world_of(world).episode_cap
+    spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps, renderer="gymnasium")  # scores: official pixels
     with RolloutPool(spec, backend, workers) as pool:
         r = pool.run(params[None], episodes, EVAL_SEED)["returns"][0]
-    res = dict(mean=float(r.mean()), std=float(r.std()), episodes=int(episodes), seed=EVAL_SEED,
+    res = dict(mean=float(r.mean()), std=float(r.std()), episodes=int(episodes), seed=EVAL_SEED, renderer="gymnasium",
                command=f"python -m wmlib evaluate-shipped {world} --episodes {episodes}")
     if write:
         card["scores"]["real"] = res
@@ -239,31 +239,3 @@ prefer your own models at that profile (notebook 04 opens its dream player this 
     path = shipped_dir(world, root) / "MODEL_CARD.md"
     path.write_text(text)
     return path
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("export-pretrained", parents=[parent],
-                       help="write the trained V, M, C (default: laptop profile) as the shipped fp16 models")
-    p.add_argument("world", choices=WORLDS)
-    p.set_defaults(func=cmd_export)
-
-    p = sub.add_parser("evaluate-shipped", parents=[parent],
-                       help="score the shipped models in the real game and record it in their card")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--episodes", type=int, default=100)
-    p.add_argument("--workers", type=int, default=2)
-    p.set_defaults(func=cmd_evaluate_shipped)
-
-
-def cmd_export(args):
-    out = export_pretrained(args.world, args.profile or "laptop")
-    size = sum(f.stat().st_size for f in out.glob("*.pt")) / 2**20
-    print(f"shipped models for {args.world} in {out} ({size:.1f} MiB); now score them: "
-          f"python -m wmlib evaluate-shipped {args.world} --episodes 100")
-
-
-def cmd_evaluate_shipped(args):
-    res = evaluate_shipped(args.world, args.episodes, args.workers)
-    print(f"shipped {args.world} agent over {res['episodes']} episodes: {res['mean']:.1f} +- {res['std']:.1f}")

@@ -13,12 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import paper
-from ..artifacts import read_json, stage_dir
-from ..commands import baseline_path
+from .. import paths
+from ..artifacts import read_json
 from ..config import get_config
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-PROFILE = "laptop"
+PROFILE = "laptop"  # the README reports the laptop profile's runs
 
 
 def _fmt(score) -> str:
@@ -41,10 +41,12 @@ def parameter_rows() -> list[str]:
     from ..models.vae import ConvVAE
 
     rows = []
-    for world, z, hidden, done in (("carracing", 32, 256, False), ("doom", 64, 512, True)):
-        action = get_config(world, "paper").action_size
+    for world in ("carracing", "doom"):  # the paper's sizes
+        cfg = get_config(world, "paper")
+        z, hidden = cfg.vae.z_size, cfg.mdnrnn.hidden
         ours = dict(vae=sum(p.numel() for p in ConvVAE(z).parameters()),
-                    mdnrnn=MDNRNN(z, action, hidden, 5, done_head=done).n_params,
+                    mdnrnn=MDNRNN(z, cfg.action_size, hidden, cfg.mdnrnn.n_mixtures,
+                                  done_head=cfg.mdnrnn.done_head).n_params,
                     controller=param_count(world, z, hidden, "zh"))
         for part in ("vae", "mdnrnn", "controller"):
             rows.append(f"| {world}: {part} parameters | {paper.PARAMS[world][part]:,} | {ours[part]:,} | "
@@ -52,54 +54,52 @@ def parameter_rows() -> list[str]:
     return rows
 
 
-def car_rows() -> list[str]:
-    cfg = get_config("carracing", PROFILE)
+def car_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
+    cfg = get_config("carracing", profile, artifacts)
     shipped = _shipped_score("carracing")
     rows = []
     for mode, label in (("z", "World Model, V only (C reads z)"), ("zh", "World Model, full (C reads z and h)")):
         episodes = cfg.evolution.test_episodes
-        res = _read(stage_dir("carracing", PROFILE, f"controller-{mode}", create=False) /
-                    f"test-deployed-{episodes}.json")
+        res = _read(paths.controller_score(cfg, mode, "deployed", episodes))
         ship = _fmt(shipped) if mode == "zh" else "-"
         rows.append(f"| CarRacing, {label[13:]} ({episodes} episodes) | {_paper(paper.CARRACING_SCORES[label])} | "
                     f"{_fmt(res)} | {ship} | `python -m wmlib train-controller carracing --mode {mode}` then "
                     f"`python -m wmlib evaluate carracing --mode {mode} --episodes {episodes}` |")
-    base = _read(baseline_path("carracing", 100))
+    base = _read(paths.baseline_file(cfg, 100))
     rows.append(f"| CarRacing, random policy (100 episodes, a uniform action each step) | - | {_fmt(base)} | - | "
                 f"`python -m wmlib baseline carracing --episodes 100` |")
     return rows
 
 
-def _sweep_row(tau: float):
+def _sweep_row(cfg, tau: float):
     """(dream, real) scores of the laptop sweep at tau, from the files train-in-dream writes."""
-    from ..training.dream import dream_dir
-
-    res = _read(dream_dir(get_config("doom", PROFILE), tau, create=False) / "score-deployed.json")
+    res = _read(paths.dream_score(cfg, tau, "deployed"))
     if not res:
         return None, None
     return res.get("dream"), res.get("real")
 
 
-def doom_rows() -> list[str]:
+def doom_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     rows = []
+    cfg = get_config("doom", profile, artifacts)
     shipped = _shipped_score("doom")
     for tau, (dream_ref, real_ref) in paper.DOOM_TEMPERATURE.items():
-        dream, real = _sweep_row(tau)
+        dream, real = _sweep_row(cfg, tau)
         cmd = f"`python -m wmlib train-in-dream doom --tau {tau:.2f}` (all five: `python -m wmlib temperature-sweep doom`)"
         rows.append(f"| Doom, tau {tau:.2f}: score in the dream (100 dreams) | {_paper(dream_ref)} | {_fmt(dream)} | - | {cmd} |")
         ship = _fmt(shipped) if abs(tau - 1.15) < 1e-9 else "-"
         rows.append(f"| Doom, tau {tau:.2f}: score in the real game (100 episodes) | {_paper(real_ref)} | {_fmt(real)} | "
                     f"{ship} | same |")
-    base = _read(baseline_path("doom", 100))
+    base = _read(paths.baseline_file(cfg, 100))
     rows.append(f"| Doom, random policy (100 episodes) | {_paper(paper.DOOM_RANDOM_POLICY)} | {_fmt(base)} | - | "
                 f"`python -m wmlib baseline doom --episodes 100` |")
     return rows
 
 
-def reproduce_rows() -> list[str]:
+def reproduce_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     rows = []
     for world in ("doom", "carracing"):
-        rec = _read(stage_dir(world, PROFILE, ".", create=False) / "reproduce.json")
+        rec = _read(paths.reproduce_record(get_config(world, profile, artifacts)))
         took = "not run"
         if rec and "total_seconds" in rec:
             took = f"{rec['total_seconds'] / 60:.0f} min on 2 CPU cores"
@@ -115,12 +115,13 @@ def reproduce_rows() -> list[str]:
     return rows
 
 
-def own_rows() -> list[str]:
+def own_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     """Measurements the paper does not report but the book does: V's and M's held-out quality."""
     rows = []
     for world in ("doom", "carracing"):
-        v = _read(stage_dir(world, PROFILE, "vae", create=False) / "heldout.json")
-        m = _read(stage_dir(world, PROFILE, "mdnrnn", create=False) / "eval.json")
+        cfg = get_config(world, profile, artifacts)
+        v = _read(paths.vae_dir(cfg) / paths.VAE_HELDOUT)
+        m = _read(paths.mdnrnn_dir(cfg) / paths.MDNRNN_EVAL)
         v_text = f"{v['mse_per_pixel']:.5f} ({v['frames']:,} frames)" if v else "not run"
         m_text = f"{m['nll']:.3f} ({m['baseline_nll']:.3f})" if m else "not run"
         rows.append(f"| {world}: V held-out squared error per pixel | - | {v_text} | - | "
@@ -143,32 +144,20 @@ def _shipped_score(world: str):
     return shipped_card(world).get("scores", {}).get("real")
 
 
-def table() -> str:
+def table(profile: str = PROFILE, artifacts=None) -> str:
+    """The table in markdown: the paper's numbers beside ``profile``'s runs under ``artifacts``."""
     head = ["| row of ../shared/PAPER.md | paper | laptop profile (ours) | shipped models | command |",
             "|---|---|---|---|---|"]
-    return "\n".join(head + parameter_rows() + own_rows() + car_rows() + doom_rows() + reproduce_rows())
+    runs = dict(profile=profile, artifacts=artifacts)
+    return "\n".join(head + parameter_rows() + own_rows(**runs) + car_rows(**runs) + doom_rows(**runs)
+                     + reproduce_rows(**runs))
 
 
-def write_readme(readme: Path) -> None:
+def write_readme(readme: Path, profile: str = PROFILE, artifacts=None) -> None:
     text = readme.read_text()
     if START not in text or END not in text:
         raise ValueError(f"{readme} has no results markers: add the lines {START} and {END} where the "
                          "table belongs")
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
-    readme.write_text(f"{before}{START}\n{table()}\n{END}{after}")
-
-
-def add_commands(sub, parent):
-    p = sub.add_parser("results", parents=[parent], help="the results table: paper vs laptop vs shipped models")
-    p.add_argument("--write-readme", action="store_true", help="rewrite the table in README.md")
-    p.add_argument("--readme", default=str(Path(__file__).resolve().parents[2] / "README.md"))
-    p.set_defaults(func=cmd_results)
-
-
-def cmd_results(args):
-    if args.write_readme:
-        write_readme(Path(args.readme))
-        print(f"table written to {args.readme}")
-    else:
-        print(table())
+    readme.write_text(f"{before}{START}\n{table(profile, artifacts)}\n{END}{after}")

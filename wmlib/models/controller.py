@@ -16,11 +16,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..config import check_world
+from ..config import world_of
 
 MODES = ("z", "zh")
-ACTION_SIZE = {"carracing": 3, "doom": 1}
-HAS_BIAS = {"carracing": True, "doom": False}
 
 
 def check_mode(mode: str) -> str:
@@ -33,12 +31,12 @@ def input_size(world: str, z_size: int, hidden: int, mode: str = "zh") -> int:
     """Car reads [z, h]; Doom reads [z, c, h]; mode "z" reads z only."""
     if check_mode(mode) == "z":
         return z_size
-    return z_size + (2 * hidden if check_world(world) == "doom" else hidden)
+    return z_size + (2 * hidden if world_of(world).c_reads_cell else hidden)
 
 
 def param_count(world: str, z_size: int, hidden: int, mode: str = "zh") -> int:
-    n_in, n_out = input_size(world, z_size, hidden, mode), ACTION_SIZE[check_world(world)]
-    return n_in * n_out + (n_out if HAS_BIAS[world] else 0)
+    n_in, n_out = input_size(world, z_size, hidden, mode), world_of(world).action_size
+    return n_in * n_out + (n_out if world_of(world).c_bias else 0)
 
 
 def controller_inputs(world: str, z, h=None, c=None, mode: str = "zh"):
@@ -49,9 +47,10 @@ def controller_inputs(world: str, z, h=None, c=None, mode: str = "zh"):
     """
     if check_mode(mode) == "z":
         return z
-    if h is None or (world == "doom" and c is None):
-        raise ValueError(f"mode 'zh' needs M's state: pass h{' and c' if world == 'doom' else ''}")
-    parts = [z, c, h] if check_world(world) == "doom" else [z, h]
+    cell = world_of(world).c_reads_cell
+    if h is None or (cell and c is None):
+        raise ValueError(f"mode 'zh' needs M's state: pass h{' and c' if cell else ''}")
+    parts = [z, c, h] if cell else [z, h]
     if isinstance(z, np.ndarray):
         return np.concatenate([np.asarray(p, np.float32) for p in parts], axis=-1)
     return torch.cat(parts, dim=-1)
@@ -59,13 +58,13 @@ def controller_inputs(world: str, z, h=None, c=None, mode: str = "zh"):
 
 def unflatten(world: str, params: torch.Tensor):
     """Flat rows [..., n] -> (W [..., A, in], b [..., A] or None for Doom)."""
-    n_out = ACTION_SIZE[check_world(world)]
-    n = params.shape[-1]
-    n_w = n - n_out if HAS_BIAS[world] else n
+    w = world_of(world)
+    n_out, n = w.action_size, params.shape[-1]
+    n_w = n - n_out if w.c_bias else n
     if n_w <= 0 or n_w % n_out:
         raise ValueError(f"{n} parameters do not fit a {world} controller with {n_out} outputs")
     W = params[..., :n_w].reshape(*params.shape[:-1], n_out, n_w // n_out)
-    b = params[..., n_w:] if HAS_BIAS[world] else None
+    b = params[..., n_w:] if w.c_bias else None
     return W, b
 
 
@@ -95,11 +94,11 @@ class Controller(torch.nn.Module):
 
     def __init__(self, world: str, z_size: int, hidden: int, mode: str = "zh"):
         super().__init__()
-        self.world, self.mode = check_world(world), check_mode(mode)
+        self.world, self.mode = world_of(world).name, check_mode(mode)
         self.z_size, self.hidden = int(z_size), int(hidden)
         self.input_size = input_size(world, z_size, hidden, mode)
-        self.action_size = ACTION_SIZE[world]
-        self.has_bias = HAS_BIAS[world]
+        self.action_size = world_of(world).action_size
+        self.has_bias = world_of(world).c_bias
         self.register_buffer("flat", torch.zeros(param_count(world, z_size, hidden, mode)))
 
     @property

@@ -10,95 +10,82 @@ checkpoint (resumable), ``history.json`` (the learning curve), ``run.json``
 The controller we deploy is the distribution's mean that scored best in the
 periodic evaluations over ``eval_episodes`` (a candidate's own score rests on
 only ``rollouts`` noisy episodes); without any evaluation, the final mean.
+
+Train fast, score true: evolution (its candidates and its periodic evaluations)
+plays CarRacing with ``cfg.evolution.renderer`` ("fast" by default, the same
+pixels within a fraction of a level); ``evaluate`` always scores on gymnasium's
+own renderer.
 """
 from __future__ import annotations
 
-import hashlib
+import contextlib
 from pathlib import Path
 
 import numpy as np
 
-from .. import paper
-from ..artifacts import file_sha256, read_json, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from .. import paper, paths
+from ..agent.evolution import EvolutionResult
+from ..agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from ..artifacts import file_sha256
+from ..config import Config, world_of
 from ..models.controller import Controller, check_mode
-from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
-from ..agent.rollout import BACKENDS, EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from .c_run import WHICH, CRun, params_sha256
+
+__all__ = ["train_controller", "evaluate_controller", "controller_params", "load_controller", "record_episode",
+           "save_video", "build_spec", "controller_run", "paper_score", "TEST_SEED", "WHICH"]
 
 TEST_SEED = 987_654_321  # final scores use episodes no generation trained on
 # The paper's CarRacing scores for each mode, taken from wmlib.paper (numbers live in one place).
 PAPER_SCORES = {("carracing", "z"): paper.CARRACING_SCORES["World Model, V only (C reads z)"],
                 ("carracing", "zh"): paper.CARRACING_SCORES["World Model, full (C reads z and h)"]}
-WHICH = ("deployed", "mean", "best")
 
 
-def controller_dir(cfg: Config, mode: str, create: bool = True) -> Path:
-    return stage_dir(cfg.world, cfg.profile, f"controller-{check_mode(mode)}", create=create)
+def build_spec(cfg: Config, mode: str, renderer: str = "gymnasium") -> dict:
+    """Load the trained V (and M for mode "zh") into a worker spec for ``RolloutPool``.
 
-
-def _model_paths(cfg: Config, mode: str) -> dict:
-    from .mdnrnn import mdnrnn_dir
-    from .vae import vae_path
-
-    paths = {"vae": vae_path(cfg)}
-    if mode == "zh":
-        paths["mdnrnn"] = mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"
-    return paths
-
-
-def build_spec(cfg: Config, mode: str) -> dict:
-    """Load the trained V (and M for mode "zh") into a worker spec for ``RolloutPool``."""
+    ``renderer``: CarRacing's frames; training passes ``cfg.evolution.renderer`` (fast),
+    scoring keeps gymnasium's own.
+    """
     from .mdnrnn import load_mdnrnn
     from .vae import load_vae
 
     vae = load_vae(cfg, "cpu")  # rollout workers are CPU processes next to their envs
     mdnrnn = load_mdnrnn(cfg, "cpu") if check_mode(mode) == "zh" else None
-    return agent_spec(cfg.world, mode, vae, mdnrnn, cfg.evolution.max_steps, cfg.evolution.lockstep)
+    return agent_spec(cfg.world, mode, vae, mdnrnn, cfg.evolution.max_steps, cfg.evolution.lockstep,
+                      renderer)
 
 
-def _check_models(cfg: Config, mode: str, out: Path) -> None:
-    """A run must keep driving the same V and M it started with."""
-    digests = {k: file_sha256(p) for k, p in _model_paths(cfg, mode).items()}
-    run = out / "run.json"
-    if run.exists():
-        old = read_json(run)["models"]
-        for key, digest in digests.items():
-            if old.get(key) != digest:
-                raise ValueError(f"{key} changed since the controller run in {out} began; its population "
-                                 "was evolved for the old one: move that folder away to start afresh")
-    else:
-        write_json(run, dict(world=cfg.world, profile=cfg.profile, mode=mode, models=digests))
-
-
-def _done(out: Path, generations: int) -> bool:
-    return (out / CHECKPOINT).exists() and load_result(out).generations >= generations
+def controller_run(cfg: Config, mode: str) -> CRun:
+    """The run folder of C evolved in the real world; it keeps driving the V (and M) it began with."""
+    mode = check_mode(mode)
+    models = {"vae": paths.vae_file(cfg)}
+    if mode == "zh":
+        models["mdnrnn"] = paths.mdnrnn_file(cfg)
+    folder = paths.controller_dir(cfg, mode)
+    why = ("V or M changed since the controller run in {folder} began; its population was evolved for the "
+           "old one: move that folder away to start afresh")
+    return CRun(folder, command=f"`python -m wmlib train-controller {cfg.world} --mode {mode} --profile "
+                                f"{cfg.profile}`",
+                header=dict(world=cfg.world, profile=cfg.profile, mode=mode),
+                kept=lambda: dict(models=({k: file_sha256(p) for k, p in models.items()}, why)))
 
 
 def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", workers: int | None = None,
                      progress: bool = True, generations: int | None = None) -> EvolutionResult:
     """Evolve C in the real world (resumes; a no-op once ``generations`` are done)."""
-    mode = check_mode(mode)
-    out = controller_dir(cfg, mode)
-    generations = cfg.evolution.generations if generations is None else int(generations)
-    if _done(out, generations):
-        return load_result(out)
-    spec = build_spec(cfg, mode)
-    _check_models(cfg, mode, out)
-    with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
-        return evolve(cfg, pool.n_params, pool.evaluate_fn(cfg.evolution.rollouts), out, progress=progress,
-                      generations=generations, evaluate_mean_fn=pool.evaluate_mean_fn())
+
+    @contextlib.contextmanager
+    def real_world():  # fitness: the mean return of real episodes, played by a pool of workers
+        spec = build_spec(cfg, mode, cfg.evolution.renderer)  # train fast; evaluate_controller scores true
+        with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
+            yield pool.n_params, pool.evaluate_fn(cfg.evolution.rollouts), pool.evaluate_mean_fn()
+
+    return controller_run(cfg, mode).train(cfg.evolution, real_world, generations, progress)
 
 
 def controller_params(cfg: Config, mode: str, which: str = "deployed") -> np.ndarray:
     """The trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
-    out = controller_dir(cfg, mode, create=False)
-    if not (out / CHECKPOINT).exists():
-        raise FileNotFoundError(f"no controller run in {out}: run `python -m wmlib train-controller "
-                                f"{cfg.world} --mode {mode} --profile {cfg.profile}` first")
-    res = load_result(out)
-    if which not in WHICH:
-        raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
-    return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}[which]
+    return controller_run(cfg, mode).params(which)
 
 
 def load_controller(cfg: Config, mode: str = "zh", which: str = "deployed") -> Controller:
@@ -144,73 +131,22 @@ def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = No
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1 (got {episodes})")
     params = controller_params(cfg, mode, which)
-    out = controller_dir(cfg, mode)
-    path = out / f"test-{which}-{episodes}.json"
-    key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
-               episodes=episodes, seed=seed, max_steps=cfg.evolution.max_steps)
-    res = read_json(path) if path.exists() else None
-    spec = None
-    if res is None or any(res.get(k) != v for k, v in key.items()):
-        spec = build_spec(cfg, mode)
-        with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
+    key = dict(params_sha256=params_sha256(params), episodes=episodes, seed=seed, max_steps=cfg.evolution.max_steps)
+
+    def play():
+        with RolloutPool(build_spec(cfg, mode), backend, workers or cfg.evolution.workers) as pool:
             run = pool.run(params[None], episodes, seed)
         r = run["returns"][0]
-        res = dict(key, world=cfg.world, profile=cfg.profile, mode=mode, which=which,
-                   returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()),
-                   std=float(r.std()))
-        write_json(path, res)
+        return dict(world=cfg.world, profile=cfg.profile, mode=mode, which=which, renderer="gymnasium",
+                    returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()), std=float(r.std()))
+
+    res = CRun.score(paths.controller_score(cfg, mode, which, episodes), key, play)
     if video:
-        rec = record_episode(cfg, mode, params, seed, spec)
-        res = dict(res, video=str(save_video(rec["frames"], video, fps=50 if cfg.world == "carracing" else 35)),
+        rec = record_episode(cfg, mode, params, seed)
+        res = dict(res, video=str(save_video(rec["frames"], video, fps=world_of(cfg.world).fps)),
                    video_return=rec["ret"])
     return res
 
 
 def paper_score(world: str, mode: str):
     return PAPER_SCORES.get((world, mode))
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("train-controller", parents=[parent], help="evolve C with CMA-ES in the real world")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--mode", choices=("z", "zh"), default="zh", help="z: V only; zh: V and M (default)")
-    p.add_argument("--backend", choices=BACKENDS, default="processes")
-    p.add_argument("--workers", type=int, default=None, help="rollout workers (default: profile)")
-    p.add_argument("--generations", type=int, default=None, help="total generations (default: profile)")
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("evaluate", parents=[parent], help="score a trained C: mean +- std over N episodes")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--mode", choices=("z", "zh"), default="zh")
-    p.add_argument("--episodes", type=int, default=None, help="episodes (default: profile, 100 at laptop)")
-    p.add_argument("--which", choices=WHICH, default="deployed",
-                   help="deployed: best-evaluated mean (default); mean: final mean; best: best candidate")
-    p.add_argument("--video", default=None, help="write one episode as mp4 (needs imageio-ffmpeg) or gif")
-    p.add_argument("--backend", choices=BACKENDS, default="processes")
-    p.add_argument("--workers", type=int, default=None)
-    p.set_defaults(func=cmd_evaluate)
-
-
-def cmd_train(args):
-    cfg = get_config(args.world, args.profile)
-    res = train_controller(cfg, args.mode, args.backend, args.workers, generations=args.generations)
-    last = res.history[-1] if res.history else {}
-    print(f"{cfg.world} C ({args.mode}) after {res.generations} generations: population mean "
-          f"{last.get('mean', float('nan')):.1f}, best candidate {last.get('max', float('nan')):.1f}; "
-          f"best evaluation of the mean {'n/a' if res.best_eval is None else f'{res.best_eval:.1f}'}\n"
-          f"run in {res.ckpt_dir}")
-
-
-def cmd_evaluate(args):
-    cfg = get_config(args.world, args.profile)
-    res = evaluate_controller(cfg, args.mode, args.episodes, args.which, args.backend, args.workers, args.video)
-    line = f"{cfg.world} C ({args.mode}, {args.which}) over {res['episodes']} episodes: " \
-           f"{res['mean']:.1f} +- {res['std']:.1f}"
-    reported = paper_score(cfg.world, args.mode)  # not `paper`: that names the module
-    if reported:
-        line += f"   (paper: {reported[0]} +- {reported[1]})"
-    print(line)
-    if "video" in res:
-        print(f"video of one episode (return {res['video_return']:.1f}): {res['video']}")

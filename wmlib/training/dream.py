@@ -25,19 +25,20 @@ and ``temperature.png`` to ``<world>/<profile>/temperature/``.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import hashlib
-from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import file_sha256, read_json, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
-from ..models.controller import Controller, param_count
-from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
-from ..paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
+from .. import paths
+from ..agent.evolution import EvolutionResult
 from ..agent.rollout import BACKENDS, RolloutPool, agent_spec
-from .controller import TEST_SEED, WHICH
+from ..artifacts import file_sha256, write_json
+from ..config import Config
+from ..models.controller import Controller, param_count
+from ..paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
+from .c_run import CRun, params_sha256
+from .controller import TEST_SEED
 
 DREAM_TEST_SEED = 123_456_789  # the dream test uses dreams no generation trained on
 
@@ -58,15 +59,6 @@ def check_tau(tau) -> float:
     return tau
 
 
-def dream_dir(cfg: Config, tau: float, create: bool = True) -> Path:
-    """The run folder of the controller trained in the dream at temperature ``tau``."""
-    return stage_dir(cfg.world, cfg.profile, f"dream-tau{check_tau(tau):.2f}", create=create)
-
-
-def sweep_dir(cfg: Config, create: bool = True) -> Path:
-    return stage_dir(cfg.world, cfg.profile, "temperature", create=create)
-
-
 def dream_evolution_config(cfg: Config) -> Config:
     """``cfg`` with ``cfg.dream``'s population / rollouts / generations (where set) and cap in ``evolution``."""
     d = cfg.dream
@@ -78,10 +70,7 @@ def dream_evolution_config(cfg: Config) -> Config:
 
 
 def _model_paths(cfg: Config) -> dict:
-    from .mdnrnn import mdnrnn_dir
-    from .vae import vae_path
-
-    return {"vae": vae_path(cfg), "mdnrnn": mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"}
+    return {"vae": paths.vae_file(cfg), "mdnrnn": paths.mdnrnn_file(cfg)}
 
 
 def _dream_settings(cfg: Config, tau: float) -> dict:
@@ -93,20 +82,20 @@ def _dream_settings(cfg: Config, tau: float) -> dict:
     return settings
 
 
-def _check_run(cfg: Config, tau: float, out: Path) -> None:
-    """A run must keep dreaming with the M and the dream settings it started with."""
-    now = dict(mdnrnn=file_sha256(_model_paths(cfg)["mdnrnn"]), dream=_dream_settings(cfg, tau))
-    run = out / "run.json"
-    if not run.exists():
-        write_json(run, dict(world=cfg.world, profile=cfg.profile, mode="zh", **now))
-        return
-    old = read_json(run)
-    if old.get("mdnrnn") != now["mdnrnn"]:
-        raise ValueError(f"M changed since the dream run in {out} began; its population was evolved in the "
-                         "old M's dream: move that folder away to start afresh")
-    if old.get("dream") != now["dream"]:
-        raise ValueError(f"the dream run in {out} used {old.get('dream')}, not {now['dream']}: resume with "
-                         "the same dream settings, or move that folder away to start afresh")
+def dream_run(cfg: Config, tau: float) -> CRun:
+    """The run folder of C evolved in M's dream at ``tau``; it keeps the M and the dream settings it began with."""
+    tau = check_tau(tau)
+    return CRun(paths.dream_dir(cfg, tau),
+                command=f"`python -m wmlib train-in-dream {cfg.world} --tau {tau:g} --profile {cfg.profile}` "
+                        "(or train_in_dream)",
+                header=dict(world=cfg.world, profile=cfg.profile, mode="zh"),
+                kept=lambda: dict(
+                    mdnrnn=(file_sha256(paths.mdnrnn_file(cfg)),
+                            "M changed since the dream run in {folder} began; its population was evolved in the "
+                            "old M's dream: move that folder away to start afresh"),
+                    dream=(_dream_settings(cfg, tau),
+                           "the dream run in {folder} used {old}, not {new}: resume with the same dream "
+                           "settings, or move that folder away to start afresh")))
 
 
 class Dreamer:
@@ -144,10 +133,6 @@ class Dreamer:
                         done_pos_weight=self.cfg.mdnrnn.done_pos_weight)
 
 
-def _done(out: Path, generations: int) -> bool:
-    return (out / CHECKPOINT).exists() and load_result(out).generations >= generations
-
-
 # ----------------------------------------------------------------------------- training in the dream
 
 def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True, generations: int | None = None,
@@ -159,29 +144,20 @@ def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True,
     """
     check_dream_world(cfg)
     tau = check_tau(cfg.dream.tau if tau is None else tau)
-    ecfg = dream_evolution_config(cfg)
-    total = ecfg.evolution.generations if generations is None else int(generations)
-    out = dream_dir(cfg, tau)
-    if _done(out, total):
-        return load_result(out)
-    _check_run(cfg, tau, out)
-    dreamer = Dreamer(cfg, tau, device)
-    rollouts = ecfg.evolution.rollouts
-    return evolve(ecfg, dreamer.n_params, lambda solutions, generation, seed: dreamer(solutions, rollouts, seed),
-                  out, progress=progress, generations=total,
-                  evaluate_mean_fn=lambda params, episodes, seed: dreamer(params[None], episodes, seed)[0])
+    ev = dream_evolution_config(cfg).evolution
+
+    @contextlib.contextmanager
+    def dream():  # fitness: steps survived in M's dreams, a whole population at once
+        dreamer = Dreamer(cfg, tau, device)
+        yield (dreamer.n_params, lambda solutions, generation, seed: dreamer(solutions, ev.rollouts, seed),
+               lambda params, episodes, seed: dreamer(params[None], episodes, seed)[0])
+
+    return dream_run(cfg, tau).train(ev, dream, generations, progress)
 
 
 def dream_params(cfg: Config, tau: float, which: str = "deployed") -> np.ndarray:
     """The dream-trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
-    if which not in WHICH:
-        raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
-    out = dream_dir(cfg, tau, create=False)
-    if not (out / CHECKPOINT).exists():
-        raise FileNotFoundError(f"no controller trained in the dream at {out}: run `python -m wmlib train-in-dream "
-                                f"{cfg.world} --tau {tau:g} --profile {cfg.profile}` (or train_in_dream) first")
-    res = load_result(out)
-    return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}[which]
+    return dream_run(cfg, tau).params(which)
 
 
 def dream_controller(cfg: Config, tau: float, which: str = "deployed") -> Controller:
@@ -253,32 +229,23 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
     if real_episodes < 1 or dream_episodes < 1:
         raise ValueError(f"need at least one episode in each world (got real {real_episodes}, "
                          f"dream {dream_episodes})")
-    params = dream_params(cfg, tau, which)
-    out = dream_dir(cfg, tau)
-    key = dict(params_sha256=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
-               real_episodes=real_episodes, dream_episodes=dream_episodes, real_seed=TEST_SEED,
-               dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau), real_z=cfg.dream.real_z,
+    run = dream_run(cfg, tau)
+    params = run.params(which)
+    key = dict(params_sha256=params_sha256(params), real_episodes=real_episodes, dream_episodes=dream_episodes,
+               real_seed=TEST_SEED, dream_seed=DREAM_TEST_SEED, dream_settings=_dream_settings(cfg, tau),
+               real_z=cfg.dream.real_z,
                models={k: file_sha256(p) for k, p in _model_paths(cfg).items()})
-    path = out / f"score-{which}.json"
-    if path.exists():
-        saved = read_json(path)
-        if all(saved.get(k) == v for k, v in key.items()):
-            return saved
-    dream = Dreamer(cfg, tau, device)(params[None], dream_episodes, DREAM_TEST_SEED)[0]
-    own = pool is None
-    pool = SharedPool(cfg, backend, workers) if own else pool
-    try:
-        real = pool.run(np.asarray(params)[None], real_episodes, TEST_SEED)
-    finally:
-        if own:
-            pool.close()
-    paper = paper_row(tau)
-    res = dict(key, world=cfg.world, profile=cfg.profile, tau=tau, which=which,
-               generations=load_result(out).generations,
-               dream=_summary(dream), real=dict(_summary(real["returns"][0]), lengths=real["lengths"][0].tolist()),
-               paper=None if paper is None else dict(dream=list(paper[0]), real=list(paper[1])))
-    write_json(path, res)
-    return res
+
+    def play():
+        dream = Dreamer(cfg, tau, device)(params[None], dream_episodes, DREAM_TEST_SEED)[0]
+        with contextlib.nullcontext(pool) if pool is not None else SharedPool(cfg, backend, workers) as real_pool:
+            real = real_pool.run(np.asarray(params)[None], real_episodes, TEST_SEED)
+        paper = paper_row(tau)
+        return dict(world=cfg.world, profile=cfg.profile, tau=tau, which=which, generations=run.result().generations,
+                    dream=_summary(dream), real=dict(_summary(real["returns"][0]), lengths=real["lengths"][0].tolist()),
+                    paper=None if paper is None else dict(dream=list(paper[0]), real=list(paper[1])))
+
+    return CRun.score(paths.dream_score(cfg, tau, which), key, play)
 
 
 def record_dream(cfg: Config, tau: float, params, vae=None, seed: int = DREAM_TEST_SEED,
@@ -329,16 +296,17 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
                              dream_episodes=score["dream"]["episodes"], real_episodes=score["real"]["episodes"],
                              paper_dream=None if paper is None else list(paper[0]),
                              paper_real=None if paper is None else list(paper[1])))
-    out = sweep_dir(cfg)
+    out = paths.ready(paths.sweep_dir(cfg))
     table = dict(world=cfg.world, profile=cfg.profile, which=which, rows=rows,
                  dream=dataclasses.asdict(cfg.dream),
                  evolution=dataclasses.asdict(dream_evolution_config(cfg).evolution),
                  random_policy=list(DOOM_RANDOM_POLICY), solved=DOOM_SOLVED)
     write_json(out / "table.json", table)
-    fig = plot_temperature(rows, out / "temperature.png", title=f"{cfg.world}, profile {cfg.profile}",
-                           cap=cfg.dream.max_steps)
+    from ..book.plots import plot_temperature
     import matplotlib.pyplot as plt
 
+    fig = plot_temperature(rows, out / "temperature.png", title=f"{cfg.world}, profile {cfg.profile}",
+                           cap=cfg.dream.max_steps)
     plt.close(fig)
     return dict(table, json=str(out / "table.json"), png=str(out / "temperature.png"))
 
@@ -355,84 +323,3 @@ def format_table(rows) -> str:
     lines.append(f"random policy in the real game (paper): {DOOM_RANDOM_POLICY[0]} +- {DOOM_RANDOM_POLICY[1]}; "
                  f"solved: > {DOOM_SOLVED}; scores = steps survived")
     return "\n".join(lines)
-
-
-def plot_temperature(rows, path=None, title: str | None = None, cap: int | None = None):
-    """Dream and real score against tau, ours (solid) beside the paper's (dashed); ``cap``: our episode cap."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8.5, 4))
-    x = np.arange(len(rows))
-    for name, color, dx in (("dream", "tab:blue", -0.06), ("real", "tab:orange", 0.06)):
-        ax.errorbar(x + dx, [r[f"{name}_mean"] for r in rows], [r[f"{name}_std"] for r in rows], color=color,
-                    marker="o", capsize=3, label=f"{name} (ours)")
-        paper = [(i, r[f"paper_{name}"]) for i, r in zip(x, rows) if r[f"paper_{name}"]]
-        if paper:
-            ax.errorbar([i + 2 * dx for i, _ in paper], [p[0] for _, p in paper], [p[1] for _, p in paper],
-                        color=color, marker="s", ls="--", capsize=3, alpha=0.5, label=f"{name} (paper)")
-    ax.axhline(DOOM_RANDOM_POLICY[0], color="grey", ls=":", lw=1, label="random policy (paper)")
-    ax.axhline(DOOM_SOLVED, color="green", ls=":", lw=1, label="solved (> 750)")
-    if cap:
-        ax.axhline(cap, color="black", ls="-.", lw=0.8, label=f"our episode cap ({cap})")
-    ax.set_xticks(x, [f"{r['tau']:.2f}" for r in rows])
-    ax.set_xlabel("temperature tau of the dream C was trained in")
-    ax.set_ylabel("steps survived")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    return fig
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("train-in-dream", parents=[parent],
-                       help="evolve Doom's C inside M's dream, then score it in the dream and in the real game")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--tau", type=float, default=None, help="dream temperature (default: profile, 1.15)")
-    p.add_argument("--generations", type=int, default=None, help="total generations (default: profile)")
-    _shared_options(p)
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("temperature-sweep", parents=[parent],
-                       help="train in the dream at every tau of the profile; table beside the paper's")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--taus", type=float, nargs="+", default=None, help="temperatures (default: profile's)")
-    _shared_options(p)
-    p.set_defaults(func=cmd_sweep)
-
-
-def _shared_options(p):
-    p.add_argument("--which", choices=WHICH, default="deployed",
-                   help="deployed: best-evaluated mean (default); mean: final mean; best: best candidate")
-    p.add_argument("--device", default=None, help="where M dreams: cpu | cuda (default: cuda when present)")
-    p.add_argument("--backend", choices=BACKENDS, default="processes", help="real-game rollouts")
-    p.add_argument("--workers", type=int, default=None, help="real-game rollout workers (default: profile)")
-
-
-def cmd_train(args):
-    cfg = get_config(args.world, args.profile)
-    tau = cfg.dream.tau if args.tau is None else args.tau
-    res = train_in_dream(cfg, tau, generations=args.generations, device=args.device)
-    score = evaluate_in_reality(cfg, tau, args.which, backend=args.backend, workers=args.workers,
-                                device=args.device)
-    dr, re = score["dream"], score["real"]
-    print(f"{cfg.world} C ({args.which}) trained in the dream at tau {tau:g} for {res.generations} generations:\n"
-          f"  dream: {dr['mean']:.1f} +- {dr['std']:.1f} over {dr['episodes']} dreams\n"
-          f"  real:  {re['mean']:.1f} +- {re['std']:.1f} over {re['episodes']} episodes")
-    paper = paper_row(tau)
-    if paper:
-        print(f"  paper at tau {tau:g}: dream {paper[0][0]} +- {paper[0][1]}, real {paper[1][0]} +- {paper[1][1]}")
-    print(f"run in {res.ckpt_dir}")
-
-
-def cmd_sweep(args):
-    cfg = get_config(args.world, args.profile)
-    table = temperature_sweep(cfg, args.taus, args.which, device=args.device, backend=args.backend,
-                              workers=args.workers)
-    print(format_table(table["rows"]))
-    print(f"table: {table['json']}\nplot:  {table['png']}")

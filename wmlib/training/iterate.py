@@ -27,22 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
+from .. import paths
+from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config
 
 ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
-
-
-def iterate_dir(cfg: Config, create: bool = True) -> Path:
-    return stage_dir(cfg.world, cfg.profile, "iterate", create=create)
-
-
-def round_dir(cfg: Config, k: int, create: bool = True) -> Path:
-    path = iterate_dir(cfg, create) / f"round-{k}"
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def check_iterate(cfg: Config) -> None:
@@ -59,25 +49,18 @@ def check_iterate(cfg: Config) -> None:
 
 # ----------------------------------------------------------------------------- the round's pieces
 
-def round_mdnrnn_path(cfg: Config, k: int) -> Path:
-    """M of round k (round 0: the ordinary pipeline's M)."""
-    from .mdnrnn import mdnrnn_dir
-
-    return mdnrnn_dir(cfg, create=False) / "mdnrnn.pt" if k == 0 else round_dir(cfg, k) / "mdnrnn.pt"
-
-
 def round_params(cfg: Config, k: int) -> np.ndarray:
     """C of round k (round 0: the ordinary pipeline's dream-trained C), deployed parameters."""
     from ..agent.evolution import load_result
     from .dream import dream_params
 
-    return dream_params(cfg, cfg.dream.tau) if k == 0 else load_result(round_dir(cfg, k)).deployed_params
+    return dream_params(cfg, cfg.dream.tau) if k == 0 else load_result(paths.round_dir(cfg, k)).deployed_params
 
 
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
     from ..models.mdnrnn import MDNRNN
 
-    ckpt = load_checkpoint(round_mdnrnn_path(cfg, k))
+    ckpt = load_checkpoint(paths.round_mdnrnn(cfg, k))
     model = MDNRNN(**ckpt["arch"])
     model.load_state_dict(ckpt["model"])
     return model.to(device).eval()
@@ -98,8 +81,7 @@ def collect_round(cfg: Config, k: int, progress: bool = True):
 
     from ..worlds.envs import FRAME_SHAPE
 
-    root = iterate_dir(cfg) / "data"
-    root.mkdir(parents=True, exist_ok=True)
+    root = paths.ready(paths.iterate_data_dir(cfg))
     if not (root / "dataset.json").exists():
         write_json(root / "dataset.json", dict(world=cfg.world, frame_shape=list(FRAME_SHAPE),
                                                action_size=cfg.action_size, policy="iterative training rounds"))
@@ -123,10 +105,10 @@ def collect_round(cfg: Config, k: int, progress: bool = True):
 def encode_rounds(cfg: Config, dataset, progress: bool = True):
     """V's codes of every round's episodes (re-encoded when new episodes arrive)."""
     from .series import EncodedSeries
-    from .vae import load_vae, vae_path, write_series
+    from .vae import load_vae, write_series
 
-    path = iterate_dir(cfg) / "series"
-    digest = file_sha256(vae_path(cfg))
+    path = paths.iterate_series_dir(cfg)
+    digest = file_sha256(paths.vae_file(cfg))
     if (path / "meta.json").exists():
         meta = read_json(path / "meta.json")
         if meta.get("vae_sha256") == digest and meta.get("n_frames") == dataset.n_frames:
@@ -135,7 +117,8 @@ def encode_rounds(cfg: Config, dataset, progress: bool = True):
                         world=cfg.world, profile=cfg.profile)
 
 
-def _new_episodes(dataset, k: int) -> np.ndarray:
+def new_episodes(dataset, k: int) -> np.ndarray:
+    """Indices (in ``dataset``) of the episodes that round k played."""
     return np.nonzero(dataset.episode_ids // ROUND_EPISODE_BASE == k)[0]
 
 
@@ -158,10 +141,11 @@ def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
     from ..models.mdnrnn import MDNRNN
     from .mdnrnn import run_epoch
 
-    out = round_dir(cfg, k) / "mdnrnn.pt"
+    out = paths.round_mdnrnn(cfg, k)
     if out.exists():
         return out
-    prev = load_checkpoint(round_mdnrnn_path(cfg, k - 1))
+    paths.ready(out.parent)
+    prev = load_checkpoint(paths.round_mdnrnn(cfg, k - 1))
     device = resolve_device(None)
     model = MDNRNN(**prev["arch"]).to(device)
     model.load_state_dict(prev["model"])
@@ -188,7 +172,7 @@ def evolve_round(cfg: Config, k: int, progress: bool = True):
     from .series import load_series
     from .dream import Dreamer, dream_evolution_config
 
-    out = round_dir(cfg, k)
+    out = paths.ready(paths.round_dir(cfg, k))
     it = cfg.iterate
     if (out / CHECKPOINT).exists() and load_result(out).generations >= it.generations:
         return load_result(out)
@@ -197,7 +181,7 @@ def evolve_round(cfg: Config, k: int, progress: bool = True):
     dreamer = Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=load_series(cfg))
     x0 = round_params(cfg, k - 1) if it.warm_start else None
     rollouts = ecfg.evolution.rollouts
-    return evolve(ecfg, dreamer.n_params, lambda sol, g, seed: dreamer(sol, rollouts, seed), out,
+    return evolve(ecfg.evolution, dreamer.n_params, lambda sol, g, seed: dreamer(sol, rollouts, seed), out,
                   progress=progress, x0=x0,
                   evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
 
@@ -209,10 +193,10 @@ def score_round(cfg: Config, k: int) -> dict:
     from .controller import TEST_SEED
     from .dream import DREAM_TEST_SEED, Dreamer, _summary
 
-    path = round_dir(cfg, k) / "score.json"
+    path = paths.round_score(cfg, k)
     params = round_params(cfg, k)
     key = dict(params=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
-               mdnrnn=file_sha256(round_mdnrnn_path(cfg, k)),
+               mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)),
                real_episodes=cfg.dream.real_episodes, real_z=cfg.dream.real_z)
     if path.exists() and read_json(path).get("key") == key:
         return read_json(path)
@@ -222,8 +206,28 @@ def score_round(cfg: Config, k: int) -> dict:
     with RolloutPool(_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
         real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)
     res = dict(key=key, round=k, dream=_summary(dream), real=_summary(real["returns"][0]))
+    paths.ready(path.parent)
     write_json(path, res)
     return res
+
+
+def record_round(cfg: Config, k: int, seed: int) -> dict:
+    """C of round k plays one real game: dict(steps, frames) with the raw frames it saw (uint8 [T, H, W, 3])."""
+    from ..agent.rollout import EpisodeRunner
+
+    with EpisodeRunner(_spec(cfg, load_round_mdnrnn(cfg, k))) as runner:
+        out = runner.run(round_params(cfg, k)[None], [int(seed)], record=True)
+    return dict(steps=int(out["lengths"][0]), frames=np.stack(out["frames"]))
+
+
+def action_shares(actions) -> dict:
+    """The share of left / stay / right among Doom actions (the game's thresholds)."""
+    import torch
+
+    from ..models.mdnrnn import doom_action_levels
+
+    levels = doom_action_levels(torch.as_tensor(np.asarray(actions, np.float32).reshape(-1))).numpy()
+    return dict(left=float(np.mean(levels < 0)), stay=float(np.mean(levels == 0)), right=float(np.mean(levels > 0)))
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -240,7 +244,7 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
 
     check_iterate(cfg)
     rounds = cfg.iterate.rounds if rounds is None else int(rounds)
-    table_path = iterate_dir(cfg) / "rounds.json"
+    table_path = paths.rounds_table(cfg)
     table = read_json(table_path) if table_path.exists() else []
     done = {row["round"]: row for row in table}
     base = Transitions(load_series(cfg))
@@ -258,7 +262,7 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         clock = time.perf_counter()
         rounds_data = Transitions(encode_rounds(cfg, dataset, progress))
         t["encode"] = time.perf_counter() - clock
-        row["new_m_heldout"] = judge_m(cfg, load_round_mdnrnn(cfg, k - 1), rounds_data, _new_episodes(dataset, k))
+        row["new_m_heldout"] = judge_m(cfg, load_round_mdnrnn(cfg, k - 1), rounds_data, new_episodes(dataset, k))
         data = Transitions.concat([base, rounds_data])
         row.update(episodes=int(len(data.lengths)), transitions=int(len(data.actions)))
         clock = time.perf_counter()
@@ -272,10 +276,10 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         t["score"] = time.perf_counter() - clock
         row.update(dream=_ms(s["dream"]), real=_ms(s["real"]), seconds=t)
         done[k] = row
-        write_json(table_path, [done[i] for i in sorted(done)])
+        write_json(paths.ready(table_path.parent) / table_path.name, [done[i] for i in sorted(done)])
         if progress:
             print(format_rounds([done[i] for i in sorted(done)]))
-    write_json(table_path, [done[i] for i in sorted(done)])
+    write_json(paths.ready(table_path.parent) / table_path.name, [done[i] for i in sorted(done)])
     return [done[i] for i in sorted(done) if i <= rounds]
 
 

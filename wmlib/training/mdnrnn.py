@@ -34,18 +34,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..artifacts import load_checkpoint, save_checkpoint, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from .. import paths
+from ..artifacts import load_checkpoint, save_checkpoint, write_json
+from ..config import Config
 from ..device import autocast, grad_scaler, resolve_device
 from ..models.mdnrnn import MDNRNN, mixture_nll
 from .series import EncodedSeries, load_series
 
 BATCHINGS = ("stream", "windows")
 VAL_SEED = 12345  # fixed z noise for validation, so epochs are comparable
-
-
-def mdnrnn_dir(cfg: Config, create: bool = True) -> Path:
-    return stage_dir(cfg.world, cfg.profile, "mdnrnn", create=create)
 
 
 # ----------------------------------------------------------------------------- data
@@ -274,8 +271,8 @@ def _check_config(cfg: Config):
 def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
     """Train M at ``cfg``'s profile (resuming ``last.pt``); a no-op when ``mdnrnn.pt`` exists."""
     _check_config(cfg)
-    out = mdnrnn_dir(cfg)
-    final = out / "mdnrnn.pt"
+    out = paths.ready(paths.mdnrnn_dir(cfg))
+    final = paths.mdnrnn_file(cfg)
     if final.exists():
         return final
     device = resolve_device(device)
@@ -290,7 +287,7 @@ def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
     log = dict(step=[], loss=[], z_loss=[], epoch=[], epoch_step=[], val_nll=[], seconds=[])
     epoch, step = 0, 0
 
-    ckpt_path = out / "last.pt"
+    ckpt_path = out / paths.LAST
     if ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path)
         same = lambda c: {k: v for k, v in c.items() if k != "epochs"}  # more epochs may be asked for
@@ -321,17 +318,17 @@ def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
         save_checkpoint(ckpt_path, dict(model=model.state_dict(), optimizer=opt.state_dict(),
                                         scaler=scaler.state_dict(), epoch=epoch, step=step, log=log,
                                         arch=model.arch(), config=asdict(mc), series=data.series_id))
-        write_json(out / "log.json", log)
+        write_json(out / paths.LOG, log)
 
     save_checkpoint(final, dict(model=model.state_dict(), arch=model.arch(), config=asdict(mc),
                                 epoch=epoch, step=step, log=log, series=data.series_id))
-    write_json(out / "log.json", log)
+    write_json(out / paths.LOG, log)
     return final
 
 
 def load_mdnrnn(cfg: Config, device="cpu") -> MDNRNN:
     """The trained M of ``cfg``'s world and profile, in eval mode."""
-    path = mdnrnn_dir(cfg, create=False) / "mdnrnn.pt"
+    path = paths.mdnrnn_file(cfg)
     if not path.exists():
         raise FileNotFoundError(f"no trained M at {path}: run `python -m wmlib train-mdnrnn {cfg.world} "
                                 f"--profile {cfg.profile}` (or train_mdnrnn(cfg)) first")
@@ -344,7 +341,7 @@ def load_mdnrnn(cfg: Config, device="cpu") -> MDNRNN:
 def read_log(cfg: Config) -> dict:
     from ..artifacts import read_json
 
-    path = mdnrnn_dir(cfg, create=False) / "log.json"
+    path = paths.mdnrnn_dir(cfg) / paths.LOG
     if not path.exists():
         raise FileNotFoundError(f"no M training log at {path}: train M first")
     return read_json(path)
@@ -449,7 +446,7 @@ def evaluate_mdnrnn(cfg: Config, device="cpu", write: bool = True) -> dict:
         res.update(done_precision=pr["precision"], done_recall=pr["recall"], done_tp=pr["tp"],
                    done_fp=pr["fp"], done_fn=pr["fn"], deaths=int(pred["done"].sum()))
     if write:
-        write_json(mdnrnn_dir(cfg) / "eval.json", res)
+        write_json(paths.ready(paths.mdnrnn_dir(cfg)) / paths.MDNRNN_EVAL, res)
     return res
 
 
@@ -464,32 +461,6 @@ def format_evaluation(res: dict) -> str:
         lines.append(f"done head @0.5: precision {res['done_precision']:.3f} recall {res['done_recall']:.3f} "
                      f"(tp {res['done_tp']}, fp {res['done_fp']}, fn {res['done_fn']}, deaths {res['deaths']})")
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("train-mdnrnn", parents=[parent], help="train M (the MDN-RNN) on V's encoded series")
-    p.add_argument("world", help=f"one of {', '.join(WORLDS)}")
-    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when present)")
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("eval-mdnrnn", parents=[parent],
-                       help="M's held-out NLL per latent dim vs a no-change baseline (+ Doom done precision/recall)")
-    p.add_argument("world", help=f"one of {', '.join(WORLDS)}")
-    p.add_argument("--device", default="cpu")
-    p.set_defaults(func=cmd_eval)
-
-
-def cmd_train(args):
-    cfg = get_config(args.world, args.profile)
-    path = train_mdnrnn(cfg, device=args.device)
-    print(f"M in {path}")
-
-
-def cmd_eval(args):
-    cfg = get_config(args.world, args.profile)
-    print(format_evaluation(evaluate_mdnrnn(cfg, device=args.device)))
 
 
 __all__ = ["train_mdnrnn", "load_mdnrnn", "evaluate_mdnrnn", "teacher_forced", "Transitions", "read_log",

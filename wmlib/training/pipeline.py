@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import time
 
-from ..artifacts import read_json, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from .. import paths
+from ..artifacts import read_json, write_json
+from ..config import Config
 from .. import paper
 
 
@@ -23,12 +24,12 @@ REUSED_SECONDS = 2.0  # a stage this quick found its output already on disk
 
 
 def _record(cfg: Config) -> dict:
-    path = stage_dir(cfg.world, cfg.profile, ".") / "reproduce.json"
+    path = paths.reproduce_record(cfg)
     return read_json(path) if path.exists() else dict(world=cfg.world, profile=cfg.profile, stages={})
 
 
 def _save_record(cfg: Config, record: dict) -> None:
-    write_json(stage_dir(cfg.world, cfg.profile, ".") / "reproduce.json", record)
+    write_json(paths.reproduce_record(cfg), record)
 
 
 def pipeline(cfg: Config, tau: float | None = None) -> list:
@@ -55,6 +56,9 @@ def pipeline(cfg: Config, tau: float | None = None) -> list:
             (f"train C in the dream (tau {tau:g})", lambda: dict(generations=int(train_in_dream(cfg, tau).generations))),
             ("score C in the real game", lambda: _scores(evaluate_in_reality(cfg, tau))),
         ]
+        # The paper's iterative training: each round adds C's real games to M's data (training.iterate).
+        for k in range(1, cfg.iterate.rounds + 1):
+            stages.append((f"iterative round {k}", lambda k=k: _round_scores(cfg, k)))
     else:
         from .controller import evaluate_controller, train_controller
 
@@ -63,6 +67,13 @@ def pipeline(cfg: Config, tau: float | None = None) -> list:
             ("score C", lambda: _scores(dict(real=evaluate_controller(cfg, "zh")))),
         ]
     return stages
+
+
+def _round_scores(cfg: Config, k: int) -> dict:
+    from .iterate import iterate
+
+    row = iterate(cfg, rounds=k)[-1]
+    return dict(round=k, episodes=row["episodes"], dream=row["dream"], real=row["real"])
 
 
 def _scores(res: dict) -> dict:
@@ -137,26 +148,3 @@ def format_record(record: dict, tau: float | None = None) -> str:
         lines.append(f"score (C reads z and h) {s['mean']:.1f} +- {s['std']:.1f} over {s['episodes']} episodes"
                      f"   (paper: {ref[0]} +- {ref[1]}; solved at {paper.CARRACING_SOLVED})")
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("reproduce", parents=[parent],
-                       help="the whole pipeline for one world (resumable), ending with a results table")
-    p.add_argument("world", nargs="?", default=None, help="doom (default) or carracing")
-    p.add_argument("--world", dest="world_opt", default=None, help="same as the positional world")
-    p.add_argument("--tau", type=float, default=None, help="Doom dream temperature (default: profile, 1.15)")
-    p.set_defaults(func=cmd_reproduce)
-
-
-def cmd_reproduce(args):
-    world = args.world_opt or args.world or "doom"
-    if args.world_opt and args.world and args.world_opt != args.world:
-        raise ValueError(f"two worlds given ({args.world}, {args.world_opt}): pass one")
-    if world not in WORLDS:
-        raise ValueError(f"unknown world {world!r}: choose one of {', '.join(WORLDS)}")
-    cfg = get_config(world, args.profile)
-    record = reproduce(cfg, args.tau)
-    print()
-    print(format_record(record, args.tau if args.tau is not None else cfg.dream.tau))

@@ -22,13 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import read_json, stage_dir, write_json
+from ..artifacts import read_json, write_json
+from .. import paths
 from ..config import Config
 from ..worlds.data import RolloutDataset, load_dataset
-
-
-def series_dir(cfg: Config) -> Path:
-    return stage_dir(cfg.world, cfg.profile, "series", create=False)
 
 
 class SeriesWriter:
@@ -101,4 +98,4 @@ class EncodedSeries:
 
 
 def load_series(cfg: Config) -> EncodedSeries:
-    return EncodedSeries(series_dir(cfg), load_dataset(cfg))
+    return EncodedSeries(paths.series_dir(cfg), load_dataset(cfg))

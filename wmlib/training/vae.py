@@ -28,26 +28,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, stage_dir, write_json
-from ..config import WORLDS, Config, get_config
+from .. import paths
+from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
+from ..config import Config
 from ..worlds.data import RolloutDataset, load_dataset
 from ..device import autocast, grad_scaler, resolve_device
-from .series import EncodedSeries, SeriesWriter, series_dir
+from .series import EncodedSeries, SeriesWriter
 from ..models.vae import FRAME_PIXELS, ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, vae_loss
 
 # Config fields that change the trained weights (the others only change bookkeeping).
 TRAINING_KEYS = ("z_size", "epochs", "batch_size", "lr", "kl_tolerance", "val_episodes",
                  "max_frames_per_epoch", "seed")
 METRICS = ("loss", "recon", "kl", "kl_raw")
-
-
-def vae_dir(cfg: Config, create: bool = False) -> Path:
-    return stage_dir(cfg.world, cfg.profile, "vae", create=create)
-
-
-def vae_path(cfg: Config) -> Path:
-    """Where the finished V lives (it may not exist yet)."""
-    return vae_dir(cfg) / "vae.pt"
 
 
 def _train_cmd(cfg: Config) -> str:
@@ -124,15 +116,15 @@ def train_vae(cfg: Config, progress: bool = True, device=None, callback=None) ->
     batch); raising from it stops the run like a kill would.
     A no-op returning the path when the finished checkpoint already exists.
     """
-    final = vae_path(cfg)
+    final = paths.vae_file(cfg)
     if final.exists():
         _check_same_training(load_checkpoint(final), cfg, final)
         return final
     vc = cfg.vae
     dataset = load_dataset(cfg)  # FileNotFoundError naming `collect` if there is no data
     train_idx, val_idx = dataset.split(vc.val_episodes)
-    out = vae_dir(cfg, create=True)
-    last = out / "last.pt"
+    out = paths.ready(paths.vae_dir(cfg))
+    last = out / paths.LAST
     device = resolve_device(device)
 
     with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
@@ -155,7 +147,7 @@ def train_vae(cfg: Config, progress: bool = True, device=None, callback=None) ->
 
     def save():
         _save(last, model, opt, scaler, gen, state, cfg, dataset, device)
-        write_json(out / "log.json", state["log"])
+        write_json(out / paths.LOG, state["log"])
 
     from tqdm.auto import tqdm
 
@@ -203,7 +195,7 @@ def train_vae(cfg: Config, progress: bool = True, device=None, callback=None) ->
         z_size=vc.z_size, world=cfg.world, profile=cfg.profile, config=dataclasses.asdict(vc),
         steps=state["step"], frames=state["frames"], val=state["log"]["val"][-1],
         n_frames=dataset.n_frames, n_episodes=dataset.n_episodes, complete=True))
-    write_json(out / "log.json", state["log"])
+    write_json(out / paths.LOG, state["log"])
     return final
 
 
@@ -250,7 +242,7 @@ def _restore(path, cfg, dataset, model, opt, scaler, gen, device) -> dict:
 
 def load_vae(cfg: Config, device="cpu") -> ConvVAE:
     """The finished V of ``cfg``'s world and profile, in eval mode."""
-    path = vae_path(cfg)
+    path = paths.vae_file(cfg)
     if not path.exists():
         raise FileNotFoundError(f"no trained V at {path}: run {_train_cmd(cfg)} (or train_vae(cfg)) first")
     ckpt = load_checkpoint(path)
@@ -261,7 +253,7 @@ def load_vae(cfg: Config, device="cpu") -> ConvVAE:
 
 def read_vae_log(cfg: Config) -> dict:
     """The loss curve of V's training: {"train": [points], "val": [points per epoch]}."""
-    path = vae_dir(cfg) / "log.json"
+    path = paths.vae_dir(cfg) / paths.LOG
     if not path.exists():
         raise FileNotFoundError(f"no training log at {path}: run {_train_cmd(cfg)} first")
     return read_json(path)
@@ -276,11 +268,11 @@ def encode_dataset(cfg: Config, batch_size: int | None = None, progress: bool = 
     A no-op when the series on disk already matches this dataset and this V.
     """
     dataset = load_dataset(cfg)
-    vpath = vae_path(cfg)
+    vpath = paths.vae_file(cfg)
     if not vpath.exists():
         raise FileNotFoundError(f"no trained V at {vpath}: run {_train_cmd(cfg)} before encoding")
     digest = file_sha256(vpath)
-    path = series_dir(cfg)
+    path = paths.series_dir(cfg)
     if (path / "meta.json").exists():
         meta = read_json(path / "meta.json")
         if (meta.get("vae_sha256") == digest and meta.get("n_frames") == dataset.n_frames
@@ -313,62 +305,18 @@ def heldout_report(cfg: Config, device=None) -> dict:
     _, val_idx = dataset.split(cfg.vae.val_episodes)
     res = evaluate_vae(vae, dataset, val_idx, cfg.vae.batch_size, cfg.vae.kl_tolerance, 0, cfg.vae.seed)
     res.update(world=cfg.world, profile=cfg.profile, val_episodes=[int(i) for i in val_idx])
-    write_json(vae_dir(cfg) / "heldout.json", res)
+    write_json(paths.vae_dir(cfg) / paths.VAE_HELDOUT, res)
     return res
 
 
-# ----------------------------------------------------------------------------- command line
-
-def add_commands(sub, parent):
-    p = sub.add_parser("train-vae", parents=[parent], help="train V (resumes after a kill)")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--device", default=None, help="cpu | cuda | cuda:N (default: cuda if present)")
-    p.set_defaults(func=cmd_train_vae)
-
-    p = sub.add_parser("encode", parents=[parent], help="encode every frame with V for M")
-    p.add_argument("world", choices=WORLDS)
-    p.add_argument("--device", default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.set_defaults(func=cmd_encode)
-
-    p = sub.add_parser("vae-report", parents=[parent],
-                       help="held-out reconstruction error per pixel, and the reconstructions figure")
-    p.add_argument("worlds", nargs="*", metavar="world",
-                   help=f"worlds to report: {', '.join(WORLDS)} (default: both)")
-    p.add_argument("--figure", default=None, help="PNG path for the real-vs-reconstructed figure")
-    p.add_argument("--device", default=None)
-    p.set_defaults(func=cmd_vae_report)
+def heldout_frames(cfg: Config, n: int = 8) -> np.ndarray:
+    """``n`` frames spread evenly over the held-out episodes of ``cfg``'s dataset."""
+    ds = load_dataset(cfg)
+    _, val_idx = ds.split(cfg.vae.val_episodes)
+    idx = ds.frame_indices(val_idx)
+    pick = idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).round().astype(int)]
+    return ds.gather_frames(pick)
 
 
-def cmd_train_vae(args):
-    cfg = get_config(args.world, args.profile)
-    path = train_vae(cfg, device=args.device)
-    val = load_checkpoint(path)["val"]
-    print(f"V for {cfg.world} ({cfg.profile}) at {path}\n"
-          f"held-out loss {val['loss']:.1f} (recon {val['recon']:.1f}, kl {val['kl_raw']:.1f}), "
-          f"mse per pixel {val['mse_per_pixel']:.5f}")
-
-
-def cmd_encode(args):
-    cfg = get_config(args.world, args.profile)
-    series = encode_dataset(cfg, batch_size=args.batch_size, device=args.device)
-    print(f"encoded {series.meta['n_frames']} frames of {series.n_episodes} episodes "
-          f"(z = {series.z_size}) into {series.path}")
-
-
-def cmd_vae_report(args):
-    worlds = list(dict.fromkeys(args.worlds or WORLDS))
-    cfgs = [get_config(w, args.profile) for w in worlds]
-    for cfg in cfgs:
-        r = heldout_report(cfg, args.device)
-        print(f"{cfg.world} ({cfg.profile}): held-out {r['frames']} frames, "
-              f"mse per pixel {r['mse_per_pixel']:.5f}, recon {r['recon']:.1f} per image, "
-              f"kl {r['kl_raw']:.1f} nats")
-    if args.figure:
-        from ..book.plots import reconstructions_figure
-
-        print(f"figure saved to {reconstructions_figure(cfgs, path=args.figure)}")
-
-
-__all__ = ["train_vae", "load_vae", "encode_dataset", "evaluate_vae", "heldout_report",
-           "read_vae_log", "vae_path", "vae_dir", "add_commands"]
+__all__ = ["train_vae", "load_vae", "encode_dataset", "evaluate_vae", "heldout_report", "heldout_frames",
+           "read_vae_log"]

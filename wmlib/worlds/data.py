@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import ensure_writable, read_json, stage_dir, write_json
+from .. import paths
+from ..artifacts import read_json, write_json
 from ..config import Config, check_world
 from .envs import FRAME_SHAPE, make_env
 from .policies import random_policy
@@ -41,10 +42,6 @@ class CorruptShardError(ValueError):
 
 def episode_seed(base_seed: int, episode: int) -> int:
     return base_seed * 1_000_003 + episode
-
-
-def data_dir(cfg: Config) -> Path:
-    return stage_dir(cfg.world, cfg.profile, "data")
 
 
 # ----------------------------------------------------------------------------- collection
@@ -155,7 +152,7 @@ def collect(cfg: Config, episodes: int | None = None, workers: int | None = None
         raise ValueError(f"episodes must be at least 1 (got {episodes}): pass --episodes N with N >= 1")
     if int(workers) < 1:
         raise ValueError(f"workers must be at least 1 (got {workers}): pass --workers W with W >= 1")
-    root = ensure_writable(Path(root) if root is not None else data_dir(cfg))
+    root = paths.ready(Path(root) if root is not None else paths.data_dir(cfg))
     meta_path = root / "dataset.json"
     meta = dict(world=cfg.world, frame_shape=list(FRAME_SHAPE), action_size=cfg.action_size,
                 seed=cfg.collect.seed, max_steps=cfg.collect.max_steps, hold_max=cfg.collect.hold_max)
@@ -341,7 +338,7 @@ class RolloutDataset:
 
 
 def load_dataset(cfg: Config) -> RolloutDataset:
-    return RolloutDataset(stage_dir(cfg.world, cfg.profile, "data", create=False))
+    return RolloutDataset(paths.data_dir(cfg))
 
 
 def summarize(ds: RolloutDataset) -> str:

@@ -1,0 +1,104 @@
+"""One run of C's evolution, wherever its fitness comes from: the real world or M's dream.
+
+Both trainers keep the same things in a run folder: ``run.json`` (what the run
+must keep driving: its models by checksum, and for the dream its settings), the
+evolution checkpoint (resumable; a no-op once its generations are done) and
+score files, reused while what they scored is the same. The controller they
+deploy is the distribution's mean that scored best in the periodic evaluations
+(``deployed``); the final ``mean`` and the ``best`` single candidate are kept
+too. Only the fitness differs: real episodes (``training.controller``) or
+dreams (``training.dream``).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import paths
+from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
+from ..artifacts import read_json, write_json
+from ..config import EvolutionConfig
+
+__all__ = ["CRun", "WHICH", "params_sha256"]
+
+WHICH = ("deployed", "mean", "best")
+
+
+def params_sha256(params) -> str:
+    """A controller's identity in a score file."""
+    return hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CRun:
+    """A run folder of C and what it must keep.
+
+    ``kept()`` -> {name: (value, why)}: what ``run.json`` records and a resumed run
+    must still match (computed only when checked: it hashes model files); ``why``
+    (formatted with ``folder``, ``old``, ``new``) says what to do when it does not.
+    ``header``: written once beside them. ``command``: how to start the run, named
+    when there is none yet.
+    """
+
+    folder: Path
+    command: str
+    header: dict = field(default_factory=dict)
+    kept: Callable[[], dict] = dict
+
+    def done(self, generations: int) -> bool:
+        return (self.folder / CHECKPOINT).exists() and load_result(self.folder).generations >= generations
+
+    def check(self) -> None:
+        """Record what this run keeps (first time), or refuse to resume with something else."""
+        run = self.folder / paths.RUN
+        kept = self.kept()
+        if not run.exists():
+            write_json(run, dict(self.header, **{key: value for key, (value, _) in kept.items()}))
+            return
+        old = read_json(run)
+        for key, (value, why) in kept.items():
+            if old.get(key) != value:
+                raise ValueError(why.format(folder=self.folder, old=old.get(key), new=value))
+
+    def train(self, ev: EvolutionConfig, fitness, generations: int | None = None,
+              progress: bool = True) -> EvolutionResult:
+        """Evolve C up to ``generations`` (default ``ev.generations``): resumes; a no-op once done.
+
+        ``fitness()`` is a context manager giving (n_params, evaluate_fn, evaluate_mean_fn)
+        for ``agent.evolution.evolve``: the one thing the real world and the dream do differently.
+        """
+        total = ev.generations if generations is None else int(generations)
+        paths.ready(self.folder)
+        if self.done(total):
+            return load_result(self.folder)
+        with fitness() as (n_params, evaluate_fn, evaluate_mean_fn):
+            self.check()
+            return evolve(ev, n_params, evaluate_fn, self.folder, progress=progress, generations=total,
+                          evaluate_mean_fn=evaluate_mean_fn)
+
+    def result(self) -> EvolutionResult:
+        if not (self.folder / CHECKPOINT).exists():
+            raise FileNotFoundError(f"no controller run in {self.folder}: run {self.command} first")
+        return load_result(self.folder)
+
+    def params(self, which: str = "deployed") -> np.ndarray:
+        """C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` (final) or ``best`` (candidate)."""
+        if which not in WHICH:
+            raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
+        res = self.result()
+        return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}[which]
+
+    @staticmethod
+    def score(path: Path, key: dict, compute) -> dict:
+        """Get-or-build a score file: the saved one while it holds ``key``, else ``dict(key, **compute())``."""
+        if path.exists():
+            saved = read_json(path)
+            if all(saved.get(k) == v for k, v in key.items()):
+                return saved
+        res = dict(key, **compute())
+        write_json(paths.ready(path.parent) / path.name, res)
+        return res
