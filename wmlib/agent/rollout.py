@@ -464,3 +464,7 @@ class RolloutPool:
             self.close()
         except Exception:
             pass
+
+
+__all__ = ["BACKENDS", "MAX_TASK_RETRIES", "episode_seed", "agent_spec", "spec_param_count", "EpisodeRunner",
+           "RolloutPool"]

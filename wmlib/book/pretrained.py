@@ -23,7 +23,7 @@ import torch
 
 from .. import paper, paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
-from ..config import Config, check_world, get_config, world_of
+from ..config import Config, check_world, get_config, world_info
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
 
@@ -194,7 +194,7 @@ def evaluate_shipped(world: str, episodes: int = 100, workers: int = 2, backend:
     card = shipped_card(world, root)
     vae, m = load_shipped_vae(world, root=root), load_shipped_mdnrnn(world, root=root)
     params = load_shipped_controller_params(world, root)
-    max_steps = max_steps or world_of(world).episode_cap
+    max_steps = max_steps or world_info(world).episode_cap
     spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps, renderer="gymnasium")  # scores: official pixels
     with RolloutPool(spec, backend, workers) as pool:
         r = pool.run(params[None], episodes, EVAL_SEED)["returns"][0]
@@ -239,3 +239,9 @@ prefer your own models at that profile (notebook 04 opens its dream player this 
     path = shipped_dir(world, root) / "MODEL_CARD.md"
     path.write_text(text)
     return path
+
+
+__all__ = ["SHIPPED_ROOT", "PARTS", "SHIPPED_TAU", "CONTROLLER_MODE", "EVAL_SEED", "shipped_dir",
+           "load_shipped_vae", "load_shipped_mdnrnn", "load_shipped_controller_params", "shipped_card",
+           "has_shipped", "vae_for", "world_model_for", "write_shipped", "export_pretrained",
+           "evaluate_shipped", "write_model_card"]

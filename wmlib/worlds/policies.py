@@ -79,3 +79,6 @@ def random_policy(world: str, rng: np.random.Generator):
     """The data-collection policy of each world."""
     world = check_world(world)
     return DoomRandomPolicy(rng) if world == "doom" else CarRandomWalkPolicy(rng)
+
+
+__all__ = ["DoomRandomPolicy", "CarRandomWalkPolicy", "UniformRandomPolicy", "random_policy"]
