@@ -72,6 +72,25 @@ def agent_spec(world: str, mode: str, vae, mdnrnn=None, max_steps: int | None = 
     return spec
 
 
+def mean_encoder(vae):
+    """V's mean code for rollouts, frames [B, 3, 64, 64] -> mu [B, z]: the encoder and ``fc_mu``
+    frozen by TorchScript with the convolution weights packed once (``optimize_for_inference``).
+
+    The same numbers as ``vae.encode(x)[0]`` (to ~1e-7), ~2x faster on one CPU thread at a
+    worker's batch sizes, and ~4x at batch 1, where eager oneDNN convolutions re-pack their
+    weights on every call. Falls back to the eager modules if TorchScript cannot take them.
+    """
+    import warnings
+
+    body = torch.nn.Sequential(vae.encoder, vae.fc_mu).eval()
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated in torch 2.1x
+            return torch.jit.optimize_for_inference(torch.jit.script(body))
+    except Exception:  # a torch without TorchScript (or oneDNN): eager is correct, only slower
+        return body
+
+
 def spec_param_count(spec: dict) -> int:
     hidden = spec["mdnrnn"]["arch"]["hidden"] if spec["mdnrnn"] else 0
     return param_count(spec["world"], spec["vae"]["z_size"], hidden, spec["mode"])
@@ -95,6 +114,7 @@ class EpisodeRunner:
         self.vae = ConvVAE(spec["vae"]["z_size"])
         self.vae.load_state_dict(spec["vae"]["state"])
         self.vae.eval()
+        self.encode_mean = mean_encoder(self.vae)
         self.mdnrnn = None
         if spec["mdnrnn"] is not None:
             self.mdnrnn = MDNRNN(**spec["mdnrnn"]["arch"])
@@ -167,14 +187,14 @@ class EpisodeRunner:
             if not active:
                 break
             idx = torch.tensor(active)
-            z, _ = self.vae.encode(frames_to_tensor(np.stack([obs[s] for s in active])))
+            z = self.encode_mean(frames_to_tensor(np.stack([obs[s] for s in active])))
             hs, cs = (None, None) if m is None else (h[idx], c[idx])
             x = controller_inputs(self.world, z, hs, cs, self.mode)
             rows = params[[episode_of[s] for s in active]]
             actions = batched_act(self.world, rows, x[:, None, :])[:, 0]
             if m is not None:
                 restart = torch.as_tensor(first[active], dtype=z.dtype) if m.has_done else None
-                _, _, (h1, c1) = m.step(z, actions, (hs[None], cs[None]), restart)
+                h1, c1 = m.advance(z, actions, (hs[None], cs[None]), restart)  # C reads h: no heads
                 h[idx], c[idx] = h1[0], c1[0]
             first[active] = False
             act_np = actions.numpy()
