@@ -486,5 +486,5 @@ class RolloutPool:
             pass
 
 
-__all__ = ["BACKENDS", "MAX_TASK_RETRIES", "episode_seed", "agent_spec", "spec_param_count", "EpisodeRunner",
-           "RolloutPool"]
+__all__ = ["BACKENDS", "MAX_TASK_RETRIES", "episode_seed", "agent_spec", "spec_param_count", "mean_encoder",
+           "EpisodeRunner", "RolloutPool"]
