@@ -24,9 +24,9 @@ from wmlib.worlds.envs import make_env  # noqa: E402
 from wmlib.worlds.policies import random_policy  # noqa: E402
 
 
-def raw_steps_per_second(world: str, seconds: float, max_steps: int) -> float:
-    """Step one env with the data policy (no recording) for about ``seconds``."""
-    env = make_env(world, max_steps=max_steps)
+def raw_steps_per_second(world: str, seconds: float, max_steps: int, renderer: str = "gymnasium") -> float:
+    """Step one env with the data policy (no recording) for about ``seconds`` (``renderer``: CarRacing's)."""
+    env = make_env(world, max_steps=max_steps, renderer=renderer)
     steps, episode, start = 0, 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         policy = random_policy(world, np.random.default_rng(episode))

@@ -23,6 +23,8 @@ what trained ones do, and no artifacts are needed.
     python benchmarks/rollout.py --quick                 # seconds: a smoke test
     python benchmarks/rollout.py --world carracing --workers 2
     python benchmarks/rollout.py --world doom --workers 16 --device cuda
+    python benchmarks/rollout.py --renderer gymnasium     # CarRacing on gymnasium's renderer
+                                                          # (default: evolution's, the fast one)
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ from wmlib.config import get_config  # noqa: E402
 from wmlib.models.controller import batched_act, controller_inputs, param_count  # noqa: E402
 from wmlib.device import resolve_device  # noqa: E402
 from wmlib.models.mdnrnn import MDNRNN  # noqa: E402
-from wmlib.agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed  # noqa: E402
+from wmlib.agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed, mean_encoder  # noqa: E402
 from wmlib.models.vae import ConvVAE, frames_to_tensor  # noqa: E402
 
 
@@ -104,8 +106,14 @@ def one_worker_loop(spec, episodes: int, seed: int = 0):
 
 
 @torch.no_grad()
-def inference_ms(world: str, mode: str, vae, m, batch: int, device, repeats: int) -> float:
-    """Milliseconds for one agent step of ``batch`` episodes: frames -> V -> C -> M, actions back on the CPU."""
+def inference_ms(world: str, mode: str, vae, m, batch: int, device, repeats: int, eager: bool = False) -> float:
+    """Milliseconds for one agent step of ``batch`` episodes: frames -> V -> C -> M, actions back on the CPU.
+
+    The rollout workers' own path (``mean_encoder``: V's encoder frozen by TorchScript;
+    ``MDNRNN.advance``: one LSTM cell, no heads), or with ``eager`` the plain modules
+    (``vae.encode``, ``m.step``), as the workers ran before.
+    """
+    encode = (lambda x: vae.encode(x)[0]) if eager else mean_encoder(vae)
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, size=(batch, 64, 64, 3), dtype=np.uint8)
     params = torch.as_tensor(rng.normal(size=(batch, param_count(world, vae.z_size, m.hidden, mode))) * 0.1,
@@ -115,11 +123,14 @@ def inference_ms(world: str, mode: str, vae, m, batch: int, device, repeats: int
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def step(h, c):
-        z, _ = vae.encode(frames_to_tensor(frames, device))
+        z = encode(frames_to_tensor(frames, device))
         hs, cs = (h, c) if mode == "zh" else (None, None)
         actions = batched_act(world, params, controller_inputs(world, z, hs, cs, mode)[:, None, :])[:, 0]
         if mode == "zh":
-            _, _, (h1, c1) = m.step(z, actions, (h[None], c[None]), restart)
+            if eager:
+                _, _, (h1, c1) = m.step(z, actions, (h[None], c[None]), restart)
+            else:
+                h1, c1 = m.advance(z, actions, (h[None], c[None]), restart)
             h, c = h1[0], c1[0]
         actions.cpu().numpy()  # the env needs them on the host: part of the cost
         return h, c
@@ -140,27 +151,36 @@ def main():
     ap.add_argument("--workers", type=int, default=2, help="rollout worker processes (W)")
     ap.add_argument("--device", default="auto", help="where V+M+C inference is timed: cpu, cuda, auto")
     ap.add_argument("--quick", action="store_true", help="a short run (smoke test, seconds)")
+    ap.add_argument("--renderer", default=None, choices=["fast", "gymnasium"],
+                    help="CarRacing's renderer for the pool AND the raw env (default: the one evolution "
+                         "trains with, cfg.evolution.renderer)")
+    ap.add_argument("--lockstep", type=int, default=None, help="episodes per worker task (default: config)")
+    ap.add_argument("--max-steps", type=int, default=None, help="episode cap (default: the paper's; shorter "
+                    "episodes keep a run short on a busy machine)")
     args = ap.parse_args()
 
     cfg = get_config(args.world, "paper")  # the paper's V, M and C sizes (the car's equal the laptop's)
     device = resolve_device(args.device)
-    lockstep = cfg.evolution.lockstep
+    lockstep = args.lockstep or cfg.evolution.lockstep
+    renderer = args.renderer or cfg.evolution.renderer
     if args.quick:
         max_steps, P, R, raw_seconds, repeats = 100, 4, 2, 3, 20
     else:
         lap = get_config(args.world, "laptop").evolution  # one laptop generation (car: 16 x 2 episodes)
         max_steps, P, R, raw_seconds, repeats = cfg.evolution.max_steps, lap.population, lap.rollouts, 15, 200
+    max_steps = args.max_steps or max_steps
     torch.set_num_threads(1)  # as in each rollout worker
 
     vae, m = untrained_agent(cfg)
     print(f"world {args.world} | cores {os.cpu_count()} | load average {os.getloadavg()[0]:.2f} | "
-          f"workers {args.workers} | lockstep {lockstep} | episode cap {max_steps} | torch {torch.__version__}")
+          f"workers {args.workers} | lockstep {lockstep} | episode cap {max_steps} | torch {torch.__version__}"
+          + (f" | renderer {renderer}" if args.world == "carracing" else ""))
     print("V and M are UNTRAINED, built at the paper's sizes (z {}, LSTM {}): random weights cost the same "
           "as trained ones".format(cfg.vae.z_size, cfg.mdnrnn.hidden))
 
-    raw = raw_steps_per_second(args.world, raw_seconds, max_steps)
+    raw = raw_steps_per_second(args.world, raw_seconds, max_steps, renderer)
     env_ms = 1000 / raw
-    spec = agent_spec(args.world, "zh", vae, m, max_steps, lockstep)
+    spec = agent_spec(args.world, "zh", vae, m, max_steps, lockstep, renderer)
     ((rate0, steps0, sec0), (rate, steps, sec)), per_task = population_steps_per_second(spec, args.workers, P, R)
     limit = args.workers * raw
 
@@ -187,11 +207,14 @@ def main():
     print(f"\n-- agent inference per step on {device.type} (one thread on the CPU), next to the env step")
     print(f"{'agent':<10} {'batch':>5} {'ms per call':>12} {'ms per episode-step':>20} {'x env step':>11}")
     parts = {}
-    for mode, name in (("z", "V + C"), ("zh", "V + M + C")):
+    for mode, name, eager in (("z", "V + C", False), ("zh", "V + M + C", False), ("zh", "eager *", True)):
         for batch in sorted({lockstep, per_task, 1}, reverse=True):
-            ms = inference_ms(args.world, mode, vae.to(device), m.to(device), batch, device, repeats)
-            parts[mode, batch] = ms / batch
+            ms = inference_ms(args.world, mode, vae.to(device), m.to(device), batch, device, repeats, eager)
+            if not eager:
+                parts[mode, batch] = ms / batch
             print(f"{name:<10} {batch:>5} {ms:12.3f} {ms / batch:20.3f} {ms / batch / env_ms:11.2f}")
+    print("* V + M + C with the eager modules (vae.encode, m.step): the workers' path before TorchScript V "
+          "and MDNRNN.advance")
     if device.type == "cpu":
         expected = env_ms / (env_ms + parts["zh", per_task])
         print(f"\nthis run's tasks step {per_task} episodes together; expected ratio from the parts timed alone, "

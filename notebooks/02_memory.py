@@ -91,20 +91,20 @@ print("world:", WORLD, "| profile:", PROFILE, "| M:", cfg.mdnrnn)
 # rare outcome fade as $\tau$ falls. Below the curve, V draws 16 next frames
 # sampled from M's prediction at the slider's $\tau$ (the same random numbers
 # at every $\tau$), and counts those that show a fireball: the rare future,
-# seen on frames. The step shown is one where a fireball is about to appear
-# in the real episode. Later sections rebuild all of this with the M you train.
+# seen on frames. The step shown is one shortly before a fireball shows in
+# the real episode, where M draws one in some of its samples. Later sections rebuild all of this with the M you train.
 
 # %%
 from wmlib.book.pretrained import load_shipped_mdnrnn, load_shipped_vae
 from wmlib.models.vae import encode_frames
 
 def pick_fireball_step(vae, mix, frames, samples=16, look_ahead=6):
-    """A step where a fireball is about to appear in the real episode and M, sampled at tau = 1,
+    """A step a few steps before a fireball shows in the real episode at which M, sampled at tau = 1,
     draws one in some but not all of its next frames (None if no step qualifies)."""
     seen, gen = shows_fireball(frames), torch.Generator()
     best, best_gap = None, 1.0
     for t in range(len(frames) - look_ahead):
-        if seen[t] or not seen[t + 1:t + 1 + look_ahead].any():
+        if not seen[t + 1:t + 1 + look_ahead].any():
             continue
         parts = [p[0, t].expand(samples, *p.shape[2:]) for p in mix]
         share = shows_fireball(decode_codes(vae, sample_mixture(*parts, 1.0, gen.manual_seed(0)))).mean()

@@ -174,3 +174,39 @@ def test_evolution_trains_fast_and_evaluate_scores_true():
     # evaluate_controller and record_episode build their spec without a renderer: gymnasium's
     assert inspect.signature(controller.build_spec).parameters["renderer"].default == "gymnasium"
     assert "build_spec(cfg, mode, cfg.evolution.renderer)" in inspect.getsource(controller.train_controller)
+
+
+# -- the rollout pool at the new pace: the agent's per-step inference, made cheaper, is unchanged
+
+def test_mean_encoder_is_vs_mean_code():
+    import torch
+
+    from wmlib.agent.rollout import mean_encoder
+    from wmlib.models.vae import ConvVAE
+
+    torch.manual_seed(0)
+    vae = ConvVAE(32).eval()
+    encode = mean_encoder(vae)
+    for batch in (1, 5):
+        x = torch.rand(batch, 3, 64, 64)
+        with torch.no_grad():
+            assert torch.allclose(encode(x), vae.encode(x)[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("done_head", [False, True])
+def test_mdnrnn_advance_is_steps_state(done_head):
+    import torch
+
+    from wmlib.models.mdnrnn import MDNRNN
+
+    torch.manual_seed(0)
+    m = MDNRNN(32, 3, 64, 5, done_head=done_head).eval()
+    z, a = torch.randn(4, 32), torch.randn(4, 3)
+    state = tuple(torch.randn(1, 4, 64) for _ in range(2))
+    restart = torch.tensor([1.0, 0.0, 0.0, 1.0]) if done_head else None
+    with torch.no_grad():
+        _, _, want = m.step(z, a, state, restart)
+        got = m.advance(z, a, state, restart)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape == (1, 4, 64)
+        assert torch.allclose(g, w, atol=1e-5)

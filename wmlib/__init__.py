@@ -12,6 +12,9 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .config import PROFILES, WORLDS, get_config  # noqa: E402
+from .registry import register as _register  # noqa: E402
+
+_register()  # gymnasium.make("wmlib/DoomTakeCover-v0"), "wmlib/CarRacing64-v0", "wmlib/Dream-v0"
 
 __version__ = "0.1.0"
 __all__ = ["get_config", "WORLDS", "PROFILES", "__version__"]

@@ -36,7 +36,7 @@ WORLD = {
 }
 
 
-def world_of(name: str) -> World:
+def world_info(name: str) -> World:
     """The description of world ``name`` (``doom`` or ``carracing``)."""
     return WORLD[check_world(name)]
 
@@ -247,3 +247,8 @@ def get_config(world: str, profile: str | None = None, artifacts: str | None = N
                  artifacts=None if artifacts is None else str(artifacts))
     cfg = cfg.with_overrides(**paper)
     return cfg.with_overrides(**_PROFILE_OVERRIDES[profile].get(world, {}))
+
+
+__all__ = ["WORLDS", "PROFILES", "DEFAULT_PROFILE", "World", "WORLD", "world_info", "CollectConfig",
+           "VAEConfig", "MDNRNNConfig", "EvolutionConfig", "DreamConfig", "Config", "check_world",
+           "check_profile", "current_profile", "get_config"]

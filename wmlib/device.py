@@ -42,3 +42,6 @@ def autocast(device):
 def grad_scaler(device) -> torch.amp.GradScaler:
     """Loss scaling is only needed for fp16; disabled elsewhere."""
     return torch.amp.GradScaler("cuda", enabled=amp_dtype(device) == torch.float16)
+
+
+__all__ = ["default_device", "resolve_device", "amp_dtype", "autocast", "grad_scaler"]

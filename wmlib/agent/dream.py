@@ -401,3 +401,8 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
             break
     lengths[episode] = steps
     return lengths.reshape(P, R).cpu().numpy().astype(np.float64)
+
+
+__all__ = ["DONE_RULES", "episode_words", "episode_keys", "noise_bits", "bits_to_uniform",
+           "sample_from_noise", "done_now", "first_codes", "check_done_rule", "step_kernels", "world_of",
+           "DreamEnv", "play_dream", "dream_rollouts"]

@@ -252,3 +252,7 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
                            mean_params=np.asarray(es.mean, np.float64).copy(), history=history,
                            generations=max(done, total), ckpt_dir=ckpt_dir,
                            best_eval_params=best_eval[0], best_eval=best_eval[1])
+
+
+__all__ = ["CHECKPOINT", "HISTORY", "EvolutionResult", "weight_penalty", "fitness", "generation_seed",
+           "numpy_global_seed", "global_randn", "new_strategy", "load_state", "load_result", "evolve"]

@@ -79,6 +79,39 @@ def agent_spec(world: str, mode: str, vae, mdnrnn=None, max_steps: int | None = 
     return spec
 
 
+class _Codes(torch.nn.Module):
+    """V's encoder to mu [B, z], or to [mu, logvar] [B, 2z] when the real game samples z."""
+
+    def __init__(self, vae, logvar: bool):
+        super().__init__()
+        self.encoder, self.fc_mu, self.fc_logvar, self.logvar = vae.encoder, vae.fc_mu, vae.fc_logvar, logvar
+
+    def forward(self, x):
+        h = self.encoder(x)
+        mu = self.fc_mu(h)
+        return torch.cat([mu, self.fc_logvar(h)], dim=-1) if self.logvar else mu
+
+
+def mean_encoder(vae, logvar: bool = False):
+    """V's mean code for rollouts, frames [B, 3, 64, 64] -> mu [B, z] (``logvar``: [mu, logvar] [B, 2z]):
+    the encoder and its heads frozen by TorchScript with the convolution weights packed once
+    (``optimize_for_inference``).
+
+    The same numbers as ``vae.encode(x)[0]`` (to ~1e-7), ~2x faster on one CPU thread at a
+    worker's batch sizes, and ~4x at batch 1, where eager oneDNN convolutions re-pack their
+    weights on every call. Falls back to the eager modules if TorchScript cannot take them.
+    """
+    import warnings
+
+    body = _Codes(vae, logvar).eval()
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated in torch 2.1x
+            return torch.jit.optimize_for_inference(torch.jit.script(body))
+    except Exception:  # a torch without TorchScript (or oneDNN): eager is correct, only slower
+        return body
+
+
 def spec_param_count(spec: dict) -> int:
     hidden = spec["mdnrnn"]["arch"]["hidden"] if spec["mdnrnn"] else 0
     return param_count(spec["world"], spec["vae"]["z_size"], hidden, spec["mode"])
@@ -102,6 +135,7 @@ class EpisodeRunner:
         self.vae = ConvVAE(spec["vae"]["z_size"])
         self.vae.load_state_dict(spec["vae"]["state"])
         self.vae.eval()
+        self.encode = mean_encoder(self.vae, logvar=spec.get("real_z", "mean") == "sample")
         self.mdnrnn = None
         if spec["mdnrnn"] is not None:
             self.mdnrnn = MDNRNN(**spec["mdnrnn"]["arch"])
@@ -188,8 +222,9 @@ class EpisodeRunner:
                 break
             idx = torch.tensor(active)
             eps_of = [episode_of[s] for s in active]
-            z, logvar = self.vae.encode(frames_to_tensor(np.stack([obs[s] for s in active])))
-            if noisy:
+            z = self.encode(frames_to_tensor(np.stack([obs[s] for s in active])))
+            if noisy:  # z = mu + sigma * eps, eps from each episode's own stream
+                z, logvar = z.chunk(2, dim=-1)
                 eps = np.stack([rngs[i].standard_normal(z.shape[1]) for i in eps_of]).astype(np.float32)
                 z = z + torch.exp(0.5 * logvar) * torch.from_numpy(eps)
             hs, cs = (None, None) if m is None else (h[idx], c[idx])
@@ -207,7 +242,7 @@ class EpisodeRunner:
                         actions[j] = torch.from_numpy(held[i])
             if m is not None:
                 restart = torch.as_tensor(first[active], dtype=z.dtype) if m.has_done else None
-                _, _, (h1, c1) = m.step(z, actions, (hs[None], cs[None]), restart)
+                h1, c1 = m.advance(z, actions, (hs[None], cs[None]), restart)  # C reads h: no heads
                 h[idx], c[idx] = h1[0], c1[0]
             first[active] = False
             act_np = actions.numpy()
@@ -529,3 +564,7 @@ class RolloutPool:
             self.close()
         except Exception:
             pass
+
+
+__all__ = ["BACKENDS", "MAX_TASK_RETRIES", "episode_seed", "agent_spec", "spec_param_count", "mean_encoder",
+           "EpisodeRunner", "RolloutPool"]

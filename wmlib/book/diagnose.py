@@ -84,3 +84,6 @@ def format_rows(title: str, rows: list[dict]) -> str:
         lines.append(f"{i:>8} {r['steps']:>6} {r['left']:>6.2f} {r['stay']:>6.2f} {r['right']:>6.2f} "
                      f"{r['max_p']:>13.3f} {r['mean_p']:>8.4f}")
     return "\n".join(lines)
+
+
+__all__ = ["dream_behaviour", "real_behaviour", "format_rows"]

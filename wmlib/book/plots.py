@@ -229,3 +229,7 @@ def agent_loop_figure(highlight: str | None = None, frame=None, z=None, h=None, 
                 bbox=dict(facecolor="white", edgecolor="none"))
     _save(fig, path)
     return fig
+
+
+__all__ = ["pixel_error", "plot_reconstructions", "reconstructions_figure", "plot_vae_log", "plot_kl_per_dim",
+           "plot_temperature", "agent_loop_figure"]

@@ -23,7 +23,7 @@ import torch
 
 from .. import paper, paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
-from ..config import Config, check_world, get_config, world_of
+from ..config import Config, check_world, get_config, world_info
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
 
@@ -36,6 +36,11 @@ EVAL_SEED = 20_180_327                # shipped models are scored on episodes no
 
 def shipped_dir(world: str, root: Path | None = None) -> Path:
     return Path(root or SHIPPED_ROOT) / check_world(world)
+
+
+def shipped_file(folder: Path, part: str) -> Path:
+    """One shipped model (``part``: vae, mdnrnn or controller) in a shipped folder."""
+    return Path(folder) / f"{part}.pt"
 
 
 def _half(state: dict) -> dict:
@@ -53,7 +58,7 @@ def _missing(world: str, part: str, root: Path | None = None) -> FileNotFoundErr
 
 
 def _load(world: str, part: str, root: Path | None = None) -> dict:
-    path = shipped_dir(world, root) / f"{part}.pt"
+    path = shipped_file(shipped_dir(world, root), part)
     if not path.exists():
         raise _missing(world, part, root)
     return load_checkpoint(path)
@@ -88,7 +93,7 @@ def shipped_card(world: str, root: Path | None = None) -> dict:
 
 
 def has_shipped(world: str, root: Path | None = None) -> bool:
-    return all((shipped_dir(world, root) / f"{p}.pt").exists() for p in PARTS)
+    return all(shipped_file(shipped_dir(world, root), p).exists() for p in PARTS)
 
 
 # ----------------------------------------------------------------------------- own model, else shipped
@@ -145,18 +150,18 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
     """Save V, M (with the first-frame codes dreams start from) and C as fp16, and the card."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out / "vae.pt", dict(z_size=vae.z_size, model=_half(vae.state_dict())))
-    save_checkpoint(out / "mdnrnn.pt", dict(
+    save_checkpoint(shipped_file(out, "vae"), dict(z_size=vae.z_size, model=_half(vae.state_dict())))
+    save_checkpoint(shipped_file(out, "mdnrnn"), dict(
         arch=mdnrnn.arch(), model=_half(mdnrnn.state_dict()),
         first_mu=torch.as_tensor(np.asarray(first_mu, np.float32)).half(),
         first_logvar=torch.as_tensor(np.asarray(first_logvar, np.float32)).half()))
-    save_checkpoint(out / "controller.pt", dict(
+    save_checkpoint(shipped_file(out, "controller"), dict(
         mode=CONTROLLER_MODE, z_size=vae.z_size, hidden=mdnrnn.hidden,
         params=torch.as_tensor(np.asarray(params), dtype=torch.float32).half()))
     card = dict(card, parameters=dict(vae=sum(p.numel() for p in vae.parameters()), mdnrnn=mdnrnn.n_params,
                                       controller=int(len(params))),
                 storage="fp16 state dicts, loaded with weights_only=True",
-                files={p: file_sha256(out / f"{p}.pt") for p in PARTS}, scores={})
+                files={p: file_sha256(shipped_file(out, p)) for p in PARTS}, scores={})
     write_json(out / "card.json", card)
     return out
 
@@ -194,7 +199,7 @@ def evaluate_shipped(world: str, episodes: int = 100, workers: int = 2, backend:
     card = shipped_card(world, root)
     vae, m = load_shipped_vae(world, root=root), load_shipped_mdnrnn(world, root=root)
     params = load_shipped_controller_params(world, root)
-    max_steps = max_steps or world_of(world).episode_cap
+    max_steps = max_steps or world_info(world).episode_cap
     spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps, renderer="gymnasium")  # scores: official pixels
     with RolloutPool(spec, backend, workers) as pool:
         r = pool.run(params[None], episodes, EVAL_SEED)["returns"][0]
@@ -239,3 +244,9 @@ prefer your own models at that profile (notebook 04 opens its dream player this 
     path = shipped_dir(world, root) / "MODEL_CARD.md"
     path.write_text(text)
     return path
+
+
+__all__ = ["SHIPPED_ROOT", "PARTS", "SHIPPED_TAU", "CONTROLLER_MODE", "EVAL_SEED", "shipped_dir", "shipped_file",
+           "load_shipped_vae", "load_shipped_mdnrnn", "load_shipped_controller_params", "shipped_card",
+           "has_shipped", "vae_for", "world_model_for", "write_shipped", "export_pretrained",
+           "evaluate_shipped", "write_model_card"]

@@ -161,3 +161,7 @@ def write_readme(readme: Path, profile: str = PROFILE, artifacts=None) -> None:
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
     readme.write_text(f"{before}{START}\n{table(profile, artifacts)}\n{END}{after}")
+
+
+__all__ = ["PROFILE", "parameter_rows", "car_rows", "doom_rows", "reproduce_rows", "own_rows", "table",
+           "write_readme"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..config import world_of
+from ..config import world_info
 
 MODES = ("z", "zh")
 
@@ -31,12 +31,12 @@ def input_size(world: str, z_size: int, hidden: int, mode: str = "zh") -> int:
     """Car reads [z, h]; Doom reads [z, c, h]; mode "z" reads z only."""
     if check_mode(mode) == "z":
         return z_size
-    return z_size + (2 * hidden if world_of(world).c_reads_cell else hidden)
+    return z_size + (2 * hidden if world_info(world).c_reads_cell else hidden)
 
 
 def param_count(world: str, z_size: int, hidden: int, mode: str = "zh") -> int:
-    n_in, n_out = input_size(world, z_size, hidden, mode), world_of(world).action_size
-    return n_in * n_out + (n_out if world_of(world).c_bias else 0)
+    n_in, n_out = input_size(world, z_size, hidden, mode), world_info(world).action_size
+    return n_in * n_out + (n_out if world_info(world).c_bias else 0)
 
 
 def controller_inputs(world: str, z, h=None, c=None, mode: str = "zh"):
@@ -47,7 +47,7 @@ def controller_inputs(world: str, z, h=None, c=None, mode: str = "zh"):
     """
     if check_mode(mode) == "z":
         return z
-    cell = world_of(world).c_reads_cell
+    cell = world_info(world).c_reads_cell
     if h is None or (cell and c is None):
         raise ValueError(f"mode 'zh' needs M's state: pass h{' and c' if cell else ''}")
     parts = [z, c, h] if cell else [z, h]
@@ -58,7 +58,7 @@ def controller_inputs(world: str, z, h=None, c=None, mode: str = "zh"):
 
 def unflatten(world: str, params: torch.Tensor):
     """Flat rows [..., n] -> (W [..., A, in], b [..., A] or None for Doom)."""
-    w = world_of(world)
+    w = world_info(world)
     n_out, n = w.action_size, params.shape[-1]
     n_w = n - n_out if w.c_bias else n
     if n_w <= 0 or n_w % n_out:
@@ -94,11 +94,11 @@ class Controller(torch.nn.Module):
 
     def __init__(self, world: str, z_size: int, hidden: int, mode: str = "zh"):
         super().__init__()
-        self.world, self.mode = world_of(world).name, check_mode(mode)
+        self.world, self.mode = world_info(world).name, check_mode(mode)
         self.z_size, self.hidden = int(z_size), int(hidden)
         self.input_size = input_size(world, z_size, hidden, mode)
-        self.action_size = world_of(world).action_size
-        self.has_bias = world_of(world).c_bias
+        self.action_size = world_info(world).action_size
+        self.has_bias = world_info(world).c_bias
         self.register_buffer("flat", torch.zeros(param_count(world, z_size, hidden, mode)))
 
     @property
@@ -139,3 +139,7 @@ class Controller(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"world={self.world}, mode={self.mode}, inputs={self.input_size}, params={self.n_params}"
+
+
+__all__ = ["MODES", "check_mode", "input_size", "param_count", "controller_inputs", "unflatten",
+           "to_env_action", "batched_act", "Controller"]

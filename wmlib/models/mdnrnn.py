@@ -204,6 +204,25 @@ class MDNRNN(nn.Module):
         mix = MixtureOut(*(t.squeeze(1) for t in mix))
         return mix, (None if done is None else done.squeeze(1)), state
 
+    def advance(self, z, a, state, restart=None):
+        """One step of the LSTM alone: z [B,z], a [B,A], state ([1,B,H], [1,B,H]), restart [B]
+        -> the next state, as ``step`` returns it (to float rounding), without the heads.
+
+        What a real-world rollout needs from M (C reads h). Computed as one LSTM cell in
+        plain tensor ops: on the CPU, ``nn.LSTM``'s oneDNN kernel re-packs its weights on
+        every call, which for one step of a few episodes costs ~10x the arithmetic.
+        """
+        x = self._inputs(z, a, restart)  # [B, input + 1]
+        h, c = state
+        if restart is not None:  # a restarting row enters its first step with a zero state
+            keep = (1 - restart.to(x.dtype)).unsqueeze(-1)
+            h, c = h * keep, c * keep
+        gates = x @ self.lstm.weight_ih_l0.T + h[0] @ self.lstm.weight_hh_l0.T
+        i, f, g, o = gates.chunk(4, dim=-1)  # torch's gate order
+        c1 = torch.sigmoid(f) * c[0] + torch.sigmoid(i) * torch.tanh(g)
+        h1 = torch.sigmoid(o) * torch.tanh(c1)
+        return h1[None], c1[None]
+
     def arch(self) -> dict:
         """What rebuilds this module: ``MDNRNN(**m.arch())``."""
         arch = dict(z_size=self.z_size, action_size=self.action_size, hidden=self.hidden,

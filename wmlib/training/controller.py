@@ -27,7 +27,7 @@ from .. import paper, paths
 from ..agent.evolution import EvolutionResult
 from ..agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
 from ..artifacts import file_sha256
-from ..config import Config, world_of
+from ..config import Config, world_info
 from ..models.controller import Controller, check_mode
 from .c_run import WHICH, CRun, params_sha256
 
@@ -143,7 +143,7 @@ def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = No
     res = CRun.score(paths.controller_score(cfg, mode, which, episodes), key, play)
     if video:
         rec = record_episode(cfg, mode, params, seed)
-        res = dict(res, video=str(save_video(rec["frames"], video, fps=world_of(cfg.world).fps)),
+        res = dict(res, video=str(save_video(rec["frames"], video, fps=world_info(cfg.world).fps)),
                    video_return=rec["ret"])
     return res
 

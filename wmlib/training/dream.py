@@ -323,3 +323,8 @@ def format_table(rows) -> str:
     lines.append(f"random policy in the real game (paper): {DOOM_RANDOM_POLICY[0]} +- {DOOM_RANDOM_POLICY[1]}; "
                  f"solved: > {DOOM_SOLVED}; scores = steps survived")
     return "\n".join(lines)
+
+
+__all__ = ["DREAM_TEST_SEED", "check_dream_world", "check_tau", "dream_evolution_config", "dream_run",
+           "Dreamer", "train_in_dream", "dream_params", "dream_controller", "real_spec", "SharedPool",
+           "paper_row", "evaluate_in_reality", "record_dream", "temperature_sweep", "format_table"]

@@ -148,3 +148,6 @@ def format_record(record: dict, tau: float | None = None) -> str:
         lines.append(f"score (C reads z and h) {s['mean']:.1f} +- {s['std']:.1f} over {s['episodes']} episodes"
                      f"   (paper: {ref[0]} +- {ref[1]}; solved at {paper.CARRACING_SOLVED})")
     return "\n".join(lines)
+
+
+__all__ = ["REUSED_SECONDS", "pipeline", "reproduce", "format_record"]

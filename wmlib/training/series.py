@@ -99,3 +99,6 @@ class EncodedSeries:
 
 def load_series(cfg: Config) -> EncodedSeries:
     return EncodedSeries(paths.series_dir(cfg), load_dataset(cfg))
+
+
+__all__ = ["SeriesWriter", "EncodedSeries", "load_series"]

@@ -45,3 +45,6 @@ def random_baseline(world: str, episodes: int = 100, seed: int = 12345, workers:
     returns = np.array([r[0] for r in results])
     lengths = np.array([r[1] for r in results])
     return dict(returns=returns, lengths=lengths)
+
+
+__all__ = ["random_baseline"]

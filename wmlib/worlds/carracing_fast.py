@@ -376,3 +376,6 @@ def follow_track(env, target_speed: float = 40.0, lookahead: int = 6) -> np.ndar
     steer = float(np.clip(-2.0 * err, -1, 1))
     gas = 0.4 if speed < target_speed else 0.0
     return np.array([steer, gas, 0.0], np.float32)
+
+
+__all__ = ["RENDERERS", "CHECKED_GYMNASIUM", "FastCarRacing", "make_carracing", "follow_track"]

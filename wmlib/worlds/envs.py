@@ -184,3 +184,7 @@ def make_env(world: str, max_steps: int | None = None, render_mode: str | None =
                                 render_mode=render_mode)
     return CarRacingEnv(max_steps=max_steps or CAR_EPISODE_CAP, render_mode=render_mode,
                         renderer=renderer)
+
+
+__all__ = ["FRAME_SHAPE", "DOOM_EPISODE_CAP", "CAR_EPISODE_CAP", "DOOM_SKILL", "resize_frame",
+           "preprocess_car", "doom_action_to_buttons", "CarRacingEnv", "DoomTakeCoverEnv", "make_env"]

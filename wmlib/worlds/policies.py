@@ -84,3 +84,6 @@ def random_policy(world: str, rng: np.random.Generator, hold_max: int = 10):
     """The data-collection policy of each world (``hold_max``: Doom's longest hold)."""
     world = check_world(world)
     return DoomRandomPolicy(rng, hold_max) if world == "doom" else CarRandomWalkPolicy(rng)
+
+
+__all__ = ["DoomRandomPolicy", "CarRandomWalkPolicy", "UniformRandomPolicy", "random_policy"]
