@@ -274,9 +274,9 @@ class EpisodeRunner:
         return out
 
     def _action_size(self) -> int:
-        from ..config import world_of
+        from ..config import world_info
 
-        return world_of(self.world).action_size
+        return world_info(self.world).action_size
 
     def _random_action(self, rng) -> np.ndarray:
         """A uniform action of this world (exploration)."""
