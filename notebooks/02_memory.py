@@ -643,6 +643,7 @@ car_player.buttons["left"].click()  # you take over
 assert car_player.drivers[-1] == "you"
 car_player.tau.value = 0.5
 assert car_dream.tau == 0.5
+car_player.tau.value = 1.0
 car_player.new_dream()
 
 # %% [markdown]

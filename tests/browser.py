@@ -139,6 +139,26 @@ class LabPage:
         for _ in range(presses):
             handle.press("ArrowRight")
 
+    def play_for(self, cell, ms: int = 3000):
+        """Press a Play widget's play button, let it tick for ``ms``, then pause it."""
+        play = cell.locator(".widget-play button:has(i.fa-play)").first
+        play.scroll_into_view_if_needed()
+        play.click()
+        self.page.wait_for_timeout(ms)
+        cell.locator(".widget-play button:has(i.fa-pause)").first.click()
+
+    def status_text(self, cell) -> str:
+        return " ".join(cell.locator(".widget-html-content").all_inner_texts())
+
+    def wait_for_text(self, cell, text: str, timeout: float = 20):
+        """Wait until ``text`` shows in the cell's HTML widgets (the kernel answers asynchronously)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.status_text(cell):
+                return True
+            self.page.wait_for_timeout(300)
+        raise AssertionError(f"{self.name}: {text!r} never showed; the cell says {self.status_text(cell)[:400]!r}")
+
     def click_button(self, cell, text: str | None = None):
         buttons = cell.locator("button.jupyter-button")
         target = buttons.filter(has_text=text).first if text else buttons.first

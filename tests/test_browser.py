@@ -45,6 +45,22 @@ def test_some_notebooks_have_widgets():
     assert len(WIDGET_NOTEBOOKS) >= 2, WIDGET_NOTEBOOKS
 
 
+def drive_the_dream(lp, cell):
+    """The dream player's own controls: Play with the autopilot, the tau slider, taking over by hand."""
+    lp.wait_for_text(cell, "chosen by the autopilot")      # Play let the trained C drive
+    handle = cell.locator(".noUi-handle").first           # the tau slider
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    for _ in range(3):
+        handle.press("ArrowLeft")
+    lp.wait_for_text(cell, "tau = 0.")                     # from 1: the dream's temperature follows the slider
+    lp.click_button(cell, "left")                          # you take the wheel
+    lp.wait_for_text(cell, "chosen by you")
+    lp.click_button(cell, "autopilot")                     # autopilot off
+    lp.wait_for_text(cell, "autopilot off")
+    lp.screenshot("dream-driven", cell)
+
+
 @pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS)
 def test_widgets_respond_in_jupyterlab(lab, notebook):
     browser, base, token = lab
@@ -58,7 +74,9 @@ def test_widgets_respond_in_jupyterlab(lab, notebook):
         for i in range(cells.count()):
             cell = cells.nth(i)
             before_src, before_png = lp.images(cell), lp.screenshot(f"cell{i}-before", cell)
-            if cell.locator(".noUi-handle").count():
+            if cell.locator(".widget-play").count():
+                lp.play_for(cell)  # Play steps the widget by itself (the loop, the dream)
+            elif cell.locator(".noUi-handle").count():
                 lp.move_slider(cell)
             else:
                 lp.click_button(cell)
@@ -66,6 +84,8 @@ def test_widgets_respond_in_jupyterlab(lab, notebook):
             after_src, after_png = lp.images(cell), lp.screenshot(f"cell{i}-after", cell)
             assert before_src != after_src or before_png != after_png, \
                 f"{notebook}: widget cell {i} did not change its picture"
+            if cell.locator("button", has_text="autopilot").count():
+                drive_the_dream(lp, cell)
     finally:
         lp.screenshot("page")
         page.close()
