@@ -113,6 +113,28 @@ cheats = [r["tau"] for r in rows if r["dream_mean"] > 2 * r["real_mean"]]
 print("temperatures whose C cheated its dream (dream score > 2x real):", cheats or "none")
 
 # %% [markdown]
+# ## One temperature at a time
+#
+# Step through the sweep: for each $\tau$, the paper's bars beside yours, and
+# that $\tau$'s controller in its own dream (top strip, V's decoding of M's
+# codes) and in the real game (bottom strip, the frames it saw until it died).
+
+# %%
+from wmlib.book.widgets import TauStepper
+
+films = {}
+for r in rows:
+    p_tau = dream_params(cfg, r["tau"])
+    films[r["tau"]] = dict(dream=record_dream(cfg, r["tau"], p_tau, vae)["frames"],
+                           real=record_episode(cfg, "zh", p_tau, spec=real_spec(cfg))["frames"])
+stepper = TauStepper(rows, films)
+stepper
+
+# %% tags=["check"]
+stepper.slider.value = stepper.slider.options[-1][1]
+assert stepper.tau == rows[-1]["tau"]
+
+# %% [markdown]
 # ## The exploit, made visible
 #
 # Take the controller trained at the lowest temperature and watch it twice:
@@ -183,19 +205,23 @@ assert lengths[low] == in_dream["ret"]  # the same dream, replayed
 #   scored 1092 $\pm$ 556 in reality, above the 750 that counts as solved.
 # * The dream score alone is not evidence: compare it with the real score,
 #   as the sweep's table does for every $\tau$.
+# * **Yours**: the table above, at your profile. The paper's M saw 10,000
+#   random episodes for 400 epochs; the laptop M sees 200 for 30, so expect
+#   real scores of a few hundred steps and a temperature curve flatter and
+#   noisier than the paper's (one CMA-ES run varies by tens of steps).
 #
 # ## Exercises
 #
 # 1. Add temperatures between 1.0 and 1.5 (`temperature_sweep(cfg, taus=[...])`).
 #    Where does the real score peak for your M, and is it where the paper's did?
-# 2. Train at $\tau = 0.1$ with the done rule `"sample"` instead of the 0.5
-#    threshold (`cfg.with_overrides(dream={"done_rule": "sample"})`, a fresh
-#    `WM_ARTIFACTS`). Does random death close the exploit?
+# 2. Train at $\tau = 0.1$ with the other done rule than your profile's
+#    (`cfg.dream.done_rule`: `"threshold"` or `"sample"`;
+#    `cfg.with_overrides(dream={"done_rule": ...})`, a fresh `WM_ARTIFACTS`).
+#    Does random death close the exploit?
 # 3. The dream's first frame comes from real episodes. What happens if every
 #    dream starts from the same first frame? From a code drawn from V's prior?
-# 4. Iterative training, which the paper proposes but does not finish:
-#    collect new episodes with the controller trained at $\tau = 1.15$,
-#    retrain V and M on old and new data, and train C again in the new dream.
-#    Does the exploit at low $\tau$ shrink?
+# 4. Iterative training, which the paper proposes but does not finish, is
+#    notebook 06 (`python -m wmlib iterate doom`). Run two rounds at
+#    $\tau = 0.1$ (`dream={"tau": 0.1}`): does the exploit at low $\tau$ shrink?
 # 5. Score each controller at *every* temperature's dream (not only its own).
 #    Which dream's score predicts the real score best?

@@ -184,3 +184,22 @@ def test_the_shipped_models_play_a_dream_with_their_own_c(world):
     for _ in range(5):
         player.play.value += 1
     assert player.dreams >= 1 and set(player.drivers) <= {"C"} and player.frame.shape == (64, 64, 3)
+
+
+def test_tau_stepper_shows_each_taus_bars_and_films():
+    from wmlib.book.widgets import TauStepper
+
+    rows = [dict(tau=t, dream_mean=100 * t, dream_std=5, real_mean=50 * t, real_std=3,
+                 paper_dream=[1000, 10] if t == 1.15 else None, paper_real=[900, 9] if t == 1.15 else None)
+            for t in (0.1, 1.15)]
+    rng = np.random.default_rng(0)
+    films = {t: dict(dream=rng.integers(0, 255, (12, 64, 64, 3), dtype=np.uint8),
+                     real=rng.integers(0, 255, (30, 120, 160, 3), dtype=np.uint8)) for t in (0.1, 1.15)}
+    stepper = TauStepper(rows, films)
+    assert stepper.tau == 0.1 and stepper.row["real_mean"] == 5.0
+    first = bytes(stepper.bars.value), bytes(stepper.strip.value)
+    stepper.slider.value = 1.15
+    assert stepper.tau == 1.15 and stepper.row["paper_real"] == [900, 9]
+    assert bytes(stepper.bars.value) != first[0] and bytes(stepper.strip.value) != first[1]
+    with pytest.raises(ValueError, match="no films"):
+        TauStepper(rows, {0.1: films[0.1]})

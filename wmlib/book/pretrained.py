@@ -177,10 +177,13 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
     vae, m = load_vae(cfg), load_mdnrnn(cfg)
     params, how = _trained_controller_params(cfg)
     series, ds = load_series(cfg), load_dataset(cfg)
+    policy = (f"random play: a uniform action held 1-{cfg.collect.hold_max} steps" if world == "doom"
+              else "random play: a smooth random walk")
     card = dict(world=world, profile=profile, exported=time.strftime("%Y-%m-%d"), controller=how,
-                tau=SHIPPED_TAU.get(world),
-                data=dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames),
-                          policy="random play (Doom: a uniform action held 1-10 steps; car: smooth random walk)"))
+                tau=SHIPPED_TAU.get(world), data=dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames),
+                                                      policy=policy))
+    if world == "doom":  # how the real game feeds C (the score depends on it)
+        card["real_z"] = cfg.dream.real_z
     out = write_shipped(shipped_dir(world, root), vae, m, params, series.first_mu, series.first_logvar, card)
     write_model_card(world, root)
     return out
@@ -200,7 +203,8 @@ def evaluate_shipped(world: str, episodes: int = 100, workers: int = 2, backend:
     vae, m = load_shipped_vae(world, root=root), load_shipped_mdnrnn(world, root=root)
     params = load_shipped_controller_params(world, root)
     max_steps = max_steps or world_info(world).episode_cap
-    spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps, renderer="gymnasium")  # scores: official pixels
+    spec = agent_spec(world, CONTROLLER_MODE, vae, m, max_steps, renderer="gymnasium",  # scores: official pixels
+                      real_z=card.get("real_z", "mean"))
     with RolloutPool(spec, backend, workers) as pool:
         r = pool.run(params[None], episodes, EVAL_SEED)["returns"][0]
     res = dict(mean=float(r.mean()), std=float(r.std()), episodes=int(episodes), seed=EVAL_SEED, renderer="gymnasium",
