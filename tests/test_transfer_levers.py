@@ -110,3 +110,14 @@ def test_long_holds_reach_past_ten_steps():
     assert 10 < longest.max() <= 40
     with pytest.raises(ValueError, match="hold_max"):
         DoomRandomPolicy(np.random.default_rng(0), 0)
+
+
+def test_the_doom_env_reports_where_the_agent_stands():
+    from wmlib.book.diagnose import WALL_MARGIN, wall_distance
+    from wmlib.worlds.envs import make_env
+
+    with make_env("doom", max_steps=100) as env:
+        env.reset(seed=0)
+        ys = [env.step(np.array([-1.0]))[4]["y"] for _ in range(80)]  # hold left: ~63 steps to the wall
+    assert wall_distance(np.array(ys[:1]))[0] > 300  # it starts mid-room
+    assert wall_distance(np.array(ys[-1:]))[0] < WALL_MARGIN

@@ -13,6 +13,17 @@ import numpy as np
 import torch
 
 
+WALL_MARGIN = 60.0   # map units: "at a wall" (the agent strafes ~6 units a step at full speed)
+DEATH_WINDOW = 5     # M's death belief is read over the last steps before a real death
+
+
+def wall_distance(y: np.ndarray) -> np.ndarray:
+    """Distance (map units) from the agent to the nearer side wall of Take Cover's room."""
+    from ..worlds.envs import DOOM_ROOM_Y
+
+    return np.minimum(y - DOOM_ROOM_Y[0], DOOM_ROOM_Y[1] - y)
+
+
 def _shares(actions) -> dict:
     a = np.asarray(actions, np.float64).reshape(-1)
     return dict(left=float(np.mean(a < -1 / 3)), stay=float(np.mean(np.abs(a) <= 1 / 3)),
@@ -54,35 +65,48 @@ def real_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 1000) -> list
 
     vae, m, ctrl = load_vae(cfg), load_mdnrnn(cfg), dream_controller(cfg, tau)
     env = make_env(cfg.world, max_steps=cfg.dream.max_steps)
+    gen = torch.Generator().manual_seed(seed)
     rows = []
     try:
         for ep in range(episodes):
             obs, _ = env.reset(seed=seed + ep)
-            state, actions, probs = m.initial_state(1), [], []
+            state, actions, probs, ys = m.initial_state(1), [], [], []
             while True:
-                z, _ = vae.encode(frames_to_tensor(obs[None]))   # the code's mean, as in the rollouts
+                mu, logvar = vae.encode(frames_to_tensor(obs[None]))
+                z = mu if cfg.dream.real_z == "mean" else vae.sample(mu, logvar, gen)  # as the rollouts feed C
                 h, c = state
                 a = np.asarray(ctrl.act(z, h[0], c[0]), np.float32).reshape(1)
                 restart = torch.tensor([1.0 if not actions else 0.0])
                 _, done_logit, state = m.step(z, torch.as_tensor(a)[None], state, restart)
-                obs, _, terminated, truncated, _ = env.step(a)
+                obs, _, terminated, truncated, info = env.step(a)
                 actions.append(a[0])
                 probs.append(float(torch.sigmoid(done_logit)[0]))
+                ys.append(info.get("y", np.nan))
                 if terminated or truncated:
                     break
+            near = wall_distance(np.asarray(ys)) < WALL_MARGIN
             rows.append(dict(steps=len(actions), **_shares(actions), max_p=float(np.max(probs)),
-                             mean_p=float(np.mean(probs))))
+                             mean_p=float(np.mean(probs)), wall=float(near.mean()),
+                             died_at_wall=bool(terminated and near[-1]),
+                             p_before_death=float(max(probs[-DEATH_WINDOW:])) if terminated else float("nan")))
     finally:
         env.close()
     return rows
 
 
 def format_rows(title: str, rows: list[dict]) -> str:
+    """One line per episode; real games add the share of steps at a wall, whether the agent died
+    there, and M's highest death belief over the last steps before the death."""
+    real = any("wall" in r for r in rows)
+    extra = f" {'at wall':>8} {'died there':>10} {'M p before death':>17}" if real else ""
     lines = [title, f"{'episode':>8} {'steps':>6} {'left':>6} {'stay':>6} {'right':>6} {'max p(death)':>13} "
-                    f"{'mean p':>8}"]
+                    f"{'mean p':>8}" + extra]
     for i, r in enumerate(rows):
-        lines.append(f"{i:>8} {r['steps']:>6} {r['left']:>6.2f} {r['stay']:>6.2f} {r['right']:>6.2f} "
-                     f"{r['max_p']:>13.3f} {r['mean_p']:>8.4f}")
+        line = (f"{i:>8} {r['steps']:>6} {r['left']:>6.2f} {r['stay']:>6.2f} {r['right']:>6.2f} "
+                f"{r['max_p']:>13.3f} {r['mean_p']:>8.4f}")
+        if real:
+            line += f" {r['wall']:>8.2f} {str(r['died_at_wall']):>10} {r['p_before_death']:>17.3f}"
+        lines.append(line)
     return "\n".join(lines)
 
 

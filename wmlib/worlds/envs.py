@@ -26,6 +26,7 @@ from ..models.mdnrnn import DOOM_ACTION_THRESHOLD
 from .doom_engine import engine_path, scratch_dir
 
 FRAME_SHAPE = (64, 64, 3)
+DOOM_ROOM_Y = (16.0, 752.0)  # Take Cover's walls on the agent's axis (measured: right, left); it starts at 384
 DOOM_EPISODE_CAP = WORLD["doom"].episode_cap
 CAR_EPISODE_CAP = WORLD["carracing"].episode_cap
 DOOM_SKILL = 4
@@ -160,7 +161,13 @@ class DoomTakeCoverEnv(gym.Env):
         terminated = finished and dead
         truncated = (finished and not dead) or self._steps >= self.max_steps
         obs = self._frame()
-        return obs, float(reward), terminated, bool(truncated and not terminated), {}
+        return obs, float(reward), terminated, bool(truncated and not terminated), {"y": self.position()}
+
+    def position(self) -> float:
+        """The agent's place along the room's one axis (map units): DOOM_ROOM_Y[0] is the right wall."""
+        import vizdoom as vzd
+
+        return float(self._game.get_game_variable(vzd.GameVariable.POSITION_Y))
 
     def render(self):
         return self.last_raw_frame.copy()
