@@ -220,7 +220,8 @@ assert np.allclose(np.stack(lib_codes)[:k], my_codes[:k], atol=1e-4)
 P, R, short = 8, 4, min(CAP, 200)
 population = rng.normal(size=(P, n_params)) * 0.1
 t0 = time.perf_counter()
-batched = dream_rollouts(m, "doom", population, series.first_mu, series.first_logvar, R, TAU, short, seed=7)
+batched = dream_rollouts(m, "doom", population, series.first_mu, series.first_logvar, R, TAU, short, seed=7,
+                         done_rule=cfg.dream.done_rule, done_pos_weight=cfg.mdnrnn.done_pos_weight)
 t_batched = time.perf_counter() - t0
 env = Dreamer(cfg, TAU, mdnrnn=m, series=series).env(max_steps=short)
 keys = episode_keys(7, P, R)
