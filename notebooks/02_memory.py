@@ -187,6 +187,8 @@ print(f"{series.n_episodes} episodes, {dataset.n_frames} frames, z_size {series.
 # %%
 from torch import nn
 
+from wmlib.models.mdnrnn import doom_action_levels
+
 
 class MyM(nn.Module):
     def __init__(self, z_size, action_size, hidden, K=5, done_head=False):
@@ -220,7 +222,8 @@ for world in ("carracing", "doom"):
 # %% [markdown]
 # Now give your step the shipped M's weights and let both read the same real
 # episode, step by step: they must predict the same mixtures and the same
-# death logits.
+# death logits. (The shipped Doom M reads the action as the game plays it,
+# left / stay / right as -1 / 0 / +1, not C's raw number: `doom_action_levels`.)
 
 # %%
 def my_m_from(m):
@@ -235,6 +238,8 @@ def my_m_from(m):
 
 mine = my_m_from(shipped_m)
 a0 = torch.from_numpy(np.array(ep.actions, np.float32))[None]
+if getattr(shipped_m, "discrete_actions", False):  # this M reads the action the game plays: -1, 0 or +1
+    a0 = doom_action_levels(a0)
 state, worst = (torch.zeros(1, shipped_m.hidden),) * 2, 0.0
 with torch.no_grad():
     for t in range(min(40, z0.shape[1])):
