@@ -80,16 +80,21 @@ print("profile:", PROFILE, "| dream:", cfg.dream)
 # and M at this profile, these are yours; otherwise they are the models that
 # ship with the book (trained at the laptop profile, `wmlib/pretrained/doom/`).
 # Press left / stay / right: M imagines the next frame and V draws it; the bar
-# is M's belief that a fireball has just hit you.
+# is M's belief that a fireball has just hit you. On the shipped models,
+# **Play** lets the shipped C (trained only in this dream) fly it; press a
+# direction to take over.
 
 # %%
 from wmlib.agent.dream import DreamEnv
-from wmlib.book.pretrained import world_model_for
+from wmlib.book.pretrained import load_shipped_controller_params, world_model_for
 
 wm = world_model_for(cfg)
-print("playing in the dream of", wm["source"])
+# The shipped C flies the shipped dream (Play); your own M has no C of its own until you train one below.
+autopilot = load_shipped_controller_params("doom") if wm["source"].startswith("the shipped") else None
+print("playing in the dream of", wm["source"], "| autopilot:", "the shipped C" if autopilot is not None else "none yet")
 DreamPlayer(DreamEnv(wm["mdnrnn"], wm["first_mu"], wm["first_logvar"], tau=TAU, max_steps=CAP, vae=wm["vae"],
-                     world="doom"))
+                     world="doom", done_rule=cfg.dream.done_rule, done_pos_weight=cfg.mdnrnn.done_pos_weight),
+            controller=autopilot)
 
 # %% [markdown]
 # ## Get or build V and M

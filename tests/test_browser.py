@@ -51,9 +51,9 @@ def drive_the_dream(lp, cell):
     handle = cell.locator(".noUi-handle").first           # the tau slider
     handle.scroll_into_view_if_needed()
     handle.focus()
-    for _ in range(3):
+    for _ in range(6):
         handle.press("ArrowLeft")
-    lp.wait_for_text(cell, "tau = 0.")                     # from 1: the dream's temperature follows the slider
+    lp.wait_for_text(cell, "tau = 0.")                     # from 1 or 1.15: the dream's temperature follows the slider
     lp.click_button(cell, "left")                          # you take the wheel
     lp.wait_for_text(cell, "chosen by you")
     lp.click_button(cell, "autopilot")                     # autopilot off
