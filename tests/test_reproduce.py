@@ -17,7 +17,7 @@ def _reproduce(artifacts, *args):
 
 
 @pytest.mark.parametrize("args, world, last", [
-    (["doom"], "doom", "score C in the real game"),
+    (["doom"], "doom", "iterative round 1"),  # the ci profile runs one tiny round of iterative training
     (["--world", "carracing"], "carracing", "score C"),
 ])
 def test_reproduce_runs_every_stage_and_resumes(tmp_path, args, world, last):
