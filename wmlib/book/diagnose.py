@@ -24,10 +24,12 @@ def wall_distance(y: np.ndarray) -> np.ndarray:
     return np.minimum(y - DOOM_ROOM_Y[0], DOOM_ROOM_Y[1] - y)
 
 
-def _shares(actions) -> dict:
-    a = np.asarray(actions, np.float64).reshape(-1)
-    return dict(left=float(np.mean(a < -1 / 3)), stay=float(np.mean(np.abs(a) <= 1 / 3)),
-                right=float(np.mean(a > 1 / 3)))
+def action_shares(actions) -> dict:
+    """The share of left / stay / right among Doom actions, as the game plays them."""
+    from ..models.mdnrnn import doom_action_levels
+
+    levels = doom_action_levels(torch.as_tensor(np.asarray(actions, np.float32).reshape(-1))).numpy()
+    return dict(left=float(np.mean(levels < 0)), stay=float(np.mean(levels == 0)), right=float(np.mean(levels > 0)))
 
 
 @torch.no_grad()
@@ -49,7 +51,7 @@ def dream_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 0) -> list[d
             probs.append(info["done_prob"])
             if terminated or truncated:
                 break
-        rows.append(dict(steps=len(actions), **_shares(actions), max_p=float(np.max(probs)),
+        rows.append(dict(steps=len(actions), **action_shares(actions), max_p=float(np.max(probs)),
                          mean_p=float(np.mean(probs))))
     return rows
 
@@ -85,7 +87,7 @@ def real_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 1000) -> list
                 if terminated or truncated:
                     break
             near = wall_distance(np.asarray(ys)) < WALL_MARGIN
-            rows.append(dict(steps=len(actions), **_shares(actions), max_p=float(np.max(probs)),
+            rows.append(dict(steps=len(actions), **action_shares(actions), max_p=float(np.max(probs)),
                              mean_p=float(np.mean(probs)), wall=float(near.mean()),
                              died_at_wall=bool(terminated and near[-1]),
                              p_before_death=float(max(probs[-DEATH_WINDOW:])) if terminated else float("nan")))
@@ -110,4 +112,4 @@ def format_rows(title: str, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["dream_behaviour", "real_behaviour", "format_rows"]
+__all__ = ["dream_behaviour", "real_behaviour", "format_rows", "action_shares", "wall_distance"]

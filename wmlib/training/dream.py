@@ -166,12 +166,16 @@ def dream_controller(cfg: Config, tau: float, which: str = "deployed") -> Contro
 
 # ----------------------------------------------------------------------------- back to reality
 
-def real_spec(cfg: Config) -> dict:
-    """The real V + M + C loop (mode "zh") at the dream's cap, for ``RolloutPool``."""
+def real_spec(cfg: Config, mdnrnn=None) -> dict:
+    """The real V + M + C loop (mode "zh") at the dream's cap, for ``RolloutPool``.
+
+    ``mdnrnn``: drive with this M (an iterative-training round's) instead of the pipeline's.
+    """
     from .mdnrnn import load_mdnrnn
     from .vae import load_vae
 
-    return agent_spec(cfg.world, "zh", load_vae(cfg, "cpu"), load_mdnrnn(cfg, "cpu"), cfg.dream.max_steps,
+    m = load_mdnrnn(cfg, "cpu") if mdnrnn is None else mdnrnn.cpu()
+    return agent_spec(cfg.world, "zh", load_vae(cfg, "cpu"), m, cfg.dream.max_steps,
                       cfg.evolution.lockstep, real_z=cfg.dream.real_z)
 
 

@@ -67,11 +67,9 @@ def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
 
 
 def _spec(cfg: Config, mdnrnn):
-    from ..agent.rollout import agent_spec
-    from .vae import load_vae
+    from .dream import real_spec
 
-    return agent_spec(cfg.world, "zh", load_vae(cfg, "cpu"), mdnrnn.cpu(), cfg.dream.max_steps,
-                      cfg.evolution.lockstep, real_z=cfg.dream.real_z)
+    return real_spec(cfg, mdnrnn)
 
 
 def collect_round(cfg: Config, k: int, progress: bool = True):
@@ -222,12 +220,9 @@ def record_round(cfg: Config, k: int, seed: int) -> dict:
 
 def action_shares(actions) -> dict:
     """The share of left / stay / right among Doom actions (the game's thresholds)."""
-    import torch
+    from ..book.diagnose import action_shares as shares
 
-    from ..models.mdnrnn import doom_action_levels
-
-    levels = doom_action_levels(torch.as_tensor(np.asarray(actions, np.float32).reshape(-1))).numpy()
-    return dict(left=float(np.mean(levels < 0)), stay=float(np.mean(levels == 0)), right=float(np.mean(levels > 0)))
+    return shares(actions)
 
 
 # ----------------------------------------------------------------------------- the loop
