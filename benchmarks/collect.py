@@ -19,7 +19,7 @@ import numpy as np
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from wmlib.config import get_config  # noqa: E402
-from wmlib.worlds.data import collect, episode_seed  # noqa: E402
+from wmlib.worlds.data import collect, collection_seed  # noqa: E402
 from wmlib.worlds.envs import make_env  # noqa: E402
 from wmlib.worlds.policies import random_policy  # noqa: E402
 
@@ -30,7 +30,7 @@ def raw_steps_per_second(world: str, seconds: float, max_steps: int, renderer: s
     steps, episode, start = 0, 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         policy = random_policy(world, np.random.default_rng(episode))
-        obs, _ = env.reset(seed=episode_seed(99, episode))
+        obs, _ = env.reset(seed=collection_seed(99, episode))
         while True:
             obs, _, terminated, truncated, _ = env.step(policy(obs))
             steps += 1

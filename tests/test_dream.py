@@ -171,3 +171,12 @@ def test_bad_input_is_refused_with_a_fix():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="needs V"):
         env.decode()
+
+
+def test_a_dream_tells_its_world_from_m_and_asks_when_it_cannot():
+    from wmlib.agent.dream import world_of
+
+    assert world_of(tiny_m("doom")) == "doom" and world_of(tiny_m("carracing")) == "carracing"
+    odd = MDNRNN(Z, 2, H, done_head=False)  # no world has two actions
+    with pytest.raises(ValueError, match="pass world="):
+        DreamEnv(odd, *first_codes(), tau=1.0, max_steps=CAP)

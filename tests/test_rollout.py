@@ -46,6 +46,33 @@ def reference_episode(world, vae, m, params, seed, max_steps):
                 return total, t
 
 
+@torch.no_grad()
+def test_a_traced_doom_game_is_the_same_game_with_ms_death_belief_beside_it():
+    """diagnose-dream reads the real game through this trace: it must not change play, and its death
+    probability is M's done head after the step, as the paper's loop computes it."""
+    vae, m, spec = tiny_agent("doom", lockstep=2)
+    params = population("doom", P=3, scale=2.0)
+    seeds = [21, 22, 23]
+    with EpisodeRunner(spec) as runner:
+        plain, traced = runner.run(params, seeds), runner.run(params, seeds, trace=True)
+    assert plain["lengths"].tolist() == traced["lengths"].tolist()
+    ctrl = Controller("doom", Z, H, "zh").set_flat(params[0])
+    t = traced["traces"][0]
+    with make_env("doom", max_steps=STEPS) as env:
+        obs, _ = env.reset(seed=seeds[0])
+        state, probs, ys = m.initial_state(1), [], []
+        for step in range(traced["lengths"][0]):
+            z, _ = vae.encode(frames_to_tensor(obs))
+            a = ctrl.act(z, state[0][0], state[1][0])
+            _, done, state = m.step(z, a, state, torch.tensor([1.0 if step == 0 else 0.0]))
+            probs.append(float(torch.sigmoid(done)[0]))
+            obs, _, term, _, info = env.step(a[0].numpy())
+            ys.append(info["y"])
+    assert t["actions"].shape == (len(probs), 1)
+    assert np.allclose(t["done_prob"], probs, atol=1e-5)
+    assert np.allclose(t["y"], ys) and t["terminated"] == term
+
+
 @pytest.mark.parametrize("world", ["carracing", "doom"])
 def test_batched_runner_matches_the_papers_loop(world):
     vae, m, spec = tiny_agent(world, lockstep=3)

@@ -170,7 +170,13 @@ def cmd_temperature_sweep(args):
     table = temperature_sweep(cfg, args.taus, args.which, device=args.device, backend=args.backend,
                               workers=args.workers)
     print(format_table(table["rows"]))
-    print(f"table: {table['json']}\nplot:  {table['png']}")
+    from .book.plots import plot_temperature  # the library writes numbers; the command line draws them
+    import matplotlib.pyplot as plt
+
+    png = Path(table["json"]).with_name("temperature.png")
+    plt.close(plot_temperature(table["rows"], png, title=f"{cfg.world}, profile {cfg.profile}",
+                               cap=cfg.dream.max_steps))
+    print(f"table: {table['json']}\nplot:  {png}")
 
 
 def cmd_diagnose_dream(args):

@@ -200,8 +200,15 @@ def step_kernels(device):
 
 
 def world_of(mdnrnn) -> str:
-    """Doom's M reads one action and has a done head; the car's reads three."""
-    return "doom" if mdnrnn.action_size == 1 else "carracing"
+    """The world whose action size and done head ``mdnrnn`` has (read from ``config.WORLD``)."""
+    from ..config import WORLD
+
+    worlds = [w.name for w in WORLD.values()
+              if w.action_size == mdnrnn.action_size and w.done_head == mdnrnn.has_done]
+    if len(worlds) != 1:
+        raise ValueError(f"cannot tell the world of an M with action_size={mdnrnn.action_size} and "
+                         f"done_head={mdnrnn.has_done}: pass world= ({' or '.join(WORLD)})")
+    return worlds[0]
 
 
 def _action_space(world):

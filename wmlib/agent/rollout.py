@@ -158,7 +158,8 @@ class EpisodeRunner:
                 marker.touch()
                 os._exit(13)
 
-    def run(self, params: np.ndarray, seeds, record: bool = False, explore=None, keep: bool = False) -> dict:
+    def run(self, params: np.ndarray, seeds, record: bool = False, explore=None, keep: bool = False,
+            trace: bool = False) -> dict:
         """Play one episode per row of ``params`` [k, n] with env seed ``seeds[i]``.
 
         Returns dict(returns [k], lengths [k]) and, with ``record``, the raw frames of episode 0.
@@ -166,18 +167,21 @@ class EpisodeRunner:
         a uniform action instead of C's (iterative training's exploration).
         ``keep``: also return ``episodes``, each as ``data.play_episode`` records it (the
         64x64 frames seen before each action, the actions played, rewards, dones).
+        ``trace``: also return ``traces``, per episode the actions played, M's death probability
+        after each step (M with a done head; else None) and the env's ``info["y"]`` where it
+        reports one (Doom: the agent's position), and whether the game ended it (``terminated``).
         """
         seeds = [int(s) for s in seeds]
         self._maybe_fail(seeds)
         caller_threads = torch.get_num_threads()  # in-process use: leave the caller's setting as it was
         torch.set_num_threads(self.threads)
         try:
-            return self._run(params, seeds, record, explore, keep)
+            return self._run(params, seeds, record, explore, keep, trace)
         finally:
             torch.set_num_threads(caller_threads)
 
     @torch.no_grad()
-    def _run(self, params, seeds, record, explore=None, keep=False):
+    def _run(self, params, seeds, record, explore=None, keep=False, trace=False):
         from ..models.vae import frames_to_tensor
 
         params = torch.as_tensor(np.asarray(params, np.float32))
@@ -201,6 +205,8 @@ class EpisodeRunner:
         holds = np.zeros(k, np.int64)          # steps left of an exploratory hold
         held = np.zeros((k, self._action_size()), np.float32)
         kept = [dict(frames=[], actions=[], rewards=[], dones=[]) for _ in range(k)] if keep else None
+        traced = [dict(actions=[], done_prob=[], y=[], terminated=False) for _ in range(k)] if trace else None
+        done_probs = None
 
         def start(slot):
             i = queue.popleft()
@@ -244,6 +250,8 @@ class EpisodeRunner:
                 restart = torch.as_tensor(first[active], dtype=z.dtype) if m.has_done else None
                 h1, c1 = m.advance(z, actions, (hs[None], cs[None]), restart)  # C reads h: no heads
                 h[idx], c[idx] = h1[0], c1[0]
+                if trace and m.has_done:  # M's belief that this step ended the episode
+                    done_probs = torch.sigmoid(m.done(h1[0]).squeeze(-1)).numpy()
             first[active] = False
             act_np = actions.numpy()
             for j, slot in enumerate(active):
@@ -251,7 +259,12 @@ class EpisodeRunner:
                 env = self._env(slot)
                 if keep:
                     kept[i]["frames"].append(obs[slot])
-                obs[slot], reward, terminated, truncated, _ = env.step(act_np[j])
+                obs[slot], reward, terminated, truncated, info = env.step(act_np[j])
+                if trace:
+                    traced[i]["actions"].append(act_np[j].astype(np.float32).reshape(-1))
+                    traced[i]["done_prob"].append(np.nan if done_probs is None else float(done_probs[j]))
+                    traced[i]["y"].append(float(info.get("y", np.nan)))
+                    traced[i]["terminated"] = bool(terminated)
                 if keep:
                     kept[i]["actions"].append(act_np[j].astype(np.float32).reshape(-1))
                     kept[i]["rewards"].append(reward)
@@ -271,6 +284,10 @@ class EpisodeRunner:
             out["episodes"] = [dict(frames=np.stack(e["frames"]).astype(np.uint8), actions=np.stack(e["actions"]),
                                     rewards=np.asarray(e["rewards"], np.float32), dones=np.asarray(e["dones"], bool))
                                for e in kept]
+        if trace:
+            out["traces"] = [dict(actions=np.stack(t["actions"]),
+                                  done_prob=None if m is None or not m.has_done else np.asarray(t["done_prob"]),
+                                  y=np.asarray(t["y"]), terminated=t["terminated"]) for t in traced]
         return out
 
     def _action_size(self) -> int:

@@ -56,43 +56,28 @@ def dream_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 0) -> list[d
     return rows
 
 
-@torch.no_grad()
 def real_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 1000) -> list[dict]:
-    """One row per real game: steps survived, action shares, M's death belief along the way."""
-    from ..worlds.envs import make_env
-    from ..training.dream import dream_controller
-    from ..training.mdnrnn import load_mdnrnn
-    from ..training.vae import load_vae
-    from ..models.vae import frames_to_tensor
+    """One row per real game: steps survived, action shares, M's death belief along the way.
 
-    vae, m, ctrl = load_vae(cfg), load_mdnrnn(cfg), dream_controller(cfg, tau)
-    env = make_env(cfg.world, max_steps=cfg.dream.max_steps)
-    gen = torch.Generator().manual_seed(seed)
+    The games are played by the rollouts' own agent loop (``EpisodeRunner``, traced): the
+    same V -> C -> M step, codes and seeds as the real-game scores.
+    """
+    from ..agent.rollout import EpisodeRunner, episode_seed
+    from ..training.dream import dream_params, real_spec
+
+    params = np.asarray(dream_params(cfg, tau))
+    with EpisodeRunner(real_spec(cfg)) as runner:
+        out = runner.run(np.repeat(params[None], episodes, 0),
+                         [episode_seed(seed, 0, ep) for ep in range(episodes)], trace=True)
     rows = []
-    try:
-        for ep in range(episodes):
-            obs, _ = env.reset(seed=seed + ep)
-            state, actions, probs, ys = m.initial_state(1), [], [], []
-            while True:
-                mu, logvar = vae.encode(frames_to_tensor(obs[None]))
-                z = mu if cfg.dream.real_z == "mean" else vae.sample(mu, logvar, gen)  # as the rollouts feed C
-                h, c = state
-                a = np.asarray(ctrl.act(z, h[0], c[0]), np.float32).reshape(1)
-                restart = torch.tensor([1.0 if not actions else 0.0])
-                _, done_logit, state = m.step(z, torch.as_tensor(a)[None], state, restart)
-                obs, _, terminated, truncated, info = env.step(a)
-                actions.append(a[0])
-                probs.append(float(torch.sigmoid(done_logit)[0]))
-                ys.append(info.get("y", np.nan))
-                if terminated or truncated:
-                    break
-            near = wall_distance(np.asarray(ys)) < WALL_MARGIN
-            rows.append(dict(steps=len(actions), **action_shares(actions), max_p=float(np.max(probs)),
-                             mean_p=float(np.mean(probs)), wall=float(near.mean()),
-                             died_at_wall=bool(terminated and near[-1]),
-                             p_before_death=float(max(probs[-DEATH_WINDOW:])) if terminated else float("nan")))
-    finally:
-        env.close()
+    for steps, t in zip(out["lengths"], out["traces"]):
+        died = t["terminated"]  # killed, not stopped at the cap
+        probs = t["done_prob"]
+        near = wall_distance(t["y"]) < WALL_MARGIN
+        rows.append(dict(steps=int(steps), **action_shares(t["actions"][:, 0]), max_p=float(np.max(probs)),
+                         mean_p=float(np.mean(probs)), wall=float(near.mean()),
+                         died_at_wall=bool(died and near[-1]),
+                         p_before_death=float(max(probs[-DEATH_WINDOW:])) if died else float("nan")))
     return rows
 
 

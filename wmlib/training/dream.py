@@ -21,7 +21,7 @@ evolution checkpoint (resumable; a no-op once done), ``history.json``,
 ``run.json`` (the M it dreams with, by checksum, and the dream settings) and
 ``score-<which>.json`` (dream and real scores; reused while the controller, the
 models and the episode counts are the same). The sweep writes ``table.json``
-and ``temperature.png`` to ``<world>/<profile>/temperature/``.
+to ``<world>/<profile>/temperature/`` (the command line draws ``temperature.png`` beside it).
 """
 from __future__ import annotations
 
@@ -282,7 +282,7 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
     """For each tau: train in the dream (get-or-build), score in the dream and in reality.
 
     Returns dict(rows=[...], json=path, png=path); each row holds our dream and real
-    mean +- std and the paper's. Writes ``table.json`` and ``temperature.png``.
+    mean +- std and the paper's. Writes ``table.json``.
     """
     check_dream_world(cfg)
     taus = [check_tau(t) for t in (cfg.dream.taus if taus is None else taus)]
@@ -306,13 +306,7 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
                  evolution=dataclasses.asdict(dream_evolution_config(cfg).evolution),
                  random_policy=list(DOOM_RANDOM_POLICY), solved=DOOM_SOLVED)
     write_json(out / "table.json", table)
-    from ..book.plots import plot_temperature
-    import matplotlib.pyplot as plt
-
-    fig = plot_temperature(rows, out / "temperature.png", title=f"{cfg.world}, profile {cfg.profile}",
-                           cap=cfg.dream.max_steps)
-    plt.close(fig)
-    return dict(table, json=str(out / "table.json"), png=str(out / "temperature.png"))
+    return dict(table, json=str(out / "table.json"))
 
 
 def format_table(rows) -> str:

@@ -10,7 +10,7 @@ import multiprocessing as mp
 import numpy as np
 
 from ..config import check_world
-from .data import episode_seed
+from .data import collection_seed
 from .envs import DOOM_SKILL, make_env
 from .policies import UniformRandomPolicy
 
@@ -36,7 +36,7 @@ def random_baseline(world: str, episodes: int = 100, seed: int = 12345, workers:
     world = check_world(world)
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1 (got {episodes})")
-    tasks = [(world, episode_seed(seed, i), max_steps, skill) for i in range(episodes)]
+    tasks = [(world, collection_seed(seed, i), max_steps, skill) for i in range(episodes)]
     if workers <= 1:
         results = [_run(t) for t in tasks]
     else:

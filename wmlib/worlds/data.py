@@ -40,7 +40,12 @@ class CorruptShardError(ValueError):
     """A shard on disk is truncated or damaged."""
 
 
-def episode_seed(base_seed: int, episode: int) -> int:
+def collection_seed(base_seed: int, episode: int) -> int:
+    """The env seed of random-play episode ``episode`` (data collection and baselines).
+
+    Not ``agent.rollout.episode_seed``, which names a candidate's rollout: the two
+    streams are kept apart so the data never replays an evolution episode.
+    """
     return base_seed * 1_000_003 + episode
 
 
@@ -114,9 +119,9 @@ def _collect_shard(args) -> dict:
     world, root, episode_ids, base_seed, max_steps, hold_max = args
     episodes = []
     for ep in episode_ids:
-        rng = np.random.default_rng(episode_seed(base_seed, ep))
+        rng = np.random.default_rng(collection_seed(base_seed, ep))
         episodes.append(play_episode(_worker_env, random_policy(world, rng, hold_max),
-                                     episode_seed(base_seed, ep), max_steps))
+                                     collection_seed(base_seed, ep), max_steps))
     path = write_shard(Path(root), episode_ids, episodes, world)
     return dict(shard=path.name, episodes=len(episodes),
                 steps=int(sum(len(e["rewards"]) for e in episodes)),
@@ -348,4 +353,4 @@ def summarize(ds: RolloutDataset) -> str:
 
 
 __all__ = ["collect", "RolloutDataset", "Episode", "CorruptShardError", "load_dataset",
-           "play_episode", "episode_seed", "summarize", "check_world"]
+           "play_episode", "collection_seed", "summarize", "check_world"]

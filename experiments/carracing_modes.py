@@ -1,0 +1,134 @@
+"""CarRacing at laptop scale: C on V only (z) against C on V and M (z and h), same V, same M, same budget.
+
+Both modes drive the shipped laptop V and M (copied into the run's own artifacts
+root as plain checkpoints), so only C's input differs. ``--phase train`` evolves
+C in the real world on the fast renderer (resumable); ``--phase evaluate`` scores
+the deployed C over ``--episodes`` episodes on gymnasium's own renderer (the
+official pixels) and writes the learning curve (score against episodes played).
+
+    python experiments/carracing_modes.py --mode z  --phase train --workers 1 &
+    python experiments/carracing_modes.py --mode zh --phase train --workers 1 &
+    wait
+    python experiments/carracing_modes.py --mode z  --phase evaluate
+    python experiments/carracing_modes.py --mode zh --phase evaluate
+    python experiments/carracing_modes.py --phase curve          # both modes' curves in one figure
+
+Sizes default to the laptop profile; ``--generations`` etc. override them.
+Results go to ``artifacts-experiments/car/<name>/`` (``summary-<mode>.json``, ``curve.png``).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+
+def shipped_models(cfg):
+    """The shipped laptop V and M as this run's V and M (plain checkpoints; written once)."""
+    from wmlib import paths
+    from wmlib.artifacts import save_checkpoint
+    from wmlib.book.pretrained import load_shipped_mdnrnn, load_shipped_vae
+
+    if not paths.vae_file(cfg).exists():
+        v = load_shipped_vae(cfg.world)
+        save_checkpoint(paths.vae_file(cfg), dict(
+            model={k: t.detach().float() for k, t in v.state_dict().items()}, z_size=v.z_size, world=cfg.world,
+            profile=cfg.profile, config=dataclasses.asdict(cfg.vae), complete=True, source="the shipped laptop V"))
+    if not paths.mdnrnn_file(cfg).exists():
+        m = load_shipped_mdnrnn(cfg.world)
+        save_checkpoint(paths.mdnrnn_file(cfg), dict(
+            model={k: t.detach().float() for k, t in m.state_dict().items()}, arch=m.arch(),
+            config=dataclasses.asdict(cfg.mdnrnn), complete=True, source="the shipped laptop M"))
+
+
+def curve(cfg, mode):
+    """(episodes played, score) per generation: the candidates' mean, and the evaluated mean where run."""
+    from wmlib import paths
+    from wmlib.artifacts import read_json
+
+    hist = read_json(paths.controller_dir(cfg, mode) / "history.json")
+    ev, played, rows = cfg.evolution, 0, []
+    for h in hist:
+        played += ev.population * ev.rollouts + h.get("eval_episodes", 0)
+        rows.append(dict(generation=h["generation"], episodes=played, mean=h["mean"], max=h["max"],
+                         eval_mean=h.get("eval_mean"), seconds=h["seconds"]))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--name", default="laptop", help="run folder: artifacts-experiments/car/<name>")
+    ap.add_argument("--mode", choices=["z", "zh"])
+    ap.add_argument("--phase", required=True, choices=["train", "evaluate", "curve"])
+    ap.add_argument("--population", type=int)
+    ap.add_argument("--rollouts", type=int)
+    ap.add_argument("--generations", type=int)
+    ap.add_argument("--eval-every", type=int)
+    ap.add_argument("--eval-episodes", type=int)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--episodes", type=int, default=100, help="official-renderer test episodes")
+    args = ap.parse_args()
+
+    from wmlib.config import get_config
+    from wmlib.training.controller import evaluate_controller, train_controller
+
+    root = Path("artifacts-experiments/car") / args.name
+    ev = {k: v for k, v in dict(population=args.population, rollouts=args.rollouts, generations=args.generations,
+                                eval_every=args.eval_every, eval_episodes=args.eval_episodes).items()
+          if v is not None}
+    cfg = get_config("carracing", "laptop", artifacts=root).with_overrides(evolution=ev)
+
+    if args.phase == "curve":
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for mode, label in (("z", "V only (z)"), ("zh", "V and M (z, h)")):
+            try:
+                rows = curve(cfg, mode)
+            except FileNotFoundError:
+                continue
+            ax.plot([r["episodes"] for r in rows], [r["mean"] for r in rows], alpha=0.4, label=f"{label}: candidates' mean")
+            pts = [(r["episodes"], r["eval_mean"]) for r in rows if r["eval_mean"] is not None]
+            ax.plot(*zip(*pts), "o-", label=f"{label}: C's mean, evaluated")
+        ax.set_xlabel("episodes played (fast renderer)")
+        ax.set_ylabel("return")
+        ax.set_title(f"CarRacing at the laptop profile ({cfg.evolution.population} x {cfg.evolution.rollouts})")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(root / "curve.png", dpi=100)
+        print(root / "curve.png")
+        return
+
+    if args.mode is None:
+        ap.error("--mode z or zh is needed for train and evaluate")
+    root.mkdir(parents=True, exist_ok=True)
+    shipped_models(cfg)
+    t0 = time.perf_counter()
+    if args.phase == "train":
+        res = train_controller(cfg, args.mode, workers=args.workers, progress=False)
+        minutes = (time.perf_counter() - t0) / 60
+        rows = curve(cfg, args.mode)
+        print(f"{args.mode}: {len(rows)} generations, {rows[-1]['episodes']} episodes, "
+              f"{sum(r['seconds'] for r in rows) / 60:.1f} min of evolution (this call {minutes:.1f} min); "
+              f"deployed from generation {res.best_eval_generation if hasattr(res, 'best_eval_generation') else '?'}")
+        return
+    score = evaluate_controller(cfg, args.mode, episodes=args.episodes, workers=args.workers)
+    minutes = (time.perf_counter() - t0) / 60
+    rows = curve(cfg, args.mode)
+    summary = dict(mode=args.mode, evolution=dataclasses.asdict(cfg.evolution), generations=len(rows),
+                   episodes_played=rows[-1]["episodes"],
+                   evolution_minutes=round(sum(r["seconds"] for r in rows) / 60, 1),
+                   test=dict(episodes=args.episodes, mean=score["mean"], std=score["std"], renderer="gymnasium"),
+                   evaluate_minutes=round(minutes, 1), curve=rows)
+    (root / f"summary-{args.mode}.json").write_text(json.dumps(summary, indent=2))
+    print(f"{args.mode}: {score['mean']:.1f} +- {score['std']:.1f} over {args.episodes} official-renderer episodes "
+          f"(evaluate {minutes:.1f} min); evolution {summary['evolution_minutes']} min, "
+          f"{summary['episodes_played']} episodes")
+
+
+if __name__ == "__main__":
+    main()
