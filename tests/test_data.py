@@ -143,3 +143,19 @@ def test_dataset_settings_mismatch(artifacts):
     collect(car_cfg(episodes=1, steps=40), progress=False)
     with pytest.raises(ValueError, match="max_steps=40"):
         collect(car_cfg(episodes=1, steps=50), progress=False)
+
+
+def test_the_baseline_plays_random_episodes_through_the_data_loop():
+    """One single-episode loop: a baseline episode is play_episode's episode, without its arrays."""
+    from wmlib.worlds.baseline import random_baseline
+    from wmlib.worlds.data import collection_seed, play_episode
+    from wmlib.worlds.envs import make_env
+    from wmlib.worlds.policies import UniformRandomPolicy
+
+    base = random_baseline("doom", episodes=2, seed=5, workers=1, max_steps=60)
+    for i in range(2):
+        seed = collection_seed(5, i)
+        with make_env("doom", max_steps=60) as env:
+            full = play_episode(env, UniformRandomPolicy("doom", np.random.default_rng(seed)), seed)
+        assert full["length"] == len(full["rewards"]) == base["lengths"][i] <= 60
+        assert full["ret"] == pytest.approx(float(full["rewards"].sum())) == pytest.approx(base["returns"][i])

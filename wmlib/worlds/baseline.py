@@ -10,7 +10,7 @@ import multiprocessing as mp
 import numpy as np
 
 from ..config import check_world
-from .data import collection_seed
+from .data import collection_seed, play_episode
 from .envs import DOOM_SKILL, make_env
 from .policies import UniformRandomPolicy
 
@@ -18,16 +18,9 @@ from .policies import UniformRandomPolicy
 def _run(args) -> tuple[float, int]:
     world, seed, max_steps, skill = args
     policy = UniformRandomPolicy(world, np.random.default_rng(seed))
-    total, steps = 0.0, 0
     with make_env(world, max_steps=max_steps, skill=skill) as env:
-        obs, _ = env.reset(seed=seed)
-        while True:
-            obs, reward, terminated, truncated, _ = env.step(policy(obs))
-            total += reward
-            steps += 1
-            if terminated or truncated:
-                break
-    return total, steps
+        out = play_episode(env, policy, seed, keep=False)
+    return out["ret"], out["length"]
 
 
 def random_baseline(world: str, episodes: int = 100, seed: int = 12345, workers: int = 2,

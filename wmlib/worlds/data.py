@@ -51,22 +51,33 @@ def collection_seed(base_seed: int, episode: int) -> int:
 
 # ----------------------------------------------------------------------------- collection
 
-def play_episode(env, policy, seed: int, max_steps: int) -> dict:
-    """Run one episode; return its arrays (frames the agent saw before each action)."""
+def play_episode(env, policy, seed: int, max_steps: int | None = None, keep: bool = True) -> dict:
+    """Play one episode of ``policy`` (obs -> action) from ``env.reset(seed=seed)``.
+
+    The single-episode loop of random play: data collection keeps its arrays (the frames
+    the agent saw before each action, actions, rewards, dones); baselines pass
+    ``keep=False`` and read ``ret`` and ``length`` alone. ``max_steps`` None: until the env ends it.
+    """
     frames, actions, rewards, dones = [], [], [], []
     obs, _ = env.reset(seed=seed)
-    for _ in range(max_steps):
+    total, steps = 0.0, 0
+    while max_steps is None or steps < max_steps:
         action = policy(obs)
         next_obs, reward, terminated, truncated, _ = env.step(action)
-        frames.append(obs)
-        actions.append(np.asarray(action, np.float32).reshape(-1))
-        rewards.append(reward)
-        dones.append(terminated)
+        total, steps = total + float(reward), steps + 1
+        if keep:
+            frames.append(obs)
+            actions.append(np.asarray(action, np.float32).reshape(-1))
+            rewards.append(reward)
+            dones.append(terminated)
         obs = next_obs
         if terminated or truncated:
             break
-    return dict(frames=np.stack(frames).astype(np.uint8), actions=np.stack(actions),
-                rewards=np.asarray(rewards, np.float32), dones=np.asarray(dones, bool))
+    out = dict(ret=total, length=steps)
+    if keep:
+        out.update(frames=np.stack(frames).astype(np.uint8), actions=np.stack(actions),
+                   rewards=np.asarray(rewards, np.float32), dones=np.asarray(dones, bool))
+    return out
 
 
 def shard_name(first: int, last: int) -> str:
