@@ -565,6 +565,41 @@ display(Image(filename=video["video"], width=288))
 assert os.path.getsize(video["video"]) > 0 and video["video"].endswith(".gif")
 
 # %% [markdown]
+# ## V only and V + M on the same track
+#
+# Both agents drive the same test track (the same env seed). Each column is
+# one moment of the drive: the frame the env drew, and below it what V made of
+# it (the decoding of its code $z$). The V-only agent acts on that bottom
+# picture alone; the full agent also reads $h$, M's memory of the frames before.
+
+# %%
+from wmlib.models.vae import reconstruct
+from wmlib.training.controller import controller_params, record_episode
+from wmlib.training.vae import load_vae
+from wmlib.worlds.envs import preprocess_car
+
+vae = load_vae(cfg)
+drives = {mode: record_episode(cfg, mode, controller_params(cfg, mode)) for mode in runs}
+COLS = 6
+fig, axes = plt.subplots(2 * len(drives), COLS, figsize=(1.5 * COLS, 3.2 * len(drives)))
+for r, (mode, drive) in enumerate(drives.items()):
+    frames = np.stack(drive["frames"])
+    picks = np.linspace(0, len(frames) - 1, COLS).astype(int)
+    seen = np.stack([preprocess_car(frames[i]) for i in picks])  # the 64x64 frame C's V reads
+    for col, (i, frame, recon) in enumerate(zip(picks, seen, reconstruct(vae, seen))):
+        axes[2 * r, col].imshow(frame); axes[2 * r + 1, col].imshow(recon)
+        axes[2 * r, col].set_title(f"step {i}", fontsize=8)
+    axes[2 * r, 0].set_ylabel(f"{names[mode]}\nreal", fontsize=7)
+    axes[2 * r + 1, 0].set_ylabel(f"return {drive['ret']:.0f}\nV's view", fontsize=7)
+for ax in axes.flat:
+    ax.set_xticks([]); ax.set_yticks([])
+plt.tight_layout(); plt.show()
+
+# %% jupyter={"source_hidden": true} tags=["check"]
+assert drives["z"]["frames"][0].shape == drives["zh"]["frames"][0].shape  # one track, two drivers
+assert np.array_equal(drives["z"]["frames"][0], drives["zh"]["frames"][0])
+
+# %% [markdown]
 # ## What paper scale costs
 #
 # Every candidate's every episode is played in the real env, so the cost is
