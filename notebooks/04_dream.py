@@ -241,6 +241,59 @@ print(f"{P * R} dreams, {int(batched.sum())} agent-steps: batched {t_batched:.2f
 assert np.array_equal(batched, single)
 
 # %% [markdown]
+# ## Write the dream trainer yourself
+#
+# Training C in the dream is an evolution strategy whose fitness comes from
+# `dream_rollouts`: ask CMA-ES for a population, let every candidate live
+# `rollouts` dreams, tell CMA-ES how long each survived (minus a small
+# penalty on large weights), repeat. The loop below is the whole idea. The
+# only extra lines seed pycma's sampler per generation, as the library does so
+# that a run resumed after a kill repeats exactly; with them, your trainer
+# and the library's `evolve` should end at the same C.
+
+# %%
+from wmlib.agent.evolution import generation_seed, new_strategy, numpy_global_seed
+
+
+def my_dream_trainer(generations, population, rollouts, sigma0=0.1, weight_decay=0.01, seed=0):
+    es = new_strategy(n_params, sigma0, population)  # pycma's CMA-ES, starting from C = 0
+    curve = []
+    for g in range(generations):
+        with numpy_global_seed(generation_seed(seed, g, 0)):
+            candidates = np.asarray(es.ask())                                     # [P, n_params]
+        steps = dream_rollouts(m, "doom", candidates, series.first_mu, series.first_logvar, rollouts, TAU, short,
+                               seed=generation_seed(seed, g, 1), done_rule=cfg.dream.done_rule,
+                               done_pos_weight=cfg.mdnrnn.done_pos_weight)      # [P, rollouts] steps survived
+        fitness = steps.mean(axis=1) - weight_decay * np.mean(candidates ** 2, axis=1)
+        with numpy_global_seed(generation_seed(seed, g, 2)):
+            es.tell(list(candidates), list(-fitness))                             # pycma minimises
+        curve.append(steps.mean())
+    return es.mean, curve
+
+
+my_c, my_curve = my_dream_trainer(generations=3, population=8, rollouts=2)
+print("mean steps survived per generation:", np.round(my_curve, 1))
+
+# %% [markdown]
+# The library's `evolve` is this loop plus a checkpoint every generation,
+# periodic evaluations of the mean and the bookkeeping of the best. Given the
+# same fitness, it finds the same C:
+
+# %% jupyter={"source_hidden": true} tags=["check"]
+import tempfile
+
+from wmlib.agent.evolution import evolve
+from wmlib.config import EvolutionConfig
+
+mine = EvolutionConfig(population=8, rollouts=2, generations=3, sigma0=0.1, weight_decay=0.01, seed=0)
+with tempfile.TemporaryDirectory() as run_dir:
+    lib = evolve(mine, n_params, lambda sols, g, s: dream_rollouts(
+        m, "doom", sols, series.first_mu, series.first_logvar, 2, TAU, short, seed=s,
+        done_rule=cfg.dream.done_rule, done_pos_weight=cfg.mdnrnn.done_pos_weight), run_dir, progress=False)
+assert np.allclose(lib.mean_params, my_c), "your trainer and the library's evolve disagree"
+assert np.allclose([h["mean"] for h in lib.history], my_curve)
+
+# %% [markdown]
 # ## Training C in the dream
 #
 # `train_in_dream` runs CMA-ES (the same `evolve` loop as in the real world)
