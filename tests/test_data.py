@@ -159,3 +159,17 @@ def test_the_baseline_plays_random_episodes_through_the_data_loop():
             full = play_episode(env, UniformRandomPolicy("doom", np.random.default_rng(seed)), seed)
         assert full["length"] == len(full["rewards"]) == base["lengths"][i] <= 60
         assert full["ret"] == pytest.approx(float(full["rewards"].sum())) == pytest.approx(base["returns"][i])
+
+
+def test_a_random_car_scores_the_same_on_either_renderer():
+    """Baselines draw CarRacing with the fast renderer: a policy blind to pixels must not notice."""
+    from wmlib.worlds.data import play_episode
+    from wmlib.worlds.envs import make_env
+    from wmlib.worlds.policies import UniformRandomPolicy
+
+    got = {}
+    for renderer in ("gymnasium", "fast"):
+        with make_env("carracing", max_steps=120, renderer=renderer) as env:
+            got[renderer] = play_episode(env, UniformRandomPolicy("carracing", np.random.default_rng(3)), 3,
+                                         keep=False)
+    assert got["gymnasium"] == got["fast"] and got["fast"]["length"] == 120
