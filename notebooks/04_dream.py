@@ -35,6 +35,11 @@
 #
 # Notebook 05 repeats the training at five temperatures and reproduces the
 # paper's table.
+#
+# **Run time**: about 40 s at `ci` (measured under nbval on a loaded 2-core
+# machine); at `laptop` not yet timed end to end on 2 cores: the Doom pipeline
+# it builds (at `laptop` this notebook gets or builds V, M and C) takes about
+# half an hour.
 
 # %% tags=["parameters"]
 import os
@@ -414,13 +419,36 @@ assert 0.0 <= player.death.value <= 1.0
 #    via `cfg.with_overrides(dream={"done_rule": ...})` in a fresh `WM_ARTIFACTS`.
 #    Is the dream harder or easier? Does the real score change? *Hint: with
 #    the threshold, a state M thinks is 5% deadly per step is perfectly safe.*
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/dream.py</code>: <code>done_rule_lengths</code> scores the
+#    same controllers on the same dreams under each rule, e.g.
+#    <code>done_rule_lengths(m, population, series.first_mu, series.first_logvar,
+#    done_pos_weight=cfg.mdnrnn.done_pos_weight)</code> (tested in
+#    <code>tests/test_solutions.py</code>).</details>
 # 2. Play in the dream at $\tau = 0.1$ and at $\tau = 1.3$
 #    (`Dreamer(cfg, tau).env(vae=vae)`). In which can you stand still and live?
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/dream.py</code>: <code>stand_still</code> presses "stay" in
+#    <code>DreamEnv</code> at each temperature, on the same first frames.</details>
 # 3. Score the *final* mean (`evaluate_in_reality(cfg, TAU, which="mean")`)
 #    and the best single candidate (`which="best"`). Which transfers best, and why
 #    might the best candidate in the dream be a poor choice?
 # 4. Time `dream_rollouts` against one `DreamEnv` at a time for growing
 #    populations (`benchmarks/dream.py`). Where does batching stop paying on
 #    your machine, and why?
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/dream.py</code>: <code>batching_speedup(m, series.first_mu,
+#    series.first_logvar, populations=(1, 4, 16, 64))</code> returns the speed-up per
+#    population, and checks that both paths gave every dream the same length.</details>
 # 5. The controller never saw a real frame while learning. Which parts of the
 #    agent did see real frames, and when?
+#
+# ## References
+#
+# * D. Ha and J. Schmidhuber, *World Models* (2018), sections "VizDoom Experiment:
+#   Learning Inside of a Dream" (training inside the dream, and transferring the
+#   policy to the actual environment) and "Cheating the World Model".
+# * J. Schmidhuber, *On Learning to Think: Algorithmic Information Theory for Novel
+#   Combinations of Reinforcement Learning Controllers and Recurrent Neural World
+#   Models* (2015): a controller that learns inside an RNN world model.
+# * N. Hansen, *The CMA Evolution Strategy: A Tutorial* (2016).

@@ -29,6 +29,11 @@
 # events, like a monster deciding to shoot, almost never happen, and the
 # agent learns to live in a world without fireballs. At higher $\tau$ the
 # dream is noisier than the game, and a policy must be robust to survive it.
+#
+# **Run time**: about 3 minutes at `ci` (measured under nbval on a loaded
+# 2-core machine); at `laptop` it trains five controllers in the dream, one per
+# temperature, each about 5-10 minutes on 2 cores.
+#
 # The paper's table (Doom, C trained only in the dream, 100 trials each):
 
 # %% tags=["parameters"]
@@ -86,24 +91,26 @@ vae = load_vae(cfg)
 # For every $\tau$ of the profile, `temperature_sweep` trains C in the dream
 # (its own run folder per $\tau$, resumable, a no-op once done), scores it on
 # fresh dreams at the same $\tau$ and on real games, and writes the table
-# (JSON) and the plot (PNG) to the `temperature` folder of this profile.
-# The same from the command line: `python -m wmlib temperature-sweep doom`.
+# (JSON) to the `temperature` folder of this profile; below we draw the plot
+# and save it (PNG) beside the table. The same from the command line:
+# `python -m wmlib temperature-sweep doom`.
 
 # %%
 sweep = temperature_sweep(cfg)
 rows = sweep["rows"]
 print(format_table(rows))
 print(f"dream: {cfg.dream.dream_episodes} dreams, real: {cfg.dream.real_episodes} games, cap {CAP} steps; "
-      f"files: {sweep['json']}, {sweep['png']}")
+      f"table: {sweep['json']}")
 
 # %%
-fig = plot_temperature(rows, title=f"doom, profile {PROFILE}", cap=CAP)
+png = os.path.join(os.path.dirname(sweep["json"]), "temperature.png")
+fig = plot_temperature(rows, png, title=f"doom, profile {PROFILE}", cap=CAP)
 plt.show()
 
 # %% tags=["check"]
 assert [r["tau"] for r in rows] == [float(t) for t in cfg.dream.taus]
 assert all(1 <= r["dream_mean"] <= CAP and 1 <= r["real_mean"] <= CAP for r in rows)
-assert os.path.exists(sweep["json"]) and os.path.exists(sweep["png"])
+assert os.path.exists(sweep["json"]) and os.path.exists(png)
 
 # %%
 best = max(rows, key=lambda r: r["real_mean"])
@@ -220,8 +227,33 @@ assert lengths[low] == in_dream["ret"]  # the same dream, replayed
 #    Does random death close the exploit?
 # 3. The dream's first frame comes from real episodes. What happens if every
 #    dream starts from the same first frame? From a code drawn from V's prior?
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/temperature.py</code>: <code>start_codes</code> builds the
+#    three kinds of start and <code>scores_by_start(m, series.first_mu, series.first_logvar,
+#    dream_params(cfg, 1.15), 1.15)</code> scores one controller from each, with
+#    <code>m = wmlib.training.mdnrnn.load_mdnrnn(cfg)</code> and
+#    <code>series = encode_dataset(cfg)</code> (tested in
+#    <code>tests/test_solutions.py</code>).</details>
 # 4. Iterative training, which the paper proposes but does not finish, is
 #    notebook 06 (`python -m wmlib iterate doom`). Run two rounds at
 #    $\tau = 0.1$ (`dream={"tau": 0.1}`): does the exploit at low $\tau$ shrink?
 # 5. Score each controller at *every* temperature's dream (not only its own).
 #    Which dream's score predicts the real score best?
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/temperature.py</code>: <code>cross_temperature_scores(m,
+#    series.first_mu, series.first_logvar, [dream_params(cfg, t) for t in cfg.dream.taus],
+#    cfg.dream.taus)</code> gives the matrix (rows: controllers, columns: dreams), and
+#    <code>dream_predicts_reality(scores, [r["real_mean"] for r in rows])</code> the rank
+#    correlation of each dream's column with the real scores. Pass
+#    <code>done_rule=cfg.dream.done_rule, done_pos_weight=cfg.mdnrnn.done_pos_weight</code>
+#    to both solutions to dream as your profile does.</details>
+#
+# ## References
+#
+# * D. Ha and J. Schmidhuber, *World Models* (2018), sections "VizDoom Experiment:
+#   Learning Inside of a Dream" and "Cheating the World Model" (the temperature table).
+# * D. Ha and D. Eck, *A Neural Representation of Sketch Drawings* (2017): the
+#   temperature of a mixture density RNN's samples.
+# * A. Graves, *Generating Sequences With Recurrent Neural Networks* (2013): an
+#   RNN with a mixture density output, and biased sampling from it.
+# * N. Hansen, *The CMA Evolution Strategy: A Tutorial* (2016).

@@ -36,9 +36,10 @@
 # fooled M last round is exactly what M gets to see this round. This notebook
 # runs those rounds with `wmlib.training.iterate` and watches what changes.
 #
-# **Run time**: seconds at the ci profile; at the laptop profile (2 CPU cores)
-# the first dream-trained C takes ~20 minutes if notebooks 00-04 have not built
-# it, then each round ~8-10 minutes.
+# **Run time**: about 3 minutes at `ci` (measured under nbval on a loaded
+# 2-core machine); at `laptop` each round about 10 minutes on 2 cores, after
+# round 0 (notebook 04's Doom pipeline, about half an hour if it is not built
+# yet).
 
 # %% tags=["parameters"]
 import os
@@ -213,6 +214,11 @@ plt.tight_layout(); plt.show()
 # 1. **No exploration.** Set `iterate={"explore": (0.0,)}` in a fresh
 #    `WM_ARTIFACTS`. Does M still learn what it needs? *Hint: without
 #    exploration, a C that never dodges never shows M what dodging does.*
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/iterative.py</code>: <code>exploration_shares</code> plays a
+#    C in the dream with the rounds' exploration (a random 1-10 step hold) at
+#    several rates and counts left / stay / right: the mix of actions M gets to
+#    see (tested in <code>tests/test_solutions.py</code>).</details>
 # 2. **Cold start.** Set `iterate={"warm_start": False}`: each round's CMA-ES
 #    starts from zero weights. Compare the rounds tables. *Hint: look at the
 #    first generation's mean in each round's `history`.*
@@ -222,6 +228,10 @@ plt.tight_layout(); plt.show()
 # 4. **Curiosity** (the paper's other proposal): instead of exploring at random,
 #    prefer the actions M predicts worst. Sketch how you would score a candidate
 #    controller by M's prediction error in the dream.
+#    <details><summary>Solution</summary>
+#    <code>notebooks/solutions/iterative.py</code>: <code>dream_surprise</code> (M's mean
+#    negative log-likelihood of each next code of a controller's dream) and
+#    <code>curious_fitness</code> (steps survived plus a weighted surprise).</details>
 #
 # ## References
 #

@@ -8,7 +8,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notebooks"))
 
-from solutions import controller, memory, vision, worlds  # noqa: E402
+from solutions import controller, dream, iterative, memory, temperature, vision, worlds  # noqa: E402
 
 
 def test_worlds_random_survival_holds_actions():
@@ -70,3 +70,96 @@ def test_memory_mean_code_batch_drops_the_noise():
     t = memory.mean_code_batch(data, batch)
     np.testing.assert_allclose(t["z"].numpy(), data.mu[batch.idx])
     np.testing.assert_allclose(t["z_next"][0, :4].numpy(), data.mu[1:5])
+
+
+def tiny_doom_m(seed=0, done_bias=-3.0, done_scale=40.0):
+    """A random Doom-shaped M (z 8, one action, LSTM 16) whose done head crosses 0.5 now and then."""
+    from wmlib.models.mdnrnn import MDNRNN
+
+    torch.manual_seed(seed)
+    m = MDNRNN(8, 1, 16, done_head=True)
+    with torch.no_grad():
+        m.done.weight.mul_(done_scale)
+        m.done.bias.fill_(done_bias)
+    return m.eval()
+
+
+def tiny_first_codes(n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 8)).astype(np.float32), np.full((n, 8), -1.0, np.float32)
+
+
+def tiny_controllers(P, seed=0, scale=1.0):
+    from wmlib.models.controller import param_count
+
+    return np.random.default_rng(seed).normal(size=(P, param_count("doom", 8, 16))) * scale
+
+
+def test_dream_done_rules_stand_still_and_batching(one_torch_thread):
+    m, (mu, logvar) = tiny_doom_m(), tiny_first_codes()
+    params = tiny_controllers(3)
+    lengths = dream.done_rule_lengths(m, params, mu, logvar, rollouts=4, max_steps=30)
+    assert set(lengths) == {"threshold", "sample", "never"} and all(v.shape == (3,) for v in lengths.values())
+    assert (lengths["never"] == 30).all()  # only the cap ends a dream
+    assert all(((v >= 1) & (v <= 30)).all() for v in lengths.values())
+    assert (lengths["threshold"] < 30).any()  # the pinned death head does end some dreams
+    still = dream.stand_still(m, mu, logvar, taus=(0.1, 1.3), episodes=4, max_steps=30)
+    from wmlib.agent.dream import dream_rollouts
+
+    for tau, steps in still.items():  # a C with zero weights acts tanh(0) = 0, "stay": the same dreams
+        zero_c = dream_rollouts(m, "doom", np.zeros((1, params.shape[1])), mu, logvar, 4, tau, 30, seed=0)[0]
+        assert steps.shape == (4,) and ((steps >= 1) & (steps <= 30)).all()
+        np.testing.assert_array_equal(steps, zero_c)
+    rows = dream.batching_speedup(m, mu, logvar, populations=(1, 8), rollouts=2, max_steps=20)
+    assert [r["population"] for r in rows] == [1, 8]
+    assert all(r["same"] for r in rows), "batched and one-at-a-time dreams disagree"
+    assert all(np.isfinite(r["speedup"]) and r["speedup"] > 0 for r in rows)
+    assert rows[-1]["speedup"] > 1  # 16 dreams in one batch beat 16 one after another
+
+
+def test_temperature_cross_scores_and_starts(one_torch_thread):
+    from wmlib.agent.dream import dream_rollouts
+
+    m, (mu, logvar) = tiny_doom_m(), tiny_first_codes()
+    params, taus = tiny_controllers(3, seed=1), [0.1, 1.0, 1.3]
+    scores = temperature.cross_temperature_scores(m, mu, logvar, params, taus, rollouts=4, max_steps=30)
+    assert scores.shape == (3, 3) and ((scores >= 1) & (scores <= 30)).all()
+    for i, tau in enumerate(taus):  # the diagonal: each controller in its own dream, scored alone
+        own = dream_rollouts(m, "doom", params[i][None], mu, logvar, 4, tau, 30, seed=0).mean()
+        assert scores[i, i] == own
+    assert len(np.unique(scores)) > 1  # the temperature changes the dream
+    # Which dream ranks the controllers as the game does: the first column exactly, the last backwards-ish.
+    toy = np.array([[1.0, 5.0, 3.0], [2.0, 4.0, 1.0], [3.0, 6.0, 2.0]])
+    rho = temperature.dream_predicts_reality(toy, [10.0, 20.0, 30.0])
+    np.testing.assert_allclose(rho, [1.0, 0.5, -0.5])
+    assert np.isnan(temperature.dream_predicts_reality(np.ones((3, 1)), [1.0, 2.0, 3.0])[0])
+
+    same_mu, same_logvar = temperature.start_codes(mu, logvar, "same", index=2)
+    assert same_mu.shape == (1, 8) and np.array_equal(same_mu[0], mu[2])
+    prior_mu, prior_logvar = temperature.start_codes(mu, logvar, "prior")
+    assert not prior_mu.any() and not prior_logvar.any()
+    by_start = temperature.scores_by_start(m, mu, logvar, params[0], tau=0.0, rollouts=6, max_steps=30)
+    assert set(by_start) == {"real", "same", "prior"} and all(v.shape == (6,) for v in by_start.values())
+    # At tau 0 the dream is M's most likely future: from one first frame, known exactly, every dream is alike,
+    # while starts from different real frames differ (an M whose death head reads the first code).
+    exact = temperature.scores_by_start(tiny_doom_m(done_bias=1.0), 3 * mu, np.full_like(logvar, -40.0), params[0],
+                                        tau=0.0, rollouts=6, max_steps=30)
+    assert len(np.unique(exact["same"])) == 1 and len(np.unique(exact["real"])) > 1
+
+
+def test_iterative_exploration_and_curiosity(one_torch_thread):
+    m, (mu, logvar) = tiny_doom_m(), tiny_first_codes()
+    zero = np.zeros(tiny_controllers(1).shape[1])  # a C that always stays: it never dodges
+    shares = iterative.exploration_shares(m, zero, mu, logvar, rates=(0.0, 1.0), steps=300)
+    assert shares[0.0] == dict(left=0.0, stay=1.0, right=0.0)  # without exploration M sees only "stay"
+    assert shares[1.0]["left"] > 0.2 and shares[1.0]["right"] > 0.2 and shares[1.0]["stay"] < 0.5
+    acts = iterative.explored_actions(m, zero, mu, logvar, 0.3, steps=50)
+    assert acts.shape == (50, 1) and (np.abs(acts) <= 1).all()
+
+    params = tiny_controllers(4, seed=2)
+    cold = iterative.dream_surprise(m, params, mu, logvar, steps=30, tau=0.1)
+    hot = iterative.dream_surprise(m, params, mu, logvar, steps=30, tau=1.5)
+    assert cold.shape == hot.shape == (4,) and np.isfinite(cold).all() and np.isfinite(hot).all()
+    assert (hot > cold).all()  # futures sampled far from M's modes surprise M more
+    fit = iterative.curious_fitness(np.full((4, 3), 10.0), hot, weight=2.0)
+    np.testing.assert_allclose(fit, 10.0 + 2.0 * hot)
