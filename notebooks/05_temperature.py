@@ -30,7 +30,7 @@
 # agent learns to live in a world without fireballs. At higher $\tau$ the
 # dream is noisier than the game, and a policy must be robust to survive it.
 #
-# **Run time**: about 3 minutes at `ci` (measured under nbval on a loaded
+# **Run time**: under a minute at `ci` with 04's artifacts built (up to 3 minutes on a loaded
 # 2-core machine); at `laptop` it trains five controllers in the dream, one per
 # temperature, each about 5-10 minutes on 2 cores.
 #

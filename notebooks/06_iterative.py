@@ -36,7 +36,7 @@
 # fooled M last round is exactly what M gets to see this round. This notebook
 # runs those rounds with `wmlib.training.iterate` and watches what changes.
 #
-# **Run time**: about 3 minutes at `ci` (measured under nbval on a loaded
+# **Run time**: under a minute at `ci` with 04's artifacts built (up to 3 minutes on a loaded
 # 2-core machine); at `laptop` each round about 10 minutes on 2 cores, after
 # round 0 (notebook 04's Doom pipeline, about half an hour if it is not built
 # yet).

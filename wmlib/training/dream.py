@@ -281,7 +281,7 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
                       backend: str = "processes", workers: int | None = None) -> dict:
     """For each tau: train in the dream (get-or-build), score in the dream and in reality.
 
-    Returns dict(rows=[...], json=path, png=path); each row holds our dream and real
+    Returns dict(rows=[...], json=path); each row holds our dream and real
     mean +- std and the paper's. Writes ``table.json``.
     """
     check_dream_world(cfg)
