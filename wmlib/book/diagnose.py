@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..models.mdnrnn import action_shares
+
 
 WALL_MARGIN = 60.0   # map units: "at a wall" (the agent strafes ~6 units a step at full speed)
 DEATH_WINDOW = 5     # M's death belief is read over the last steps before a real death
@@ -22,14 +24,6 @@ def wall_distance(y: np.ndarray) -> np.ndarray:
     from ..worlds.envs import DOOM_ROOM_Y
 
     return np.minimum(y - DOOM_ROOM_Y[0], DOOM_ROOM_Y[1] - y)
-
-
-def action_shares(actions) -> dict:
-    """The share of left / stay / right among Doom actions, as the game plays them."""
-    from ..models.mdnrnn import doom_action_levels
-
-    levels = doom_action_levels(torch.as_tensor(np.asarray(actions, np.float32).reshape(-1))).numpy()
-    return dict(left=float(np.mean(levels < 0)), stay=float(np.mean(levels == 0)), right=float(np.mean(levels > 0)))
 
 
 @torch.no_grad()

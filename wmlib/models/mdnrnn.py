@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -107,6 +108,12 @@ DOOM_ACTION_THRESHOLD = 1 / 3  # the game's wrapper: a < -1/3 is left, a > 1/3 i
 def doom_action_levels(a: torch.Tensor) -> torch.Tensor:
     """Doom's continuous action -> the level the game plays: -1 (left), 0 (stay) or +1 (right)."""
     return (a > DOOM_ACTION_THRESHOLD).to(a.dtype) - (a < -DOOM_ACTION_THRESHOLD).to(a.dtype)
+
+
+def action_shares(actions) -> dict:
+    """The share of left / stay / right among Doom actions, as the game plays them."""
+    levels = doom_action_levels(torch.as_tensor(np.asarray(actions, np.float32).reshape(-1))).numpy()
+    return dict(left=float(np.mean(levels < 0)), stay=float(np.mean(levels == 0)), right=float(np.mean(levels > 0)))
 
 
 class MDNRNN(nn.Module):
@@ -236,5 +243,5 @@ class MDNRNN(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-__all__ = ["MDNRNN", "MixtureOut", "doom_action_levels", "mixture_nll", "sample_mixture", "temper", "mixture_mean_var",
+__all__ = ["MDNRNN", "MixtureOut", "doom_action_levels", "action_shares", "mixture_nll", "sample_mixture", "temper", "mixture_mean_var",
            "mixture_density"]

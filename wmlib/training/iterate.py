@@ -30,6 +30,7 @@ import numpy as np
 from .. import paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config
+from ..models.mdnrnn import action_shares  # noqa: F401  (notebook 06 reads it here)
 
 ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
@@ -218,13 +219,6 @@ def record_round(cfg: Config, k: int, seed: int) -> dict:
     return dict(steps=int(out["lengths"][0]), frames=np.stack(out["frames"]))
 
 
-def action_shares(actions) -> dict:
-    """The share of left / stay / right among Doom actions (the game's thresholds)."""
-    from ..book.diagnose import action_shares as shares
-
-    return shares(actions)
-
-
 # ----------------------------------------------------------------------------- the loop
 
 def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> list[dict]:
@@ -295,3 +289,8 @@ def format_rounds(rows) -> str:
                      f"{r['dream']['mean']:6.1f} +- {r['dream']['std']:5.1f} | "
                      f"{r['real']['mean']:6.1f} +- {r['real']['std']:5.1f} | {mins:.1f}")
     return "\n".join(lines)
+
+
+__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "load_round_mdnrnn", "collect_round",
+           "encode_rounds", "new_episodes", "judge_m", "finetune_m", "evolve_round", "score_round", "record_round",
+           "action_shares"]
