@@ -86,14 +86,15 @@ def main():
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(7, 4))
-        for mode, label in (("z", "V only (z)"), ("zh", "V and M (z, h)")):
+        for mode, label, color in (("z", "V only (z)", "tab:blue"), ("zh", "V and M (z, h)", "tab:red")):
             try:
                 rows = curve(cfg, mode)
             except FileNotFoundError:
                 continue
-            ax.plot([r["episodes"] for r in rows], [r["mean"] for r in rows], alpha=0.4, label=f"{label}: candidates' mean")
+            ax.plot([r["episodes"] for r in rows], [r["mean"] for r in rows], alpha=0.4, color=color,
+                    label=f"{label}: candidates' mean")
             pts = [(r["episodes"], r["eval_mean"]) for r in rows if r["eval_mean"] is not None]
-            ax.plot(*zip(*pts), "o-", label=f"{label}: C's mean, evaluated")
+            ax.plot(*zip(*pts), "o-", color=color, label=f"{label}: C's mean, {cfg.evolution.eval_episodes} episodes")
         ax.set_xlabel("episodes played (fast renderer)")
         ax.set_ylabel("return")
         ax.set_title(f"CarRacing at the laptop profile ({cfg.evolution.population} x {cfg.evolution.rollouts})")

@@ -241,7 +241,7 @@ def cmd_results(args):
 
     profile = args.profile or PROFILE
     if args.write_readme:
-        write_readme(Path(args.readme), profile, args.artifacts)
+        write_readme(Path(args.readme), profile, args.artifacts, keep=args.keep)
         print(f"table written to {args.readme}")
     else:
         print(table(profile, args.artifacts))
@@ -349,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("results", cmd_results, "the results table: paper vs laptop vs shipped models", world=None)
     p.add_argument("--write-readme", action="store_true", help="rewrite the table in README.md")
     p.add_argument("--readme", default=str(Path(__file__).resolve().parents[1] / "README.md"))
+    p.add_argument("--keep", action="store_true", help="with --write-readme: rows not run under --artifacts keep "
+                   "the README's earlier measurement, marked (earlier run)")
 
     def dream_options(p):
         p.add_argument("--which", choices=WHICH, default="deployed", help=WHICH_HELP)

@@ -197,9 +197,10 @@ _LAPTOP = {
         collect=dict(episodes=60, workers=2, shard_episodes=2),
         vae=dict(epochs=1, val_episodes=4),     # the paper's car V also saw its data once
         mdnrnn=dict(seq_len=200, batch_size=16, epochs=20, val_episodes=4),
-        # A car episode is 1,000 steps at ~180 env steps/s per core: one generation of 16 costs
-        # ~1.5 min on 2 cores, so the laptop run is a taste of the paper's 1,800 x 64 x 16.
-        evolution=dict(population=16, rollouts=1, generations=8, workers=2, eval_every=4, eval_episodes=5),
+        # Evolution draws the car with the fast renderer (~5.6x gymnasium's): a generation of 16
+        # one-episode candidates takes ~45-70 s on one core, so 40 generations per mode fit the
+        # 90-minute budget for both modes on 2 cores (experiments/carracing_modes.py).
+        evolution=dict(population=16, rollouts=1, generations=40, workers=2, eval_every=5, eval_episodes=8),
     ),
 }
 

@@ -153,15 +153,47 @@ def table(profile: str = PROFILE, artifacts=None) -> str:
                      + reproduce_rows(**runs))
 
 
-def write_readme(readme: Path, profile: str = PROFILE, artifacts=None) -> None:
+KEPT = "(earlier run)"  # marks a row kept from the README because this artifacts root has not run it
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def merge_rows(new: str, old: str) -> str:
+    """``new`` table, except rows it has not run ("not run" in our column) keep ``old``'s measured row,
+    marked as an earlier run. Lets one artifacts root update the rows it measured without erasing the rest."""
+    kept = {}
+    for row in old.splitlines():
+        cells = _cells(row)
+        if len(cells) >= 3 and row.startswith("|") and "not run" not in cells[2]:
+            kept[cells[0]] = cells
+    out = []
+    for row in new.splitlines():
+        cells = _cells(row)
+        if len(cells) >= 3 and "not run" in cells[2] and cells[0] in kept:
+            cells = list(kept[cells[0]])
+            if KEPT not in cells[2]:
+                cells[2] = f"{cells[2]} {KEPT}"
+            row = "| " + " | ".join(cells) + " |"
+        out.append(row)
+    return "\n".join(out)
+
+
+def write_readme(readme: Path, profile: str = PROFILE, artifacts=None, keep: bool = False) -> None:
+    """Replace the table between the markers; ``keep``: rows not run under ``artifacts`` keep the
+    README's earlier measurement, marked "(earlier run)"."""
     text = readme.read_text()
     if START not in text or END not in text:
         raise ValueError(f"{readme} has no results markers: add the lines {START} and {END} where the "
                          "table belongs")
     before, rest = text.split(START, 1)
-    _, after = rest.split(END, 1)
-    readme.write_text(f"{before}{START}\n{table(profile, artifacts)}\n{END}{after}")
+    old, after = rest.split(END, 1)
+    new = table(profile, artifacts)
+    if keep:
+        new = merge_rows(new, old)
+    readme.write_text(f"{before}{START}\n{new}\n{END}{after}")
 
 
 __all__ = ["PROFILE", "parameter_rows", "car_rows", "doom_rows", "reproduce_rows", "own_rows", "table",
-           "write_readme"]
+           "write_readme", "merge_rows"]
