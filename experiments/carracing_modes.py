@@ -12,6 +12,8 @@ official pixels) and writes the learning curve (score against episodes played).
     python experiments/carracing_modes.py --mode z  --phase evaluate
     python experiments/carracing_modes.py --mode zh --phase evaluate
     python experiments/carracing_modes.py --phase curve          # both modes' curves in one figure
+    python experiments/carracing_modes.py --phase ship           # the zh C becomes the shipped car C
+    python -m wmlib evaluate-shipped carracing --episodes 100    # ... and is scored as shipped
 
 Sizes default to the laptop profile; ``--generations`` etc. override them.
 Results go to ``artifacts-experiments/car/<name>/`` (``summary-<mode>.json``, ``curve.png``).
@@ -61,7 +63,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--name", default="laptop", help="run folder: artifacts-experiments/car/<name>")
     ap.add_argument("--mode", choices=["z", "zh"])
-    ap.add_argument("--phase", required=True, choices=["train", "evaluate", "curve"])
+    ap.add_argument("--phase", required=True, choices=["train", "evaluate", "curve", "ship"])
     ap.add_argument("--population", type=int)
     ap.add_argument("--rollouts", type=int)
     ap.add_argument("--generations", type=int)
@@ -102,6 +104,26 @@ def main():
         fig.tight_layout()
         fig.savefig(root / "curve.png", dpi=100)
         print(root / "curve.png")
+        return
+
+    if args.phase == "ship":  # the shipped V and M stay bit for bit; only C (mode zh, deployed) changes
+        import torch
+        from wmlib.book import pretrained as pt
+        from wmlib.training.controller import controller_params
+
+        old = pt.shipped_card("carracing")
+        m_ckpt = pt._load("carracing", "mdnrnn")
+        params = controller_params(cfg, "zh")
+        card = {k: old[k] for k in ("world", "profile", "data", "tau")}
+        ev = cfg.evolution
+        card.update(exported=time.strftime("%Y-%m-%d"),
+                    controller=f"evolved in the real world (C reads z and h): {ev.generations} generations x "
+                               f"{ev.population} x {ev.rollouts} on the fast renderer (experiments/carracing_modes.py)")
+        pt.write_shipped(pt.shipped_dir("carracing"), pt.load_shipped_vae("carracing"),
+                         pt.load_shipped_mdnrnn("carracing"), params, m_ckpt["first_mu"].float().numpy(),
+                         m_ckpt["first_logvar"].float().numpy(), card)
+        pt.write_model_card("carracing")
+        print(pt.shipped_dir("carracing"), "(now score it: python -m wmlib evaluate-shipped carracing --episodes 100)")
         return
 
     if args.mode is None:
