@@ -4,7 +4,9 @@ Each run is the laptop Doom pipeline (collect -> encode -> M -> C in the dream -
 score) with the levers given, in its own artifacts folder, followed by
 ``--rounds`` rounds of iterative training (``wmlib.iterate``). V is V of
 ``--vae`` (default: the shipped laptop V), so only the data, M and C change and
-the runs are comparable; pass ``--train-vae`` to train V on the run's own data.
+the runs are comparable; pass ``--train-vae`` to train V on the run's own data. A run folder that
+already holds a V (e.g. copied from a fresh ``reproduce``) keeps it; ``--seed`` re-runs C's CMA-ES
+with another seed on the same V and M (how much of a score is one run's luck).
 
     python experiments/doom_levers.py --name recipe --hold-max 40 --discrete --done-rule sample \
         --real-z sample --rounds 4
@@ -38,6 +40,7 @@ def main():
     ap.add_argument("--round-epochs", type=int, default=10)
     ap.add_argument("--round-generations", type=int, default=20)
     ap.add_argument("--tau", type=float, default=1.15)
+    ap.add_argument("--seed", type=int, default=0, help="CMA-ES seed of the dream training (one run's luck)")
     ap.add_argument("--train-vae", action="store_true", help="train V on this run's data (default: shipped V)")
     args = ap.parse_args()
 
@@ -55,6 +58,7 @@ def main():
         collect=dict(episodes=args.episodes, hold_max=args.hold_max),
         mdnrnn=dict(discrete_actions=args.discrete, epochs=args.mdnrnn_epochs),
         dream=dict(done_rule=args.done_rule, real_z=args.real_z, tau=args.tau, generations=args.generations),
+        evolution=dict(seed=args.seed),
         iterate=dict(rounds=args.rounds, episodes=args.round_episodes, mdnrnn_epochs=args.round_epochs,
                      generations=args.round_generations))
     times = {}
@@ -83,9 +87,9 @@ def _shipped_vae(cfg):
     from wmlib.artifacts import save_checkpoint
     from wmlib.worlds.data import load_dataset
     from wmlib.book.pretrained import load_shipped_vae
-    from wmlib.training.vae import vae_path
+    from wmlib.paths import vae_file
 
-    path = vae_path(cfg)
+    path = vae_file(cfg)
     if path.exists():
         return
     v, ds = load_shipped_vae("doom"), load_dataset(cfg)
