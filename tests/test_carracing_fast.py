@@ -137,7 +137,7 @@ def test_one_controller_scores_the_same_on_both_renderers(one_torch_thread):
         finally:
             runner.close()
     fast, true = returns["fast"], returns["gymnasium"]
-    assert true.min() > 50  # the controller drives: it collects tiles, not just the -0.1 per step
+    assert true.min() > 20  # the controller drives: 100 steps without a tile score -10; a tile ~3.4
     spread = true.std() + 1.0
     assert np.abs(fast - true).max() <= 10.0, (fast, true)  # one tile is ~3 points
     assert abs(fast.mean() - true.mean()) < spread, (fast, true)
