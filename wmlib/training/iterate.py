@@ -31,6 +31,7 @@ from .. import paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config
 from ..models.mdnrnn import action_shares  # noqa: F401  (notebook 06 reads it here)
+from .dream import real_spec
 
 ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
@@ -67,12 +68,6 @@ def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
     return model.to(device).eval()
 
 
-def _spec(cfg: Config, mdnrnn):
-    from .dream import real_spec
-
-    return real_spec(cfg, mdnrnn)
-
-
 def collect_round(cfg: Config, k: int, progress: bool = True):
     """Round k's data: C of round k-1 plays ``iterate.episodes`` real games with exploration."""
     from ..worlds.data import RolloutDataset, write_shard
@@ -90,7 +85,7 @@ def collect_round(cfg: Config, k: int, progress: bool = True):
         params = round_params(cfg, k - 1)
         m = load_round_mdnrnn(cfg, k - 1)
         explore = np.resize(np.asarray(it.explore, np.float64), it.episodes)
-        with RolloutPool(_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
+        with RolloutPool(real_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
             out = pool.run(params[None], it.episodes, DATA_SEED + k, explore=explore[None], keep=True)
         ids = list(range(first, first + it.episodes))
         write_shard(root, ids, out["episodes"], cfg.world)
@@ -202,7 +197,7 @@ def score_round(cfg: Config, k: int) -> dict:
     m = load_round_mdnrnn(cfg, k)
     dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=load_series(cfg))(
         params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
-    with RolloutPool(_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
+    with RolloutPool(real_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
         real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)
     res = dict(key=key, round=k, dream=_summary(dream), real=_summary(real["returns"][0]))
     paths.ready(path.parent)
@@ -214,7 +209,7 @@ def record_round(cfg: Config, k: int, seed: int) -> dict:
     """C of round k plays one real game: dict(steps, frames) with the raw frames it saw (uint8 [T, H, W, 3])."""
     from ..agent.rollout import EpisodeRunner
 
-    with EpisodeRunner(_spec(cfg, load_round_mdnrnn(cfg, k))) as runner:
+    with EpisodeRunner(real_spec(cfg, load_round_mdnrnn(cfg, k))) as runner:
         out = runner.run(round_params(cfg, k)[None], [int(seed)], record=True)
     return dict(steps=int(out["lengths"][0]), frames=np.stack(out["frames"]))
 
