@@ -15,6 +15,13 @@ official pixels) and writes the learning curve (score against episodes played).
     python experiments/carracing_modes.py --phase ship           # the zh C becomes the shipped car C
     python -m wmlib evaluate-shipped carracing --episodes 100    # ... and is scored as shipped
 
+V + M started from the V-only C (h's weights zero, so it first drives exactly as V only does),
+then evolved on [z, h] with a smaller step size:
+
+    python experiments/carracing_modes.py --name warm --mode zh --phase train --workers 1 \
+        --warm-from artifacts-experiments/car/laptop --generations 20 --sigma0 0.05
+    python experiments/carracing_modes.py --name warm --mode zh --phase evaluate
+
 Sizes default to the laptop profile; ``--generations`` etc. override them.
 Results go to ``artifacts-experiments/car/<name>/`` (``summary-<mode>.json``, ``curve.png``).
 """
@@ -69,16 +76,19 @@ def main():
     ap.add_argument("--generations", type=int)
     ap.add_argument("--eval-every", type=int)
     ap.add_argument("--eval-episodes", type=int)
+    ap.add_argument("--sigma0", type=float)
+    ap.add_argument("--warm-from", help="a run folder whose V-only (z) C starts this zh run (h's weights zero)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--episodes", type=int, default=100, help="official-renderer test episodes")
     args = ap.parse_args()
 
     from wmlib.config import get_config
-    from wmlib.training.controller import evaluate_controller, train_controller
+    from wmlib.training.controller import controller_params, evaluate_controller, train_controller, widen_z_to_zh
 
     root = Path("artifacts-experiments/car") / args.name
     ev = {k: v for k, v in dict(population=args.population, rollouts=args.rollouts, generations=args.generations,
-                                eval_every=args.eval_every, eval_episodes=args.eval_episodes).items()
+                                eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+                                sigma0=args.sigma0).items()
           if v is not None}
     cfg = get_config("carracing", "laptop", artifacts=root).with_overrides(evolution=ev)
 
@@ -132,7 +142,12 @@ def main():
     shipped_models(cfg)
     t0 = time.perf_counter()
     if args.phase == "train":
-        res = train_controller(cfg, args.mode, workers=args.workers, progress=False)
+        x0 = None
+        if args.warm_from:
+            if args.mode != "zh":
+                ap.error("--warm-from starts a zh run from a z run's C: use --mode zh")
+            x0 = widen_z_to_zh(cfg, controller_params(get_config("carracing", "laptop", artifacts=args.warm_from), "z"))
+        res = train_controller(cfg, args.mode, workers=args.workers, progress=False, x0=x0)
         minutes = (time.perf_counter() - t0) / 60
         rows = curve(cfg, args.mode)
         print(f"{args.mode}: {len(rows)} generations, {rows[-1]['episodes']} episodes, "

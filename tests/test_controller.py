@@ -83,3 +83,18 @@ def test_bad_mode_and_wrong_input_size_are_clear_errors():
         Controller("carracing", 32, 256, mode="zch")
     with pytest.raises(ValueError, match="inputs"):
         batched_act("carracing", torch.zeros(1, 867), torch.zeros(1, 1, 32))
+
+
+@pytest.mark.parametrize("world", ["carracing", "doom"])
+def test_a_widened_v_only_controller_drives_exactly_as_before(world):
+    from wmlib.config import get_config
+    from wmlib.training.controller import widen_z_to_zh
+
+    cfg = get_config(world, "ci")
+    z, hidden = cfg.vae.z_size, cfg.mdnrnn.hidden
+    small = Controller(world, z, hidden, "z").set_flat(np.random.default_rng(0).normal(size=param_count(world, z, hidden, "z")))
+    wide = Controller(world, z, hidden, "zh").set_flat(widen_z_to_zh(cfg, small.get_flat()))
+    rng = np.random.default_rng(1)
+    zs, hs, cs = (rng.normal(size=(6, n)).astype(np.float32) for n in (z, hidden, hidden))
+    np.testing.assert_allclose(wide.act(zs, hs, cs), small.act(zs), atol=1e-6)
+    assert np.count_nonzero(wide.get_flat()) == np.count_nonzero(small.get_flat())

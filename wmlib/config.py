@@ -114,6 +114,8 @@ class DreamConfig:
     real_episodes: int = 100     # real-game evaluation after dream training
     dream_episodes: int = 100
     done_rule: str = "threshold"  # how a dream ends: "threshold" | "sample" | "never" (wmlib.agent.dream)
+    start_from: str = "first"    # dreams begin at a recorded "first" frame (the paper), or "anywhere" along the
+    start_stride: int = 10       # recorded episodes (every stride-th step, M's state from the real steps before it)
     real_z: str = "mean"         # the real game feeds C V's "mean" code, or a "sample" mu + sigma * eps
                                  # (what the original code did, and what M and C saw in training)
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are

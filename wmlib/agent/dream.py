@@ -25,6 +25,11 @@ The done rule (``done_rule``):
   them first (``logit - log(pos_weight)``), or dreams would die ~10x too often.
 * ``"never"``: only the step cap ends it (benchmarks time the worst case with it).
 
+Where a dream begins: by default (as in the paper) at the code of a recorded first
+frame, with M's state zero. ``start_state=(h, c, restart)`` (one row per start code)
+lets it begin mid-episode instead, with M in the state it reached on the real steps
+that led there (``wmlib.training.dream.recorded_starts``, ``dream.start_from="anywhere"``).
+
 Either way the episode is cut at ``max_steps`` (2,100 for Doom). Car's M has no
 done head, so its dreams only end at the cap.
 
@@ -164,6 +169,18 @@ def first_codes(first_mu, first_logvar, bits0, z_size: int, index=None):
     return first_mu[idx] + torch.exp(0.5 * first_logvar[idx]) * eps, idx
 
 
+def _as_state(start_state, n: int, hidden: int, device):
+    """``(h, c, restart)`` of every start, or None (every start a first frame: zero state, restart read)."""
+    if start_state is None:
+        return None
+    h, c, restart = (torch.as_tensor(np.asarray(x, np.float32), device=device) for x in start_state)
+    if h.shape != (n, hidden) or c.shape != (n, hidden) or restart.shape != (n,):
+        raise ValueError(f"start_state must be (h [{n}, {hidden}], c [{n}, {hidden}], restart [{n}]), one row per "
+                         f"start code, got {tuple(h.shape)}, {tuple(c.shape)}, {tuple(restart.shape)}: build it "
+                         "with wmlib.training.dream.recorded_starts for the same M and series")
+    return h, c, restart
+
+
 def check_done_rule(rule: str) -> str:
     if rule not in DONE_RULES:
         raise ValueError(f"unknown done rule {rule!r}: use one of {', '.join(DONE_RULES)}")
@@ -232,7 +249,8 @@ class DreamEnv(gym.Env):
 
     def __init__(self, mdnrnn, first_mu, first_logvar, tau: float = 1.0, max_steps: int = 2100,
                  vae=None, done_rule: str = "threshold", done_threshold: float = 0.5,
-                 world: str | None = None, render_mode: str | None = None, done_pos_weight: float = 1.0):
+                 world: str | None = None, render_mode: str | None = None, done_pos_weight: float = 1.0,
+                 start_state=None):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode {render_mode!r} not supported: use None or 'rgb_array'")
         if render_mode == "rgb_array" and vae is None:
@@ -248,6 +266,7 @@ class DreamEnv(gym.Env):
         self.render_mode = render_mode
         self.first_mu, self.first_logvar = _as_codes(first_mu, first_logvar, mdnrnn.z_size, self.device)
         self.z_size, self.hidden = mdnrnn.z_size, mdnrnn.hidden
+        self.start_state = _as_state(start_state, len(self.first_mu), self.hidden, self.device)
         self.lanes = 2 * self.z_size + 1
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.z_size + 2 * self.hidden,), np.float32)
         self.action_space = _action_space(self.world)
@@ -272,7 +291,11 @@ class DreamEnv(gym.Env):
             index = torch.tensor([int(options["first_index"]) % len(self.first_mu)], device=self.device)
         self.z, idx = first_codes(self.first_mu, self.first_logvar, self._bits(0), self.z_size, index)
         self.first_index = int(idx[0])
-        self.state = self.m.initial_state(1, self.device)
+        if self.start_state is None:
+            self.state, self.restart0 = self.m.initial_state(1, self.device), 1.0
+        else:  # a recorded mid-episode start: M's state after the real steps that led there
+            h, c, restart = self.start_state
+            self.state, self.restart0 = (h[idx][None], c[idx][None]), float(restart[idx][0])
         self.t, self.done_prob = 0, 0.0
         return self._obs(), {"first_index": self.first_index}
 
@@ -282,7 +305,7 @@ class DreamEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         a = np.clip(np.asarray(action, np.float32).reshape(1, -1), self.action_space.low, self.action_space.high)
         a = torch.as_tensor(a, device=self.device)
-        restart = torch.full((1,), 1.0 if self.t == 0 else 0.0, device=self.device)
+        restart = torch.full((1,), self.restart0 if self.t == 0 else 0.0, device=self.device)
         with step_kernels(self.device):
             mix, done_logit, self.state = self.m.step(self.z, a, self.state, restart)
         u = bits_to_uniform(self._bits(self.t + 1))
@@ -338,7 +361,7 @@ def _noise_chunk(batch: int, lanes: int, budget: int = 1 << 22) -> int:
 def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts: int, tau: float,
                    max_steps: int, seed: int, device=None, done_rule: str = "threshold",
                    done_threshold: float = 0.5, mode: str = "zh", chunk: int | None = None,
-                   compact: bool = True, done_pos_weight: float = 1.0) -> np.ndarray:
+                   compact: bool = True, done_pos_weight: float = 1.0, start_state=None) -> np.ndarray:
     """Returns [P, rollouts] of every candidate's dreams, all advanced as one batch.
 
     ``params`` [P, n]: one flat controller per row (the CMA-ES population). Episode
@@ -350,6 +373,10 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     episodes that ended are dropped from the batch (``compact``) and the loop stops
     if none is left; inside a chunk ended episodes are masked, so there is no host
     synchronisation per step on a GPU.
+
+    ``start_state``: ``(h, c, restart)``, one row per start code, when dreams may begin
+    mid-episode (``wmlib.training.dream.recorded_starts``); None: every dream begins at
+    a first frame with M's state zero, as in the paper.
     """
     check_done_rule(done_rule)
     check_pos_weight(done_pos_weight)
@@ -371,13 +398,17 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     rows = torch.arange(P, device=device).repeat_interleave(R)
     row_params = params[rows]                                            # [B, n]: each row its weights
     episode = torch.arange(B, device=device)                             # original index of each row
-    z, _ = first_codes(mu0, logvar0, noise_bits(words, torch.zeros(1, dtype=torch.int64, device=device),
-                                                lanes)[0], Z)
-    h, c = m.initial_state(B, device)
+    z, idx = first_codes(mu0, logvar0, noise_bits(words, torch.zeros(1, dtype=torch.int64, device=device),
+                                                  lanes)[0], Z)
+    starts = _as_state(start_state, len(mu0), m.hidden, device)
+    if starts is None:
+        h, c = m.initial_state(B, device)
+        restart = torch.ones(B, device=device)
+    else:
+        h, c, restart = starts[0][idx][None], starts[1][idx][None], starts[2][idx]
     alive = torch.ones(B, dtype=torch.bool, device=device)
     steps = torch.zeros(B, dtype=torch.int64, device=device)             # = return (+1 per step)
     lengths = torch.zeros(B, dtype=torch.int64, device=device)
-    restart = torch.ones(B, device=device)
     chunk = chunk or _noise_chunk(B, lanes)
 
     t = 0

@@ -65,11 +65,12 @@ class CRun:
                 raise ValueError(why.format(folder=self.folder, old=old.get(key), new=value))
 
     def train(self, ev: EvolutionConfig, fitness, generations: int | None = None,
-              progress: bool = True) -> EvolutionResult:
+              progress: bool = True, x0=None) -> EvolutionResult:
         """Evolve C up to ``generations`` (default ``ev.generations``): resumes; a no-op once done.
 
         ``fitness()`` is a context manager giving (n_params, evaluate_fn, evaluate_mean_fn)
         for ``agent.evolution.evolve``: the one thing the real world and the dream do differently.
+        ``x0``: where a new run's CMA-ES starts (default zeros); a resumed run ignores it.
         """
         total = ev.generations if generations is None else int(generations)
         paths.ready(self.folder)
@@ -78,7 +79,7 @@ class CRun:
         with fitness() as (n_params, evaluate_fn, evaluate_mean_fn):
             self.check()
             return evolve(ev, n_params, evaluate_fn, self.folder, progress=progress, generations=total,
-                          evaluate_mean_fn=evaluate_mean_fn)
+                          evaluate_mean_fn=evaluate_mean_fn, x0=x0)
 
     def result(self) -> EvolutionResult:
         if not (self.folder / CHECKPOINT).exists():

@@ -22,6 +22,7 @@ import contextlib
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .. import paper, paths
 from ..agent.evolution import EvolutionResult
@@ -71,8 +72,11 @@ def controller_run(cfg: Config, mode: str) -> CRun:
 
 
 def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", workers: int | None = None,
-                     progress: bool = True, generations: int | None = None) -> EvolutionResult:
-    """Evolve C in the real world (resumes; a no-op once ``generations`` are done)."""
+                     progress: bool = True, generations: int | None = None, x0=None) -> EvolutionResult:
+    """Evolve C in the real world (resumes; a no-op once ``generations`` are done).
+
+    ``x0``: the flat C a new run starts from (e.g. ``widen_z_to_zh`` of a V-only C); default zeros.
+    """
 
     @contextlib.contextmanager
     def real_world():  # fitness: the mean return of real episodes, played by a pool of workers
@@ -80,7 +84,24 @@ def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", 
         with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
             yield pool.n_params, pool.evaluate_fn(cfg.evolution.rollouts), pool.evaluate_mean_fn()
 
-    return controller_run(cfg, mode).train(cfg.evolution, real_world, generations, progress)
+    return controller_run(cfg, mode).train(cfg.evolution, real_world, generations, progress, x0=x0)
+
+
+def widen_z_to_zh(cfg: Config, params_z) -> np.ndarray:
+    """A V-only C (reads z) as a C that reads z and h and ignores h (h's weights zero): the same driver.
+
+    Where evolving C on [z, h] can start from a V-only C instead of from zero.
+    """
+    z, hidden = cfg.vae.z_size, cfg.mdnrnn.hidden
+    small = Controller(cfg.world, z, hidden, "z").set_flat(params_z)
+    wide = Controller(cfg.world, z, hidden, "zh")
+    flat = np.zeros(wide.n_params)
+    wide.set_flat(flat)
+    with torch.no_grad():
+        wide.weight[:, :z] = small.weight
+        if small.has_bias:
+            wide.bias.copy_(small.bias)
+    return wide.get_flat()
 
 
 def controller_params(cfg: Config, mode: str, which: str = "deployed") -> np.ndarray:

@@ -5,7 +5,8 @@
 
 C (mode "zh": it reads [z, c, h], 1,088 parameters at LSTM 512) is evolved with
 CMA-ES on dreams only (``wmlib.agent.dream.dream_rollouts``): each dream starts from
-the code of a real first frame (the encoded series' ``first_mu/first_logvar``),
+the code of a real first frame (the encoded series' ``first_mu/first_logvar``;
+``dream.start_from="anywhere"``: at every ``start_stride``-th recorded step, see ``recorded_starts``),
 M samples every next code at temperature tau and decides when the agent dies;
 the return is the number of steps survived. No real frame is seen until the
 test, where the same C drives the real game through V and M exactly as in
@@ -26,9 +27,11 @@ to ``<world>/<profile>/temperature/`` (the command line draws ``temperature.png`
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 
 import numpy as np
+import torch
 
 from .. import paths
 from ..agent.evolution import EvolutionResult
@@ -73,10 +76,23 @@ def _model_paths(cfg: Config) -> dict:
     return {"vae": paths.vae_file(cfg), "mdnrnn": paths.mdnrnn_file(cfg)}
 
 
+START_FROM = ("first", "anywhere")
+
+
+def check_start_from(cfg: Config) -> None:
+    d = cfg.dream
+    if d.start_from not in START_FROM:
+        raise ValueError(f"dream.start_from={d.start_from!r} is not one of {', '.join(START_FROM)}: fix the profile")
+    if d.start_from == "anywhere" and d.start_stride < 1:
+        raise ValueError(f"dream.start_stride must be at least 1 (got {d.start_stride}): fix the profile")
+
+
 def _dream_settings(cfg: Config, tau: float) -> dict:
     d = cfg.dream
     settings = dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
                     rollouts=dream_evolution_config(cfg).evolution.rollouts)
+    if d.start_from != "first":  # absent for the paper's starts, so older runs resume unchanged
+        settings.update(start_from=d.start_from, start_stride=d.start_stride)
     if d.done_rule == "sample":  # sampled deaths are un-weighted by the head's training weight
         settings["done_pos_weight"] = cfg.mdnrnn.done_pos_weight
     return settings
@@ -98,6 +114,47 @@ def dream_run(cfg: Config, tau: float) -> CRun:
                            "settings, or move that folder away to start afresh")))
 
 
+@torch.inference_mode()
+def recorded_starts(mdnrnn, series, stride: int):
+    """Dream starts along the recorded episodes, not only at their first frames.
+
+    Every ``stride``-th step t of every episode (t = 0 included) gives a start: the
+    code of frame t (mu, logvar) and M's state after it read the real codes (V's mean)
+    and actions of steps 0..t-1. A dream begun there continues a real game, so a
+    policy that walks into a wall meets the walls the random play reached, which a
+    dream begun at the first frame may never reach (``dream.start_from="anywhere"``).
+    Returns ``(mu [N, z], logvar [N, z], (h [N, H], c [N, H], restart [N]))``.
+    """
+    if stride < 1:
+        raise ValueError(f"stride must be at least 1 (got {stride})")
+    if isinstance(series, (list, tuple)):  # several series (random play + iterative rounds): all their starts
+        parts = [recorded_starts(mdnrnn, s, stride) for s in series]
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                tuple(np.concatenate([p[2][i] for p in parts]) for i in range(3)))
+    m = copy.deepcopy(mdnrnn).cpu().float().eval()
+    episodes = [series.episode(i) for i in range(series.n_episodes)]
+    E, T = len(episodes), max(len(e["mu"]) for e in episodes)
+    lengths = torch.tensor([len(e["mu"]) for e in episodes])
+    mu = torch.zeros(E, T, m.z_size)
+    act = torch.zeros(E, T, m.action_size)
+    for i, e in enumerate(episodes):
+        mu[i, :len(e["mu"])] = torch.from_numpy(e["mu"])
+        act[i, :len(e["actions"])] = torch.from_numpy(np.array(e["actions"]).reshape(len(e["actions"]), -1))
+    h, c = m.initial_state(E)
+    picked = []  # (episode rows, t, h, c)
+    for t in range(T):
+        if t % stride == 0:
+            rows = torch.nonzero(lengths > t).flatten()
+            picked.append((rows, t, h[0, rows].clone(), c[0, rows].clone()))
+        h, c = m.advance(mu[:, t], act[:, t], (h, c), torch.ones(E) if t == 0 else None)
+    starts = np.asarray(series.dataset.frame_starts)
+    frame = np.concatenate([starts[rows.numpy()] + t for rows, t, _, _ in picked])
+    first = np.concatenate([np.full(len(rows), t == 0) for rows, t, _, _ in picked])
+    state = (torch.cat([p[2] for p in picked]).numpy(), torch.cat([p[3] for p in picked]).numpy(),
+             first.astype(np.float32))
+    return (np.asarray(series.mu[frame], np.float32), np.asarray(series.logvar[frame], np.float32), state)
+
+
 class Dreamer:
     """M's dream of one config at one temperature: ``dreamer(params [P, n], rollouts, seed) -> returns [P, R]``."""
 
@@ -109,8 +166,14 @@ class Dreamer:
         self.cfg, self.tau = cfg, check_tau(tau)
         self.m = mdnrnn if mdnrnn is not None else load_mdnrnn(cfg, resolve_device(device))
         series = series if series is not None else load_series(cfg)
-        self.first_mu = np.asarray(series.first_mu, np.float32)
-        self.first_logvar = np.asarray(series.first_logvar, np.float32)
+        check_start_from(cfg)
+        if cfg.dream.start_from == "anywhere":
+            self.first_mu, self.first_logvar, self.start_state = recorded_starts(self.m, series, cfg.dream.start_stride)
+        else:  # the paper's first frames: those of random play (the first series when given several)
+            series = series[0] if isinstance(series, (list, tuple)) else series
+            self.first_mu = np.asarray(series.first_mu, np.float32)
+            self.first_logvar = np.asarray(series.first_logvar, np.float32)
+            self.start_state = None
         self.n_params = param_count(cfg.world, self.m.z_size, self.m.hidden, "zh")
 
     def __call__(self, params, rollouts: int, seed: int) -> np.ndarray:
@@ -120,7 +183,7 @@ class Dreamer:
         return dream_rollouts(self.m, self.cfg.world, np.atleast_2d(params), self.first_mu, self.first_logvar,
                               rollouts=rollouts, tau=self.tau, max_steps=d.max_steps, seed=seed,
                               done_rule=d.done_rule, done_threshold=d.done_threshold, mode="zh",
-                              done_pos_weight=self.cfg.mdnrnn.done_pos_weight)
+                              done_pos_weight=self.cfg.mdnrnn.done_pos_weight, start_state=self.start_state)
 
     def env(self, vae=None, tau: float | None = None, max_steps: int | None = None):
         """The same dream one episode at a time (``DreamEnv``; pass V to see it)."""
@@ -130,7 +193,7 @@ class Dreamer:
         return DreamEnv(self.m, self.first_mu, self.first_logvar, tau=self.tau if tau is None else tau,
                         max_steps=max_steps or d.max_steps, vae=vae, done_rule=d.done_rule,
                         done_threshold=d.done_threshold, world=self.cfg.world,
-                        done_pos_weight=self.cfg.mdnrnn.done_pos_weight)
+                        done_pos_weight=self.cfg.mdnrnn.done_pos_weight, start_state=self.start_state)
 
 
 # ----------------------------------------------------------------------------- training in the dream

@@ -160,10 +160,21 @@ def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
     return out
 
 
+def dream_series(cfg: Config) -> list:
+    """The series a round's dream starts from: random play, then every round's real games (when any)."""
+    from .series import EncodedSeries, load_series
+    from ..worlds.data import RolloutDataset
+
+    out = [load_series(cfg)]
+    path, data = paths.iterate_series_dir(cfg), paths.iterate_data_dir(cfg)
+    if (path / "meta.json").exists() and (data / "dataset.json").exists():
+        out.append(EncodedSeries(path, RolloutDataset(data)))
+    return out
+
+
 def evolve_round(cfg: Config, k: int, progress: bool = True):
     """C of round k, evolved in round k's dream (warm-started from C of round k-1)."""
     from ..agent.evolution import CHECKPOINT, evolve, load_result
-    from .series import load_series
     from .dream import Dreamer, dream_evolution_config
 
     out = paths.ready(paths.round_dir(cfg, k))
@@ -172,7 +183,7 @@ def evolve_round(cfg: Config, k: int, progress: bool = True):
         return load_result(out)
     ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=it.generations,
                                                                      seed=cfg.evolution.seed + k))
-    dreamer = Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=load_series(cfg))
+    dreamer = Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=dream_series(cfg))
     x0 = round_params(cfg, k - 1) if it.warm_start else None
     rollouts = ecfg.evolution.rollouts
     return evolve(ecfg.evolution, dreamer.n_params, lambda sol, g, seed: dreamer(sol, rollouts, seed), out,
@@ -183,7 +194,6 @@ def evolve_round(cfg: Config, k: int, progress: bool = True):
 def score_round(cfg: Config, k: int) -> dict:
     """C of round k over ``dream.real_episodes`` real games and ``dream.dream_episodes`` dreams."""
     from ..agent.rollout import RolloutPool
-    from .series import load_series
     from .controller import TEST_SEED
     from .dream import DREAM_TEST_SEED, Dreamer, _summary
 
@@ -195,7 +205,7 @@ def score_round(cfg: Config, k: int) -> dict:
     if path.exists() and read_json(path).get("key") == key:
         return read_json(path)
     m = load_round_mdnrnn(cfg, k)
-    dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=load_series(cfg))(
+    dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=dream_series(cfg))(
         params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
     with RolloutPool(real_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
         real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)
