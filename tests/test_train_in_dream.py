@@ -25,7 +25,8 @@ def small_cfg(**dream):
     return get_config("doom", "ci").with_overrides(
         vae=dict(z_size=Z), mdnrnn=dict(hidden=H),
         evolution=dict(population=4, rollouts=1, generations=9, eval_every=2, eval_episodes=3, sigma0=0.5),
-        dream={**dict(max_steps=CAP, population=6, rollouts=2, generations=3, real_episodes=2, dream_episodes=3),
+        dream={**dict(max_steps=CAP, population=6, rollouts=2, generations=3, real_episodes=2, dream_episodes=3,
+                      start_from="first"),  # the fixture has first codes only (starts: test_dream_starts)
                **dream})
 
 

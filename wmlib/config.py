@@ -182,9 +182,10 @@ _PAPER = {
 
 # What makes a dream-trained Doom C transfer at laptop scale (measured: README, "The dream transfers"):
 # random holds long enough to reach the walls, M reading the action the game plays, deaths drawn
-# from M's un-weighted probability, and the real game feeding C a sampled code as the original did.
+# from M's un-weighted probability, the real game feeding C a sampled code as the original did,
+# and dreams that begin anywhere along the recorded games (with iterative training, C's own games).
 _DOOM_TRANSFER = dict(collect=dict(hold_max=40), mdnrnn=dict(discrete_actions=True),
-                      dream=dict(done_rule="sample", real_z="sample"))
+                      dream=dict(done_rule="sample", real_z="sample", start_from="anywhere"))
 
 _LAPTOP = {
     "doom": dict(
@@ -193,7 +194,8 @@ _LAPTOP = {
         mdnrnn=dict(seq_len=100, batch_size=32, epochs=30, val_episodes=10, **_DOOM_TRANSFER["mdnrnn"]),
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
         dream=dict(population=32, rollouts=8, generations=20, **_DOOM_TRANSFER["dream"]),
-        iterate=dict(rounds=0, episodes=100, mdnrnn_epochs=10, generations=20),
+        # one round of iterative training: C's own real games expose its cheat (~7 min on 2 cores)
+        iterate=dict(rounds=1, episodes=100, mdnrnn_epochs=10, generations=20),
     ),
     "carracing": dict(
         collect=dict(episodes=60, workers=2, shard_episodes=2),
