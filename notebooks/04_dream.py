@@ -107,7 +107,12 @@ DreamPlayer(DreamEnv(wm["mdnrnn"], wm["first_mu"], wm["first_logvar"], tau=TAU, 
 # Each call is a no-op when its result is on disk (notebooks 00 to 02, or the
 # command line) and builds it otherwise. The dream needs three things: M, V
 # (only to *look* at the dream, and for the real game), and the codes of real
-# first frames, where every dream starts.
+# frames where dreams start. In the paper every dream starts at a real first
+# frame, and so do the dreams you write below. The library's laptop profile
+# (`dream.start_from="anywhere"`) also starts dreams part-way through the
+# recorded games, with M's memory of the real steps before: a C that runs for
+# a wall then meets walls that random play reached, which a dream begun in the
+# middle of the room may never reach (README, "The dream transfers").
 
 # %%
 collect(cfg)
@@ -200,7 +205,8 @@ with EpisodeRunner(real_spec(cfg.with_overrides(dream={"real_z": "mean"}))) as r
     lib_real = runner.run(untrained.get_flat()[None], [1])["returns"][0]
 assert lib_real == real_steps, (lib_real, real_steps)
 
-env = Dreamer(cfg, 0.0, mdnrnn=m, series=series).env()
+paper_dream = cfg.with_overrides(dream={"start_from": "first"})  # your loop starts at a first frame
+env = Dreamer(paper_dream, 0.0, mdnrnn=m, series=series).env()
 obs, _ = env.reset(seed=3)
 lib_codes = []
 while len(lib_codes) < 30:
@@ -233,7 +239,7 @@ t0 = time.perf_counter()
 batched = dream_rollouts(m, "doom", population, series.first_mu, series.first_logvar, R, TAU, short, seed=7,
                          done_rule=cfg.dream.done_rule, done_pos_weight=cfg.mdnrnn.done_pos_weight)
 t_batched = time.perf_counter() - t0
-env = Dreamer(cfg, TAU, mdnrnn=m, series=series).env(max_steps=short)
+env = Dreamer(paper_dream, TAU, mdnrnn=m, series=series).env(max_steps=short)
 keys = episode_keys(7, P, R)
 t0 = time.perf_counter()
 single = np.array([[play_dream(env, Controller("doom", m.z_size, m.hidden).set_flat(population[p]), int(keys[p, r]))
