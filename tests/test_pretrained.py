@@ -140,3 +140,17 @@ def test_results_keep_earlier_rows_this_root_has_not_run(tmp_path, artifacts):
     assert readme.read_text().count("(earlier run)") == 1
     results.write_readme(readme)              # without keep, the table is this root's alone
     assert "224 +- 105" not in readme.read_text()
+
+
+def test_the_pipeline_row_gives_its_time_and_the_score_it_ended_with(artifacts):
+    from wmlib import paths
+    from wmlib.artifacts import write_json
+    from wmlib.config import get_config
+
+    cfg = get_config("doom", results.PROFILE)
+    write_json(paths.ready(paths.reproduce_record(cfg).parent) / paths.reproduce_record(cfg).name, dict(
+        order=["collect", "iterative round 1"], total_seconds=2400.0,
+        stages={"collect": dict(seconds=30.0), "iterative round 1": dict(
+            seconds=600.0, real=dict(mean=421.4, std=221.1, episodes=100))}))
+    row = next(r for r in results.reproduce_rows() if r.startswith("| doom: whole pipeline"))
+    assert "40 min on 2 CPU cores; it ends at 421 +- 221 real (100 episodes)" in row

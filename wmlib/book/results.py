@@ -108,6 +108,10 @@ def reproduce_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
                 took = "every stage built by its own command (not timed as one run)"
             elif any(reused):
                 took += " (some stages built earlier, not counted)"
+            last = rec["stages"].get((rec.get("order") or [None])[-1]) or {}
+            if isinstance(last.get("real"), dict):  # what the run ended with: its last C in the real game
+                r = last["real"]
+                took += f"; it ends at {r['mean']:.0f} +- {r['std']:.0f} real ({r.get('episodes', '?')} episodes)"
         paper_cost = ("~116 s per dream generation on 64 CPU workers" if world == "doom"
                       else "~46 days on 64 CPU workers for C")
         rows.append(f"| {world}: whole pipeline, wall time | {paper_cost} | {took} | - | "
