@@ -49,7 +49,8 @@ def test_diagnose_dream_reports_actions_in_both_worlds(tmp_path):
         assert len(rows) == 2
         for row in rows:
             steps, shares = int(row[1]), [float(x) for x in row[2:5]]
-            assert 1 <= steps <= 100 and abs(sum(shares) - 1) < 1e-6     # ci caps episodes at 100 steps
+            # ci caps episodes at 100 steps; three shares printed to 2 decimals sum to 1 within 3 x 0.005
+            assert 1 <= steps <= 100 and abs(sum(shares) - 1) <= 0.015 + 1e-9
     for row in [line.split() for line in real.splitlines() if line.strip()[:1].isdigit()]:
         assert 0 <= float(row[7]) <= 1 and row[8] in ("True", "False")  # share of steps at a wall, died there
 
