@@ -78,7 +78,7 @@ agent_loop_figure(params=dict(V=counts["vae"], M=counts["mdnrnn"], C=counts["con
 # paper's sizes, for a GPU and many cores). Set `WM_PROFILE` before starting
 # Jupyter to change it.
 #
-# **Run time**: under a minute at `ci`; at `laptop` a few minutes on 2 cores
+# **Run time**: under a minute at `ci`; at `laptop` 7.5 minutes measured on 2 cores
 # (two random baselines of 100 episodes and 260 recorded episodes, in worker
 # processes). Code cells marked *check* are folded: they assert what the
 # text claims.

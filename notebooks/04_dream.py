@@ -37,9 +37,9 @@
 # paper's table.
 #
 # **Run time**: about 40 s at `ci` (measured under nbval on a loaded 2-core
-# machine); at `laptop` not yet timed end to end on 2 cores: the Doom pipeline
-# it builds (at `laptop` this notebook gets or builds V, M and C) takes about
-# half an hour.
+# machine); at `laptop` 30 s measured on 2 cores with the Doom pipeline on disk;
+# from an empty folder it first builds V, M and C (the pipeline: about 33
+# minutes, plus 10 for its iterative round).
 
 # %% tags=["parameters"]
 import os

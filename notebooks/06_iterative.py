@@ -37,9 +37,9 @@
 # runs those rounds with `wmlib.training.iterate` and watches what changes.
 #
 # **Run time**: under a minute at `ci` with 04's artifacts built (up to 3 minutes on a loaded
-# 2-core machine); at `laptop` each round about 10 minutes on 2 cores, after
-# round 0 (notebook 04's Doom pipeline, about half an hour if it is not built
-# yet).
+# 2-core machine); at `laptop` each round about 10 minutes on 2 cores (14 s
+# measured with the profile's one round on disk), after round 0 (notebook 04's
+# Doom pipeline, about half an hour if it is not built yet).
 
 # %% tags=["parameters"]
 import os
