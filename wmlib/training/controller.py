@@ -94,9 +94,7 @@ def widen_z_to_zh(cfg: Config, params_z) -> np.ndarray:
     """
     z, hidden = cfg.vae.z_size, cfg.mdnrnn.hidden
     small = Controller(cfg.world, z, hidden, "z").set_flat(params_z)
-    wide = Controller(cfg.world, z, hidden, "zh")
-    flat = np.zeros(wide.n_params)
-    wide.set_flat(flat)
+    wide = Controller(cfg.world, z, hidden, "zh")  # all weights zero until z's are copied in
     with torch.no_grad():
         wide.weight[:, :z] = small.weight
         if small.has_bias:
