@@ -37,12 +37,13 @@ def main():
     from wmlib.config import get_config
     from wmlib.training.dream import recorded_starts
     from wmlib.training.iterate import load_round_mdnrnn
+    from wmlib.training.mdnrnn import Transitions
     from wmlib.training.series import load_series
 
     cfg = get_config("doom", "laptop")
     m, series = load_round_mdnrnn(cfg, args.round), load_series(cfg)
     if args.start_from == "anywhere":
-        mu, logvar, (h0, c0, restart0) = recorded_starts(m, series, cfg.dream.start_stride)
+        mu, logvar, (h0, c0, restart0) = recorded_starts(m, Transitions(series), cfg.dream.start_stride)
     else:
         mu, logvar = np.asarray(series.first_mu, np.float32), np.asarray(series.first_logvar, np.float32)
         h0 = c0 = np.zeros((len(mu), m.hidden), np.float32)

@@ -1,4 +1,6 @@
 """Dreams that begin mid-episode (``dream.start_from="anywhere"``): the state M is in, and both dream paths."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -6,14 +8,22 @@ import torch
 from wmlib.agent.dream import DreamEnv, dream_rollouts
 from wmlib.config import get_config
 from wmlib.training.dream import Dreamer, check_start_from, recorded_starts
+from wmlib.training.mdnrnn import Transitions
 from tests.test_dream import CAP, H, Z, first_codes, one_at_a_time, population, tiny_m
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class FakeDataset:
-    def __init__(self, lengths):
+    def __init__(self, lengths, actions):
+        self.lengths = np.asarray(lengths)
         self.frame_starts = np.concatenate([[0], np.cumsum(lengths)])
+        self.n_episodes = len(lengths)
+        self.actions = actions
+
+    def episode(self, i):
+        a, b = self.frame_starts[i], self.frame_starts[i + 1]
+        return SimpleNamespace(actions=self.actions[a:b], dones=np.zeros(b - a, bool))
 
 
 class FakeSeries:
@@ -22,10 +32,11 @@ class FakeSeries:
     def __init__(self, lengths, seed=0):
         rng = np.random.default_rng(seed)
         n = int(sum(lengths))
-        self.dataset = FakeDataset(lengths)
         self.mu = rng.normal(size=(n, Z)).astype(np.float32)
         self.logvar = np.full((n, Z), -2.0, np.float32)
         self.actions = rng.choice([-1.0, 0.0, 1.0], size=(n, 1)).astype(np.float32)
+        self.dataset = FakeDataset(lengths, self.actions)
+        self.z_size, self.meta = Z, {}
         self.n_episodes = len(lengths)
         self.first_mu = self.mu[self.dataset.frame_starts[:-1]]
         self.first_logvar = self.logvar[self.dataset.frame_starts[:-1]]
@@ -38,7 +49,7 @@ class FakeSeries:
 def test_each_start_is_the_code_of_its_frame_and_m_state_after_the_real_steps_before_it():
     m, lengths, stride = tiny_m(), [7, 12, 3], 4
     series = FakeSeries(lengths)
-    mu, logvar, (h, c, restart) = recorded_starts(m, series, stride)
+    mu, logvar, (h, c, restart) = recorded_starts(m, Transitions(series), stride)
     assert len(mu) == sum(-(-n // stride) for n in lengths) == 2 + 3 + 1
     starts = series.dataset.frame_starts
     seen = set()
@@ -64,7 +75,7 @@ def test_each_start_is_the_code_of_its_frame_and_m_state_after_the_real_steps_be
 
 def test_batched_and_single_dreams_agree_from_mid_episode_starts():
     m = tiny_m(done_bias=-3.0, done_scale=40.0)
-    mu, logvar, state = recorded_starts(m, FakeSeries([9, 14, 6]), 3)
+    mu, logvar, state = recorded_starts(m, Transitions(FakeSeries([9, 14, 6])), 3)
     params = population("doom", P=3)
     want = one_at_a_time(m, "doom", params, mu, logvar, rollouts=4, tau=1.15, seed=5, done_rule="sample",
                          start_state=state)
@@ -95,7 +106,7 @@ def test_bad_starts_are_refused_with_the_fix():
         dream_rollouts(m, "doom", population("doom", P=1), mu, logvar, rollouts=1, tau=1.0, max_steps=5, seed=0,
                        start_state=bad)
     with pytest.raises(ValueError, match="stride"):
-        recorded_starts(m, FakeSeries([5]), 0)
+        recorded_starts(m, Transitions(FakeSeries([5])), 0)
     cfg = get_config("doom", "ci")
     with pytest.raises(ValueError, match="start_from"):
         check_start_from(cfg.with_overrides(dream=dict(start_from="middle")))

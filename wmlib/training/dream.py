@@ -115,31 +115,27 @@ def dream_run(cfg: Config, tau: float) -> CRun:
 
 
 @torch.inference_mode()
-def recorded_starts(mdnrnn, series, stride: int):
+def recorded_starts(mdnrnn, data, stride: int):
     """Dream starts along the recorded episodes, not only at their first frames.
 
-    Every ``stride``-th step t of every episode (t = 0 included) gives a start: the
-    code of frame t (mu, logvar) and M's state after it read the real codes (V's mean)
-    and actions of steps 0..t-1. A dream begun there continues a real game, so a
-    policy that walks into a wall meets the walls the random play reached, which a
-    dream begun at the first frame may never reach (``dream.start_from="anywhere"``).
+    ``data``: the recorded steps as ``wmlib.training.mdnrnn.Transitions`` (one series, or
+    several joined with ``Transitions.concat``). Every ``stride``-th step t of every
+    episode (t = 0 included) gives a start: the code of frame t (mu, logvar) and M's
+    state after it read the real codes (V's mean) and actions of steps 0..t-1. A dream
+    begun there continues a real game, so a policy that walks into a wall meets the
+    walls the random play reached, which a dream begun at the first frame may never
+    reach (``dream.start_from="anywhere"``).
     Returns ``(mu [N, z], logvar [N, z], (h [N, H], c [N, H], restart [N]))``.
     """
     if stride < 1:
         raise ValueError(f"stride must be at least 1 (got {stride})")
-    if isinstance(series, (list, tuple)):  # several series (random play + iterative rounds): all their starts
-        parts = [recorded_starts(mdnrnn, s, stride) for s in series]
-        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                tuple(np.concatenate([p[2][i] for p in parts]) for i in range(3)))
     m = copy.deepcopy(mdnrnn).cpu().float().eval()
-    episodes = [series.episode(i) for i in range(series.n_episodes)]
-    E, T = len(episodes), max(len(e["mu"]) for e in episodes)
-    lengths = torch.tensor([len(e["mu"]) for e in episodes])
-    mu = torch.zeros(E, T, m.z_size)
-    act = torch.zeros(E, T, m.action_size)
-    for i, e in enumerate(episodes):
-        mu[i, :len(e["mu"])] = torch.from_numpy(e["mu"])
-        act[i, :len(e["actions"])] = torch.from_numpy(np.array(e["actions"]).reshape(len(e["actions"]), -1))
+    lengths, starts = torch.from_numpy(data.lengths), np.asarray(data.starts)
+    E, T = len(lengths), int(lengths.max())
+    mu, act = torch.zeros(E, T, m.z_size), torch.zeros(E, T, m.action_size)
+    for i, (a, n) in enumerate(zip(starts[:-1], data.lengths)):
+        mu[i, :n] = torch.from_numpy(np.asarray(data.mu[a:a + n], np.float32))
+        act[i, :n] = torch.from_numpy(np.asarray(data.actions[a:a + n], np.float32))
     h, c = m.initial_state(E)
     picked = []  # (episode rows, t, h, c)
     for t in range(T):
@@ -147,12 +143,11 @@ def recorded_starts(mdnrnn, series, stride: int):
             rows = torch.nonzero(lengths > t).flatten()
             picked.append((rows, t, h[0, rows].clone(), c[0, rows].clone()))
         h, c = m.advance(mu[:, t], act[:, t], (h, c), torch.ones(E) if t == 0 else None)
-    starts = np.asarray(series.dataset.frame_starts)
     frame = np.concatenate([starts[rows.numpy()] + t for rows, t, _, _ in picked])
     first = np.concatenate([np.full(len(rows), t == 0) for rows, t, _, _ in picked])
     state = (torch.cat([p[2] for p in picked]).numpy(), torch.cat([p[3] for p in picked]).numpy(),
              first.astype(np.float32))
-    return (np.asarray(series.mu[frame], np.float32), np.asarray(series.logvar[frame], np.float32), state)
+    return (np.asarray(data.mu[frame], np.float32), np.asarray(data.logvar[frame], np.float32), state)
 
 
 class Dreamer:
@@ -167,8 +162,12 @@ class Dreamer:
         self.m = mdnrnn if mdnrnn is not None else load_mdnrnn(cfg, resolve_device(device))
         series = series if series is not None else load_series(cfg)
         check_start_from(cfg)
-        if cfg.dream.start_from == "anywhere":
-            self.first_mu, self.first_logvar, self.start_state = recorded_starts(self.m, series, cfg.dream.start_stride)
+        if cfg.dream.start_from == "anywhere":  # every recorded game given (random play + rounds), joined
+            from .mdnrnn import Transitions
+
+            parts = series if isinstance(series, (list, tuple)) else [series]
+            data = Transitions.concat([Transitions(s) for s in parts])
+            self.first_mu, self.first_logvar, self.start_state = recorded_starts(self.m, data, cfg.dream.start_stride)
         else:  # the paper's first frames: those of random play (the first series when given several)
             series = series[0] if isinstance(series, (list, tuple)) else series
             self.first_mu = np.asarray(series.first_mu, np.float32)
