@@ -1,0 +1,96 @@
+"""The temperature lever on an iterative round's M: evolve C at several tau, score each in the real game.
+
+The paper's table says a harder dream (tau 1.15-1.3) transfers better. Our round-1 dream
+is still far kinder than the game (dream ~1,600 steps, real ~420), so this asks whether
+a hotter dream closes that gap. It reads a finished `reproduce doom` root (``--source``,
+e.g. the one ``experiments/reproduce_timed.sh doom`` leaves) and never writes there:
+round ``--round``'s M and the dream starts of that root (random play + the rounds' games)
+are used as they are; each tau's CMA-ES starts from the round before's C, with the same
+seed and sizes as the round itself (so ``--taus 1.15`` re-makes the round's own C).
+
+    python experiments/doom_round_taus.py --source /tmp/wm-fresh-doom2/artifacts --round 1 --taus 1.3 1.5
+    python experiments/doom_round_taus.py --round 1 --taus 1.15 --ensemble min
+
+``--ensemble mean|min`` dreams each candidate in every round's M (0..k; its own starts
+per M, the rollouts split evenly) and scores it by the mean of all those dreams, or by its
+worst M's mean: a cheat one M allows is judged by the Ms that do not. The printed dream
+score is round k's M alone.
+
+Writes ``artifacts-experiments/round-taus/round-<k>/tau-<tau>/`` (resumable) and prints
+dream and real scores (mean +- std over 100 dreams / 100 real games on the test seeds).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--source", default="/tmp/wm-fresh-doom2/artifacts", help="a finished `reproduce doom` root")
+    ap.add_argument("--round", type=int, default=1, help="whose M (its dream starts: all the root's games)")
+    ap.add_argument("--taus", type=float, nargs="+", default=[1.0, 1.3, 1.5])
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--rollouts", type=int, default=0, help="dream rollouts per candidate (0: the profile's)")
+    ap.add_argument("--population", type=int, default=0, help="CMA-ES population (0: the profile's)")
+    ap.add_argument("--ensemble", choices=["none", "mean", "min"], default="none",
+                    help="dream in the Ms of rounds 0..k, rollouts split evenly: fitness = the mean over all "
+                         "dreams, or the worst M's mean (each M's cheat is judged by the others)")
+    ap.add_argument("--tag", default="", help="suffix of the run folder (for variants of sizes)")
+    args = ap.parse_args()
+    os.environ["WM_ARTIFACTS"] = str(Path(args.source).resolve())
+
+    import numpy as np
+    from wmlib.agent.evolution import evolve
+    from wmlib.agent.rollout import RolloutPool
+    from wmlib.config import get_config
+    from wmlib.training.controller import TEST_SEED
+    from wmlib.training.dream import DREAM_TEST_SEED, Dreamer, _summary, dream_evolution_config, real_spec
+    from wmlib.training.iterate import dream_series, load_round_mdnrnn, round_params
+
+    sizes = {k: v for k, v in dict(rollouts=args.rollouts, population=args.population).items() if v}
+    cfg = get_config("doom", "laptop").with_overrides(evolution=dict(workers=args.workers), dream=sizes)
+    k = args.round
+    m = load_round_mdnrnn(cfg, k)
+    series = dream_series(cfg)
+    ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=cfg.iterate.generations,
+                                                                     seed=cfg.evolution.seed + k))
+    x0 = round_params(cfg, k - 1) if (k >= 1 and cfg.iterate.warm_start) else None
+    rows = []
+    for tau in args.taus:
+        out = Path("artifacts-experiments/round-taus") / f"round-{k}" / f"tau-{tau:g}{'' if args.ensemble == 'none' else '-ens-' + args.ensemble}{args.tag}"
+        out.mkdir(parents=True, exist_ok=True)
+        dreamer = Dreamer(cfg, tau, mdnrnn=m, series=series)
+        rollouts = ecfg.evolution.rollouts
+        fitness = lambda sol, g, seed: dreamer(sol, rollouts, seed)  # noqa: E731
+        if args.ensemble != "none":
+            dreamers = [Dreamer(cfg, tau, mdnrnn=load_round_mdnrnn(cfg, j), series=series) for j in range(k + 1)]
+            share = max(1, rollouts // len(dreamers))
+
+            def fitness(sol, g, seed):  # noqa: F811
+                per_m = [d(sol, share, seed + 7919 * j) for j, d in enumerate(dreamers)]
+                if args.ensemble == "mean":
+                    return np.concatenate(per_m, axis=1)
+                return np.min(np.stack([r.mean(axis=1) for r in per_m]), axis=0)[:, None]
+        clock = time.perf_counter()
+        res = evolve(ecfg.evolution, dreamer.n_params, fitness, out,
+                     progress=False, x0=x0, evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
+        minutes = (time.perf_counter() - clock) / 60
+        params = np.asarray(res.deployed_params)
+        dream = dreamer(params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
+        with RolloutPool(real_spec(cfg, m), "processes", args.workers) as pool:
+            real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)["returns"][0]
+        row = dict(round=k, tau=tau, ensemble=args.ensemble, sizes=dict(population=ecfg.evolution.population, rollouts=rollouts,
+                                                 generations=ecfg.evolution.generations),
+                   minutes_evolve=round(minutes, 2), dream=_summary(dream), real=_summary(real))
+        (out / "score.json").write_text(json.dumps(row, indent=2))
+        rows.append(row)
+        print(f"round {k} tau {tau:g} ensemble {args.ensemble}: dream {row['dream']['mean']:.1f} +- {row['dream']['std']:.1f}, "
+              f"real {row['real']['mean']:.1f} +- {row['real']['std']:.1f} (evolve {minutes:.1f} min)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
