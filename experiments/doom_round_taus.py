@@ -10,6 +10,7 @@ seed and sizes as the round itself (so ``--taus 1.15`` re-makes the round's own 
 
     python experiments/doom_round_taus.py --source /tmp/wm-fresh-doom2/artifacts --round 1 --taus 1.3 1.5
     python experiments/doom_round_taus.py --round 1 --taus 1.15 --ensemble min
+    python experiments/doom_round_taus.py --round 1 --taus 1.15 --population 64 --rollouts 16 --tag=-p64r16
 
 ``--ensemble mean|min`` dreams each candidate in every round's M (0..k; its own starts
 per M, the rollouts split evenly) and scores it by the mean of all those dreams, or by its
@@ -39,7 +40,7 @@ def main():
     ap.add_argument("--ensemble", choices=["none", "mean", "min"], default="none",
                     help="dream in the Ms of rounds 0..k, rollouts split evenly: fitness = the mean over all "
                          "dreams, or the worst M's mean (each M's cheat is judged by the others)")
-    ap.add_argument("--tag", default="", help="suffix of the run folder (for variants of sizes)")
+    ap.add_argument("--tag", default="", help="suffix of the run folder, e.g. --tag=-p64r16 (with '=': it starts with '-')")
     args = ap.parse_args()
     os.environ["WM_ARTIFACTS"] = str(Path(args.source).resolve())
 
