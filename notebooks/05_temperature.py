@@ -32,7 +32,8 @@
 #
 # **Run time**: under a minute at `ci` with 04's artifacts built (up to 3 minutes on a loaded
 # 2-core machine); at `laptop` it trains five controllers in the dream, one per
-# temperature, each about 5-10 minutes on 2 cores.
+# temperature, each about 5-10 minutes on 2 cores (measured: 41 minutes for the
+# whole notebook, with 04's tau 1.15 already built, on a 2-core box running one other job).
 #
 # The paper's table (Doom, C trained only in the dream, 100 trials each):
 
