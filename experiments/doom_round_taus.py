@@ -11,6 +11,7 @@ seed and sizes as the round itself (so ``--taus 1.15`` re-makes the round's own 
     python experiments/doom_round_taus.py --source /tmp/wm-fresh-doom2/artifacts --round 1 --taus 1.3 1.5
     python experiments/doom_round_taus.py --round 1 --taus 1.15 --ensemble min
     python experiments/doom_round_taus.py --round 1 --taus 1.15 --cold
+    python experiments/doom_round_taus.py --round 1 --taus 1.15 --seed 1 --workers 2   # another CMA-ES seed
     python experiments/doom_round_taus.py --round 1 --taus 1.15 --population 64 --rollouts 16 --tag=-p64r16
 
 ``--ensemble mean|min`` dreams each candidate in every round's M (0..k; its own starts
@@ -41,6 +42,7 @@ def main():
     ap.add_argument("--ensemble", choices=["none", "mean", "min"], default="none",
                     help="dream in the Ms of rounds 0..k, rollouts split evenly: fitness = the mean over all "
                          "dreams, or the worst M's mean (each M's cheat is judged by the others)")
+    ap.add_argument("--seed", type=int, default=0, help="added to the round's CMA-ES seed (0: the round's own)")
     ap.add_argument("--cold", action="store_true", help="CMA-ES from zero weights, not the round before's C")
     ap.add_argument("--tag", default="", help="suffix of the run folder, e.g. --tag=-p64r16 (with '=': it starts with '-')")
     args = ap.parse_args()
@@ -60,11 +62,11 @@ def main():
     m = load_round_mdnrnn(cfg, k)
     series = dream_series(cfg)
     ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=cfg.iterate.generations,
-                                                                     seed=cfg.evolution.seed + k))
+                                                                     seed=cfg.evolution.seed + k + args.seed))
     x0 = round_params(cfg, k - 1) if (k >= 1 and cfg.iterate.warm_start and not args.cold) else None
     rows = []
     for tau in args.taus:
-        out = Path("artifacts-experiments/round-taus") / f"round-{k}" / f"tau-{tau:g}{'' if args.ensemble == 'none' else '-ens-' + args.ensemble}{'-cold' if args.cold else ''}{args.tag}"
+        out = Path("artifacts-experiments/round-taus") / f"round-{k}" / f"tau-{tau:g}{'' if args.ensemble == 'none' else '-ens-' + args.ensemble}{'-cold' if args.cold else ''}{f'-seed{args.seed}' if args.seed else ''}{args.tag}"
         out.mkdir(parents=True, exist_ok=True)
         dreamer = Dreamer(cfg, tau, mdnrnn=m, series=series)
         rollouts = ecfg.evolution.rollouts
@@ -86,7 +88,7 @@ def main():
         dream = dreamer(params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
         with RolloutPool(real_spec(cfg, m), "processes", args.workers) as pool:
             real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)["returns"][0]
-        row = dict(round=k, tau=tau, ensemble=args.ensemble, warm_start=x0 is not None, sizes=dict(population=ecfg.evolution.population, rollouts=rollouts,
+        row = dict(round=k, tau=tau, ensemble=args.ensemble, warm_start=x0 is not None, seed_offset=args.seed, sizes=dict(population=ecfg.evolution.population, rollouts=rollouts,
                                                  generations=ecfg.evolution.generations),
                    minutes_evolve=round(minutes, 2), dream=_summary(dream), real=_summary(real))
         (out / "score.json").write_text(json.dumps(row, indent=2))
