@@ -64,22 +64,24 @@ def main():
     ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=cfg.iterate.generations,
                                                                      seed=cfg.evolution.seed + k + args.seed))
     x0 = round_params(cfg, k - 1) if (k >= 1 and cfg.iterate.warm_start and not args.cold) else None
-    rows = []
+    variant = ("" if args.ensemble == "none" else f"-ens-{args.ensemble}") + ("-cold" if args.cold else "") \
+        + (f"-seed{args.seed}" if args.seed else "") + args.tag
+    rollouts = ecfg.evolution.rollouts
     for tau in args.taus:
-        out = Path("artifacts-experiments/round-taus") / f"round-{k}" / f"tau-{tau:g}{'' if args.ensemble == 'none' else '-ens-' + args.ensemble}{'-cold' if args.cold else ''}{f'-seed{args.seed}' if args.seed else ''}{args.tag}"
+        out = Path("artifacts-experiments/round-taus") / f"round-{k}" / f"tau-{tau:g}{variant}"
         out.mkdir(parents=True, exist_ok=True)
         dreamer = Dreamer(cfg, tau, mdnrnn=m, series=series)
-        rollouts = ecfg.evolution.rollouts
-        fitness = lambda sol, g, seed: dreamer(sol, rollouts, seed)  # noqa: E731
-        if args.ensemble != "none":
-            dreamers = [Dreamer(cfg, tau, mdnrnn=load_round_mdnrnn(cfg, j), series=series) for j in range(k + 1)]
-            share = max(1, rollouts // len(dreamers))
+        # the dreams each candidate is judged in: round k's M, or every round's (round k's last, its starts reused)
+        dreamers = [dreamer] if args.ensemble == "none" else \
+            [Dreamer(cfg, tau, mdnrnn=load_round_mdnrnn(cfg, j), series=series) for j in range(k)] + [dreamer]
+        share = max(1, rollouts // len(dreamers))
 
-            def fitness(sol, g, seed):  # noqa: F811
-                per_m = [d(sol, share, seed + 7919 * j) for j, d in enumerate(dreamers)]
-                if args.ensemble == "mean":
-                    return np.concatenate(per_m, axis=1)
+        def fitness(sol, g, seed):
+            per_m = [d(sol, share, seed + 7919 * j) for j, d in enumerate(dreamers)]
+            if args.ensemble == "min":
                 return np.min(np.stack([r.mean(axis=1) for r in per_m]), axis=0)[:, None]
+            return np.concatenate(per_m, axis=1)
+
         clock = time.perf_counter()
         res = evolve(ecfg.evolution, dreamer.n_params, fitness, out,
                      progress=False, x0=x0, evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
@@ -88,11 +90,11 @@ def main():
         dream = dreamer(params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
         with RolloutPool(real_spec(cfg, m), "processes", args.workers) as pool:
             real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)["returns"][0]
-        row = dict(round=k, tau=tau, ensemble=args.ensemble, warm_start=x0 is not None, seed_offset=args.seed, sizes=dict(population=ecfg.evolution.population, rollouts=rollouts,
-                                                 generations=ecfg.evolution.generations),
+        row = dict(round=k, tau=tau, ensemble=args.ensemble, warm_start=x0 is not None, seed_offset=args.seed,
+                   sizes=dict(population=ecfg.evolution.population, rollouts=rollouts,
+                              generations=ecfg.evolution.generations),
                    minutes_evolve=round(minutes, 2), dream=_summary(dream), real=_summary(real))
         (out / "score.json").write_text(json.dumps(row, indent=2))
-        rows.append(row)
         print(f"round {k} tau {tau:g} ensemble {args.ensemble}: dream {row['dream']['mean']:.1f} +- {row['dream']['std']:.1f}, "
               f"real {row['real']['mean']:.1f} +- {row['real']['std']:.1f} (evolve {minutes:.1f} min)", flush=True)
 

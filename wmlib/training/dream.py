@@ -161,17 +161,16 @@ class Dreamer:
         self.cfg, self.tau = cfg, check_tau(tau)
         self.m = mdnrnn if mdnrnn is not None else load_mdnrnn(cfg, resolve_device(device))
         series = series if series is not None else load_series(cfg)
+        parts = list(series) if isinstance(series, (list, tuple)) else [series]  # random play first, then rounds
         check_start_from(cfg)
-        if cfg.dream.start_from == "anywhere":  # every recorded game given (random play + rounds), joined
+        if cfg.dream.start_from == "anywhere":  # every recorded game given, joined
             from .mdnrnn import Transitions
 
-            parts = series if isinstance(series, (list, tuple)) else [series]
             data = Transitions.concat([Transitions(s) for s in parts])
             self.first_mu, self.first_logvar, self.start_state = recorded_starts(self.m, data, cfg.dream.start_stride)
-        else:  # the paper's first frames: those of random play (the first series when given several)
-            series = series[0] if isinstance(series, (list, tuple)) else series
-            self.first_mu = np.asarray(series.first_mu, np.float32)
-            self.first_logvar = np.asarray(series.first_logvar, np.float32)
+        else:  # the paper's first frames: those of random play
+            self.first_mu = np.asarray(parts[0].first_mu, np.float32)
+            self.first_logvar = np.asarray(parts[0].first_logvar, np.float32)
             self.start_state = None
         self.n_params = param_count(cfg.world, self.m.z_size, self.m.hidden, "zh")
 
