@@ -77,6 +77,7 @@ def main():
     ap.add_argument("--eval-every", type=int)
     ap.add_argument("--eval-episodes", type=int)
     ap.add_argument("--sigma0", type=float)
+    ap.add_argument("--diagonal", action="store_true", help="separable CMA-ES (evolution.diagonal)")
     ap.add_argument("--warm-from", help="a run folder whose V-only (z) C starts this zh run (h's weights zero)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--episodes", type=int, default=100, help="official-renderer test episodes")
@@ -88,7 +89,7 @@ def main():
     root = Path("artifacts-experiments/car") / args.name
     ev = {k: v for k, v in dict(population=args.population, rollouts=args.rollouts, generations=args.generations,
                                 eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-                                sigma0=args.sigma0).items()
+                                sigma0=args.sigma0, diagonal=args.diagonal or None).items()
           if v is not None}
     cfg = get_config("carracing", "laptop", artifacts=root).with_overrides(evolution=ev)
 

@@ -82,3 +82,41 @@ def test_bad_settings_name_the_fix():
         it.check_iterate(get_config("doom", "ci").with_overrides(iterate=dict(episodes=0)))
     with pytest.raises(ValueError, match="Doom"):
         it.check_iterate(get_config("carracing", "ci"))
+
+
+def test_real_validation_games_choose_the_rounds_c(round0, monkeypatch):
+    """iterate.validation_games: the round's C is the candidate that lived longest in games of its own
+    seeds; switching it on re-chooses and re-scores a finished round without redoing its other steps."""
+    monkeypatch.setenv("WM_ARTIFACTS", str(round0))
+    plain = cfg_with_rounds(1)
+    rows = it.iterate(plain, progress=False)
+    assert "chosen" not in rows[1]
+    cfg = plain.with_overrides(iterate=dict(validation_games=3))
+    played = []
+    from wmlib.agent import rollout
+
+    original = rollout.RolloutPool.run
+
+    def spy(self, params, rollouts, seed, **kw):
+        out = original(self, params, rollouts, seed, **kw)
+        played.append((seed, params.copy(), out["returns"][0].mean()))
+        return out
+
+    monkeypatch.setattr(rollout.RolloutPool, "run", spy)
+    stamp = paths.round_mdnrnn(cfg, 1).stat().st_mtime_ns
+    rows = it.iterate(cfg, progress=False)
+    cands = it.round_candidates(cfg, 1)
+    choice = it.choose_round(cfg, 1)
+    validation = [(p, mean) for seed, p, mean in played if seed == it.VALIDATION_SEED]
+    assert len(validation) == len(cands) and set(choice["validation"]) == set(cands)
+    means = {w: v["mean"] for w, v in choice["validation"].items()}
+    best = choice["chosen"]
+    assert means[best] == max(means.values()) and rows[1]["chosen"]["which"] == best
+    assert sorted(means.values()) == sorted(mean for _, mean in validation)
+    np.testing.assert_array_equal(it.round_params(cfg, 1), cands[best])
+    assert rows[1]["real"]["episodes"] == cfg.dream.real_episodes and "validate" in rows[1]["seconds"]
+    assert paths.round_mdnrnn(cfg, 1).stat().st_mtime_ns == stamp  # M was not retrained
+    n = len(played)
+    assert it.iterate(cfg, progress=False) == rows and len(played) == n  # chosen once, then read back
+    with pytest.raises(ValueError, match="validation_games"):
+        it.check_iterate(cfg.with_overrides(iterate=dict(validation_games=-1)))

@@ -103,6 +103,8 @@ class EvolutionConfig:
     test_episodes: int = 100     # the final score: mean +- std over this many episodes (paper: 100)
     renderer: str = "fast"       # CarRacing frames while evolving: "fast" or "gymnasium"; every
                                  # reported score (evaluate, results, cards) uses "gymnasium"
+    diagonal: bool = False       # separable CMA-ES (pycma's CMA_diagonal): a per-weight step size only,
+                                 # learnt ~n/3 times faster than a full covariance in n dimensions
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class IterateConfig:
     mdnrnn_epochs: int = 10      # M's fine-tuning epochs per round (random data + every round's games)
     generations: int = 20        # CMA-ES generations in each round's dream
     warm_start: bool = True      # each round's CMA-ES starts from the last round's C
+    validation_games: int = 0    # real games (seeds of their own) that choose the round's C among its run's
+                                 # deployed mean, final mean and best candidate; 0: the deployed mean
 
 
 @dataclass(frozen=True)

@@ -99,12 +99,14 @@ def global_randn(*shape):
     return np.random.randn(*shape)
 
 
-def new_strategy(n_params: int, sigma0: float, population: int, x0=None):
+def new_strategy(n_params: int, sigma0: float, population: int, x0=None, diagonal: bool = False):
     import cma
 
     x0 = np.zeros(n_params) if x0 is None else np.asarray(x0, np.float64)
     # seed=nan: pycma leaves numpy's RNG alone at construction; we seed per generation.
     opts = dict(popsize=int(population), seed=float("nan"), randn=global_randn, verbose=-9)
+    if diagonal:  # separable CMA-ES: only the covariance's diagonal, adapted far faster in many dimensions
+        opts["CMA_diagonal"] = True
     with numpy_global_seed(0):
         return cma.CMAEvolutionStrategy(x0, float(sigma0), opts)
 
@@ -170,8 +172,9 @@ def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path) -> None:
     if ckpt["n_params"] != n_params:
         raise ValueError(f"{ckpt_dir} holds a run with {ckpt['n_params']} parameters, not {n_params}: "
                          "use another folder (or mode/profile) or move that one away")
-    for key in ("population", "sigma0", "seed", "weight_decay"):
-        if old.get(key) != getattr(ev, key):
+    defaults = dict(diagonal=False)  # settings added later: runs saved before them used the default
+    for key in ("population", "sigma0", "seed", "weight_decay", "diagonal"):
+        if old.get(key, defaults.get(key)) != getattr(ev, key):
             raise ValueError(f"{ckpt_dir} was run with {key}={old.get(key)!r}, not {getattr(ev, key)!r}: "
                              "resume with the same settings, or move that folder away to start afresh")
 
@@ -196,7 +199,7 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
     ckpt_dir = ready(Path(ckpt_dir))
     ckpt, es = load_state(ckpt_dir)
     if ckpt is None:
-        es = new_strategy(n_params, ev.sigma0, ev.population, x0)
+        es = new_strategy(n_params, ev.sigma0, ev.population, x0, ev.diagonal)
         done, history = 0, []
         best_params, best_fitness, best_generation = np.zeros(n_params), -np.inf, -1
         best_eval = (None, None, None)  # (params, score, generation)

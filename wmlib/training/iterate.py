@@ -35,6 +35,7 @@ from .dream import real_spec
 
 ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
+VALIDATION_SEED = 31_000         # real games that choose among a round's Cs (never the test's or the data's)
 
 
 def check_iterate(cfg: Config) -> None:
@@ -45,6 +46,9 @@ def check_iterate(cfg: Config) -> None:
     for name in ("episodes", "mdnrnn_epochs", "generations"):
         if getattr(it, name) < 1:
             raise ValueError(f"iterate.{name} must be at least 1 (got {getattr(it, name)}): fix the profile")
+    if it.validation_games < 0:
+        raise ValueError(f"iterate.validation_games must be 0 (deploy the run's best-evaluated mean) or a "
+                         f"number of real games (got {it.validation_games}): fix the profile")
     if not it.explore or any(not 0 <= e <= 1 for e in it.explore):
         raise ValueError(f"iterate.explore must be exploration rates in [0, 1] (got {it.explore})")
 
@@ -52,11 +56,61 @@ def check_iterate(cfg: Config) -> None:
 # ----------------------------------------------------------------------------- the round's pieces
 
 def round_params(cfg: Config, k: int) -> np.ndarray:
-    """C of round k (round 0: the ordinary pipeline's dream-trained C), deployed parameters."""
-    from ..agent.evolution import load_result
+    """C of round k (round 0: the ordinary pipeline's dream-trained C), deployed parameters.
+
+    With ``iterate.validation_games`` the round's C is the candidate its real validation
+    games chose (``choose_round``), else its run's deployed (best-evaluated) mean."""
     from .dream import dream_params
 
-    return dream_params(cfg, cfg.dream.tau) if k == 0 else load_result(paths.round_dir(cfg, k)).deployed_params
+    if k == 0:
+        return dream_params(cfg, cfg.dream.tau)
+    cands = round_candidates(cfg, k)
+    return cands[choose_round(cfg, k)["chosen"]] if cfg.iterate.validation_games else cands["deployed"]
+
+
+def round_candidates(cfg: Config, k: int) -> dict:
+    """The Cs round k's CMA-ES run offers: its deployed mean, final mean and best single candidate
+    (a later one dropped when it equals an earlier one)."""
+    from ..agent.evolution import load_result
+
+    res = load_result(paths.round_dir(cfg, k))
+    out = {}
+    for which, p in (("deployed", res.deployed_params), ("mean", res.mean_params), ("best", res.best_params)):
+        if not any(np.array_equal(p, q) for q in out.values()):
+            out[which] = np.asarray(p, np.float64)
+    return out
+
+
+def choose_round(cfg: Config, k: int) -> dict:
+    """Which of round k's candidates is its C: the best mean over ``iterate.validation_games`` real games.
+
+    The dream rates candidates alike that the game does not (at laptop scale, Cs that live
+    ~1,600 dream steps live 170-760 real ones), so a few real games choose. They use seeds of
+    their own (``VALIDATION_SEED``), so the test games stay unseen; every candidate plays the
+    same games. C's weights still come from the dream alone. Saved as ``round-K/choice.json``
+    (reused while the candidates, M and the number of games are the same).
+    """
+    from ..agent.rollout import RolloutPool
+    from .c_run import params_sha256
+
+    games = cfg.iterate.validation_games
+    if games < 1:
+        raise ValueError(f"iterate.validation_games must be at least 1 to choose a C (got {games})")
+    cands = round_candidates(cfg, k)
+    path = paths.round_dir(cfg, k) / "choice.json"
+    key = dict(games=games, mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)),
+               candidates={w: params_sha256(p) for w, p in cands.items()})
+    if path.exists() and read_json(path).get("key") == key:
+        return read_json(path)
+    scores = {}
+    with RolloutPool(real_spec(cfg, load_round_mdnrnn(cfg, k)), "processes", cfg.evolution.workers) as pool:
+        for which, p in cands.items():
+            r = pool.run(p[None], games, VALIDATION_SEED)["returns"][0]
+            scores[which] = dict(mean=float(r.mean()), std=float(r.std()), episodes=int(r.size))
+    chosen = max(scores, key=lambda w: scores[w]["mean"])  # ties: the first (deployed before mean before best)
+    res = dict(key=key, round=k, validation=scores, chosen=chosen)
+    write_json(path, res)
+    return res
 
 
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
@@ -247,8 +301,11 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         done[0] = dict(round=0, episodes=int(len(base.lengths)), transitions=int(len(base.actions)),
                        dream=_ms(s["dream"]), real=_ms(s["real"]), seconds={})
     for k in range(1, rounds + 1):
-        if k in done:
+        old = done.get(k)
+        if old is not None and ("chosen" in old) == bool(cfg.iterate.validation_games):
             continue
+        # a new round, or one whose C is now chosen another way: every step below is get-or-build,
+        # so only the choice and the score are redone (the other steps keep their first times)
         row, t = dict(round=k), {}
         clock = time.perf_counter()
         dataset = collect_round(cfg, k, progress)
@@ -265,9 +322,21 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         clock = time.perf_counter()
         evolve_round(cfg, k, progress)
         t["evolve C"] = time.perf_counter() - clock
+        if cfg.iterate.validation_games:
+            clock = time.perf_counter()
+            choice = choose_round(cfg, k)
+            row["chosen"] = dict(which=choice["chosen"], validation=choice["validation"])
+            t["validate"] = time.perf_counter() - clock
+            if progress:
+                print(f"round {k}: {len(choice['validation'])} candidates over {cfg.iterate.validation_games} "
+                      "real validation games: " + ", ".join(f"{w} {v['mean']:.1f}" for w, v in
+                                                            choice["validation"].items())
+                      + f" -> {choice['chosen']}")
         clock = time.perf_counter()
         s = score_round(cfg, k)
         t["score"] = time.perf_counter() - clock
+        if old is not None:
+            t.update({step: sec for step, sec in old["seconds"].items() if step not in ("validate", "score")})
         row.update(dream=_ms(s["dream"]), real=_ms(s["real"]), seconds=t)
         done[k] = row
         write_json(paths.ready(table_path.parent) / table_path.name, [done[i] for i in sorted(done)])
@@ -296,6 +365,7 @@ def format_rounds(rows) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "load_round_mdnrnn", "collect_round",
+__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "choose_round",
+           "load_round_mdnrnn", "collect_round",
            "encode_rounds", "new_episodes", "judge_m", "finetune_m", "evolve_round", "score_round", "record_round",
            "action_shares"]
