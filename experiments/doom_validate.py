@@ -48,8 +48,8 @@ def main():
     table_path = out / "table.json"
     table = json.loads(table_path.read_text()) if table_path.exists() else {}
     cands = {}
-    folders = sorted(p for p in runs.iterdir() if (p / "evolution.pt").exists())
-    folders.append(paths.round_dir(cfg, args.round))  # the root's own round-k run (the default's C)
+    # the root's own round-k run (the default's C) first, then the experiments' runs
+    folders = [paths.round_dir(cfg, args.round)] + sorted(p for p in runs.iterdir() if (p / "evolution.pt").exists())
     for folder in folders:
         res = load_result(folder)
         name = folder.name if folder.parent == runs else f"root round-{args.round}"

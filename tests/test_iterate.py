@@ -120,3 +120,44 @@ def test_real_validation_games_choose_the_rounds_c(round0, monkeypatch):
     assert it.iterate(cfg, progress=False) == rows and len(played) == n  # chosen once, then read back
     with pytest.raises(ValueError, match="validation_games"):
         it.check_iterate(cfg.with_overrides(iterate=dict(validation_games=-1)))
+
+
+def test_worst_dream_fitness_takes_each_candidates_worst_m():
+    """Two Ms: one dreams candidate 0 long and candidate 1 short, the other the reverse -> both score short."""
+    calls = []
+
+    def fake(table):
+        def dream(solutions, rollouts, seed):
+            calls.append((rollouts, seed))
+            return np.repeat(np.asarray(table, float)[:, None], rollouts, axis=1)
+        return dream
+
+    fit = it.worst_dream_fitness([fake([900.0, 100.0]), fake([150.0, 800.0])], rollouts=8)
+    out = fit(np.zeros((2, 3)), 0, 42)
+    np.testing.assert_array_equal(out, [[150.0], [100.0]])
+    assert [r for r, _ in calls] == [4, 4] and len({s for _, s in calls}) == 2  # rollouts split, seeds apart
+
+
+def test_ensemble_rounds_evolve_in_every_ms_dream_and_refuse_a_mixed_round(round0, monkeypatch, tmp_path):
+    import shutil
+
+    plain = cfg_with_rounds(1)
+    monkeypatch.setenv("WM_ARTIFACTS", str(round0))
+    it.iterate(plain, progress=False)  # round 1 without the ensemble (the module's other tests may have run it)
+    ens = plain.with_overrides(iterate=dict(ensemble="min"))
+    with pytest.raises(ValueError, match="iterate.ensemble='none'"):  # nothing of the finished round is lost
+        it.iterate(ens, progress=False)
+    assert paths.round_score(plain, 1).exists()
+    fresh = tmp_path / "root"  # the same round 0, no rounds yet
+    shutil.copytree(round0, fresh)
+    monkeypatch.setenv("WM_ARTIFACTS", str(fresh))
+    shutil.rmtree(paths.iterate_dir(ens))
+    seen = []
+    original = it.worst_dream_fitness
+    monkeypatch.setattr(it, "worst_dream_fitness",
+                        lambda dreamers, rollouts: (seen.append(len(dreamers)), original(dreamers, rollouts))[1])
+    rows = it.iterate(ens, progress=False)
+    assert seen == [2] and rows[1]["ensemble"] == "min"  # round 1: the Ms of rounds 0 and 1
+    assert 1 <= rows[1]["real"]["mean"] <= ens.dream.max_steps
+    with pytest.raises(ValueError, match="iterate.ensemble"):
+        it.check_iterate(ens.with_overrides(iterate=dict(ensemble="max")))

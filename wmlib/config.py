@@ -136,6 +136,8 @@ class IterateConfig:
     mdnrnn_epochs: int = 10      # M's fine-tuning epochs per round (random data + every round's games)
     generations: int = 20        # CMA-ES generations in each round's dream
     warm_start: bool = True      # each round's CMA-ES starts from the last round's C
+    ensemble: str = "none"       # "min": a candidate's dream fitness is its worst over the Ms of rounds 0..k
+                                 # (the rollouts split evenly): a cheat one M allows, another M punishes
     validation_games: int = 0    # real games (seeds of their own) that choose the round's C among its run's
                                  # deployed mean, final mean and best candidate; 0: the deployed mean
 

@@ -35,6 +35,7 @@ from .dream import real_spec
 
 ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
+ENSEMBLES = ("none", "min")      # iterate.ensemble: round k's M alone, or the worst of rounds 0..k's Ms
 VALIDATION_SEED = 31_000         # real games that choose among a round's Cs (never the test's or the data's)
 
 
@@ -46,6 +47,8 @@ def check_iterate(cfg: Config) -> None:
     for name in ("episodes", "mdnrnn_epochs", "generations"):
         if getattr(it, name) < 1:
             raise ValueError(f"iterate.{name} must be at least 1 (got {getattr(it, name)}): fix the profile")
+    if it.ensemble not in ENSEMBLES:
+        raise ValueError(f"iterate.ensemble={it.ensemble!r} is not one of {', '.join(ENSEMBLES)}: fix the profile")
     if it.validation_games < 0:
         raise ValueError(f"iterate.validation_games must be 0 (deploy the run's best-evaluated mean) or a "
                          f"number of real games (got {it.validation_games}): fix the profile")
@@ -226,6 +229,18 @@ def dream_series(cfg: Config) -> list:
     return out
 
 
+def worst_dream_fitness(dreamers, rollouts: int):
+    """CMA-ES fitness from several Ms' dreams: each M dreams ``rollouts // len(dreamers)`` of a
+    candidate's rollouts (its own seeds), and the candidate scores its worst M's mean -> [P, 1]."""
+    share = max(1, rollouts // len(dreamers))
+
+    def fitness(solutions, generation, seed):
+        means = [d(solutions, share, seed + 7919 * j).mean(axis=1) for j, d in enumerate(dreamers)]
+        return np.min(np.stack(means), axis=0)[:, None]
+
+    return fitness
+
+
 def evolve_round(cfg: Config, k: int, progress: bool = True):
     """C of round k, evolved in round k's dream (warm-started from C of round k-1)."""
     from ..agent.evolution import CHECKPOINT, evolve, load_result
@@ -233,15 +248,30 @@ def evolve_round(cfg: Config, k: int, progress: bool = True):
 
     out = paths.ready(paths.round_dir(cfg, k))
     it = cfg.iterate
-    if (out / CHECKPOINT).exists() and load_result(out).generations >= it.generations:
-        return load_result(out)
+    kept = out / "evolve.json"  # how this round's fitness was made (absent: before the ensemble existed)
+    if (out / CHECKPOINT).exists():
+        was = read_json(kept).get("ensemble", "none") if kept.exists() else "none"
+        if was != it.ensemble:
+            raise ValueError(f"round {k}'s C in {out} was evolved with iterate.ensemble={was!r}, not "
+                             f"{it.ensemble!r}: set it back, or move {paths.iterate_dir(cfg)} away to run the "
+                             "rounds afresh")
+        if load_result(out).generations >= it.generations:
+            return load_result(out)
+    else:
+        write_json(kept, dict(ensemble=it.ensemble))
     ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=it.generations,
                                                                      seed=cfg.evolution.seed + k))
-    dreamer = Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=dream_series(cfg))
+    series = dream_series(cfg)
+    dreamer = Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=series)
     x0 = round_params(cfg, k - 1) if it.warm_start else None
     rollouts = ecfg.evolution.rollouts
-    return evolve(ecfg.evolution, dreamer.n_params, lambda sol, g, seed: dreamer(sol, rollouts, seed), out,
-                  progress=progress, x0=x0,
+    fitness = lambda sol, g, seed: dreamer(sol, rollouts, seed)
+    if it.ensemble == "min":  # every round's M dreams each candidate (its own starts); the worst M judges
+        fitness = worst_dream_fitness([Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, j), series=series)
+                                       for j in range(k)] + [dreamer], rollouts)
+
+    # the periodic evaluations (and every reported dream score) dream in round k's M alone
+    return evolve(ecfg.evolution, dreamer.n_params, fitness, out, progress=progress, x0=x0,
                   evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
 
 
@@ -302,11 +332,12 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
                        dream=_ms(s["dream"]), real=_ms(s["real"]), seconds={})
     for k in range(1, rounds + 1):
         old = done.get(k)
-        if old is not None and ("chosen" in old) == bool(cfg.iterate.validation_games):
+        if old is not None and ("chosen" in old) == bool(cfg.iterate.validation_games) \
+                and old.get("ensemble", "none") == cfg.iterate.ensemble:
             continue
         # a new round, or one whose C is now chosen another way: every step below is get-or-build,
         # so only the choice and the score are redone (the other steps keep their first times)
-        row, t = dict(round=k), {}
+        row, t = dict(round=k, ensemble=cfg.iterate.ensemble), {}
         clock = time.perf_counter()
         dataset = collect_round(cfg, k, progress)
         t["play"] = time.perf_counter() - clock
@@ -366,6 +397,5 @@ def format_rounds(rows) -> str:
 
 
 __all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "choose_round",
-           "load_round_mdnrnn", "collect_round",
-           "encode_rounds", "new_episodes", "judge_m", "finetune_m", "evolve_round", "score_round", "record_round",
-           "action_shares"]
+           "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
+           "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]
