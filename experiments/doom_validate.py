@@ -49,7 +49,7 @@ def main():
     table = json.loads(table_path.read_text()) if table_path.exists() else {}
     cands = {}
     # the root's own round-k run (the default's C) first, then the experiments' runs
-    folders = [paths.round_dir(cfg, args.round)] + sorted(p for p in runs.iterdir() if (p / "evolution.pt").exists())
+    folders = [paths.round_dir(cfg, args.round)] + sorted(p for p in runs.iterdir() if (p / "score.json").exists())  # finished runs only
     for folder in folders:
         res = load_result(folder)
         name = folder.name if folder.parent == runs else f"root round-{args.round}"

@@ -146,6 +146,32 @@ assert all(rows[k]["episodes"] == rows[0]["episodes"] + k * cfg.iterate.episodes
 assert all(1 <= r["real"]["mean"] <= cfg.dream.max_steps for r in rows)
 
 # %% [markdown]
+# ### 5. Which C? The dream cannot tell; a few real games can
+#
+# One CMA-ES run offers several controllers: the mean that scored best in the
+# run's periodic dream evaluations (what the run deploys), the final mean, and
+# the single best candidate it ever tried. In a dream that is too kind they all
+# live ~1,600 steps, yet in the real game they can differ threefold. With
+# `cfg.iterate.validation_games` > 0 each of them plays that many real games
+# on seeds of their own (never the test's), and the longest-lived becomes the
+# round's C. C's weights still come from the dream alone; the real games only
+# choose among what the dream produced, as the round's own real games already
+# chose what M learns. `cfg.iterate.ensemble = "min"` goes one step further
+# inside the dream: each candidate is dreamed by every round's M and scored by
+# its worst, so a place that one M is too kind about is judged by the others.
+
+# %%
+if cfg.iterate.validation_games:
+    for r in rows[1:]:
+        choice = it.choose_round(cfg, r["round"])
+        print(f"round {r['round']}: " + ", ".join(f"{w} {v['mean']:.0f}" for w, v in choice["validation"].items())
+              + f" over {cfg.iterate.validation_games} validation games -> {choice['chosen']}")
+else:
+    print("this profile deploys each run's best-evaluated mean (iterate.validation_games = 0)")
+print("dream fitness judged by: " + ("the worst of every round's M" if cfg.iterate.ensemble == "min"
+                                     else "the round's own M"))
+
+# %% [markdown]
 # ## The rounds, side by side
 #
 # The real score (what counts) and the dream score (what C was trained on),
