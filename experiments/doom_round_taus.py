@@ -54,7 +54,7 @@ def main():
     from wmlib.config import get_config
     from wmlib.training.controller import TEST_SEED
     from wmlib.training.dream import DREAM_TEST_SEED, Dreamer, _summary, dream_evolution_config, real_spec
-    from wmlib.training.iterate import dream_series, load_round_mdnrnn, round_params
+    from wmlib.training.iterate import dream_series, load_round_mdnrnn, round_params, worst_dream_fitness
 
     sizes = {k: v for k, v in dict(rollouts=args.rollouts, population=args.population).items() if v}
     cfg = get_config("doom", "laptop").with_overrides(evolution=dict(workers=args.workers), dream=sizes)
@@ -76,11 +76,11 @@ def main():
             [Dreamer(cfg, tau, mdnrnn=load_round_mdnrnn(cfg, j), series=series) for j in range(k)] + [dreamer]
         share = max(1, rollouts // len(dreamers))
 
-        def fitness(sol, g, seed):
-            per_m = [d(sol, share, seed + 7919 * j) for j, d in enumerate(dreamers)]
-            if args.ensemble == "min":
-                return np.min(np.stack([r.mean(axis=1) for r in per_m]), axis=0)[:, None]
-            return np.concatenate(per_m, axis=1)
+        def fitness(sol, g, seed):  # "none" and "mean": every M's dreams side by side
+            return np.concatenate([d(sol, share, seed + 7919 * j) for j, d in enumerate(dreamers)], axis=1)
+
+        if args.ensemble == "min":  # the library's iterate.ensemble="min"
+            fitness = worst_dream_fitness(dreamers, rollouts)
 
         clock = time.perf_counter()
         res = evolve(ecfg.evolution, dreamer.n_params, fitness, out,

@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--runs", default="artifacts-experiments/round-taus/round-1", help="folders of round-k Cs")
     ap.add_argument("--round", type=int, default=1, help="whose M drives the Cs (their h and c)")
     ap.add_argument("--games", type=int, default=20, help="validation games per C")
+    ap.add_argument("--match", default="", help="only the run folders whose name contains this")
     ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     runs = Path(args.runs).resolve()
@@ -49,7 +50,8 @@ def main():
     table = json.loads(table_path.read_text()) if table_path.exists() else {}
     cands = {}
     # the root's own round-k run (the default's C) first, then the experiments' runs
-    folders = [paths.round_dir(cfg, args.round)] + sorted(p for p in runs.iterdir() if (p / "score.json").exists())  # finished runs only
+    folders = [paths.round_dir(cfg, args.round)] + sorted(p for p in runs.iterdir()
+                                                   if (p / "score.json").exists() and args.match in p.name)
     for folder in folders:
         res = load_result(folder)
         name = folder.name if folder.parent == runs else f"root round-{args.round}"
