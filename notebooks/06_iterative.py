@@ -37,9 +37,10 @@
 # runs those rounds with `wmlib.training.iterate` and watches what changes.
 #
 # **Run time**: under a minute at `ci` with 04's artifacts built (up to 3 minutes on a loaded
-# 2-core machine); at `laptop` each round about 10 minutes on 2 cores (14 s
-# measured with the profile's one round on disk), after round 0 (notebook 04's
-# Doom pipeline, about half an hour if it is not built yet).
+# 2-core machine); at `laptop` each round about 15 minutes on 2 cores (its C is
+# evolved in two Ms' dreams and chosen on 20 real games; 14 s with the profile's
+# one round on disk), after round 0 (notebook 04's Doom pipeline, about half an
+# hour if it is not built yet).
 
 # %% tags=["parameters"]
 import os
