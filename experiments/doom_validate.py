@@ -38,6 +38,7 @@ def main():
     from wmlib.agent.evolution import load_result
     from wmlib.agent.rollout import RolloutPool
     from wmlib.config import get_config
+    from wmlib.training.c_run import result_params
     from wmlib.training.controller import TEST_SEED
     from wmlib.training.dream import real_spec
     from wmlib import paths
@@ -55,7 +56,7 @@ def main():
     for folder in folders:
         res = load_result(folder)
         name = folder.name if folder.parent == runs else f"root round-{args.round}"
-        for which, p in (("deployed", res.deployed_params), ("mean", res.mean_params), ("best", res.best_params)):
+        for which, p in result_params(res).items():
             cands[f"{name} {which}"] = p
     m = load_round_mdnrnn(cfg, args.round)
     with RolloutPool(real_spec(cfg, m), "processes", cfg.evolution.workers) as pool:

@@ -204,7 +204,8 @@ _LAPTOP = {
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
         dream=dict(population=32, rollouts=8, generations=20, **_DOOM_TRANSFER["dream"]),
         # one round of iterative training: C's own real games expose its cheat; the round's C is
-        # judged by the worse of both Ms' dreams and chosen on 20 real validation games (~12 min)
+        # judged by the worse of both Ms' dreams and chosen on 20 real validation games (~16 min
+        # on a loaded 2-core box, README "Which C?")
         iterate=dict(rounds=1, episodes=100, mdnrnn_epochs=10, generations=20, **_DOOM_ROUND),
     ),
     "carracing": dict(

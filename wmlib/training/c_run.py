@@ -23,9 +23,15 @@ from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
 from ..artifacts import read_json, write_json
 from ..config import EvolutionConfig
 
-__all__ = ["CRun", "WHICH", "params_sha256"]
+__all__ = ["CRun", "WHICH", "params_sha256", "result_params"]
 
 WHICH = ("deployed", "mean", "best")
+
+
+def result_params(res: EvolutionResult) -> dict:
+    """A finished run's controllers by name, in ``WHICH`` order: the deployed (best-evaluated)
+    mean, the final mean and the best single candidate (flat parameters)."""
+    return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}
 
 
 def params_sha256(params) -> str:
@@ -90,8 +96,7 @@ class CRun:
         """C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` (final) or ``best`` (candidate)."""
         if which not in WHICH:
             raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
-        res = self.result()
-        return {"deployed": res.deployed_params, "mean": res.mean_params, "best": res.best_params}[which]
+        return result_params(self.result())[which]
 
     @staticmethod
     def score(path: Path, key: dict, compute) -> dict:

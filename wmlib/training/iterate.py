@@ -75,10 +75,10 @@ def round_candidates(cfg: Config, k: int) -> dict:
     """The Cs round k's CMA-ES run offers: its deployed mean, final mean and best single candidate
     (a later one dropped when it equals an earlier one)."""
     from ..agent.evolution import load_result
+    from .c_run import result_params
 
-    res = load_result(paths.round_dir(cfg, k))
     out = {}
-    for which, p in (("deployed", res.deployed_params), ("mean", res.mean_params), ("best", res.best_params)):
+    for which, p in result_params(load_result(paths.round_dir(cfg, k))).items():
         if not any(np.array_equal(p, q) for q in out.values()):
             out[which] = np.asarray(p, np.float64)
     return out
