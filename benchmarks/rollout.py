@@ -145,6 +145,27 @@ def inference_ms(world: str, mode: str, vae, m, batch: int, device, repeats: int
     return 1000 * (time.perf_counter() - t0) / repeats
 
 
+def encoder_macs(vae) -> int:
+    """Multiply-adds of V's encoder (convolutions and the mean's linear layer) for one 64x64 frame."""
+    macs, size = 0, 64
+    for layer in vae.encoder:
+        if isinstance(layer, torch.nn.Conv2d):
+            size = (size - layer.kernel_size[0]) // layer.stride[0] + 1
+            macs += size * size * layer.out_channels * layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
+    return macs + vae.fc_mu.in_features * vae.fc_mu.out_features
+
+
+def matmul_gflops(n: int = 512, repeats: int = 20) -> float:
+    """One thread's float32 matrix-multiply rate (GFLOP/s): about the best any convolution gets here."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n ** 3 * repeats / (time.perf_counter() - t0) / 1e9
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", default="carracing", choices=["carracing", "doom"])
@@ -221,6 +242,14 @@ def main():
               f"env / (env + V+M+C at batch {per_task}): {expected:.2f}.\nInside the loop the agent costs more than "
               "alone, and the env's step cost depends on how the car drives; the\nparallel efficiency line "
               f"isolates the pool's own overhead (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores).")
+        # the floor: V's encoder at this core's matrix-multiply rate, whatever the batching
+        flops, peak = 2 * encoder_macs(vae), matmul_gflops()
+        v_ms = inference_ms(args.world, "z", vae, m, per_task, device, repeats) / per_task
+        floor_ms = flops / peak / 1e6
+        print(f"\n-- the floor: V's encoder is {flops / 1e6:.1f} MFLOP per frame; one thread multiplies matrices at "
+              f"{peak:.1f} GFLOP/s,\nso V alone needs at least {floor_ms:.2f} ms per frame (V + C here: {v_ms:.2f} ms, "
+              f"{flops / v_ms / 1e6:.1f} GFLOP/s).\nBest ratio any batching can reach on this CPU, env / (env + "
+              f"that floor): {env_ms / (env_ms + floor_ms):.2f}; with V + C as timed: {env_ms / (env_ms + v_ms):.2f}.")
         if parts["zh", per_task] > env_ms:
             print("Here the agent's inference costs more than the env step: the agent, not the env, is the "
                   "limit, and a ratio near 0.85 is out of reach on the CPU (batch more episodes per worker, "

@@ -13,6 +13,7 @@ seed and sizes as the round itself (so ``--taus 1.15`` re-makes the round's own 
     python experiments/doom_round_taus.py --round 1 --taus 1.15 --cold
     python experiments/doom_round_taus.py --round 1 --taus 1.15 --seed 1 --workers 2   # another CMA-ES seed
     python experiments/doom_round_taus.py --round 1 --taus 1.15 --population 64 --rollouts 16 --tag=-p64r16
+    python experiments/doom_round_taus.py --round 1 --taus 1.15 --ensemble min --seed 1 --tag=-archive --evolve-only
 
 ``--ensemble mean|min`` dreams each candidate in every round's M (0..k; its own starts
 per M, the rollouts split evenly) and scores it by the mean of all those dreams, or by its
@@ -44,6 +45,7 @@ def main():
                          "dreams, or the worst M's mean (each M's cheat is judged by the others)")
     ap.add_argument("--seed", type=int, default=0, help="added to the round's CMA-ES seed (0: the round's own)")
     ap.add_argument("--cold", action="store_true", help="CMA-ES from zero weights, not the round before's C")
+    ap.add_argument("--evolve-only", action="store_true", help="stop after the evolution (no scoring)")
     ap.add_argument("--tag", default="", help="suffix of the run folder, e.g. --tag=-p64r16 (with '=': it starts with '-')")
     args = ap.parse_args()
     os.environ["WM_ARTIFACTS"] = str(Path(args.source).resolve())
@@ -86,6 +88,9 @@ def main():
         res = evolve(ecfg.evolution, dreamer.n_params, fitness, out,
                      progress=False, x0=x0, evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
         minutes = (time.perf_counter() - clock) / 60
+        if args.evolve_only:
+            print(f"round {k} tau {tau:g} ensemble {args.ensemble}: evolved in {minutes:.1f} min", flush=True)
+            continue
         params = np.asarray(res.deployed_params)
         dream = dreamer(params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
         with RolloutPool(real_spec(cfg, m), "processes", args.workers) as pool:

@@ -86,8 +86,17 @@ def test_resume_after_kill_is_exact(tmp_path):
     np.testing.assert_array_equal(full.deployed_params, resumed.deployed_params)
     assert resumed.best_eval == full.evaluations[0]["mean"]
 
+    # each generation's best candidate is kept (a few real games may choose among them), across the kill
+    assert sorted(resumed.generation_bests) == [0, 1, 2]
+    for g, solutions, seed in seen["full"]:
+        best = solutions[np.argmax(fitness(sphere(solutions, g, seed), solutions, cfg.weight_decay))]
+        np.testing.assert_array_equal(full.generation_bests[g], best)
+        np.testing.assert_array_equal(resumed.generation_bests[g], best)
+    assert any(np.array_equal(b, full.best_params) for b in full.generation_bests.values())
+
     # the run folder holds everything, and a finished run is a no-op
     stored = load_result(tmp_path / "b")
+    assert sorted(stored.generation_bests) == [0, 1, 2]
     assert stored.generations == 3 and len(list((tmp_path / "b").glob("es-*.pkl"))) == 1
     again = evolve(cfg, 4, dies, tmp_path / "b", progress=False, generations=3)
     np.testing.assert_array_equal(again.mean_params, full.mean_params)

@@ -123,6 +123,44 @@ def test_real_validation_games_choose_the_rounds_c(round0, monkeypatch):
         it.check_iterate(cfg.with_overrides(iterate=dict(validation_games=-1)))
 
 
+def test_screened_validation_offers_every_generations_best(round0, monkeypatch):
+    """iterate.validation_screen: each generation's best candidate joins the three; all play the
+    screen's games, the FINALISTS best play every validation game and the best of those is chosen."""
+    monkeypatch.setenv("WM_ARTIFACTS", str(round0))
+    cfg = cfg_with_rounds(1).with_overrides(iterate=dict(validation_games=3, validation_screen=1))
+    it.iterate(cfg_with_rounds(1), progress=False)  # round 1 evolved (a no-op when an earlier test did)
+    played = []
+    from wmlib.agent import rollout
+
+    original = rollout.RolloutPool.run
+
+    def spy(self, params, rollouts, seed, **kw):
+        played.append((seed, rollouts))
+        return original(self, params, rollouts, seed, **kw)
+
+    monkeypatch.setattr(rollout.RolloutPool, "run", spy)
+    cands = it.round_candidates(cfg, 1)
+    gens = [w for w in cands if w.startswith("gen-")]
+    assert gens and set(cands) - set(gens) <= set(("deployed", "mean", "best"))
+    assert len(cands) == len({tuple(p) for p in cands.values()})  # no candidate twice
+    choice = it.choose_round(cfg, 1)
+    screened = [n for seed, n in played if seed == it.VALIDATION_SEED and n == 1]
+    finals = {w: v for w, v in choice["validation"].items() if v["episodes"] == 3}
+    assert len(screened) == len(cands) and len(finals) == min(it.FINALISTS, len(cands))
+    assert all(v["episodes"] == 1 for w, v in choice["validation"].items() if w not in finals)
+    assert choice["chosen"] in finals and finals[choice["chosen"]]["mean"] == max(v["mean"] for v in finals.values())
+    # a finalist's score is the one it gets unscreened (the same games)
+    plain = cfg.with_overrides(iterate=dict(validation_screen=0))
+    with rollout.RolloutPool(it.real_spec(plain, it.load_round_mdnrnn(plain, 1)), "serial", 1) as pool:
+        w = choice["chosen"]
+        assert pool.run(cands[w][None], 3, it.VALIDATION_SEED)["returns"][0].mean() == finals[w]["mean"]
+    np.testing.assert_array_equal(it.round_params(cfg, 1), cands[choice["chosen"]])
+    rows = it.iterate(cfg, progress=False)  # the rounds table follows the screened choice
+    assert rows[1]["screen"] == 1 and rows[1]["chosen"]["which"] == choice["chosen"]
+    with pytest.raises(ValueError, match="validation_screen"):
+        it.check_iterate(cfg.with_overrides(iterate=dict(validation_screen=5)))
+
+
 def test_worst_dream_fitness_takes_each_candidates_worst_m():
     """Two Ms: one dreams candidate 0 long and candidate 1 short, the other the reverse -> both score short."""
     calls = []

@@ -140,6 +140,8 @@ class IterateConfig:
                                  # (the rollouts split evenly): a cheat one M allows, another M punishes
     validation_games: int = 0    # real games (seeds of their own) that choose the round's C among its run's
                                  # deployed mean, final mean and best candidate; 0: the deployed mean
+    validation_screen: int = 0   # > 0: every generation's best candidate joins them; all play this many
+                                 # games first and the best few (FINALISTS) play on to validation_games
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ class EvolutionResult:
     ckpt_dir: Path | None = None
     best_eval_params: np.ndarray | None = None  # the mean that scored best in the periodic evaluations
     best_eval: float | None = None
+    generation_bests: dict = field(default_factory=dict)  # {generation: its best candidate} (runs saved
+    #                                                        before this existed: only the later generations)
 
     @property
     def deployed_params(self) -> np.ndarray:
@@ -133,7 +135,7 @@ def load_state(ckpt_dir: Path):
 
 
 def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness, best_generation,
-                best_eval, history, cfg_dict: dict) -> None:
+                best_eval, history, cfg_dict: dict, generation_bests: dict) -> None:
     data = es.pickle_dumps()
     es_file = f"es-{generations:06d}.pkl"
     atomic_write_bytes(ckpt_dir / es_file, data)
@@ -147,11 +149,27 @@ def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness,
         sigma=float(es.sigma), history=history, config=cfg_dict,
         best_eval_params=None if best_eval[0] is None else torch.as_tensor(best_eval[0], dtype=torch.float64),
         best_eval=best_eval[1], best_eval_generation=best_eval[2],
+        generation_bests=_stack_bests(generation_bests, int(es.N)),
         es_file=es_file, es_sha256=_sha256(data)))
     write_json(ckpt_dir / HISTORY, history)
     for old in ckpt_dir.glob("es-*.pkl"):  # only now is the previous state unneeded
         if old.name != es_file:
             old.unlink(missing_ok=True)
+
+
+def _stack_bests(bests: dict, n_params: int) -> dict:
+    import torch
+
+    gens = sorted(bests)
+    return dict(generations=gens, params=torch.as_tensor(np.reshape([bests[g] for g in gens], (len(gens), n_params)),
+                                                         dtype=torch.float64))
+
+
+def _unstack_bests(ckpt: dict) -> dict:
+    saved = ckpt.get("generation_bests")
+    if not saved:
+        return {}
+    return {int(g): p for g, p in zip(saved["generations"], saved["params"].numpy())}
 
 
 def load_result(ckpt_dir: Path) -> EvolutionResult:
@@ -164,7 +182,8 @@ def _result(ckpt: dict, ckpt_dir: Path) -> EvolutionResult:
     return EvolutionResult(best_params=ckpt["best_params"].numpy(), best_fitness=ckpt["best_fitness"],
                            mean_params=ckpt["mean_params"].numpy(), history=list(ckpt["history"]),
                            generations=ckpt["generations"], ckpt_dir=ckpt_dir,
-                           best_eval_params=None if be is None else be.numpy(), best_eval=ckpt["best_eval"])
+                           best_eval_params=None if be is None else be.numpy(), best_eval=ckpt["best_eval"],
+                           generation_bests=_unstack_bests(ckpt))
 
 
 def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path) -> None:
@@ -203,6 +222,7 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
         done, history = 0, []
         best_params, best_fitness, best_generation = np.zeros(n_params), -np.inf, -1
         best_eval = (None, None, None)  # (params, score, generation)
+        generation_bests = {}
     else:
         _check_resume(ckpt, n_params, ev, ckpt_dir)
         done, history = ckpt["generations"], list(ckpt["history"])
@@ -210,6 +230,7 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
         best_generation = ckpt["best_generation"]
         be = ckpt["best_eval_params"]
         best_eval = (None if be is None else be.numpy(), ckpt["best_eval"], ckpt["best_eval_generation"])
+        generation_bests = _unstack_bests(ckpt)
     cfg_dict = dataclasses.asdict(ev)
     eval_seed = generation_seed(ev.seed, 0, 3)
 
@@ -229,6 +250,7 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
             if callback is not None:
                 callback(g, solutions, fit, es)
             i = int(np.argmax(fit))
+            generation_bests[g] = solutions[i].copy()  # candidates a few real games may choose among
             if fit[i] > best_fitness:
                 best_params, best_fitness, best_generation = solutions[i].copy(), float(fit[i]), g
             per_candidate = returns.mean(axis=1)
@@ -246,7 +268,7 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
             record["seconds"] = time.perf_counter() - t0
             history.append(record)
             _save_state(ckpt_dir, es, g + 1, best_params, best_fitness, best_generation, best_eval,
-                        history, cfg_dict)
+                        history, cfg_dict, generation_bests)
             bar.update(1)
             bar.set_postfix(mean=f"{record['mean']:.1f}", max=f"{record['max']:.1f}")
     finally:
@@ -254,7 +276,8 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
     return EvolutionResult(best_params=np.asarray(best_params), best_fitness=float(best_fitness),
                            mean_params=np.asarray(es.mean, np.float64).copy(), history=history,
                            generations=max(done, total), ckpt_dir=ckpt_dir,
-                           best_eval_params=best_eval[0], best_eval=best_eval[1])
+                           best_eval_params=best_eval[0], best_eval=best_eval[1],
+                           generation_bests=dict(generation_bests))
 
 
 __all__ = ["CHECKPOINT", "HISTORY", "EvolutionResult", "weight_penalty", "fitness", "generation_seed",

@@ -37,6 +37,7 @@ ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never c
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
 ENSEMBLES = ("none", "min")      # iterate.ensemble: round k's M alone, or the worst of rounds 0..k's Ms
 VALIDATION_SEED = 31_000         # real games that choose among a round's Cs (never the test's or the data's)
+FINALISTS = 3                    # with iterate.validation_screen: candidates that play every validation game
 
 
 def check_iterate(cfg: Config) -> None:
@@ -49,6 +50,9 @@ def check_iterate(cfg: Config) -> None:
             raise ValueError(f"iterate.{name} must be at least 1 (got {getattr(it, name)}): fix the profile")
     if it.ensemble not in ENSEMBLES:
         raise ValueError(f"iterate.ensemble={it.ensemble!r} is not one of {', '.join(ENSEMBLES)}: fix the profile")
+    if not 0 <= it.validation_screen <= it.validation_games or (it.validation_screen and not it.validation_games):
+        raise ValueError(f"iterate.validation_screen must be 0 (no screening) or a number of real games up to "
+                         f"iterate.validation_games={it.validation_games} (got {it.validation_screen}): fix the profile")
     if it.validation_games < 0:
         raise ValueError(f"iterate.validation_games must be 0 (deploy the run's best-evaluated mean) or a "
                          f"number of real games (got {it.validation_games}): fix the profile")
@@ -72,13 +76,18 @@ def round_params(cfg: Config, k: int) -> np.ndarray:
 
 
 def round_candidates(cfg: Config, k: int) -> dict:
-    """The Cs round k's CMA-ES run offers: its deployed mean, final mean and best single candidate
-    (a later one dropped when it equals an earlier one)."""
+    """The Cs round k's CMA-ES run offers: its deployed mean, final mean and best single candidate,
+    and with ``iterate.validation_screen`` every generation's best candidate (``gen-G``); a later
+    one is dropped when it equals an earlier one."""
     from ..agent.evolution import load_result
     from .c_run import result_params
 
+    res = load_result(paths.round_dir(cfg, k))
+    offered = result_params(res)
+    if cfg.iterate.validation_screen:
+        offered.update({f"gen-{g}": p for g, p in sorted(res.generation_bests.items())})
     out = {}
-    for which, p in result_params(load_result(paths.round_dir(cfg, k))).items():
+    for which, p in offered.items():
         if not any(np.array_equal(p, q) for q in out.values()):
             out[which] = np.asarray(p, np.float64)
     return out
@@ -90,30 +99,46 @@ def choose_round(cfg: Config, k: int) -> dict:
     The dream rates candidates alike that the game does not (at laptop scale, Cs that live
     ~1,600 dream steps live 170-760 real ones), so a few real games choose. They use seeds of
     their own (``VALIDATION_SEED``), so the test games stay unseen; every candidate plays the
-    same games. C's weights still come from the dream alone. Saved as ``round-K/choice.json``
-    (reused while the candidates, M and the number of games are the same).
+    same games. C's weights still come from the dream alone. With ``iterate.validation_screen``
+    every candidate (then also each generation's best) plays that many games first, and only
+    the ``FINALISTS`` best play on to ``validation_games``. Saved as ``round-K/choice.json``
+    (reused while the candidates, M and the numbers of games are the same).
     """
     from ..agent.rollout import RolloutPool
     from .c_run import params_sha256
 
-    games = cfg.iterate.validation_games
+    it = cfg.iterate
+    games, screen = it.validation_games, it.validation_screen
     if games < 1:
         raise ValueError(f"iterate.validation_games must be at least 1 to choose a C (got {games})")
     cands = round_candidates(cfg, k)
     path = paths.round_dir(cfg, k) / "choice.json"
     key = dict(games=games, mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)),
                candidates={w: params_sha256(p) for w, p in cands.items()})
+    if screen:
+        key["screen"] = screen
     if path.exists() and read_json(path).get("key") == key:
         return read_json(path)
-    scores = {}
     with RolloutPool(real_spec(cfg, load_round_mdnrnn(cfg, k)), "processes", cfg.evolution.workers) as pool:
-        for which, p in cands.items():
-            r = pool.run(p[None], games, VALIDATION_SEED)["returns"][0]
-            scores[which] = dict(mean=float(r.mean()), std=float(r.std()), episodes=int(r.size))
-    chosen = max(scores, key=lambda w: scores[w]["mean"])  # ties: the first (deployed before mean before best)
+        scores = validate(pool, cands, games, screen)
+    final = {w: s for w, s in scores.items() if s["episodes"] == games}
+    chosen = max(final, key=lambda w: final[w]["mean"])  # ties: the first (deployed, mean, best, gen-0, ...)
     res = dict(key=key, round=k, validation=scores, chosen=chosen)
     write_json(path, res)
     return res
+
+
+def validate(pool, cands: dict, games: int, screen: int = 0) -> dict:
+    """Real validation games for candidate Cs {name: params}: {name: dict(mean, std, episodes)}.
+
+    Every candidate plays the same games (seeds from ``VALIDATION_SEED``); with ``screen`` all
+    play that many first and only the ``FINALISTS`` best play all ``games`` (the screen's again:
+    an episode's seed follows its index, so a finalist scores what it would unscreened)."""
+    returns = {w: pool.run(p[None], screen or games, VALIDATION_SEED)["returns"][0] for w, p in cands.items()}
+    if screen and games > screen:
+        for which in sorted(cands, key=lambda w: -returns[w].mean())[:FINALISTS]:
+            returns[which] = pool.run(cands[which][None], games, VALIDATION_SEED)["returns"][0]
+    return {w: dict(mean=float(r.mean()), std=float(r.std()), episodes=int(r.size)) for w, r in returns.items()}
 
 
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
@@ -333,11 +358,14 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
     for k in range(1, rounds + 1):
         old = done.get(k)
         if old is not None and ("chosen" in old) == bool(cfg.iterate.validation_games) \
-                and old.get("ensemble", "none") == cfg.iterate.ensemble:
+                and old.get("ensemble", "none") == cfg.iterate.ensemble \
+                and old.get("screen", 0) == cfg.iterate.validation_screen:
             continue
         # a new round, or one whose C is now chosen another way: every step below is get-or-build,
         # so only the choice and the score are redone (the other steps keep their first times)
         row, t = dict(round=k, ensemble=cfg.iterate.ensemble), {}
+        if cfg.iterate.validation_screen:
+            row["screen"] = cfg.iterate.validation_screen
         clock = time.perf_counter()
         dataset = collect_round(cfg, k, progress)
         t["play"] = time.perf_counter() - clock
@@ -359,9 +387,11 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
             row["chosen"] = dict(which=choice["chosen"], validation=choice["validation"])
             t["validate"] = time.perf_counter() - clock
             if progress:
-                print(f"round {k}: {len(choice['validation'])} candidates over {cfg.iterate.validation_games} "
-                      "real validation games: " + ", ".join(f"{w} {v['mean']:.1f}" for w, v in
-                                                            choice["validation"].items())
+                final = {w: v for w, v in choice["validation"].items()
+                         if v["episodes"] == cfg.iterate.validation_games}
+                screened = f" (of {len(choice['validation'])} screened)" if len(final) < len(choice["validation"]) else ""
+                print(f"round {k}: {len(final)} candidates{screened} over {cfg.iterate.validation_games} "
+                      "real validation games: " + ", ".join(f"{w} {v['mean']:.1f}" for w, v in final.items())
                       + f" -> {choice['chosen']}")
         clock = time.perf_counter()
         s = score_round(cfg, k)
@@ -396,6 +426,6 @@ def format_rounds(rows) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "choose_round",
+__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "choose_round", "validate",
            "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]
