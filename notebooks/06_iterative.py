@@ -155,7 +155,9 @@ assert all(1 <= r["real"]["mean"] <= cfg.dream.max_steps for r in rows)
 # live ~1,600 steps, yet in the real game they can differ threefold. With
 # `cfg.iterate.validation_games` > 0 each of them plays that many real games
 # on seeds of their own (never the test's), and the longest-lived becomes the
-# round's C. C's weights still come from the dream alone; the real games only
+# round's C. With `cfg.iterate.validation_screen` > 0 the best candidate of
+# every generation joins them (`gen-G`): all play that many games first, and
+# the few best play on to the full count. C's weights still come from the dream alone; the real games only
 # choose among what the dream produced, as the round's own real games already
 # chose what M learns. `cfg.iterate.ensemble = "min"` goes one step further
 # inside the dream: each candidate is dreamed by every round's M and scored by
@@ -165,7 +167,10 @@ assert all(1 <= r["real"]["mean"] <= cfg.dream.max_steps for r in rows)
 if cfg.iterate.validation_games:
     for r in rows[1:]:
         choice = it.choose_round(cfg, r["round"])
-        print(f"round {r['round']}: " + ", ".join(f"{w} {v['mean']:.0f}" for w, v in choice["validation"].items())
+        final = {w: v for w, v in choice["validation"].items() if v["episodes"] == cfg.iterate.validation_games}
+        screened = (f" ({len(choice['validation'])} candidates screened on {cfg.iterate.validation_screen} games)"
+                    if cfg.iterate.validation_screen else "")
+        print(f"round {r['round']}{screened}: " + ", ".join(f"{w} {v['mean']:.0f}" for w, v in final.items())
               + f" over {cfg.iterate.validation_games} validation games -> {choice['chosen']}")
 else:
     print("this profile deploys each run's best-evaluated mean (iterate.validation_games = 0)")

@@ -196,7 +196,7 @@ _DOOM_TRANSFER = dict(collect=dict(hold_max=40), mdnrnn=dict(discrete_actions=Tr
                       dream=dict(done_rule="sample", real_z="sample", start_from="anywhere"))
 
 # How a round's C is made and chosen (README, "Which C?"): the worst M's dream, then real games.
-_DOOM_ROUND = dict(ensemble="min", validation_games=20)
+_DOOM_ROUND = dict(ensemble="min", validation_games=20, validation_screen=5)
 
 _LAPTOP = {
     "doom": dict(
@@ -206,8 +206,8 @@ _LAPTOP = {
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
         dream=dict(population=32, rollouts=8, generations=20, **_DOOM_TRANSFER["dream"]),
         # one round of iterative training: C's own real games expose its cheat; the round's C is
-        # judged by the worse of both Ms' dreams and chosen on 20 real validation games (~16 min
-        # on a loaded 2-core box, README "Which C?")
+        # judged by the worse of both Ms' dreams; each generation's best candidate plays 5 real
+        # validation games, the best 3 play 20 and the best of those is the round's C (README "Which C?")
         iterate=dict(rounds=1, episodes=100, mdnrnn_epochs=10, generations=20, **_DOOM_ROUND),
     ),
     "carracing": dict(
@@ -230,7 +230,7 @@ _CI = {
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=100, workers=2,
                        eval_every=1, eval_episodes=2, test_episodes=2),
         dream=dict(max_steps=100, real_episodes=2, dream_episodes=4, **_DOOM_TRANSFER["dream"]),
-        iterate=dict(rounds=1, episodes=3, mdnrnn_epochs=1, generations=2, ensemble="min", validation_games=2),
+        iterate=dict(rounds=1, episodes=3, mdnrnn_epochs=1, generations=2, ensemble="min", validation_games=2, validation_screen=1),
     ),
     "carracing": dict(
         collect=dict(episodes=2, max_steps=60, workers=2, shard_episodes=1, baseline_episodes=2),
