@@ -37,10 +37,10 @@
 # runs those rounds with `wmlib.training.iterate` and watches what changes.
 #
 # **Run time**: under a minute at `ci` with 04's artifacts built (up to 3 minutes on a loaded
-# 2-core machine); at `laptop` each round about 15 minutes on 2 cores (its C is
-# evolved in two Ms' dreams and chosen on 20 real games; 14 s with the profile's
-# one round on disk), after round 0 (notebook 04's Doom pipeline, about half an
-# hour if it is not built yet).
+# 2-core machine); at `laptop` each round about 20 minutes on 2 cores (its C is
+# evolved in two Ms' dreams and chosen among every generation's best on real
+# games; 14 s with the profile's one round on disk), after round 0 (notebook
+# 04's Doom pipeline, about 34 minutes if it is not built yet).
 
 # %% tags=["parameters"]
 import os
@@ -201,8 +201,8 @@ ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); fig.tight_lay
 last = rows[-1]
 expected = {"ci": "a few dozen steps (V and M have seen a few hundred frames)",
             "laptop": "~760 steps after the profile's one round with the default seed, from ~170 before "
-                      "it; the same recipe with other CMA-ES seeds ends at ~170-250, ~400 on average "
-                      "(README: 'Which C?')",
+                      "it; the same recipe with two other CMA-ES seeds ends at ~180 and ~710, ~550 on "
+                      "average (README: 'Which C?')",
             "paper": "the paper's iterative procedure was not run at scale: unknown"}[PROFILE]
 print(f"your C after {last['round']} rounds: {last['real']['mean']:.0f} +- {last['real']['std']:.0f} steps "
       f"over {last['real']['episodes']} real games")
