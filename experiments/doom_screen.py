@@ -39,14 +39,13 @@ def main():
     runs = Path(args.runs).resolve()
     os.environ["WM_ARTIFACTS"] = str(Path(args.source).resolve())
 
-    import numpy as np
     from wmlib.agent.evolution import load_result
     from wmlib.agent.rollout import RolloutPool
     from wmlib.config import get_config
-    from wmlib.training.c_run import params_sha256, result_params
+    from wmlib.training.c_run import params_sha256
     from wmlib.training.controller import TEST_SEED
     from wmlib.training.dream import real_spec
-    from wmlib.training.iterate import load_round_mdnrnn, validate
+    from wmlib.training.iterate import load_round_mdnrnn, run_candidates, validate
 
     cfg = get_config("doom", "laptop").with_overrides(evolution=dict(workers=args.workers))
     out = Path("artifacts-experiments/screen")
@@ -66,12 +65,7 @@ def main():
             return table["tests"][key]
 
         for folder in folders:
-            res = load_result(folder)
-            offered = dict(result_params(res), **{f"gen-{g}": p for g, p in sorted(res.generation_bests.items())})
-            cands = {}
-            for w, p in offered.items():  # the library's order and de-duplication
-                if not any(np.array_equal(p, q) for q in cands.values()):
-                    cands[w] = np.asarray(p, np.float64)
+            cands = run_candidates(load_result(folder), generations=True)  # as a screened round offers them
             run_key = f"{folder.name} screen {args.screen} games {args.games}"
             row = table["runs"].get(run_key)
             if row is None or row.get("candidates") != len(cands):

@@ -80,11 +80,17 @@ def round_candidates(cfg: Config, k: int) -> dict:
     and with ``iterate.validation_screen`` every generation's best candidate (``gen-G``); a later
     one is dropped when it equals an earlier one."""
     from ..agent.evolution import load_result
+
+    return run_candidates(load_result(paths.round_dir(cfg, k)), bool(cfg.iterate.validation_screen))
+
+
+def run_candidates(res, generations: bool = False) -> dict:
+    """The Cs a finished CMA-ES run offers ({name: params}): deployed, mean, best and, with
+    ``generations``, each generation's best (``gen-G``); one equal to an earlier one is dropped."""
     from .c_run import result_params
 
-    res = load_result(paths.round_dir(cfg, k))
     offered = result_params(res)
-    if cfg.iterate.validation_screen:
+    if generations:
         offered.update({f"gen-{g}": p for g, p in sorted(res.generation_bests.items())})
     out = {}
     for which, p in offered.items():
@@ -426,6 +432,6 @@ def format_rounds(rows) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "choose_round", "validate",
+__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "run_candidates", "choose_round", "validate",
            "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]
