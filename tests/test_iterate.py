@@ -15,7 +15,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def cfg_with_rounds(rounds=1):
     return get_config("doom", "ci").with_overrides(
         iterate=dict(rounds=rounds, episodes=3, mdnrnn_epochs=1, generations=2, explore=(0.0, 0.5),
-                     ensemble="none", validation_games=0),  # the paper's round; the tests below add the rest
+                     ensemble="none", validation_games=0, validation_screen=0),  # the paper's round; the
+        # tests below add the rest
         dream=dict(done_rule="sample", real_z="sample"))
 
 
