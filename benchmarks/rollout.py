@@ -244,7 +244,7 @@ def main():
               f"isolates the pool's own overhead (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores).")
         # the floor: V's encoder at this core's matrix-multiply rate, whatever the batching
         flops, peak = 2 * encoder_macs(vae), matmul_gflops()
-        v_ms = inference_ms(args.world, "z", vae, m, per_task, device, repeats) / per_task
+        v_ms = parts["z", per_task]  # V + C per episode-step, timed above
         floor_ms = flops / peak / 1e6
         print(f"\n-- the floor: V's encoder is {flops / 1e6:.1f} MFLOP per frame; one thread multiplies matrices at "
               f"{peak:.1f} GFLOP/s,\nso V alone needs at least {floor_ms:.2f} ms per frame (V + C here: {v_ms:.2f} ms, "

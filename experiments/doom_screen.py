@@ -45,7 +45,7 @@ def main():
     from wmlib.training.c_run import params_sha256
     from wmlib.training.controller import TEST_SEED
     from wmlib.training.dream import real_spec
-    from wmlib.training.iterate import load_round_mdnrnn, run_candidates, validate
+    from wmlib.training.iterate import finalists, load_round_mdnrnn, run_candidates, validate
 
     cfg = get_config("doom", "laptop").with_overrides(evolution=dict(workers=args.workers))
     out = Path("artifacts-experiments/screen")
@@ -69,14 +69,11 @@ def main():
             run_key = f"{folder.name} screen {args.screen} games {args.games}"
             row = table["runs"].get(run_key)
             if row is None or row.get("candidates") != len(cands):
-                scores = validate(pool, cands, args.games, args.screen)
-                final = {w: s for w, s in scores.items() if s["episodes"] == args.games}
-                chosen = max(final, key=lambda w: final[w]["mean"])
-                row = dict(candidates=len(cands), validation=scores, chosen=chosen,
-                           chosen_sha256=params_sha256(cands[chosen]))
+                row = dict(candidates=len(cands), **validate(pool, cands, args.games, args.screen))
+                row["chosen_sha256"] = params_sha256(cands[row["chosen"]])
                 table["runs"][run_key] = row
                 table_path.write_text(json.dumps(table, indent=1))
-            finals = {w: s for w, s in row["validation"].items() if s["episodes"] == args.games}
+            finals = finalists(row["validation"], args.games)
             for w in (finals if args.test_finalists else [row["chosen"]]):
                 t = test(cands[w])
                 finals[w] = dict(finals[w], test=t)

@@ -167,7 +167,7 @@ assert all(1 <= r["real"]["mean"] <= cfg.dream.max_steps for r in rows)
 if cfg.iterate.validation_games:
     for r in rows[1:]:
         choice = it.choose_round(cfg, r["round"])
-        final = {w: v for w, v in choice["validation"].items() if v["episodes"] == cfg.iterate.validation_games}
+        final = it.finalists(choice["validation"], cfg.iterate.validation_games)
         screened = (f" ({len(choice['validation'])} candidates screened on {cfg.iterate.validation_screen} games)"
                     if cfg.iterate.validation_screen else "")
         print(f"round {r['round']}{screened}: " + ", ".join(f"{w} {v['mean']:.0f}" for w, v in final.items())

@@ -50,7 +50,7 @@ def check_iterate(cfg: Config) -> None:
             raise ValueError(f"iterate.{name} must be at least 1 (got {getattr(it, name)}): fix the profile")
     if it.ensemble not in ENSEMBLES:
         raise ValueError(f"iterate.ensemble={it.ensemble!r} is not one of {', '.join(ENSEMBLES)}: fix the profile")
-    if not 0 <= it.validation_screen <= it.validation_games or (it.validation_screen and not it.validation_games):
+    if not 0 <= it.validation_screen <= it.validation_games:
         raise ValueError(f"iterate.validation_screen must be 0 (no screening) or a number of real games up to "
                          f"iterate.validation_games={it.validation_games} (got {it.validation_screen}): fix the profile")
     if it.validation_games < 0:
@@ -126,16 +126,14 @@ def choose_round(cfg: Config, k: int) -> dict:
     if path.exists() and read_json(path).get("key") == key:
         return read_json(path)
     with RolloutPool(real_spec(cfg, load_round_mdnrnn(cfg, k)), "processes", cfg.evolution.workers) as pool:
-        scores = validate(pool, cands, games, screen)
-    final = {w: s for w, s in scores.items() if s["episodes"] == games}
-    chosen = max(final, key=lambda w: final[w]["mean"])  # ties: the first (deployed, mean, best, gen-0, ...)
-    res = dict(key=key, round=k, validation=scores, chosen=chosen)
+        res = dict(key=key, round=k, **validate(pool, cands, games, screen))
     write_json(path, res)
     return res
 
 
 def validate(pool, cands: dict, games: int, screen: int = 0) -> dict:
-    """Real validation games for candidate Cs {name: params}: {name: dict(mean, std, episodes)}.
+    """Real validation games for candidate Cs {name: params} -> dict(validation={name: dict(mean, std,
+    episodes)}, chosen=the name with the best mean over all ``games``).
 
     Every candidate plays the same games (seeds from ``VALIDATION_SEED``); with ``screen`` all
     play that many first and only the ``FINALISTS`` best play all ``games`` (the screen's again:
@@ -144,7 +142,14 @@ def validate(pool, cands: dict, games: int, screen: int = 0) -> dict:
     if screen and games > screen:
         for which in sorted(cands, key=lambda w: -returns[w].mean())[:FINALISTS]:
             returns[which] = pool.run(cands[which][None], games, VALIDATION_SEED)["returns"][0]
-    return {w: dict(mean=float(r.mean()), std=float(r.std()), episodes=int(r.size)) for w, r in returns.items()}
+    scores = {w: dict(mean=float(r.mean()), std=float(r.std()), episodes=int(r.size)) for w, r in returns.items()}
+    final = finalists(scores, games)
+    return dict(validation=scores, chosen=max(final, key=lambda w: final[w]["mean"]))  # ties: the first offered
+
+
+def finalists(validation: dict, games: int) -> dict:
+    """The candidates of a choice's ``validation`` that played all ``games`` (all of them when unscreened)."""
+    return {w: v for w, v in validation.items() if v["episodes"] == games}
 
 
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
@@ -393,8 +398,7 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
             row["chosen"] = dict(which=choice["chosen"], validation=choice["validation"])
             t["validate"] = time.perf_counter() - clock
             if progress:
-                final = {w: v for w, v in choice["validation"].items()
-                         if v["episodes"] == cfg.iterate.validation_games}
+                final = finalists(choice["validation"], cfg.iterate.validation_games)
                 screened = f" (of {len(choice['validation'])} screened)" if len(final) < len(choice["validation"]) else ""
                 print(f"round {k}: {len(final)} candidates{screened} over {cfg.iterate.validation_games} "
                       "real validation games: " + ", ".join(f"{w} {v['mean']:.1f}" for w, v in final.items())
@@ -432,6 +436,6 @@ def format_rounds(rows) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "run_candidates", "choose_round", "validate",
-           "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
+__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "run_candidates",
+           "choose_round", "validate", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]
