@@ -21,7 +21,6 @@ get-or-build, so a killed run resumes at the step it was in.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time
 from pathlib import Path
 
@@ -314,12 +313,13 @@ def evolve_round(cfg: Config, k: int, progress: bool = True):
 def score_round(cfg: Config, k: int) -> dict:
     """C of round k over ``dream.real_episodes`` real games and ``dream.dream_episodes`` dreams."""
     from ..agent.rollout import RolloutPool
+    from .c_run import params_sha256
     from .controller import TEST_SEED
     from .dream import DREAM_TEST_SEED, Dreamer, _summary
 
     path = paths.round_score(cfg, k)
     params = round_params(cfg, k)
-    key = dict(params=hashlib.sha256(np.asarray(params, np.float64).tobytes()).hexdigest(),
+    key = dict(params=params_sha256(params),
                mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)),
                real_episodes=cfg.dream.real_episodes, real_z=cfg.dream.real_z)
     if path.exists() and read_json(path).get("key") == key:
