@@ -56,6 +56,27 @@ def test_rounds_add_real_games_and_retrain_m_and_c(round0, monkeypatch):
     assert it.iterate(cfg, progress=False) == rows
 
 
+def test_export_ships_the_last_rounds_m_and_c(round0, monkeypatch, tmp_path):
+    from wmlib.book import pretrained
+
+    monkeypatch.setenv("WM_ARTIFACTS", str(round0))
+    cfg = cfg_with_rounds(1)
+    it.iterate(cfg, progress=False)
+    assert it.last_round(cfg) == 1 and it.last_round(cfg_with_rounds(0)) == 0
+    close = lambda a, b: np.allclose(np.asarray(a, np.float32), np.asarray(b, np.float32), atol=2e-3, rtol=2e-3)
+    for k in (1, 0):  # round 1's M and C; without iterative training, the pipeline's own
+        root = tmp_path / f"round-{k}"
+        pretrained.export_pretrained("doom", root=root, cfg=cfg_with_rounds(k))
+        card = pretrained.shipped_card("doom", root=root)
+        assert card["round"] == k and ("round 1 of iterative training" in card["controller"]) == (k == 1)
+        assert close(pretrained.load_shipped_controller_params("doom", root=root), it.round_params(cfg, k))
+        shipped = pretrained.load_shipped_mdnrnn("doom", root=root).state_dict()
+        assert all(close(a.detach(), b) for a, b in zip(it.load_round_mdnrnn(cfg, k).state_dict().values(),
+                                                       shipped.values()))
+        other = it.load_round_mdnrnn(cfg, 1 - k).state_dict()
+        assert not all(close(a.detach(), b) for a, b in zip(other.values(), shipped.values()))
+
+
 def test_a_killed_round_resumes_where_it_stopped(round0, monkeypatch):
     monkeypatch.setenv("WM_ARTIFACTS", str(round0))
     cfg = cfg_with_rounds(2)

@@ -154,3 +154,18 @@ def test_the_pipeline_row_gives_its_time_and_the_score_it_ended_with(artifacts):
             seconds=600.0, real=dict(mean=421.4, std=221.1, episodes=100))}))
     row = next(r for r in results.reproduce_rows() if r.startswith("| doom: whole pipeline"))
     assert "40 min on 2 CPU cores; it ends at 421 +- 221 real (100 episodes)" in row
+
+
+def test_shipped_doom_models_of_an_iterative_round_score_on_the_pipeline_row(tmp_path, monkeypatch, artifacts):
+    from wmlib.artifacts import write_json
+
+    _ship(tmp_path)
+    monkeypatch.setattr(pretrained, "SHIPPED_ROOT", tmp_path)
+    card = pretrained.shipped_card("doom")
+    card["scores"]["real"] = dict(mean=732.1, std=431.1, episodes=100)
+    for rnd, on_pipeline_row in ((0, False), (1, True)):  # round 0's C is the tau-1.15 row's; a round's C ends the pipeline
+        write_json(tmp_path / "doom" / "card.json", dict(card, round=rnd))
+        rows = results.table().splitlines()
+        tau = next(r for r in rows if r.startswith("| Doom, tau 1.15: score in the real game"))
+        pipeline = next(r for r in rows if r.startswith("| doom: whole pipeline"))
+        assert ("732 +- 431" in pipeline) == on_pipeline_row and ("732 +- 431" in tau) != on_pipeline_row

@@ -135,15 +135,35 @@ def world_model_for(cfg: Config, device="cpu") -> dict:
 
 # ----------------------------------------------------------------------------- export
 
-def _trained_controller_params(cfg: Config) -> tuple[np.ndarray, str]:
-    if cfg.world == "doom":
-        from ..training.dream import dream_params
+def _trained_agent(cfg: Config) -> tuple[MDNRNN, np.ndarray, dict]:
+    """The M and C that ``cfg``'s pipeline ends with, and what the card says of them.
 
-        tau = SHIPPED_TAU["doom"]
-        return dream_params(cfg, tau), f"evolved inside M's dream at tau {tau:g} (never saw the real game)"
-    from ..training.controller import controller_params
+    Doom: the last round of iterative training on disk (``iterate.last_round``): its M, which
+    also read C's real games, and its C, evolved in the dream and chosen by real validation
+    games; round 0 (no iterative training yet) is the pipeline's M and dream-trained C.
+    """
+    from ..training.mdnrnn import load_mdnrnn
 
-    return controller_params(cfg, CONTROLLER_MODE), "evolved in the real world (C reads z and h)"
+    if cfg.world != "doom":
+        from ..training.controller import controller_params
+
+        return load_mdnrnn(cfg), controller_params(cfg, CONTROLLER_MODE), dict(
+            controller="evolved in the real world (C reads z and h)")
+    from ..training import iterate
+
+    tau = SHIPPED_TAU["doom"]
+    k = iterate.last_round(cfg)
+    how = f"evolved inside M's dream at tau {tau:g} (its weights never saw the real game)"
+    if k == 0:
+        return load_mdnrnn(cfg), iterate.round_params(cfg, 0), dict(controller=how, round=0)
+    it = cfg.iterate
+    how += (f"; round {k} of iterative training: M also read {k * it.episodes} real games of the earlier "
+            f"rounds' Cs, "
+            f"C's dream fitness was the worst of {'every round' if it.ensemble == 'min' else 'this round'}'s M")
+    if it.validation_games:
+        how += f", and {it.validation_games} real validation games chose C among its run's candidates"
+    return iterate.load_round_mdnrnn(cfg, k), iterate.round_params(cfg, k), dict(
+        controller=how, round=k, round_episodes=k * it.episodes)
 
 
 def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, first_logvar, card: dict) -> Path:
@@ -166,22 +186,27 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
     return out
 
 
-def export_pretrained(world: str, profile: str = "laptop", root: Path | None = None, artifacts=None) -> Path:
-    """Write the trained V, M and C of ``profile`` (under ``artifacts``) as fp16 shipped models with a card."""
+def export_pretrained(world: str, profile: str = "laptop", root: Path | None = None, artifacts=None,
+                      cfg: Config | None = None) -> Path:
+    """Write the trained V, M and C of ``profile`` (under ``artifacts``) as fp16 shipped models with a card.
+
+    ``cfg``: export this config's pipeline instead (its world and profile win)."""
     from ..worlds.data import load_dataset
     from ..training.series import load_series
-    from ..training.mdnrnn import load_mdnrnn
     from ..training.vae import load_vae
 
-    cfg = get_config(world, profile, artifacts)
-    vae, m = load_vae(cfg), load_mdnrnn(cfg)
-    params, how = _trained_controller_params(cfg)
+    cfg = cfg or get_config(world, profile, artifacts)
+    world, profile = cfg.world, cfg.profile
+    vae = load_vae(cfg)
+    m, params, how = _trained_agent(cfg)
     series, ds = load_series(cfg), load_dataset(cfg)
     policy = (f"random play: a uniform action held 1-{cfg.collect.hold_max} steps" if world == "doom"
               else "random play: a smooth random walk")
-    card = dict(world=world, profile=profile, exported=time.strftime("%Y-%m-%d"), controller=how,
-                tau=SHIPPED_TAU.get(world), data=dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames),
-                                                      policy=policy))
+    data = dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames), policy=policy)
+    if how.get("round_episodes"):
+        data["policy"] += f", then {how['round_episodes']} real games of the dream-trained Cs (iterative training)"
+    card = dict(world=world, profile=profile, exported=time.strftime("%Y-%m-%d"), tau=SHIPPED_TAU.get(world),
+                data=data, **{k: v for k, v in how.items() if k != "round_episodes"})
     if world == "doom":  # how the real game feeds C (the score depends on it)
         card["real_z"] = cfg.dream.real_z
     out = write_shipped(shipped_dir(world, root), vae, m, params, series.first_mu, series.first_logvar, card)

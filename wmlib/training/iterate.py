@@ -151,6 +151,15 @@ def finalists(validation: dict, games: int) -> dict:
     return {w: v for w, v in validation.items() if v["episodes"] == games}
 
 
+def last_round(cfg: Config) -> int:
+    """The last round of iterative training scored on disk, up to ``iterate.rounds`` (0: none, the
+    pipeline's own dream-trained C): the round whose M and C ``reproduce doom`` ends with."""
+    table = paths.rounds_table(cfg)
+    rows = read_json(table) if table.exists() else []
+    done = [r["round"] for r in rows if r["round"] <= cfg.iterate.rounds and paths.round_score(cfg, r["round"]).exists()]
+    return max(done, default=0)
+
+
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
     from ..models.mdnrnn import MDNRNN
 
