@@ -203,6 +203,40 @@ def train(dest: Path, budget: float, eval_every: float, out: Path, dream_generat
     (out / "m_scale.json").write_text(json.dumps(summary, indent=2))
 
 
+def evolve(dest: Path, tars: Path, variant: str, seeds, out: Path, dream_generations: int | None = None) -> None:
+    """More CMA-ES seeds in one trained M's dream (``train``'s tar of ``variant``), one tar per seed."""
+    import torch
+
+    from wmlib.training.dream import train_in_dream
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    base = world_dir(Path(dest) / "base")
+    restore_frames(base / "data")
+    out.mkdir(parents=True, exist_ok=True)
+    trained = json.loads((Path(tars) / "m_scale.json").read_text())
+    summary = dict(trained, variants={})
+    for seed in seeds:
+        name = f"{variant}-seed{seed}"
+        wd = world_dir(Path(dest) / name)
+        wd.mkdir(parents=True, exist_ok=True)
+        for part in ("data", "series"):
+            if not (wd / part).exists():
+                os.symlink((base / part).resolve(), wd / part)
+        with tarfile.open(Path(tars) / f"{variant}.tar") as tar:
+            tar.extractall(wd, members=[m for m in tar.getmembers() if m.name.startswith("mdnrnn")], filter="data")
+        cfg = scale_config(Path(dest) / name)
+        cfg = cfg.with_overrides(evolution=dict(seed=cfg.evolution.seed + seed))
+        t0 = time.perf_counter()
+        res = train_in_dream(cfg, TAU, progress=False, generations=dream_generations, device=device)
+        summary["variants"][name] = dict(trained["variants"][variant], cma_seed=cfg.evolution.seed,
+                                         dream_seconds=time.perf_counter() - t0, dream_best_eval=res.best_eval)
+        with tarfile.open(out / f"{name}.tar", "w") as tar:
+            for part in ("mdnrnn", f"dream-tau{TAU:g}"):
+                tar.add(wd / part, arcname=part, filter=lambda info: None if info.name.endswith(".pkl") else info)
+        (out / "m_scale.json").write_text(json.dumps(summary, indent=2))  # after each seed: a kill keeps the rest
+        print(f"{name}: C evolved in its dream in {summary['variants'][name]['dream_seconds']:.0f} s", flush=True)
+
+
 # ----------------------------------------------------------------------------- score (here)
 
 def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | None = None) -> None:
@@ -233,7 +267,7 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
         m = evaluate_mdnrnn(cfg, write=False)
         s = evaluate_in_reality(cfg, TAU)
         v = summary["variants"][name]
-        rows.append(dict(m=f"GPU, {name} (step {v['step']})", transitions=v["transitions"], val_nll=m["nll"],
+        rows.append(dict(m=f"GPU, {name} (step {v['step']})" + (f", CMA-ES seed {v['cma_seed']}" if "cma_seed" in v else ""), transitions=v["transitions"], val_nll=m["nll"],
                          done_recall=m["done_recall"], done_precision=m["done_precision"],
                          dream=s["dream"], real=s["real"]))
     print(f"| M | transitions trained | held-out NLL | death recall / precision | dream (100) | real (100) |")
@@ -243,7 +277,7 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
               f"{r['dream']['mean']:.1f} +- {r['dream']['std']:.1f} | {r['real']['mean']:.1f} +- {r['real']['std']:.1f} |")
     out = Path("artifacts-experiments/m-scale")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "table.json").write_text(json.dumps(dict(rows=rows, gpu=summary), indent=2))
+    (out / f"table-{Path(tars).name}.json").write_text(json.dumps(dict(rows=rows, gpu=summary), indent=2))
 
 
 def main():
@@ -262,6 +296,13 @@ def main():
                    "test passes fewer)")
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
                    help="which Ms get a C evolved in their dream (on a CPU, one dream run costs ~8 min)")
+    p = sub.add_parser("evolve")
+    p.add_argument("--dest", required=True)
+    p.add_argument("--tars", required=True, help="the folder `train` wrote")
+    p.add_argument("--variant", default="best", choices=VARIANTS)
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="added to the laptop's CMA-ES seed")
+    p.add_argument("--out", default=os.environ.get("OUT", "artifacts-experiments/m-scale/seeds"))
+    p.add_argument("--dream-generations", type=int, default=None)
     p = sub.add_parser("score")
     p.add_argument("--source", required=True)
     p.add_argument("--tars", required=True, help="the folder `train` wrote (final.tar, best.tar, m_scale.json)")
@@ -273,6 +314,8 @@ def main():
         prepare(Path(args.source), Path(args.dest))
     elif args.cmd == "train":
         train(Path(args.dest), args.budget, args.eval_every, Path(args.out), args.dream_generations, args.variants)
+    elif args.cmd == "evolve":
+        evolve(Path(args.dest), Path(args.tars), args.variant, args.seeds, Path(args.out), args.dream_generations)
     else:
         score(Path(args.source), Path(args.tars), Path(args.work), args.workers, args.episodes)
 
