@@ -106,7 +106,8 @@ def train_scaled_m(cfg, budget: float, eval_every: float, device) -> tuple[dict,
     import torch
 
     from wmlib.device import grad_scaler
-    from wmlib.training.mdnrnn import Transitions, _epoch_generators, build_model, held_out_nll, m_loss, make_batches
+    from wmlib.training.mdnrnn import (Transitions, _epoch_generators, build_model, held_out_nll, m_loss, make_batches,
+                                      optimizer_step)
 
     mc = cfg.mdnrnn
     data = Transitions.load(cfg)
@@ -127,12 +128,7 @@ def train_scaled_m(cfg, budget: float, eval_every: float, device) -> tuple[dict,
         model.train()
         for b in make_batches(cfg, data, train_eps, rng):
             loss, _, _ = m_loss(model, dd.batch(b, gen), None, mc.done_pos_weight, device)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), mc.grad_clip)
-            scaler.step(opt)
-            scaler.update()
+            optimizer_step(model, opt, scaler, loss, mc.grad_clip)
             losses.append(loss.detach())
             step += 1
             transitions += int(b.valid.sum())

@@ -228,6 +228,16 @@ def _epoch_generators(seed: int, epoch: int):
     return rng, gen
 
 
+def optimizer_step(model, opt, scaler, loss, grad_clip: float) -> None:
+    """One step on ``loss``: (fp16-scaled) backward, unscale, clip the gradient norm, Adam."""
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(opt)
+    scaler.update()
+
+
 def run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step, progress):
     """One pass over the training episodes; returns the global step count."""
     from tqdm.auto import tqdm
@@ -243,12 +253,7 @@ def run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step
         t = batch_tensors(data, batch, gen, device)
         loss, parts, state = m_loss(model, t, state if carry else None, mc.done_pos_weight, device)
         state = tuple(s.detach().float() for s in state)  # truncate backprop at the chunk edge
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(opt)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), mc.grad_clip)
-        scaler.step(opt)
-        scaler.update()
+        optimizer_step(model, opt, scaler, loss, mc.grad_clip)
         step += 1
         log["step"].append(step)
         log["loss"].append(loss.item())
