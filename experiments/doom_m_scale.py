@@ -263,7 +263,7 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
         m = evaluate_mdnrnn(cfg, write=False)
         s = evaluate_in_reality(cfg, TAU)
         v = summary["variants"][name]
-        rows.append(dict(m=f"GPU, {name} (step {v['step']})" + (f", CMA-ES seed {v['cma_seed']}" if "cma_seed" in v else ""), transitions=v["transitions"], val_nll=m["nll"],
+        rows.append(dict(m=f"{summary['device'].upper()}, {name} (step {v['step']})" + (f", CMA-ES seed {v['cma_seed']}" if "cma_seed" in v else ""), transitions=v["transitions"], val_nll=m["nll"],
                          done_recall=m["done_recall"], done_precision=m["done_precision"],
                          dream=s["dream"], real=s["real"]))
     print(f"| M | transitions trained | held-out NLL | death recall / precision | dream (100) | real (100) |")
