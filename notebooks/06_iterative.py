@@ -36,6 +36,11 @@
 # fooled M last round is exactly what M gets to see this round. This notebook
 # runs those rounds with `wmlib.training.iterate` and watches what changes.
 #
+# At laptop scale the rounds stand in for compute the laptop does not have:
+# an M trained ~35x longer on the same random games (105 s on a GPU) makes
+# round 0's C dodge with no round at all (README, "Scale or coverage?"). On
+# 2 CPU cores that M would take hours; a round takes 20 minutes.
+#
 # **Run time**: under a minute at `ci` with 04's artifacts built (up to 3 minutes on a loaded
 # 2-core machine); at `laptop` each round about 20 minutes on 2 cores (its C is
 # evolved in two Ms' dreams and chosen among every generation's best on real
