@@ -266,7 +266,8 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
         rows.append(dict(m=f"{summary['device'].upper()}, {name} (step {v['step']})" + (f", CMA-ES seed {v['cma_seed']}" if "cma_seed" in v else ""), transitions=v["transitions"], val_nll=m["nll"],
                          done_recall=m["done_recall"], done_precision=m["done_precision"],
                          dream=s["dream"], real=s["real"]))
-    print(f"| M | transitions trained | held-out NLL | death recall / precision | dream (100) | real (100) |")
+    n = episodes or laptop.dream.real_episodes
+    print(f"| M | transitions trained | held-out NLL | death recall / precision | dream ({n}) | real ({n}) |")
     for r in rows:
         tr = "1.86M" if r["transitions"] is None else f"{r['transitions'] / 1e6:.0f}M"
         print(f"| {r['m']} | {tr} | {r['val_nll']:.4f} | {r['done_recall']:.2f} / {r['done_precision']:.2f} | "
