@@ -162,8 +162,7 @@ def _trained_agent(cfg: Config) -> tuple[MDNRNN, np.ndarray, dict]:
             f"C's dream fitness was the worst of {'every round' if it.ensemble == 'min' else 'this round'}'s M")
     if it.validation_games:
         how += f", and {it.validation_games} real validation games chose C among its run's candidates"
-    return iterate.load_round_mdnrnn(cfg, k), iterate.round_params(cfg, k), dict(
-        controller=how, round=k, round_episodes=k * it.episodes)
+    return iterate.load_round_mdnrnn(cfg, k), iterate.round_params(cfg, k), dict(controller=how, round=k)
 
 
 def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, first_logvar, card: dict) -> Path:
@@ -203,10 +202,11 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
     policy = (f"random play: a uniform action held 1-{cfg.collect.hold_max} steps" if world == "doom"
               else "random play: a smooth random walk")
     data = dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames), policy=policy)
-    if how.get("round_episodes"):
-        data["policy"] += f", then {how['round_episodes']} real games of the dream-trained Cs (iterative training)"
+    if how.get("round"):
+        data["policy"] += (f", then {how['round'] * cfg.iterate.episodes} real games of the dream-trained Cs "
+                           "(iterative training)")
     card = dict(world=world, profile=profile, exported=time.strftime("%Y-%m-%d"), tau=SHIPPED_TAU.get(world),
-                data=data, **{k: v for k, v in how.items() if k != "round_episodes"})
+                data=data, **how)
     if world == "doom":  # how the real game feeds C (the score depends on it)
         card["real_z"] = cfg.dream.real_z
     out = write_shipped(shipped_dir(world, root), vae, m, params, series.first_mu, series.first_logvar, card)

@@ -56,7 +56,7 @@ def parameter_rows() -> list[str]:
 
 def car_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     cfg = get_config("carracing", profile, artifacts)
-    shipped = _shipped_score("carracing")
+    shipped, _ = _shipped("carracing")
     rows = []
     for mode, label in (("z", "World Model, V only (C reads z)"), ("zh", "World Model, full (C reads z and h)")):
         episodes = cfg.evolution.test_episodes
@@ -83,12 +83,12 @@ def doom_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     rows = []
     cfg = get_config("doom", profile, artifacts)
     # shipped Doom models from an iterative round are the pipeline's end, not the tau-1.15 row's round-0 C
-    shipped, on_tau_row = _shipped_score("doom"), _shipped_round("doom") == 0
+    shipped, shipped_round = _shipped("doom")
     for tau, (dream_ref, real_ref) in paper.DOOM_TEMPERATURE.items():
         dream, real = _sweep_row(cfg, tau)
         cmd = f"`python -m wmlib train-in-dream doom --tau {tau:.2f}` (all five: `python -m wmlib temperature-sweep doom`)"
         rows.append(f"| Doom, tau {tau:.2f}: score in the dream (100 dreams) | {_paper(dream_ref)} | {_fmt(dream)} | - | {cmd} |")
-        ship = _fmt(shipped) if abs(tau - 1.15) < 1e-9 and on_tau_row else "-"
+        ship = _fmt(shipped) if abs(tau - 1.15) < 1e-9 and shipped_round == 0 else "-"
         rows.append(f"| Doom, tau {tau:.2f}: score in the real game (100 episodes) | {_paper(real_ref)} | {_fmt(real)} | "
                     f"{ship} | same |")
     base = _read(paths.baseline_file(cfg, 100))
@@ -115,8 +115,8 @@ def reproduce_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
                 took += f"; it ends at {r['mean']:.0f} +- {r['std']:.0f} real ({r.get('episodes', '?')} episodes)"
         paper_cost = ("~116 s per dream generation on 64 CPU workers" if world == "doom"
                       else "~46 days on 64 CPU workers for C")
-        ship = (_fmt(_shipped_score(world)) + f" (round {_shipped_round(world)})"
-                if world == "doom" and _shipped_round(world) else "-")
+        shipped, shipped_round = _shipped(world)
+        ship = f"{_fmt(shipped)} (round {shipped_round})" if shipped_round else "-"
         rows.append(f"| {world}: whole pipeline, wall time | {paper_cost} | {took} | {ship} | "
                     f"`python -m wmlib reproduce {world}` |")
     return rows
@@ -143,19 +143,15 @@ def own_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     return rows
 
 
-def _shipped_round(world: str) -> int:
-    """The iterative-training round the shipped models come from (0: none, or not Doom)."""
-    from .pretrained import has_shipped, shipped_card
-
-    return int(shipped_card(world).get("round", 0)) if has_shipped(world) else 0
-
-
-def _shipped_score(world: str):
+def _shipped(world: str) -> tuple[dict | None, int]:
+    """The shipped models' real score (None: not shipped or not scored) and the iterative-training
+    round they come from (0: none, or not Doom)."""
     from .pretrained import has_shipped, shipped_card
 
     if not has_shipped(world):
-        return None
-    return shipped_card(world).get("scores", {}).get("real")
+        return None, 0
+    card = shipped_card(world)
+    return card.get("scores", {}).get("real"), int(card.get("round", 0))
 
 
 def table(profile: str = PROFILE, artifacts=None) -> str:
