@@ -75,6 +75,24 @@ def restore_frames(data_dir: Path) -> None:
             np.lib.format.open_memmap(f, "w+", np.uint8, (steps, 64, 64, 3)).flush()
 
 
+def variant_dir(dest: Path, name: str) -> Path:
+    """The world folder of one M (or one seed): the base's data and series linked in."""
+    base, wd = world_dir(Path(dest) / "base"), world_dir(Path(dest) / name)
+    wd.mkdir(parents=True, exist_ok=True)
+    for part in ("data", "series"):
+        if not (wd / part).exists():
+            os.symlink((base / part).resolve(), wd / part)
+    return wd
+
+
+def write_tar(wd: Path, path: Path) -> None:
+    """M and its dream run, for scoring elsewhere; not CMA-ES's state (es-*.pkl, ~20 MB): scoring reads
+    the run's parameters from evolution.pt."""
+    with tarfile.open(path, "w") as tar:
+        for part in ("mdnrnn", f"dream-tau{TAU:g}"):
+            tar.add(wd / part, arcname=part, filter=lambda info: None if info.name.endswith(".pkl") else info)
+
+
 # ----------------------------------------------------------------------------- train (GPU)
 
 class DeviceData:
@@ -95,7 +113,8 @@ class DeviceData:
         as_t = lambda x: torch.as_tensor(x, device=self.device)
         idx = as_t(b.idx)
         nxt = as_t(np.where(b.valid & ~b.last, b.idx + 1, b.idx))
-        sample = lambda i: self.mu[i] + self.std[i] * torch.randn(self.mu[i].shape, generator=gen, device=self.device)
+        sample = lambda i: self.mu[i] + self.std[i] * torch.randn(*i.shape, self.mu.shape[1], generator=gen,
+                                                                  device=self.device)
         return dict(z=sample(idx), z_next=sample(nxt), a=self.actions[idx], done=self.dones[idx],
                     restart=as_t(b.restart.astype(np.float32)),
                     z_mask=as_t((b.valid & ~b.last).astype(np.float32)), valid=as_t(b.valid.astype(np.float32)))
@@ -163,11 +182,11 @@ def train(dest: Path, budget: float, eval_every: float, out: Path, dream_generat
 
     from wmlib import paths
     from wmlib.artifacts import save_checkpoint
+    from wmlib.device import default_device
     from wmlib.training.dream import train_in_dream
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    base = world_dir(Path(dest) / "base")
-    restore_frames(base / "data")
+    device = default_device()
+    restore_frames(world_dir(Path(dest) / "base") / "data")
     out.mkdir(parents=True, exist_ok=True)
     print(f"device {device}" + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""), flush=True)
     final, best, info = train_scaled_m(scale_config(Path(dest) / "base"), budget, eval_every, device)
@@ -176,13 +195,8 @@ def train(dest: Path, budget: float, eval_every: float, out: Path, dream_generat
     for name, ckpt in (("final", final), ("best", best)):
         if name not in variants:
             continue
-        root = Path(dest) / name
-        wd = world_dir(root)
-        wd.mkdir(parents=True, exist_ok=True)
-        for part in ("data", "series"):
-            if not (wd / part).exists():
-                os.symlink((base / part).resolve(), wd / part)
-        cfg = scale_config(root)
+        wd = variant_dir(dest, name)
+        cfg = scale_config(Path(dest) / name)
         save_checkpoint(paths.ready(paths.mdnrnn_dir(cfg)) / paths.mdnrnn_file(cfg).name,
                         dict(model=ckpt["model"], epoch=ckpt["epoch"], step=ckpt["step"], **info["meta"]))
         t0 = time.perf_counter()
@@ -192,32 +206,23 @@ def train(dest: Path, budget: float, eval_every: float, out: Path, dream_generat
                                          dream_best_eval=res.best_eval)
         print(f"{name}: val NLL {ckpt['val_nll']:.4f} at {ckpt['transitions'] / 1e6:.1f}M transitions; "
               f"C evolved in its dream in {seconds:.0f} s", flush=True)
-        with tarfile.open(out / f"{name}.tar", "w") as tar:
-            for part in ("mdnrnn", f"dream-tau{TAU:g}"):  # not CMA-ES's state (es-*.pkl, ~20 MB): scoring reads
-                tar.add(wd / part, arcname=part,          # the run's parameters from evolution.pt
-                        filter=lambda info: None if info.name.endswith(".pkl") else info)
+        write_tar(wd, out / f"{name}.tar")
     (out / "m_scale.json").write_text(json.dumps(summary, indent=2))
 
 
 def evolve(dest: Path, tars: Path, variant: str, seeds, out: Path, dream_generations: int | None = None) -> None:
     """More CMA-ES seeds in one trained M's dream (``train``'s tar of ``variant``), one tar per seed."""
-    import torch
-
+    from wmlib.device import default_device
     from wmlib.training.dream import train_in_dream
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    base = world_dir(Path(dest) / "base")
-    restore_frames(base / "data")
+    device = default_device()
+    restore_frames(world_dir(Path(dest) / "base") / "data")
     out.mkdir(parents=True, exist_ok=True)
     trained = json.loads((Path(tars) / "m_scale.json").read_text())
     summary = dict(trained, variants={})
     for seed in seeds:
         name = f"{variant}-seed{seed}"
-        wd = world_dir(Path(dest) / name)
-        wd.mkdir(parents=True, exist_ok=True)
-        for part in ("data", "series"):
-            if not (wd / part).exists():
-                os.symlink((base / part).resolve(), wd / part)
+        wd = variant_dir(dest, name)
         with tarfile.open(Path(tars) / f"{variant}.tar") as tar:
             tar.extractall(wd, members=[m for m in tar.getmembers() if m.name.startswith("mdnrnn")], filter="data")
         cfg = scale_config(Path(dest) / name)
@@ -226,9 +231,7 @@ def evolve(dest: Path, tars: Path, variant: str, seeds, out: Path, dream_generat
         res = train_in_dream(cfg, TAU, progress=False, generations=dream_generations, device=device)
         summary["variants"][name] = dict(trained["variants"][variant], cma_seed=cfg.evolution.seed,
                                          dream_seconds=time.perf_counter() - t0, dream_best_eval=res.best_eval)
-        with tarfile.open(out / f"{name}.tar", "w") as tar:
-            for part in ("mdnrnn", f"dream-tau{TAU:g}"):
-                tar.add(wd / part, arcname=part, filter=lambda info: None if info.name.endswith(".pkl") else info)
+        write_tar(wd, out / f"{name}.tar")
         (out / "m_scale.json").write_text(json.dumps(summary, indent=2))  # after each seed: a kill keeps the rest
         print(f"{name}: C evolved in its dream in {summary['variants'][name]['dream_seconds']:.0f} s", flush=True)
 
