@@ -66,7 +66,7 @@ def population_steps_per_second(spec, workers: int, P: int, R: int, seed: int = 
     params = np.random.default_rng(seed).normal(size=(P, n)) * 0.1  # CMA-ES's first generation: sigma0 0.1
     runs = []
     with RolloutPool(spec, "processes", workers) as pool:
-        per_task = max(len(seeds) for _, seeds, _ in pool.tasks(params, R, seed))  # episodes stepped together
+        per_task = min(pool.lockstep, max(len(seeds) for _, seeds, _ in pool.tasks(params, R, seed)))  # stepped together
         for g in range(2):
             t0 = time.perf_counter()
             out = pool.run(params, R, seed=seed + g)

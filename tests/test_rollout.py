@@ -86,6 +86,19 @@ def test_batched_runner_matches_the_papers_loop(world):
         assert got["returns"][i] == pytest.approx(ret, abs=1e-6)
 
 
+def test_a_task_of_more_episodes_than_slots_plays_each_as_the_papers_loop():
+    """Tasks queue up to QUEUED x lockstep episodes; each slot starts the next as its episode ends."""
+    vae, m, spec = tiny_agent("doom", lockstep=2)
+    params = population("doom", P=12, scale=2.0)
+    with RolloutPool(spec, "serial", workers=1) as pool:
+        tasks = pool.tasks(params, 1, seed=4)
+        assert [len(seeds) for _, seeds, _ in tasks] == [6, 6]  # 3 x lockstep each, two tasks per worker
+        got = pool.run(params, 1, seed=4)
+    for p in range(12):
+        ret, steps = reference_episode("doom", vae, m, params[p], episode_seed(4, p, 0), STEPS)
+        assert got["lengths"][p, 0] == steps and got["returns"][p, 0] == pytest.approx(ret, abs=1e-6)
+
+
 def test_v_only_mode_needs_no_m_and_reads_z():
     vae, _, spec = tiny_agent(mode="z")
     assert spec["mdnrnn"] is None

@@ -60,6 +60,25 @@ def test_loss_matches_a_hand_written_reference(mu_scale, floor_active):
     assert (float(mu.grad.abs().sum()) == 0) == floor_active
 
 
+def test_decode_equals_the_transposed_convolution_it_stands_for():
+    """The first deconvolution as a matrix product: same frames and same gradients as ConvTranspose2d."""
+    torch.manual_seed(0)
+    vae = ConvVAE(16)
+    with torch.no_grad():  # a bias that differs per channel, so a wrong broadcast would show
+        vae.decoder[0].bias.copy_(torch.linspace(-1, 1, 128))
+    z = torch.randn(6, 16)
+    fast, slow = vae.decode(z), vae.decode_reference(z)
+    assert fast.shape == slow.shape == (6, 3, 64, 64)
+    torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-6)
+    grads = []
+    for decode in (vae.decode, vae.decode_reference):
+        vae.zero_grad()
+        (decode(z) * torch.linspace(0, 1, 64)).sum().backward()
+        grads.append([p.grad.clone() for p in (vae.decoder[0].weight, vae.decoder[0].bias, vae.fc_decode.weight)])
+    for g_fast, g_slow in zip(*grads):
+        torch.testing.assert_close(g_fast, g_slow, rtol=1e-4, atol=1e-5)
+
+
 def test_frames_to_tensor_layout_and_range():
     frames = np.zeros((2, 64, 64, 3), np.uint8)
     frames[1, 3, 5, 2] = 255

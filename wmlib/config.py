@@ -204,7 +204,9 @@ _LAPTOP = {
         vae=dict(epochs=3, val_episodes=10),
         mdnrnn=dict(seq_len=100, batch_size=32, epochs=30, val_episodes=10, **_DOOM_TRANSFER["mdnrnn"]),
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
-        dream=dict(population=32, rollouts=8, generations=20, **_DOOM_TRANSFER["dream"]),
+        # 10 generations: round 0's C only has to find the dream's cheat for round 1's games to
+        # expose (the fresh-clone run deployed its generation-9 mean out of 20: README "Under 45 minutes")
+        dream=dict(population=32, rollouts=8, generations=10, **_DOOM_TRANSFER["dream"]),
         # one round of iterative training: C's own real games expose its cheat; the round's C is
         # judged by the worse of both Ms' dreams; each generation's best candidate plays 5 real
         # validation games, the best 3 play 20 and the best of those is the round's C (README "Which C?")

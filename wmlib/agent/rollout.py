@@ -43,6 +43,7 @@ from ..models.controller import batched_act, check_mode, controller_inputs, para
 
 BACKENDS = ("serial", "processes", "ray")
 MAX_TASK_RETRIES = 3
+QUEUED = 4  # a task holds up to this many lockstep batches of episodes (RolloutPool.tasks)
 
 
 def episode_seed(seed: int, candidate: int, rollout: int) -> int:
@@ -521,12 +522,15 @@ class RolloutPool:
     def tasks(self, params: np.ndarray, rollouts: int, seed: int, explore=None, keep: bool = False):
         """Split P x R episodes into tasks: [(params rows, env seeds, options)], in (candidate, rollout) order.
 
-        Tasks hold at most ``lockstep`` episodes and there are at least two per worker
-        (so a slow task does not leave the other workers idle at the end).
+        There are at least two tasks per worker (so a slow task does not leave the other
+        workers idle at the end). A task may hold up to ``QUEUED`` x ``lockstep`` episodes:
+        its runner steps ``lockstep`` of them together and starts the next one in the slot
+        of each that ends, so the batch stays full instead of shrinking to the longest
+        episode alone (Doom's games run 150 to 2,100 steps).
         """
         P = len(params)
         order = [(p, r) for p in range(P) for r in range(rollouts)]
-        size = max(1, min(self.lockstep, math.ceil(len(order) / (2 * self.workers))))
+        size = max(1, min(QUEUED * self.lockstep, math.ceil(len(order) / (2 * self.workers))))
         out = []
         explore = None if explore is None else np.broadcast_to(np.asarray(explore, np.float64), (P, rollouts))
         for start in range(0, len(order), size):
