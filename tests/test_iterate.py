@@ -122,7 +122,9 @@ def test_real_validation_games_choose_the_rounds_c(round0, monkeypatch):
 
     def spy(self, params, rollouts, seed, **kw):
         out = original(self, params, rollouts, seed, **kw)
-        played.append((seed, params.copy(), out["returns"][0].mean()))
+        if seed == it.VALIDATION_SEED:  # the candidates play as one population, the same games each
+            assert kw.get("same_games") and len(params) > 1
+        played.extend((seed, p.copy(), r.mean()) for p, r in zip(params, out["returns"]))
         return out
 
     monkeypatch.setattr(rollout.RolloutPool, "run", spy)
@@ -157,7 +159,7 @@ def test_screened_validation_offers_every_generations_best(round0, monkeypatch):
     original = rollout.RolloutPool.run
 
     def spy(self, params, rollouts, seed, **kw):
-        played.append((seed, rollouts))
+        played.append((seed, rollouts, len(params)))
         return original(self, params, rollouts, seed, **kw)
 
     monkeypatch.setattr(rollout.RolloutPool, "run", spy)
@@ -166,9 +168,9 @@ def test_screened_validation_offers_every_generations_best(round0, monkeypatch):
     assert gens and set(cands) - set(gens) <= set(("deployed", "mean", "best"))
     assert len(cands) == len({tuple(p) for p in cands.values()})  # no candidate twice
     choice = it.choose_round(cfg, 1)
-    screened = [n for seed, n in played if seed == it.VALIDATION_SEED and n == 1]
+    screened = [p for seed, n, p in played if seed == it.VALIDATION_SEED and n == 1]
     finals = {w: v for w, v in choice["validation"].items() if v["episodes"] == 3}
-    assert len(screened) == len(cands) and len(finals) == min(it.FINALISTS, len(cands))
+    assert screened == [len(cands)] and len(finals) == min(it.FINALISTS, len(cands))  # one run screens all
     assert all(v["episodes"] == 1 for w, v in choice["validation"].items() if w not in finals)
     assert choice["chosen"] in finals and finals[choice["chosen"]]["mean"] == max(v["mean"] for v in finals.values())
     # a finalist's score is the one it gets unscreened (the same games)

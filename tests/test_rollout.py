@@ -99,6 +99,19 @@ def test_a_task_of_more_episodes_than_slots_plays_each_as_the_papers_loop():
         assert got["lengths"][p, 0] == steps and got["returns"][p, 0] == pytest.approx(ret, abs=1e-6)
 
 
+def test_same_games_gives_every_candidate_candidate_zeros_seeds():
+    _, _, spec = tiny_agent("doom", lockstep=2)
+    params = population("doom", P=2, scale=2.0)
+    twice = np.concatenate([params[:1], params[:1]])
+    with RolloutPool(spec, "serial", workers=1) as pool:
+        seeds = [seeds for _, seeds, _ in pool.tasks(twice, 2, seed=6, same_games=True)]
+        assert sum(seeds, []) == [episode_seed(6, 0, r) for r in (0, 1)] * 2
+        same = pool.run(twice, 2, seed=6, same_games=True)
+        alone = pool.run(params[:1], 2, seed=6)
+    np.testing.assert_array_equal(same["lengths"], np.concatenate([alone["lengths"]] * 2))
+    np.testing.assert_allclose(same["returns"], np.concatenate([alone["returns"]] * 2), atol=1e-6)
+
+
 def test_v_only_mode_needs_no_m_and_reads_z():
     vae, _, spec = tiny_agent(mode="z")
     assert spec["mdnrnn"] is None

@@ -519,8 +519,12 @@ class RolloutPool:
         """Workers replaced after dying (0 when all went well)."""
         return getattr(self._impl, "restarts", 0)
 
-    def tasks(self, params: np.ndarray, rollouts: int, seed: int, explore=None, keep: bool = False):
+    def tasks(self, params: np.ndarray, rollouts: int, seed: int, explore=None, keep: bool = False,
+              same_games: bool = False):
         """Split P x R episodes into tasks: [(params rows, env seeds, options)], in (candidate, rollout) order.
+
+        ``same_games``: every candidate plays the same R games (candidate 0's seeds), so candidates
+        compared on them meet the same fireballs, and all their games still run as one batch.
 
         There are at least two tasks per worker (so a slow task does not leave the other
         workers idle at the end). A task may hold up to ``QUEUED`` x ``lockstep`` episodes:
@@ -539,13 +543,15 @@ class RolloutPool:
             if explore is not None:
                 opts["explore"] = [float(explore[p, r]) for p, r in chunk]
             out.append((np.stack([params[p] for p, _ in chunk]).astype(np.float32),
-                        [episode_seed(seed, p, r) for p, r in chunk], opts))
+                        [episode_seed(seed, 0 if same_games else p, r) for p, r in chunk], opts))
         return out
 
-    def run(self, params, rollouts: int, seed: int, explore=None, keep: bool = False) -> dict:
+    def run(self, params, rollouts: int, seed: int, explore=None, keep: bool = False,
+            same_games: bool = False) -> dict:
         """Returns dict(returns [P, R], lengths [P, R]) and, with ``keep``, ``episodes`` (row-major list).
 
         ``explore``: exploration rate per episode ([P, R] or broadcastable; see ``EpisodeRunner.run``).
+        ``same_games``: all candidates play candidate 0's games (see ``tasks``).
         """
         params = np.atleast_2d(np.asarray(params, np.float32))
         if params.shape[1] != self.n_params:
@@ -553,7 +559,7 @@ class RolloutPool:
                              f"{params.shape[1]}: check the mode (z / zh) and the V and M sizes")
         if int(rollouts) < 1:
             raise ValueError(f"rollouts must be at least 1 (got {rollouts})")
-        results = self._impl.map(self.tasks(params, rollouts, seed, explore, keep))
+        results = self._impl.map(self.tasks(params, rollouts, seed, explore, keep, same_games))
         returns = np.concatenate([r["returns"] for r in results]).reshape(len(params), rollouts)
         lengths = np.concatenate([r["lengths"] for r in results]).reshape(len(params), rollouts)
         out = dict(returns=returns, lengths=lengths)

@@ -136,11 +136,15 @@ def validate(pool, cands: dict, games: int, screen: int = 0) -> dict:
 
     Every candidate plays the same games (seeds from ``VALIDATION_SEED``); with ``screen`` all
     play that many first and only the ``FINALISTS`` best play all ``games`` (the screen's again:
-    an episode's seed follows its index, so a finalist scores what it would unscreened)."""
-    returns = {w: pool.run(p[None], screen or games, VALIDATION_SEED)["returns"][0] for w, p in cands.items()}
+    an episode's seed follows its index, so a finalist scores what it would unscreened). The
+    candidates' games run as one population (``same_games``), not one candidate after another."""
+    def play(names, n):
+        out = pool.run(np.stack([cands[w] for w in names]), n, VALIDATION_SEED, same_games=True)["returns"]
+        return dict(zip(names, out))
+
+    returns = play(list(cands), screen or games)
     if screen and games > screen:
-        for which in sorted(cands, key=lambda w: -returns[w].mean())[:FINALISTS]:
-            returns[which] = pool.run(cands[which][None], games, VALIDATION_SEED)["returns"][0]
+        returns.update(play(sorted(cands, key=lambda w: -returns[w].mean())[:FINALISTS], games))
     scores = {w: dict(mean=float(r.mean()), std=float(r.std()), episodes=int(r.size)) for w, r in returns.items()}
     final = finalists(scores, games)
     return dict(validation=scores, chosen=max(final, key=lambda w: final[w]["mean"]))  # ties: the first offered
