@@ -37,8 +37,7 @@ def layer_fn(vae, h, fast):
     first = vae.decoder[0]
 
     def run():
-        out = (h @ first.weight.flatten(1)).view(-1, 128, 5, 5) + first.bias.view(1, -1, 1, 1) if fast \
-            else first(h.view(-1, 1024, 1, 1))
+        out = vae.first_deconvolution(h) if fast else first(h.view(-1, 1024, 1, 1))
         out.sum().backward()
     return run
 
