@@ -34,6 +34,10 @@ def main():
     ap.add_argument("--done-rule", default="threshold", choices=["threshold", "sample"])
     ap.add_argument("--real-z", default="mean", choices=["mean", "sample"])
     ap.add_argument("--mdnrnn-epochs", type=int, default=30)
+    ap.add_argument("--m-batching", default=None, choices=["stream", "aligned", "windows"],
+                    help="how M's batches are cut (default: the laptop profile's)")
+    ap.add_argument("--m-batch-size", type=int, default=None, help="M's streams / windows per batch")
+    ap.add_argument("--m-seq-len", type=int, default=None, help="M's chunk length")
     ap.add_argument("--generations", type=int, default=20, help="round 0's dream generations")
     ap.add_argument("--rounds", type=int, default=0, help="iterative-training rounds after round 0")
     ap.add_argument("--round-episodes", type=int, default=100)
@@ -56,7 +60,9 @@ def main():
 
     cfg = get_config("doom", "laptop").with_overrides(
         collect=dict(episodes=args.episodes, hold_max=args.hold_max),
-        mdnrnn=dict(discrete_actions=args.discrete, epochs=args.mdnrnn_epochs),
+        mdnrnn=dict(discrete_actions=args.discrete, epochs=args.mdnrnn_epochs,
+                    **{k: v for k, v in (("batching", args.m_batching), ("batch_size", args.m_batch_size),
+                                         ("seq_len", args.m_seq_len)) if v is not None}),
         dream=dict(done_rule=args.done_rule, real_z=args.real_z, tau=args.tau, generations=args.generations),
         evolution=dict(seed=args.seed),
         iterate=dict(rounds=args.rounds, episodes=args.round_episodes, mdnrnn_epochs=args.round_epochs,

@@ -41,12 +41,16 @@ VARIANTS = ("final", "best")
 TAU = 1.15
 
 
-def scale_config(root: Path):
-    """The laptop Doom config with M at the paper's batch: 100 windows of 500 steps, one episode each."""
+PAPER_BATCH = (100, 500)  # windows per batch, steps per window: the original's batch
+
+
+def scale_config(root: Path, batch_size: int = PAPER_BATCH[0], seq_len: int = PAPER_BATCH[1]):
+    """The laptop Doom config with M trained on windows cut from single episodes (no restart inside a row,
+    so the LSTM runs as one kernel call): by default the paper's batch, 100 windows of up to 500 steps."""
     from wmlib.config import get_config
 
     return get_config("doom", "laptop", str(root)).with_overrides(
-        mdnrnn=dict(batching="windows", seq_len=500, batch_size=100))
+        mdnrnn=dict(batching="windows", seq_len=seq_len, batch_size=batch_size))
 
 
 def world_dir(root: Path) -> Path:
@@ -177,7 +181,7 @@ def train_scaled_m(cfg, budget: float, eval_every: float, device) -> tuple[dict,
 
 
 def train(dest: Path, budget: float, eval_every: float, out: Path, dream_generations: int | None = None,
-          variants=VARIANTS) -> None:
+          variants=VARIANTS, batch: tuple = PAPER_BATCH) -> None:
     import torch
 
     from wmlib import paths
@@ -189,8 +193,8 @@ def train(dest: Path, budget: float, eval_every: float, out: Path, dream_generat
     restore_frames(world_dir(Path(dest) / "base") / "data")
     out.mkdir(parents=True, exist_ok=True)
     print(f"device {device}" + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""), flush=True)
-    final, best, info = train_scaled_m(scale_config(Path(dest) / "base"), budget, eval_every, device)
-    summary = dict(device=str(device), budget_s=budget, original_transitions=ORIGINAL_TRANSITIONS,
+    final, best, info = train_scaled_m(scale_config(Path(dest) / "base", *batch), budget, eval_every, device)
+    summary = dict(device=str(device), budget_s=budget, batch_size=batch[0], seq_len=batch[1], original_transitions=ORIGINAL_TRANSITIONS,
                    train_seconds=info["seconds"], log=info["log"], variants={})
     for name, ckpt in (("final", final), ("best", best)):
         if name not in variants:
@@ -266,7 +270,8 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
         m = evaluate_mdnrnn(cfg, write=False)
         s = evaluate_in_reality(cfg, TAU)
         v = summary["variants"][name]
-        rows.append(dict(m=f"{summary['device'].upper()}, {name} (step {v['step']})" + (f", CMA-ES seed {v['cma_seed']}" if "cma_seed" in v else ""), transitions=v["transitions"], val_nll=m["nll"],
+        shape = f"{summary.get('batch_size', PAPER_BATCH[0])} x {summary.get('seq_len', PAPER_BATCH[1])}"
+        rows.append(dict(m=f"{summary['device'].upper()} {shape}, {name} (step {v['step']})" + (f", CMA-ES seed {v['cma_seed']}" if "cma_seed" in v else ""), transitions=v["transitions"], val_nll=m["nll"],
                          done_recall=m["done_recall"], done_precision=m["done_precision"],
                          dream=s["dream"], real=s["real"]))
     n = episodes or laptop.dream.real_episodes
@@ -296,6 +301,8 @@ def main():
                    "test passes fewer)")
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
                    help="which Ms get a C evolved in their dream (on a CPU, one dream run costs ~8 min)")
+    p.add_argument("--batch-size", type=int, default=PAPER_BATCH[0], help="windows per batch (paper 100)")
+    p.add_argument("--seq-len", type=int, default=PAPER_BATCH[1], help="steps per window (paper 500)")
     p = sub.add_parser("evolve")
     p.add_argument("--dest", required=True)
     p.add_argument("--tars", required=True, help="the folder `train` wrote")
@@ -313,7 +320,8 @@ def main():
     if args.cmd == "prepare":
         prepare(Path(args.source), Path(args.dest))
     elif args.cmd == "train":
-        train(Path(args.dest), args.budget, args.eval_every, Path(args.out), args.dream_generations, args.variants)
+        train(Path(args.dest), args.budget, args.eval_every, Path(args.out), args.dream_generations, args.variants,
+              (args.batch_size, args.seq_len))
     elif args.cmd == "evolve":
         evolve(Path(args.dest), Path(args.tars), args.variant, args.seeds, Path(args.out), args.dream_generations)
     else:

@@ -256,6 +256,57 @@ def test_stream_batches_cover_each_step_once_with_flags(artifacts):
         assert np.all(idx[1:][follow] == idx[:-1][follow] + 1)
 
 
+def test_aligned_batches_start_episodes_only_on_a_chunks_first_step(artifacts):
+    cfg = tiny_cfg(batching="aligned")
+    make_series(cfg)
+    data = tm.Transitions.load(cfg)
+    train, _ = data.split(1)
+    batches = tm.aligned_stream_batches(data, train, 2, 16, np.random.default_rng(0))
+    seen = np.concatenate([b.idx[b.valid] for b in batches])
+    want = np.concatenate([np.arange(data.starts[e], data.starts[e + 1]) for e in train])
+    assert np.array_equal(np.sort(seen), want)
+    assert all(b.idx.shape == (2, 16) for b in batches)
+    assert not any(b.restart[:, 1:].any() for b in batches)  # no cut inside a chunk: one LSTM call
+    assert sum(b.restart.sum() for b in batches) == sum(b.last.sum() for b in batches) == len(train)
+    full = {f: np.concatenate([getattr(b, f) for b in batches], 1) for f in ("idx", "restart", "valid")}
+    for row in range(2):  # an episode runs on unbroken from its start, padding only after its last step
+        idx, v, r = full["idx"][row], full["valid"][row], full["restart"][row]
+        follow = v[1:] & ~r[1:]
+        assert np.all(idx[1:][follow] == idx[:-1][follow] + 1)
+        assert not np.any(v[1:] & ~v[:-1] & ~r[1:])
+
+
+@pytest.mark.parametrize("batching", ["stream", "aligned"])
+def test_chunked_streams_carry_the_state_as_one_forward_over_each_episode(artifacts, batching):
+    """The loss an epoch's chunks see (state carried, zeroed at a restart) is each whole episode's, step for step."""
+    cfg = tiny_cfg(batching=batching)
+    make_series(cfg)  # std 0.01 codes: the re-sampled z differs between the two passes by ~1e-2 at most
+    data = tm.Transitions.load(cfg)
+    data.logvar = np.full_like(np.asarray(data.logvar), -60.0)  # no sampling noise: z = mu exactly
+    train, _ = data.split(1)
+    torch.manual_seed(0)
+    model = tm.build_model(cfg, Z).eval()
+    gen = torch.Generator().manual_seed(0)
+    chunked, state = {}, None
+    with torch.no_grad():
+        for b in tm.make_batches(cfg, data, train, np.random.default_rng(3)):
+            t = tm.batch_tensors(data, b, gen, "cpu")
+            mix, done, state = model(t["z"], t["a"], state, restart=t["restart"])
+            nll = mixture_nll(*mix, t["z_next"]).mean(-1)
+            for i, n, d in zip(b.idx[b.valid], nll[torch.from_numpy(b.valid)], done[torch.from_numpy(b.valid)]):
+                chunked[int(i)] = (float(n), float(d))
+        whole = {}
+        for b in tm.episode_batches(data, train, 8):
+            t = tm.batch_tensors(data, b, gen, "cpu")
+            mix, done, _ = model(t["z"], t["a"], restart=t["restart"])
+            nll = mixture_nll(*mix, t["z_next"]).mean(-1)
+            for i, n, d in zip(b.idx[b.valid], nll[torch.from_numpy(b.valid)], done[torch.from_numpy(b.valid)]):
+                whole[int(i)] = (float(n), float(d))
+    assert chunked.keys() == whole.keys()
+    np.testing.assert_allclose(np.array([chunked[k] for k in whole]), np.array(list(whole.values())),
+                               rtol=1e-4, atol=1e-4)
+
+
 def test_window_batches_tile_each_episode_once(artifacts):
     cfg = tiny_cfg("carracing", batching="windows")
     make_series(cfg, terminated=False)

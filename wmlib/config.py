@@ -80,6 +80,7 @@ class MDNRNNConfig:
     grad_clip: float = 1.0
     val_episodes: int = 10
     batching: str = "stream"     # "stream": truncated BPTT through concatenated episodes (Doom);
+                                 # "aligned": the same, each episode padded to whole chunks (faster on a CPU);
                                  # "windows": random-phase windows of seq_len cut from each episode (car)
     seed: int = 0                # model init, episode order and the z re-sampling noise
     discrete_actions: bool = False  # Doom: M reads the action as the game plays it (-1 / 0 / +1),
