@@ -3,10 +3,13 @@
 One timestep = one (z_t, a_t) -> z_{t+1} prediction trained: forward, masked
 mixture NLL (+ Doom's done BCE), backward, gradient clipping, Adam. Batches are
 synthetic but shaped like the real ones (``wmlib.training.mdnrnn.m_loss``, the
-library's own loss). Doom's batches hold episode starts inside the chunks (an
-episode every ~210 steps, the random policy's mean) so the LSTM is run in
-segments between resets; the same run also times a chunk without resets, and
-the ratio is the cost of resetting. On CUDA the default is mixed precision
+library's own loss). Doom's "stream" batches hold episode starts inside the
+chunks (an episode every ~210 steps, the random policy's mean) so the LSTM is
+run in segments between resets; the same run also times "aligned" chunks
+(``mdnrnn.batching="aligned"``: episodes padded to whole chunks, so restarts
+fall only on a chunk's first step and the LSTM runs in one call), and the
+ratio is the cost of resetting. Doom is timed at 32 and at 8 streams: the
+fewer the streams, the more steps per epoch and the dearer each reset. On CUDA the default is mixed precision
 (the training path); fp32 is timed too for the ratio.
 
     python benchmarks/mdnrnn.py            # laptop batch/sequence sizes (and paper sizes on CUDA)
@@ -25,12 +28,15 @@ from wmlib.training.mdnrnn import build_model, m_loss
 EPISODE_LEN = 210  # mean random-policy episode in Take Cover
 
 
-def synthetic_batch(cfg, B: int, L: int, resets: bool, device, seed: int = 0) -> dict:
+def synthetic_batch(cfg, B: int, L: int, resets: str, device, seed: int = 0) -> dict:
+    """resets: "none", "stream" (episode starts anywhere) or "aligned" (only on a chunk's first step)."""
     g = torch.Generator().manual_seed(seed)
     z = cfg.vae.z_size
     restart = torch.zeros(B, L)
-    if resets:  # episode starts at random places, about one every EPISODE_LEN steps per stream
+    if resets == "stream":  # episode starts at random places, about one every EPISODE_LEN steps per stream
         restart = (torch.rand(B, L, generator=g) < 1 / EPISODE_LEN).float()
+    elif resets == "aligned":  # a padded episode starts a chunk about every EPISODE_LEN / L chunks
+        restart[:, 0] = (torch.rand(B, generator=g) < L / EPISODE_LEN).float()
     t = dict(z=torch.randn(B, L, z, generator=g), z_next=torch.randn(B, L, z, generator=g),
              a=torch.rand(B, L, cfg.action_size, generator=g) * 2 - 1,
              done=(torch.rand(B, L, generator=g) < 1 / EPISODE_LEN).float(), restart=restart,
@@ -84,16 +90,18 @@ def main():
             if args.quick:
                 B, L = min(B, 8), min(L, 50)
             doom = world == "doom"
-            rate = time_training(cfg, B, L, device, steps, resets=doom)
-            notes = []
-            if doom:
-                plain = time_training(cfg, B, L, device, steps, resets=False)
-                notes.append(f"no in-chunk resets {plain:,.0f}/s (resets cost x{plain / rate:.2f})")
-            if device.type == "cuda":
-                fp32 = time_training(cfg, B, L, device, steps, resets=doom, amp=False)
-                notes.append(f"fp32 {fp32:,.0f}/s (AMP x{rate / fp32:.2f})")
-            label = f"B{B} x L{L} h{cfg.mdnrnn.hidden}"
-            print(f"{world:<10} {dev_name:<5} {label:<22} {rate:>12,.0f}  {'; '.join(notes)}")
+            for b in ([B, min(B, 8)] if doom and B > 8 else [B]):
+                resets = "stream" if doom else "none"
+                rate = time_training(cfg, b, L, device, steps, resets=resets)
+                notes = []
+                if doom:
+                    plain = time_training(cfg, b, L, device, steps, resets="aligned")
+                    notes.append(f"aligned {plain:,.0f}/s (in-chunk resets cost x{plain / rate:.2f})")
+                if device.type == "cuda":
+                    fp32 = time_training(cfg, b, L, device, steps, resets=resets, amp=False)
+                    notes.append(f"fp32 {fp32:,.0f}/s (AMP x{rate / fp32:.2f})")
+                label = f"B{b} x L{L} h{cfg.mdnrnn.hidden}"
+                print(f"{world:<10} {dev_name:<5} {label:<22} {rate:>12,.0f}  {'; '.join(notes)}")
 
 
 if __name__ == "__main__":
