@@ -362,7 +362,7 @@ assert all(1 <= r <= CAP for r in score["real"]["returns"] + score["dream"]["ret
 # Three numbers matter: the paper's (1092 $\pm$ 556 at $\tau = 1.15$, with M
 # trained on 10,000 random episodes for 400 epochs), a random policy's (about
 # 210), and yours. At the ci profile V and M have seen a few hundred frames:
-# no claim. At the laptop profile (200 random episodes, 30 epochs of M) a C
+# no claim. At the laptop profile (200 random episodes, 40 epochs of M) a C
 # trained in a single pass typically survives a few hundred steps: better than
 # random, far from the paper. If the dream score is far above the real one,
 # **your agent cheated its dream**: it found something M gets wrong (a place or
