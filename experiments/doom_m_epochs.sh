@@ -8,8 +8,8 @@
 # Each arm copies the fresh root to artifacts-experiments/levers/fresh-<name>, keeps its collected games,
 # V and codes, drops M's final checkpoint and everything after it, and runs experiments/doom_levers.py
 # with the laptop's levers and round 0 only (C evolved 10 generations in the new M's dream, then the 100
-# real test games). With the fresh run's own batching, M resumes from its epoch-40 checkpoint (last.pt),
-# so only the extra epochs are trained; another batching trains M afresh. Prints the stage times and the
+# real test games). When the arm's batching and rows match the root's M (read from its last.pt), M resumes
+# from that checkpoint, so only the extra epochs are trained; another M config trains M afresh. Prints the stage times and the
 # real score (mean +- std over 100 games).
 set -euo pipefail
 NAME=${1:?arm name}; EPOCHS=${2:?M epochs}; BATCHING=${3:-aligned}; STREAMS=${4:-8}
@@ -19,7 +19,11 @@ ARM=artifacts-experiments/levers/fresh-$NAME
 rm -rf "$ARM" && mkdir -p "$ARM" && cp -r "$SRC/doom" "$ARM/"
 W=$ARM/doom/laptop
 rm -rf "$W/mdnrnn/mdnrnn.pt" "$W/dream-tau1.15" "$W/iterate" "$W/reproduce.json"
-[ "$BATCHING" = aligned ] && [ "$STREAMS" = 8 ] || rm -rf "$W/mdnrnn"   # another M config trains afresh
+SAME=$(python -c 'import sys; from wmlib.artifacts import load_checkpoint
+c = load_checkpoint(sys.argv[1])["config"]
+print(int(c["batching"] == sys.argv[2] and c["batch_size"] == int(sys.argv[3]) and c["seq_len"] == 100))' \
+    "$W/mdnrnn/last.pt" "$BATCHING" "$STREAMS")
+[ "$SAME" = 1 ] || rm -rf "$W/mdnrnn"   # another M config trains afresh (train_mdnrnn refuses a mismatched last.pt)
 python experiments/doom_levers.py --name "fresh-$NAME" --hold-max 40 --discrete --done-rule sample \
     --real-z sample --generations 10 --rounds 0 --m-batching "$BATCHING" --m-batch-size "$STREAMS" \
     --m-seq-len 100 --mdnrnn-epochs "$EPOCHS"

@@ -204,7 +204,7 @@ _LAPTOP = {
         collect=dict(episodes=200, workers=2, shard_episodes=10, **_DOOM_TRANSFER["collect"]),
         vae=dict(epochs=3, val_episodes=10),
         # 8 random-phase windows of 100 steps per batch, 40 epochs: ~7x the gradient steps of 32
-        # streams in about the same minutes (no mid-chunk resets to split the LSTM at); on a fresh
+        # streams at about the same transitions/s on 2 CPU cores (benchmarks/mdnrnn.py); on a fresh
         # clone's data round 0's C lives 410.5 real steps, round 1's 744.8 (README "M's batching")
         mdnrnn=dict(seq_len=100, batch_size=8, epochs=40, batching="windows", val_episodes=10,
                     **_DOOM_TRANSFER["mdnrnn"]),
