@@ -224,3 +224,33 @@ def test_ensemble_rounds_evolve_in_every_ms_dream_and_refuse_a_mixed_round(round
     assert 1 <= rows[1]["real"]["mean"] <= ens.dream.max_steps
     with pytest.raises(ValueError, match="iterate.ensemble"):
         it.check_iterate(ens.with_overrides(iterate=dict(ensemble="max")))
+
+
+def test_restarts_add_cma_es_runs_whose_candidates_the_real_games_choose_among(round0, monkeypatch):
+    """iterate.restarts: round 1 gets more CMA-ES runs (own seeds, same start and dream) beside its
+    first, which is kept as it was; the validation games choose among every run's candidates."""
+    from wmlib.agent.evolution import CHECKPOINT
+
+    monkeypatch.setenv("WM_ARTIFACTS", str(round0))
+    one = cfg_with_rounds(1).with_overrides(iterate=dict(validation_games=2))
+    it.iterate(one, progress=False)
+    first = paths.round_run_dir(one, 1, 0) / CHECKPOINT
+    assert first == paths.round_dir(one, 1) / CHECKPOINT
+    stamp, m_stamp = first.stat().st_mtime_ns, paths.round_mdnrnn(one, 1).stat().st_mtime_ns
+    cfg = one.with_overrides(iterate=dict(restarts=2))
+    rows = it.iterate(cfg, progress=False)
+    assert first.stat().st_mtime_ns == stamp and paths.round_mdnrnn(cfg, 1).stat().st_mtime_ns == m_stamp
+    runs = it.evolve_round(cfg, 1, progress=False)  # both done: read back
+    assert len(runs) == 2 and all(r.generations == cfg.iterate.generations for r in runs)
+    assert not np.array_equal(runs[0].best_params, runs[1].best_params)  # another seed, another search
+    cands = it.round_candidates(cfg, 1)
+    assert {w for w in cands if w.startswith("r1/")} and set(it.round_candidates(one, 1)) < set(cands)
+    choice = it.choose_round(cfg, 1)
+    assert set(choice["validation"]) == set(cands)
+    assert rows[1]["restarts"] == 2 and rows[1]["chosen"]["which"] == choice["chosen"]
+    np.testing.assert_array_equal(it.round_params(cfg, 1), cands[choice["chosen"]])
+    assert rows[1]["seconds"]["evolve C"] > 0
+    with pytest.raises(ValueError, match="iterate.restarts"):
+        it.check_iterate(cfg.with_overrides(iterate=dict(restarts=0)))
+    with pytest.raises(ValueError, match="validation_games"):
+        it.check_iterate(cfg.with_overrides(iterate=dict(validation_games=0)))

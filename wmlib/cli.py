@@ -17,6 +17,8 @@ from .config import PROFILES, WORLDS, Config, get_config
 __all__ = ["main", "build_parser"]
 
 WHICH_HELP = "deployed: best-evaluated mean (default); mean: final mean; best: best candidate"
+RESTARTS_HELP = ("Doom: CMA-ES runs per iterative round, each its own seed; the real validation games choose "
+                 "among all their candidates (default: profile)")
 
 
 def _config(args, world: str | None = None) -> Config:
@@ -201,22 +203,30 @@ def cmd_reproduce(args):
     if world not in WORLDS:
         raise ValueError(f"unknown world {world!r}: choose one of {', '.join(WORLDS)}")
     cfg = _config(args, world)
-    if args.rounds is not None:
+    if args.rounds is not None or args.restarts is not None:
         if world != "doom":
-            raise ValueError("--rounds is iterative training in the dream: Doom only")
-        cfg = cfg.with_overrides(iterate=dict(rounds=args.rounds))
+            raise ValueError("--rounds and --restarts are iterative training in the dream: Doom only")
+        cfg = _iterate_options(cfg, args)
     record = reproduce(cfg, args.tau)
     print()
     print(format_record(record, args.tau if args.tau is not None else cfg.dream.tau))
 
 
+def _iterate_options(cfg, args):
+    """--rounds and --restarts over the profile's iterate settings."""
+    if args.rounds is not None and args.rounds < 0:
+        raise ValueError(f"--rounds must be 0 or more (got {args.rounds})")
+    if args.restarts is not None and args.restarts < 1:
+        raise ValueError(f"--restarts must be 1 or more CMA-ES runs per round (got {args.restarts})")
+    given = dict(rounds=args.rounds, restarts=args.restarts)
+    return cfg.with_overrides(iterate={k: v for k, v in given.items() if v is not None})
+
+
 def cmd_iterate(args):
     from .training.iterate import format_rounds, iterate
 
-    cfg = _config(args)
-    if args.rounds is not None and args.rounds < 0:
-        raise ValueError(f"--rounds must be 0 or more (got {args.rounds})")
-    print(format_rounds(iterate(cfg, args.rounds)))
+    cfg = _iterate_options(_config(args), args)
+    print(format_rounds(iterate(cfg)))
     print(f"rounds table: {paths.rounds_table(cfg)}")
 
 
@@ -333,10 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tau", type=float, default=None, help="Doom dream temperature (default: profile, 1.15)")
     p.add_argument("--rounds", type=int, default=None,
                    help="Doom: rounds of iterative training after the first dream-trained C (default: profile)")
+    p.add_argument("--restarts", type=int, default=None, help=RESTARTS_HELP)
 
     p = command("iterate", cmd_iterate, "iterative training: C's real games go back into M's data, M and C are "
                 "retrained, round by round (resumable)", world=("doom",))
     p.add_argument("--rounds", type=int, default=None, help="rounds in total (default: profile)")
+    p.add_argument("--restarts", type=int, default=None, help=RESTARTS_HELP)
 
     p = command("export-pretrained", cmd_export_pretrained,
                 "write the trained V, M, C (default: laptop profile) as the shipped fp16 models")

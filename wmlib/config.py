@@ -143,6 +143,8 @@ class IterateConfig:
                                  # deployed mean, final mean and best candidate; 0: the deployed mean
     validation_screen: int = 0   # > 0: every generation's best candidate joins them; all play this many
                                  # games first and the best few (FINALISTS) play on to validation_games
+    restarts: int = 1            # CMA-ES runs per round, each with its own seed (the same start and dream);
+                                 # the validation games choose among all their candidates
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from .config import Config, check_profile, check_world
 
 __all__ = ["root", "ready", "run_dir", "data_dir", "vae_dir", "vae_file", "series_dir", "mdnrnn_dir",
            "mdnrnn_file", "controller_dir", "dream_dir", "sweep_dir", "reproduce_record", "baseline_file",
-           "controller_score", "dream_score", "iterate_dir", "iterate_data_dir", "iterate_series_dir", "round_dir", "round_mdnrnn", "round_score",
+           "controller_score", "dream_score", "iterate_dir", "iterate_data_dir", "iterate_series_dir", "round_dir", "round_run_dir", "round_mdnrnn", "round_score",
            "rounds_table", "LAST", "LOG", "RUN", "VAE_HELDOUT", "MDNRNN_EVAL"]
 
 _REPO = Path(__file__).resolve().parents[1]
@@ -146,6 +146,11 @@ def iterate_series_dir(cfg: Config) -> Path:
 def round_dir(cfg: Config, k: int) -> Path:
     """Round ``k`` (>= 1) of iterative training: its M, C's evolution and its score."""
     return iterate_dir(cfg) / f"round-{int(k)}"
+
+
+def round_run_dir(cfg: Config, k: int, r: int = 0) -> Path:
+    """CMA-ES run ``r`` of round ``k`` (``iterate.restarts``): run 0 is the round's own folder."""
+    return round_dir(cfg, k) if r == 0 else round_dir(cfg, k) / f"restart-{int(r)}"
 
 
 def round_mdnrnn(cfg: Config, k: int) -> Path:

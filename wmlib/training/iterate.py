@@ -37,6 +37,7 @@ DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test
 ENSEMBLES = ("none", "min")      # iterate.ensemble: round k's M alone, or the worst of rounds 0..k's Ms
 VALIDATION_SEED = 31_000         # real games that choose among a round's Cs (never the test's or the data's)
 FINALISTS = 3                    # with iterate.validation_screen: candidates that play every validation game
+RESTART_SEED = 100               # CMA-ES seed of a round's run r: the round's seed + r * RESTART_SEED
 
 
 def check_iterate(cfg: Config) -> None:
@@ -55,6 +56,11 @@ def check_iterate(cfg: Config) -> None:
     if it.validation_games < 0:
         raise ValueError(f"iterate.validation_games must be 0 (deploy the run's best-evaluated mean) or a "
                          f"number of real games (got {it.validation_games}): fix the profile")
+    if it.restarts < 1:
+        raise ValueError(f"iterate.restarts must be at least 1 CMA-ES run per round (got {it.restarts}): fix the profile")
+    if it.restarts > 1 and it.validation_games < 1:
+        raise ValueError(f"iterate.restarts={it.restarts} needs real games to choose among the runs (their dreams "
+                         "rate them alike): set iterate.validation_games, or restarts=1")
     if not it.explore or any(not 0 <= e <= 1 for e in it.explore):
         raise ValueError(f"iterate.explore must be exploration rates in [0, 1] (got {it.explore})")
 
@@ -75,12 +81,19 @@ def round_params(cfg: Config, k: int) -> np.ndarray:
 
 
 def round_candidates(cfg: Config, k: int) -> dict:
-    """The Cs round k's CMA-ES run offers: its deployed mean, final mean and best single candidate,
-    and with ``iterate.validation_screen`` every generation's best candidate (``gen-G``); a later
-    one is dropped when it equals an earlier one."""
+    """The Cs round k's CMA-ES runs offer: each run's deployed mean, final mean and best single
+    candidate, and with ``iterate.validation_screen`` every generation's best candidate (``gen-G``);
+    run r > 0 (``iterate.restarts``) names its own ``rR/deployed``, ``rR/gen-G``, ...; a later one is
+    dropped when it equals an earlier one."""
     from ..agent.evolution import load_result
 
-    return run_candidates(load_result(paths.round_dir(cfg, k)), bool(cfg.iterate.validation_screen))
+    out = {}
+    for r in range(cfg.iterate.restarts):
+        offered = run_candidates(load_result(paths.round_run_dir(cfg, k, r)), bool(cfg.iterate.validation_screen))
+        for which, p in offered.items():
+            if not any(np.array_equal(p, q) for q in out.values()):
+                out[which if r == 0 else f"r{r}/{which}"] = p
+    return out
 
 
 def run_candidates(res, generations: bool = False) -> dict:
@@ -289,38 +302,57 @@ def worst_dream_fitness(dreamers, rollouts: int):
     return fitness
 
 
-def evolve_round(cfg: Config, k: int, progress: bool = True):
-    """C of round k, evolved in round k's dream (warm-started from C of round k-1)."""
-    from ..agent.evolution import CHECKPOINT, evolve, load_result
+def evolve_round(cfg: Config, k: int, progress: bool = True) -> list:
+    """C of round k, evolved in round k's dream (warm-started from C of round k-1): one CMA-ES run
+    per ``iterate.restarts``, each with its own seed -> their results (run 0 first)."""
+    from ..agent.evolution import CHECKPOINT, load_result
+
+    it = cfg.iterate
+    todo = []
+    for r in range(it.restarts):
+        out = paths.ready(paths.round_run_dir(cfg, k, r))
+        kept = out / "evolve.json"  # how this run's fitness was made (absent: before the ensemble existed)
+        if (out / CHECKPOINT).exists():
+            was = read_json(kept).get("ensemble", "none") if kept.exists() else "none"
+            if was != it.ensemble:
+                raise ValueError(f"round {k}'s C in {out} was evolved with iterate.ensemble={was!r}, not "
+                                 f"{it.ensemble!r}: set it back, or move {paths.iterate_dir(cfg)} away to run the "
+                                 "rounds afresh")
+            if load_result(out).generations >= it.generations:
+                continue
+        else:
+            write_json(kept, dict(ensemble=it.ensemble))
+        todo.append((r, out))
+    if todo:
+        evolve_run = _round_evolution(cfg, k)
+        for r, out in todo:
+            evolve_run(r, out, progress)
+    return [load_result(paths.round_run_dir(cfg, k, r)) for r in range(it.restarts)]
+
+
+def _round_evolution(cfg: Config, k: int):
+    """A function that evolves CMA-ES run r of round k in a folder (its dreams are built once)."""
+    from ..agent.evolution import evolve
     from .dream import Dreamer, dream_evolution_config
 
-    out = paths.ready(paths.round_dir(cfg, k))
     it = cfg.iterate
-    kept = out / "evolve.json"  # how this round's fitness was made (absent: before the ensemble existed)
-    if (out / CHECKPOINT).exists():
-        was = read_json(kept).get("ensemble", "none") if kept.exists() else "none"
-        if was != it.ensemble:
-            raise ValueError(f"round {k}'s C in {out} was evolved with iterate.ensemble={was!r}, not "
-                             f"{it.ensemble!r}: set it back, or move {paths.iterate_dir(cfg)} away to run the "
-                             "rounds afresh")
-        if load_result(out).generations >= it.generations:
-            return load_result(out)
-    else:
-        write_json(kept, dict(ensemble=it.ensemble))
-    ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=it.generations,
-                                                                     seed=cfg.evolution.seed + k))
     series = dream_series(cfg)
     dreamer = Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=series)
     x0 = round_params(cfg, k - 1) if it.warm_start else None
-    rollouts = ecfg.evolution.rollouts
+    rollouts = dream_evolution_config(cfg).evolution.rollouts
     fitness = lambda sol, g, seed: dreamer(sol, rollouts, seed)
     if it.ensemble == "min":  # every round's M dreams each candidate (its own starts); the worst M judges
         fitness = worst_dream_fitness([Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, j), series=series)
                                        for j in range(k)] + [dreamer], rollouts)
 
-    # the periodic evaluations (and every reported dream score) dream in round k's M alone
-    return evolve(ecfg.evolution, dreamer.n_params, fitness, out, progress=progress, x0=x0,
-                  evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
+    def evolve_run(r: int, out: Path, progress: bool):
+        seed = cfg.evolution.seed + k + RESTART_SEED * r  # run 0: the round's own seed, as before restarts
+        ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=it.generations, seed=seed))
+        # the periodic evaluations (and every reported dream score) dream in round k's M alone
+        return evolve(ecfg.evolution, dreamer.n_params, fitness, out, progress=progress, x0=x0,
+                      evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
+
+    return evolve_run
 
 
 def score_round(cfg: Config, k: int) -> dict:
@@ -383,13 +415,16 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         old = done.get(k)
         if old is not None and ("chosen" in old) == bool(cfg.iterate.validation_games) \
                 and old.get("ensemble", "none") == cfg.iterate.ensemble \
-                and old.get("screen", 0) == cfg.iterate.validation_screen:
+                and old.get("screen", 0) == cfg.iterate.validation_screen \
+                and old.get("restarts", 1) == cfg.iterate.restarts:
             continue
-        # a new round, or one whose C is now chosen another way: every step below is get-or-build,
-        # so only the choice and the score are redone (the other steps keep their first times)
+        # a new round, or one whose C is now chosen another way (or among more runs): every step below
+        # is get-or-build, so only what changed is redone (the other steps keep their first times)
         row, t = dict(round=k, ensemble=cfg.iterate.ensemble), {}
         if cfg.iterate.validation_screen:
             row["screen"] = cfg.iterate.validation_screen
+        if cfg.iterate.restarts > 1:
+            row["restarts"] = cfg.iterate.restarts
         clock = time.perf_counter()
         dataset = collect_round(cfg, k, progress)
         t["play"] = time.perf_counter() - clock
@@ -420,7 +455,9 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         s = score_round(cfg, k)
         t["score"] = time.perf_counter() - clock
         if old is not None:
-            t.update({step: sec for step, sec in old["seconds"].items() if step not in ("validate", "score")})
+            # a step done before adds its first time (a new restart's evolution adds to the runs before it)
+            t.update({step: sec + t.get(step, 0.0) for step, sec in old["seconds"].items()
+                      if step not in ("validate", "score")})
         row.update(dream=_ms(s["dream"]), real=_ms(s["real"]), seconds=t)
         done[k] = row
         write_json(paths.ready(table_path.parent) / table_path.name, [done[i] for i in sorted(done)])
@@ -450,5 +487,5 @@ def format_rounds(rows) -> str:
 
 
 __all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "run_candidates",
-           "choose_round", "validate", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
+           "choose_round", "validate", "RESTART_SEED", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]
