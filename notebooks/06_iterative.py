@@ -167,6 +167,10 @@ assert all(1 <= r["real"]["mean"] <= cfg.dream.max_steps for r in rows)
 # chose what M learns. `cfg.iterate.ensemble = "min"` goes one step further
 # inside the dream: each candidate is dreamed by every round's M and scored by
 # its worst, so a place that one M is too kind about is judged by the others.
+# `cfg.iterate.restarts` > 1 runs CMA-ES that many times per round (same dream,
+# same start, another seed each) and the validation games choose among all
+# their candidates: two searches of one dream can end 170 or 660 real steps,
+# and only real games tell them apart (the README measures what three runs buy).
 
 # %%
 if cfg.iterate.validation_games:

@@ -213,12 +213,14 @@ def cmd_reproduce(args):
 
 
 def _iterate_options(cfg, args):
-    """--rounds and --restarts over the profile's iterate settings."""
+    """--rounds, --restarts (and iterate's --generations) over the profile's iterate settings."""
     if args.rounds is not None and args.rounds < 0:
         raise ValueError(f"--rounds must be 0 or more (got {args.rounds})")
     if args.restarts is not None and args.restarts < 1:
         raise ValueError(f"--restarts must be 1 or more CMA-ES runs per round (got {args.restarts})")
-    given = dict(rounds=args.rounds, restarts=args.restarts)
+    given = dict(rounds=args.rounds, restarts=args.restarts, generations=getattr(args, "generations", None))
+    if given["generations"] is not None and given["generations"] < 1:
+        raise ValueError(f"--generations must be at least 1 (got {given['generations']})")
     return cfg.with_overrides(iterate={k: v for k, v in given.items() if v is not None})
 
 
@@ -349,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "retrained, round by round (resumable)", world=("doom",))
     p.add_argument("--rounds", type=int, default=None, help="rounds in total (default: profile)")
     p.add_argument("--restarts", type=int, default=None, help=RESTARTS_HELP)
+    p.add_argument("--generations", type=int, default=None,
+                   help="CMA-ES generations of each run in a round's dream (default: profile)")
 
     p = command("export-pretrained", cmd_export_pretrained,
                 "write the trained V, M, C (default: laptop profile) as the shipped fp16 models")
