@@ -254,3 +254,21 @@ def test_restarts_add_cma_es_runs_whose_candidates_the_real_games_choose_among(r
         it.check_iterate(cfg.with_overrides(iterate=dict(restarts=0)))
     with pytest.raises(ValueError, match="validation_games"):
         it.check_iterate(cfg.with_overrides(iterate=dict(validation_games=0)))
+
+
+def test_command_line_restarts_and_generations_reach_the_config(monkeypatch, capsys, tmp_path):
+    """`iterate --restarts/--generations` override the profile; bad values are one-line errors, nothing run."""
+    from wmlib import cli
+
+    seen = []
+    monkeypatch.setattr(it, "iterate", lambda cfg: seen.append(cfg.iterate) or [])
+    monkeypatch.setattr(it, "format_rounds", lambda rows: "")
+    args = ["iterate", "doom", "--profile", "ci", "--artifacts", str(tmp_path)]
+    assert cli.main(args + ["--restarts", "3", "--generations", "7", "--rounds", "2"]) == 0
+    assert (seen[0].restarts, seen[0].generations, seen[0].rounds) == (3, 7, 2)
+    for flag in ("--restarts", "--generations"):
+        assert cli.main(args + [flag, "0"]) == 2
+        assert flag in capsys.readouterr().err
+    assert len(seen) == 1
+    assert cli.main(["reproduce", "carracing", "--profile", "ci", "--restarts", "2"]) == 2
+    assert "Doom only" in capsys.readouterr().err
