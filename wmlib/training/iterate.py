@@ -87,13 +87,11 @@ def round_candidates(cfg: Config, k: int) -> dict:
     dropped when it equals an earlier one."""
     from ..agent.evolution import load_result
 
-    out = {}
+    offered = {}
     for r in range(cfg.iterate.restarts):
-        offered = run_candidates(load_result(paths.round_run_dir(cfg, k, r)), bool(cfg.iterate.validation_screen))
-        for which, p in offered.items():
-            if not any(np.array_equal(p, q) for q in out.values()):
-                out[which if r == 0 else f"r{r}/{which}"] = p
-    return out
+        run = run_candidates(load_result(paths.round_run_dir(cfg, k, r)), bool(cfg.iterate.validation_screen))
+        offered.update({which if r == 0 else f"r{r}/{which}": p for which, p in run.items()})
+    return _unique(offered)
 
 
 def run_candidates(res, generations: bool = False) -> dict:
@@ -104,10 +102,15 @@ def run_candidates(res, generations: bool = False) -> dict:
     offered = result_params(res)
     if generations:
         offered.update({f"gen-{g}": p for g, p in sorted(res.generation_bests.items())})
+    return _unique({which: np.asarray(p, np.float64) for which, p in offered.items()})
+
+
+def _unique(offered: dict) -> dict:
+    """``offered`` ({name: params}) without a C equal to an earlier one (the first name is kept)."""
     out = {}
     for which, p in offered.items():
         if not any(np.array_equal(p, q) for q in out.values()):
-            out[which] = np.asarray(p, np.float64)
+            out[which] = p
     return out
 
 
