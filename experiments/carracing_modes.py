@@ -78,6 +78,8 @@ def main():
     ap.add_argument("--eval-episodes", type=int)
     ap.add_argument("--sigma0", type=float)
     ap.add_argument("--diagonal", action="store_true", help="separable CMA-ES (evolution.diagonal)")
+    ap.add_argument("--same-episodes", action="store_true",
+                    help="every candidate of a generation plays the same tracks (evolution.same_episodes)")
     ap.add_argument("--warm-from", help="a run folder whose V-only (z) C starts this zh run (h's weights zero)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--episodes", type=int, default=100, help="official-renderer test episodes")
@@ -89,7 +91,8 @@ def main():
     root = Path("artifacts-experiments/car") / args.name
     ev = {k: v for k, v in dict(population=args.population, rollouts=args.rollouts, generations=args.generations,
                                 eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-                                sigma0=args.sigma0, diagonal=args.diagonal or None).items()
+                                sigma0=args.sigma0, diagonal=args.diagonal or None,
+                                same_episodes=args.same_episodes or None).items()
           if v is not None}
     cfg = get_config("carracing", "laptop", artifacts=root).with_overrides(evolution=ev)
 

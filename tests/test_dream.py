@@ -83,6 +83,21 @@ def test_seeds_and_temperature_change_the_dream():
     assert not np.array_equal(run(1, 1.0), run(2, 1.0))
 
 
+def test_same_episodes_gives_every_candidate_candidate_zeros_dreams():
+    """Common random numbers: each candidate dreams candidate 0's keys, so equal Cs score alike."""
+    m, (mu, logvar) = tiny_m(done_bias=-3.0, done_scale=40.0), first_codes()
+    params = population("doom", P=3)
+    twice = np.concatenate([params[:1], params[:1], params[1:2]])
+    run = lambda p, same: dream_rollouts(m, "doom", p, mu, logvar, 6, 1.15, CAP, seed=5, done_rule="sample",
+                                         same_episodes=same)
+    own, same = run(twice, False), run(twice, True)
+    assert not np.array_equal(own[0], own[1])  # on their own keys the same C meets other dreams
+    np.testing.assert_array_equal(same[0], same[1])
+    np.testing.assert_array_equal(same[0], own[0])  # candidate 0's keys are its own
+    alone = one_at_a_time(m, "doom", params[1:2], mu, logvar, 6, 1.15, 5, done_rule="sample")
+    np.testing.assert_array_equal(same[2], alone[0])  # candidate 2 replays candidate 0's keys
+
+
 def test_threshold_rule_is_a_threshold_and_sample_rule_draws():
     mu, logvar = first_codes()
     params = population("doom", P=1)

@@ -173,3 +173,57 @@ def test_bad_backend_is_a_clear_error():
         RolloutPool(spec, "threads")
     with pytest.raises(ValueError, match="needs M"):
         agent_spec("carracing", "zh", ConvVAE(Z), None)
+
+
+def test_same_episodes_ranks_a_generation_on_the_same_episodes(tmp_path, monkeypatch):
+    """evolution.same_episodes: train_controller's pool plays every candidate on candidate 0's games."""
+    from wmlib import get_config
+    from wmlib.training import controller
+
+    _, _, spec = tiny_agent("doom", lockstep=2)
+    params = population("doom", P=3)
+    with RolloutPool(spec, "serial", workers=1) as pool:
+        runs = []
+        real_run = pool.run
+        pool.run = lambda *a, **kw: runs.append(kw) or real_run(*a, **kw)
+        same = pool.evaluate_fn(2, same_games=True)(params, 0, 4)
+        assert runs[-1]["same_games"] and same.shape == (3, 2)
+        seeds = sum((s for _, s, _ in pool.tasks(params, 2, 4, same_games=True)), [])
+        assert seeds == [episode_seed(4, 0, r) for r in (0, 1)] * 3
+        pool.evaluate_fn(2)(params, 0, 4)
+        assert not runs[-1]["same_games"]
+
+    asked = []
+
+    class FakePool:  # what train_controller asks of its pool, recorded
+        n_params = 4
+
+        def __init__(self, *a, **kw):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def evaluate_fn(self, rollouts, same_games=False):
+            asked.append(same_games)
+            return lambda sol, g, seed: -np.sum(sol ** 2, axis=1, keepdims=True).repeat(rollouts, axis=1)
+
+        def evaluate_mean_fn(self):
+            return lambda p, n, seed: np.zeros(n)
+
+    monkeypatch.setattr(controller, "RolloutPool", FakePool)
+    monkeypatch.setattr(controller, "build_spec", lambda *a, **kw: None)
+    from wmlib import paths
+    for flag in (True, False):
+        cfg = get_config("carracing", "ci", artifacts=tmp_path / str(flag)).with_overrides(
+            evolution=dict(same_episodes=flag, generations=1, population=4))
+        paths.vae_file(cfg).parent.mkdir(parents=True)
+        paths.vae_file(cfg).write_bytes(b"V")  # the run records V's hash; the fake pool never reads it
+        controller.train_controller(cfg, "z", progress=False)
+    assert asked == [True, False]
+    with pytest.raises(ValueError, match="same_episodes"):  # a run is not resumed under the other setting
+        controller.train_controller(cfg.with_overrides(evolution=dict(same_episodes=True, generations=2)), "z",
+                                    progress=False)

@@ -106,6 +106,9 @@ class EvolutionConfig:
                                  # reported score (evaluate, results, cards) uses "gymnasium"
     diagonal: bool = False       # separable CMA-ES (pycma's CMA_diagonal): a per-weight step size only,
                                  # learnt ~n/3 times faster than a full covariance in n dimensions
+    same_episodes: bool = False  # every candidate of a generation plays the same episodes (common random
+                                 # numbers): the same tracks or games in the real world, the same starts and
+                                 # noise in M's dream, so candidates are ranked on their play, not their luck
 
 
 @dataclass(frozen=True)

@@ -361,12 +361,16 @@ def _noise_chunk(batch: int, lanes: int, budget: int = 1 << 22) -> int:
 def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts: int, tau: float,
                    max_steps: int, seed: int, device=None, done_rule: str = "threshold",
                    done_threshold: float = 0.5, mode: str = "zh", chunk: int | None = None,
-                   compact: bool = True, done_pos_weight: float = 1.0, start_state=None) -> np.ndarray:
+                   compact: bool = True, done_pos_weight: float = 1.0, start_state=None,
+                   same_episodes: bool = False) -> np.ndarray:
     """Returns [P, rollouts] of every candidate's dreams, all advanced as one batch.
 
     ``params`` [P, n]: one flat controller per row (the CMA-ES population). Episode
     (p, r) has key ``episode_keys(seed, P, rollouts)[p, r]``, so
-    ``play_dream(DreamEnv(...), controller_p, key)`` gives the same return. The
+    ``play_dream(DreamEnv(...), controller_p, key)`` gives the same return. With
+    ``same_episodes`` every candidate dreams candidate 0's keys (the same starts and the
+    same noise: common random numbers), so two candidates' dreams differ only where
+    their actions do. The
     reward is +1 per step, so a return is the number of steps survived.
 
     Every ``chunk`` steps the noise for the next chunk is generated at once, the
@@ -393,7 +397,7 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     B, lanes = P * R, 2 * Z + 1
     mu0, logvar0 = _as_codes(first_mu, first_logvar, Z, device)
 
-    keys = episode_keys(seed, P, R)
+    keys = np.tile(episode_keys(seed, 1, R), (P, 1)) if same_episodes else episode_keys(seed, P, R)
     words = _words_tensor(keys, device)                                  # [B, 2]
     rows = torch.arange(P, device=device).repeat_interleave(R)
     row_params = params[rows]                                            # [B, n]: each row its weights

@@ -191,8 +191,8 @@ def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path) -> None:
     if ckpt["n_params"] != n_params:
         raise ValueError(f"{ckpt_dir} holds a run with {ckpt['n_params']} parameters, not {n_params}: "
                          "use another folder (or mode/profile) or move that one away")
-    defaults = dict(diagonal=False)  # settings added later: runs saved before them used the default
-    for key in ("population", "sigma0", "seed", "weight_decay", "diagonal"):
+    defaults = dict(diagonal=False, same_episodes=False)  # added later: runs saved before used the default
+    for key in ("population", "sigma0", "seed", "weight_decay", "diagonal", "same_episodes"):
         if old.get(key, defaults.get(key)) != getattr(ev, key):
             raise ValueError(f"{ckpt_dir} was run with {key}={old.get(key)!r}, not {getattr(ev, key)!r}: "
                              "resume with the same settings, or move that folder away to start afresh")

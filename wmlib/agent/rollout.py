@@ -567,9 +567,14 @@ class RolloutPool:
             out["episodes"] = [e for r in results for e in r["episodes"]]
         return out
 
-    def evaluate_fn(self, rollouts: int):
-        """The ``evaluate_fn`` that ``evolution.evolve`` wants: (solutions, generation, seed) -> returns."""
-        return lambda solutions, generation, rng_seed: self.run(solutions, rollouts, rng_seed)["returns"]
+    def evaluate_fn(self, rollouts: int, same_games: bool = False):
+        """The ``evaluate_fn`` that ``evolution.evolve`` wants: (solutions, generation, seed) -> returns.
+
+        ``same_games``: a generation's candidates all play the same ``rollouts`` episodes (new ones
+        each generation), so their ranking is not the luck of each one's own tracks or fireballs.
+        """
+        return lambda solutions, generation, rng_seed: self.run(solutions, rollouts, rng_seed,
+                                                                same_games=same_games)["returns"]
 
     def evaluate_mean_fn(self):
         """The ``evaluate_mean_fn`` for ``evolve``: (params, episodes, seed) -> returns [episodes]."""

@@ -151,7 +151,11 @@ def recorded_starts(mdnrnn, data, stride: int):
 
 
 class Dreamer:
-    """M's dream of one config at one temperature: ``dreamer(params [P, n], rollouts, seed) -> returns [P, R]``."""
+    """M's dream of one config at one temperature: ``dreamer(params [P, n], rollouts, seed) -> returns [P, R]``.
+
+    With ``cfg.evolution.same_episodes`` the P candidates dream the same R episodes (one C alone is
+    unaffected: it dreams candidate 0's keys either way).
+    """
 
     def __init__(self, cfg: Config, tau: float, device=None, mdnrnn=None, series=None):
         from ..device import resolve_device
@@ -181,7 +185,8 @@ class Dreamer:
         return dream_rollouts(self.m, self.cfg.world, np.atleast_2d(params), self.first_mu, self.first_logvar,
                               rollouts=rollouts, tau=self.tau, max_steps=d.max_steps, seed=seed,
                               done_rule=d.done_rule, done_threshold=d.done_threshold, mode="zh",
-                              done_pos_weight=self.cfg.mdnrnn.done_pos_weight, start_state=self.start_state)
+                              done_pos_weight=self.cfg.mdnrnn.done_pos_weight, start_state=self.start_state,
+                              same_episodes=self.cfg.evolution.same_episodes)
 
     def env(self, vae=None, tau: float | None = None, max_steps: int | None = None):
         """The same dream one episode at a time (``DreamEnv``; pass V to see it)."""
