@@ -541,7 +541,10 @@ for mode, s in scores.items():
 # first 15 generations) and then V only overtook it, 780 vs 742 over the same
 # 100 tracks. C on $[z, h]$ has 867 weights against 99 for $z$ alone, and
 # CMA-ES with 16 candidates adapts its search far more slowly in 867
-# dimensions; the paper's 906 came after 1,800 generations of 64. At the ci
+# dimensions; the paper's 906 came after 1,800 generations of 64. Ranking
+# each generation's candidates on one shared track (exercise 5) flipped the
+# order in one run each, 738 vs 716, but only because that V-only run scored
+# lower: V + M itself did not move. At the ci
 # profile the episodes last a few dozen steps (the
 # camera is still zooming in) and the numbers only prove that the code runs.
 
@@ -698,6 +701,16 @@ for mode, s in scores.items():
 # 4. Score the single best candidate instead of the mean:
 #    `evaluate_controller(cfg, "zh", which="best")`. It won its generation on
 #    `rollouts` episodes; how does it do on 100 fresh tracks, and why?
+# 5. Each candidate drives its own track, so part of a generation's ranking is
+#    track luck. Evolve with every candidate on the same track (a new one each
+#    generation): `cfg.with_overrides(evolution=dict(same_episodes=True))`, in a
+#    new artifacts folder (`get_config("carracing", PROFILE, artifacts=...)`).
+#    Why does the candidates' mean now jump from one generation to the next,
+#    and does the evaluated mean climb faster?
+#    <details><summary>Hint</summary>
+#    The candidates' mean is now one track's difficulty plus the population's
+#    driving; the evaluated mean plays the same 8 tracks every time. The
+#    project's laptop run: README, "Every candidate on the same track".</details>
 #    <details><summary>Hint</summary>
 #    The maximum of many noisy scores is biased upwards: the winner's curse.</details>
 # 5. Flip the sign of the weight penalty (`cfg.with_overrides(evolution=dict(weight_decay=-0.01))`,
