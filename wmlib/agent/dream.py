@@ -367,11 +367,12 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
 
     ``params`` [P, n]: one flat controller per row (the CMA-ES population). Episode
     (p, r) has key ``episode_keys(seed, P, rollouts)[p, r]``, so
-    ``play_dream(DreamEnv(...), controller_p, key)`` gives the same return. With
-    ``same_episodes`` every candidate dreams candidate 0's keys (the same starts and the
-    same noise: common random numbers), so two candidates' dreams differ only where
-    their actions do. The
+    ``play_dream(DreamEnv(...), controller_p, key)`` gives the same return. The
     reward is +1 per step, so a return is the number of steps survived.
+
+    ``same_episodes``: every candidate dreams candidate 0's keys (the same starts and
+    the same noise: common random numbers), so two candidates' dreams differ only
+    where their actions do.
 
     Every ``chunk`` steps the noise for the next chunk is generated at once, the
     episodes that ended are dropped from the batch (``compact``) and the loop stops
