@@ -27,6 +27,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from rollout import encoder_macs, matmul_gflops  # the sibling benchmark: V's FLOPs and the matmul rate
 from wmlib.agent.rollout import mean_encoder
 from wmlib.models.vae import ConvVAE
 
@@ -55,25 +56,6 @@ def unfold_encoder(vae):
     return encode
 
 
-def encoder_flops(vae) -> int:
-    flops, side = 0, 64
-    for m in vae.encoder:
-        if isinstance(m, torch.nn.Conv2d):
-            side = (side - m.kernel_size[0]) // m.stride[0] + 1
-            flops += 2 * side * side * m.out_channels * m.in_channels * m.kernel_size[0] * m.kernel_size[1]
-    return flops + 2 * vae.fc_mu.in_features * vae.fc_mu.out_features
-
-
-def matmul_gflops(n: int = 512, repeats: int = 20) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
-        a @ b
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n ** 3 * repeats / (time.perf_counter() - t0) / 1e9
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--z", type=int, default=32, help="V's code size (CarRacing 32, Doom 64)")
@@ -95,7 +77,7 @@ def main():
         "channels_last": lambda x: nhwc.encode(x.contiguous(memory_format=torch.channels_last))[0],
         "unfold": unfold_encoder(vae),
     }
-    flops, peak = encoder_flops(vae), matmul_gflops()
+    flops, peak = 2 * encoder_macs(vae), matmul_gflops()
     print(f"V's encoder (z {args.z}): {flops / 1e6:.1f} MFLOP per frame | one thread | cores {os.cpu_count()} | "
           f"load average {os.getloadavg()[0]:.2f} | torch {torch.__version__}")
     print(f"matrix multiply: {peak:.1f} GFLOP/s -> floor {flops / peak / 1e6:.3f} ms per frame\n")
