@@ -176,6 +176,8 @@ def main():
                     help="CarRacing's renderer for the pool AND the raw env (default: the one evolution "
                          "trains with, cfg.evolution.renderer)")
     ap.add_argument("--lockstep", type=int, default=None, help="episodes per worker task (default: config)")
+    ap.add_argument("--profile", action="store_true", help="also print cProfile's top functions (by own time) "
+                    "in one worker's loop: where V, M, the drawing and the physics spend it")
     ap.add_argument("--max-steps", type=int, default=None, help="episode cap (default: the paper's; shorter "
                     "episodes keep a run short on a busy machine)")
     args = ap.parse_args()
@@ -214,6 +216,14 @@ def main():
     print(f"ratio to the limit:                       {rate / limit:9.2f}   (aim >= 0.85)")
 
     loop_rate, loop_steps, env_share = one_worker_loop(spec, per_task)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.runcall(one_worker_loop, spec, per_task, 1)
+        print(f"\n-- cProfile of one worker's loop ({per_task} episodes in lockstep; own time, top 15)")
+        pstats.Stats(prof).sort_stats("tottime").print_stats(15)
     env_rate = loop_rate / env_share  # env.step alone, under the agents' own actions
     print(f"\n-- where the gap goes: one worker's loop ({per_task} episodes in lockstep) in this process")
     print(f"loop steps/s (env + V + M + C, no pipes):  {loop_rate:9.0f}   ({loop_steps} steps; "
