@@ -34,17 +34,27 @@ import time
 from pathlib import Path
 
 
-def shipped_models(cfg):
-    """The shipped laptop V and M as this run's V and M (plain checkpoints; written once)."""
+def shipped_vae(cfg):
+    """The shipped laptop V as this run's V (a plain checkpoint; written once)."""
     from wmlib import paths
     from wmlib.artifacts import save_checkpoint
-    from wmlib.book.pretrained import load_shipped_mdnrnn, load_shipped_vae
+    from wmlib.book.pretrained import load_shipped_vae
 
     if not paths.vae_file(cfg).exists():
         v = load_shipped_vae(cfg.world)
         save_checkpoint(paths.vae_file(cfg), dict(
             model={k: t.detach().float() for k, t in v.state_dict().items()}, z_size=v.z_size, world=cfg.world,
             profile=cfg.profile, config=dataclasses.asdict(cfg.vae), complete=True, source="the shipped laptop V"))
+
+
+def shipped_models(cfg):
+    """The shipped laptop V and M as this run's V and M (plain checkpoints; each written once, so a
+    run folder that trained its own M keeps it: experiments/carracing_better_m.py)."""
+    from wmlib import paths
+    from wmlib.artifacts import save_checkpoint
+    from wmlib.book.pretrained import load_shipped_mdnrnn
+
+    shipped_vae(cfg)
     if not paths.mdnrnn_file(cfg).exists():
         m = load_shipped_mdnrnn(cfg.world)
         save_checkpoint(paths.mdnrnn_file(cfg), dict(

@@ -41,6 +41,25 @@ def test_collection_is_reproducible_and_worker_count_free(artifacts, tmp_path):
         assert np.array_equal(a.episode(i).actions, b.episode(i).actions)
 
 
+def test_car_data_is_drawn_by_the_chosen_renderer_and_never_mixed(artifacts, tmp_path):
+    fast = collect(car_cfg(episodes=1), root=tmp_path / "d", progress=False)
+    official = collect(car_cfg(episodes=1).with_overrides(collect=dict(renderer="gymnasium")),
+                       root=tmp_path / "g", progress=False)
+    a, b = fast.episode(0), official.episode(0)
+    assert np.array_equal(a.actions, b.actions)  # same seed, same play: only the drawing differs
+    diff = np.abs(a.frames.astype(int) - b.frames.astype(int))
+    assert 0 < diff.mean() < 0.5  # two renderers, the same pixels within half a level
+    # reading a finished folder under the other setting is fine; adding to it is not
+    assert collect(car_cfg(episodes=1).with_overrides(collect=dict(renderer="gymnasium")),
+                   root=tmp_path / "d", progress=False).n_episodes == 1
+    with pytest.raises(ValueError, match="renderer.*mix"):
+        collect(car_cfg(episodes=2).with_overrides(collect=dict(renderer="gymnasium")),
+                root=tmp_path / "d", progress=False)
+    assert len(complete_shards(tmp_path / "d")) == 1  # nothing lost
+    with pytest.raises(ValueError, match="collect.renderer 'pretty'"):
+        collect(car_cfg().with_overrides(collect=dict(renderer="pretty")), root=tmp_path / "x", progress=False)
+
+
 def test_batches_cover_the_episodes_once(artifacts):
     cfg = get_config("doom", "ci").with_overrides(collect=dict(episodes=2, max_steps=60))
     ds = collect(cfg, progress=False)

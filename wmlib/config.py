@@ -50,6 +50,8 @@ class CollectConfig:
     seed: int = 0
     baseline_episodes: int = 100  # random-policy baseline episodes (notebook 00)
     hold_max: int = 10           # Doom's random policy holds each action 1..hold_max steps (paper: 10)
+    renderer: str = "fast"       # CarRacing's frames for V and M's data: "fast" (same pixels within
+                                 # 0.1 / 255, ~5x the steps/s) or "gymnasium"; Doom has one renderer
 
 
 @dataclass(frozen=True)

@@ -110,10 +110,10 @@ def write_shard(root: Path, episode_ids: list[int], episodes: list[dict], world:
 _worker_env = None
 
 
-def _init_worker(world: str, max_steps: int):
+def _init_worker(world: str, max_steps: int, renderer: str = "gymnasium"):
     global _worker_env
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    _worker_env = make_env(world, max_steps=max_steps)
+    _worker_env = make_env(world, max_steps=max_steps, renderer=renderer)
     # Close the env when the worker exits, so no simulator process (ViZDoom) outlives it.
     mp_util.Finalize(_worker_env, _worker_env.close, exitpriority=10)
 
@@ -170,16 +170,26 @@ def collect(cfg: Config, episodes: int | None = None, workers: int | None = None
         raise ValueError(f"workers must be at least 1 (got {workers}): pass --workers W with W >= 1")
     root = paths.ready(Path(root) if root is not None else paths.data_dir(cfg))
     meta_path = root / "dataset.json"
+    renderer = check_renderer(cfg)
     meta = dict(world=cfg.world, frame_shape=list(FRAME_SHAPE), action_size=cfg.action_size,
-                seed=cfg.collect.seed, max_steps=cfg.collect.max_steps, hold_max=cfg.collect.hold_max)
+                seed=cfg.collect.seed, max_steps=cfg.collect.max_steps, hold_max=cfg.collect.hold_max,
+                renderer=renderer)
+    pending = pending_episodes(root, episodes)
     if meta_path.exists():
         old = read_json(meta_path)
         old.setdefault("hold_max", 10)  # folders written before the knob existed held 1-10 steps
+        old.setdefault("renderer", "gymnasium" if cfg.world == "carracing" else "engine")  # ... by gymnasium
         for key in ("world", "seed", "max_steps", "hold_max"):
             if old.get(key) != meta[key]:
                 raise ValueError(
                     f"{root} holds data collected with {key}={old.get(key)!r}, not {meta[key]!r}: "
                     "use another WM_ARTIFACTS folder or profile, or move that folder away first")
+        # A finished folder drawn by the other renderer is fine to read; only adding to it would mix them.
+        if pending and old["renderer"] != renderer:
+            raise ValueError(
+                f"{root} holds frames drawn by the {old['renderer']!r} renderer, and collecting more with "
+                f"collect.renderer={renderer!r} would mix the two: collect with "
+                f"cfg.with_overrides(collect={{'renderer': {old['renderer']!r}}}), or use another WM_ARTIFACTS folder")
     else:
         write_json(meta_path, meta)
     for stale in root.glob(f"{_TMP_PREFIX}*"):  # shards that were in flight when a run died
@@ -188,10 +198,19 @@ def collect(cfg: Config, episodes: int | None = None, workers: int | None = None
     for shard in complete_shards(root):
         validate_shard(shard)
 
-    groups = plan_shards(pending_episodes(root, episodes), cfg.collect.shard_episodes)
+    groups = plan_shards(pending, cfg.collect.shard_episodes)
     if groups:
         _run_collection(cfg, root, groups, workers, progress)
     return RolloutDataset(root)
+
+
+def check_renderer(cfg: Config) -> str:
+    """The renderer collection draws with (Doom: its engine's, whatever ``collect.renderer`` says)."""
+    from .carracing_fast import RENDERERS
+
+    if cfg.collect.renderer not in RENDERERS:
+        raise ValueError(f"collect.renderer {cfg.collect.renderer!r}: use one of {', '.join(RENDERERS)}")
+    return cfg.collect.renderer if cfg.world == "carracing" else "engine"
 
 
 def _run_collection(cfg, root, groups, workers, progress):
@@ -204,7 +223,7 @@ def _run_collection(cfg, root, groups, workers, progress):
     workers = min(workers, len(tasks))
     try:
         if workers == 1:
-            _init_worker(cfg.world, cfg.collect.max_steps)
+            _init_worker(cfg.world, cfg.collect.max_steps, cfg.collect.renderer)
             try:
                 for res in map(_collect_shard, tasks):
                     bar.update(res["episodes"])
@@ -213,7 +232,7 @@ def _run_collection(cfg, root, groups, workers, progress):
         else:
             ctx = mp.get_context("spawn")  # fresh processes: no forked simulator state
             with ctx.Pool(workers, initializer=_init_worker,
-                          initargs=(cfg.world, cfg.collect.max_steps)) as pool:
+                          initargs=(cfg.world, cfg.collect.max_steps, cfg.collect.renderer)) as pool:
                 for res in pool.imap_unordered(_collect_shard, tasks):
                     bar.update(res["episodes"])
                 pool.close()  # let workers exit on their own (running the env's close) ...
