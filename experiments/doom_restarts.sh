@@ -19,28 +19,9 @@ RESTARTS=${1:?CMA-ES runs per round}; ROUNDS=${2:-1}; GENERATIONS=${3:-}
 SRC=${WM_FRESH_ROOT:-/tmp/wm-fresh-doom/artifacts}
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 ARM=artifacts-experiments/restarts/r$RESTARTS${GENERATIONS:+-g$GENERATIONS}
-if [ ! -d "$ARM/doom" ]; then   # resumes when it is there
-  mkdir -p "$ARM" && cp -r "$SRC/doom" "$ARM/"
-  R1=$ARM/doom/laptop/iterate/round-1
-  if [ -n "$GENERATIONS" ]; then
-    find "$R1" -mindepth 1 ! -name mdnrnn.pt -exec rm -rf {} +
-    python - "$ARM/doom/laptop/iterate/rounds.json" <<'PY'
-import json, sys
-rows = json.load(open(sys.argv[1]))
-json.dump([r for r in rows if r["round"] == 0], open(sys.argv[1], "w"))  # round 1 is redone
-PY
-  fi
-fi
+python experiments/doom_arm.py copy "$SRC" "$ARM" ${GENERATIONS:+--redo-c}   # resumes when it is there
 start=$(date +%s)
 WM_ARTIFACTS="$ARM" python -m wmlib iterate doom --profile laptop --restarts "$RESTARTS" --rounds "$ROUNDS" \
     ${GENERATIONS:+--generations "$GENERATIONS"}
-python - "$ARM" "$ROUNDS" <<'PY'
-import json, sys
-from pathlib import Path
-for k in range(1, int(sys.argv[2]) + 1):
-    c = json.loads((Path(sys.argv[1]) / f"doom/laptop/iterate/round-{k}/choice.json").read_text())
-    top = sorted(c["validation"].items(), key=lambda kv: (-kv[1]["episodes"], -kv[1]["mean"]))[:6]
-    print(f"round {k}: {len(c['validation'])} candidates; chosen {c['chosen']}; "
-          + ", ".join(f"{w} {v['mean']:.1f} ({v['episodes']})" for w, v in top))
-PY
+python experiments/doom_arm.py choice "$ARM" --rounds "$ROUNDS"
 echo "wall time: $(( ($(date +%s) - start) / 60 )) min"

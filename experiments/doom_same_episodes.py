@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
+
+from doom_arm import copy_fresh_root, describe_choice  # the sibling helper: copy a root, read its choice
 
 
 def main():
@@ -37,23 +38,13 @@ def main():
     from wmlib.training.iterate import iterate
 
     arm = Path("artifacts-experiments/same-episodes") / (args.name or f"r{args.restarts}")
-    if not (arm / "doom").exists():  # a copy of the root whose round-1 C is evolved afresh
-        shutil.copytree(Path(args.root) / "doom", arm / "doom")
-        r1 = arm / "doom/laptop/iterate/round-1"
-        for p in r1.iterdir():
-            if p.name != "mdnrnn.pt":
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
-        table = arm / "doom/laptop/iterate/rounds.json"
-        table.write_text(json.dumps([r for r in json.loads(table.read_text()) if r["round"] == 0]))
+    copy_fresh_root(args.root, arm, redo_c=True)  # a copy of the root whose round-1 C is evolved afresh
     cfg = get_config("doom", "laptop", artifacts=arm).with_overrides(
         evolution=dict(same_episodes=not args.off), iterate=dict(restarts=args.restarts))
     row = iterate(cfg, 1, progress=False)[-1]
-    choice = json.loads((arm / "doom/laptop/iterate/round-1/choice.json").read_text())
-    top = sorted(choice["validation"].items(), key=lambda kv: (-kv[1]["episodes"], -kv[1]["mean"]))[:4]
     print(f"{arm}: same_episodes={not args.off}, restarts={args.restarts}: real {row['real']['mean']:.1f} +- "
-          f"{row['real']['std']:.1f}, dream {row['dream']['mean']:.1f} +- {row['dream']['std']:.1f}; chosen "
-          f"{choice['chosen']} among {len(choice['validation'])}: "
-          + ", ".join(f"{w} {v['mean']:.1f} ({v['episodes']})" for w, v in top))
+          f"{row['real']['std']:.1f}, dream {row['dream']['mean']:.1f} +- {row['dream']['std']:.1f}; "
+          + describe_choice(arm, 1, top=4))
     if args.against:
         mine = _test_returns(arm)
         other = _test_returns(Path(args.against))
