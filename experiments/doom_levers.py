@@ -38,6 +38,7 @@ def main():
                     help="how M's batches are cut (default: the laptop profile's)")
     ap.add_argument("--m-batch-size", type=int, default=None, help="M's streams / windows per batch")
     ap.add_argument("--m-seq-len", type=int, default=None, help="M's chunk length")
+    ap.add_argument("--m-lr-schedule", default=None, choices=["constant", "cosine"], help="M's learning rate")
     ap.add_argument("--generations", type=int, default=20, help="round 0's dream generations")
     ap.add_argument("--rounds", type=int, default=0, help="iterative-training rounds after round 0")
     ap.add_argument("--round-episodes", type=int, default=100)
@@ -62,7 +63,8 @@ def main():
         collect=dict(episodes=args.episodes, hold_max=args.hold_max),
         mdnrnn=dict(discrete_actions=args.discrete, epochs=args.mdnrnn_epochs,
                     **{k: v for k, v in (("batching", args.m_batching), ("batch_size", args.m_batch_size),
-                                         ("seq_len", args.m_seq_len)) if v is not None}),
+                                         ("seq_len", args.m_seq_len), ("lr_schedule", args.m_lr_schedule))
+                       if v is not None}),
         dream=dict(done_rule=args.done_rule, real_z=args.real_z, tau=args.tau, generations=args.generations),
         evolution=dict(seed=args.seed),
         iterate=dict(rounds=args.rounds, episodes=args.round_episodes, mdnrnn_epochs=args.round_epochs,

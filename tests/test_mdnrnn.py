@@ -397,6 +397,45 @@ def test_resume_after_a_kill_is_exact(artifacts, tmp_path, monkeypatch):
         assert torch.equal(v, resumed["model"][k]), k
 
 
+def test_cosine_schedule_decays_to_lr_min_and_steps_with_it(artifacts, monkeypatch):
+    mc = tiny_cfg(lr_schedule="cosine", lr=1e-3, lr_min=1e-5).mdnrnn
+    assert tm.learning_rate(mc, 0.0) == pytest.approx(1e-3)
+    assert tm.learning_rate(mc, 0.5) == pytest.approx((1e-3 + 1e-5) / 2)
+    assert tm.learning_rate(mc, 1.0) == pytest.approx(1e-5)
+    assert tm.learning_rate(tiny_cfg().mdnrnn, 0.7) == tiny_cfg().mdnrnn.lr  # the original: constant
+    # training sets each step's rate from its place in the run: falling, ending near lr_min
+    cfg = tiny_cfg(epochs=2, lr_schedule="cosine")
+    make_series(cfg)
+    seen, real_step = [], tm.optimizer_step
+
+    def records(model, opt, *a):
+        seen.append(opt.param_groups[0]["lr"])
+        return real_step(model, opt, *a)
+
+    monkeypatch.setattr(tm, "optimizer_step", records)
+    tm.train_mdnrnn(cfg, progress=False)
+    assert seen[0] == pytest.approx(cfg.mdnrnn.lr) and all(a > b for a, b in zip(seen, seen[1:]))
+    assert seen[-1] < 0.2 * cfg.mdnrnn.lr
+    with pytest.raises(ValueError, match="lr_schedule"):
+        tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(lr_schedule="step")), progress=False)
+
+
+def test_a_checkpoint_from_before_the_schedule_knob_resumes(artifacts):
+    cfg = tiny_cfg(epochs=1)
+    make_series(cfg)
+    tm.train_mdnrnn(cfg, progress=False)
+    out = mdnrnn_dir(cfg)
+    ckpt = tm.load_checkpoint(out / "last.pt")
+    for key in ("lr_schedule", "lr_min"):  # written before these knobs existed
+        del ckpt["config"][key]
+    tm.save_checkpoint(out / "last.pt", ckpt)
+    (out / "mdnrnn.pt").unlink()
+    assert tm.load_checkpoint(tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(epochs=2)), progress=False))["epoch"] == 2
+    (out / "mdnrnn.pt").unlink()
+    with pytest.raises(ValueError, match="another M config"):  # ... but not under another schedule
+        tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(epochs=3, lr_schedule="cosine")), progress=False)
+
+
 def test_bad_input_gives_clear_errors(artifacts):
     cfg = tiny_cfg()
     with pytest.raises(FileNotFoundError, match="collect"):

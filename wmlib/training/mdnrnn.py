@@ -43,7 +43,7 @@ import torch.nn.functional as F
 
 from .. import paths
 from ..artifacts import load_checkpoint, save_checkpoint, write_json
-from ..config import Config
+from ..config import Config, MDNRNNConfig
 from ..device import autocast, grad_scaler, resolve_device
 from ..models.mdnrnn import MDNRNN, mixture_nll
 from .series import EncodedSeries, load_series
@@ -272,6 +272,16 @@ def optimizer_step(model, opt, scaler, loss, grad_clip: float) -> None:
     scaler.update()
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def learning_rate(mc, progress: float) -> float:
+    """M's learning rate at ``progress`` (0 at the first step, 1 after the last epoch)."""
+    if mc.lr_schedule == "constant":
+        return mc.lr
+    return mc.lr_min + (mc.lr - mc.lr_min) * 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+
+
 def run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step, progress):
     """One pass over the training episodes; returns the global step count."""
     from tqdm.auto import tqdm
@@ -283,7 +293,9 @@ def run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step
     state = None
     model.train()
     bar = tqdm(batches, desc=f"M {cfg.world} epoch {epoch + 1}/{mc.epochs}", disable=not progress, leave=False)
-    for batch in bar:
+    for i, batch in enumerate(bar):
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(mc, (epoch + i / len(batches)) / mc.epochs)
         t = batch_tensors(data, batch, gen, device)
         loss, parts, state = m_loss(model, t, state if carry else None, mc.done_pos_weight, device)
         state = tuple(s.detach().float() for s in state)  # truncate backprop at the chunk edge
@@ -305,6 +317,8 @@ def _check_config(cfg: Config):
             raise ValueError(f"mdnrnn.{name} must be at least 1 (got {getattr(mc, name)}): fix the profile")
     if mc.batching not in BATCHINGS:
         raise ValueError(f"unknown mdnrnn.batching {mc.batching!r}: choose one of {', '.join(BATCHINGS)}")
+    if mc.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown mdnrnn.lr_schedule {mc.lr_schedule!r}: choose one of {', '.join(LR_SCHEDULES)}")
 
 
 def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
@@ -329,7 +343,8 @@ def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
     ckpt_path = out / paths.LAST
     if ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path)
-        same = lambda c: {k: v for k, v in c.items() if k != "epochs"}  # more epochs may be asked for
+        # more epochs may be asked for; a knob added since the checkpoint was written ran at its default
+        same = lambda c: {k: v for k, v in {**asdict(MDNRNNConfig()), **c}.items() if k != "epochs"}
         if ckpt["arch"] != model.arch() or same(ckpt["config"]) != same(asdict(mc)):
             raise ValueError(f"{ckpt_path} was written with another M config ({ckpt['config']}); "
                              f"delete the folder {out} to start over, or use the profile it came from")
