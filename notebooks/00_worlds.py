@@ -213,7 +213,10 @@ assert r.mean() < 300  # far from the 900 that counts as solved
 # * **CarRacing** uses a smooth random walk: steering drifts left and right,
 #   gas stays mostly on. (The original code used a random-weight controller,
 #   which needs V's codes before V exists and tends to repeat one behaviour per
-#   episode.)
+#   episode.) Its frames are drawn by the book's fast renderer
+#   (`collect.renderer="fast"`): gymnasium's own polygons and physics, the same
+#   pixels within a tenth of a colour level, about five times faster. Every
+#   score in the book is still measured on gymnasium's renderer.
 #
 # `collect` writes whole episodes as shards of plain `.npy` files, in parallel
 # worker processes. A killed run resumes where it stopped, and reading
