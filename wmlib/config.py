@@ -80,7 +80,7 @@ class MDNRNNConfig:
     epochs: int = 400
     lr: float = 1e-3
     lr_schedule: str = "constant"  # "constant" (the original's) or "cosine": lr decays to lr_min over the
-    lr_min: float = 1e-5           # epochs asked for (a fine-tune's too), as a short CPU budget may favour
+    lr_min: float = 1e-5           # epochs asked for (a fine-tune's too); a lever for short CPU budgets
     grad_clip: float = 1.0
     val_episodes: int = 10
     batching: str = "stream"     # "stream": truncated BPTT through concatenated episodes (Doom);

@@ -178,7 +178,7 @@ def collect(cfg: Config, episodes: int | None = None, workers: int | None = None
     if meta_path.exists():
         old = read_json(meta_path)
         old.setdefault("hold_max", 10)  # folders written before the knob existed held 1-10 steps
-        old.setdefault("renderer", "gymnasium" if cfg.world == "carracing" else "engine")  # ... by gymnasium
+        old.setdefault("renderer", "gymnasium" if cfg.world == "carracing" else "engine")  # ... drawn officially
         for key in ("world", "seed", "max_steps", "hold_max"):
             if old.get(key) != meta[key]:
                 raise ValueError(
