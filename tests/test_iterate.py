@@ -256,6 +256,34 @@ def test_restarts_add_cma_es_runs_whose_candidates_the_real_games_choose_among(r
         it.check_iterate(cfg.with_overrides(iterate=dict(validation_games=0)))
 
 
+def test_keep_incumbent_lets_the_validation_games_keep_the_last_rounds_c(round0, monkeypatch):
+    """iterate.keep_incumbent: round 0's C ("previous") is one more candidate of round 1's choice."""
+    monkeypatch.setenv("WM_ARTIFACTS", str(round0))
+    one = cfg_with_rounds(1).with_overrides(iterate=dict(validation_games=2))
+    it.iterate(one, progress=False)
+    cfg = one.with_overrides(iterate=dict(keep_incumbent=True))
+    cands = it.round_candidates(cfg, 1)
+    assert list(cands)[-1] == it.INCUMBENT and set(cands) - {it.INCUMBENT} == set(it.round_candidates(one, 1))
+    np.testing.assert_array_equal(cands[it.INCUMBENT], it.round_params(cfg, 0))
+    rows = it.iterate(cfg, progress=False)  # the round is re-chosen among the candidates plus the incumbent
+    assert rows[1]["incumbent"] and set(rows[1]["chosen"]["validation"]) == set(cands)
+    np.testing.assert_array_equal(it.round_params(cfg, 1), cands[rows[1]["chosen"]["which"]])
+    # when the incumbent plays best, round 1's C is round 0's
+    real = it.validate
+
+    def incumbent_plays_best(pool, offered, games, screen=0):
+        out = real(pool, offered, games, screen)
+        out["validation"][it.INCUMBENT]["mean"] = 1e6
+        out["chosen"] = it.INCUMBENT
+        return out
+
+    (paths.round_dir(cfg, 1) / "choice.json").unlink()
+    monkeypatch.setattr(it, "validate", incumbent_plays_best)
+    np.testing.assert_array_equal(it.round_params(cfg, 1), it.round_params(cfg, 0))
+    with pytest.raises(ValueError, match="keep_incumbent"):
+        it.check_iterate(cfg.with_overrides(iterate=dict(validation_games=0)))
+
+
 def test_command_line_restarts_and_generations_reach_the_config(monkeypatch, capsys, tmp_path):
     """`iterate --restarts/--generations` override the profile; bad values are one-line errors, nothing run."""
     from wmlib import cli

@@ -152,6 +152,8 @@ class IterateConfig:
                                  # games first and the best few (FINALISTS) play on to validation_games
     restarts: int = 1            # CMA-ES runs per round, each with its own seed (the same start and dream);
                                  # the validation games choose among all their candidates
+    keep_incumbent: bool = False  # the last round's C joins the candidates (``previous``, played with this
+                                 # round's M): a round whose dream offers nothing better keeps what it had
 
 
 @dataclass(frozen=True)

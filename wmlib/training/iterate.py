@@ -58,6 +58,9 @@ def check_iterate(cfg: Config) -> None:
                          f"number of real games (got {it.validation_games}): fix the profile")
     if it.restarts < 1:
         raise ValueError(f"iterate.restarts must be at least 1 CMA-ES run per round (got {it.restarts}): fix the profile")
+    if it.keep_incumbent and it.validation_games < 1:
+        raise ValueError("iterate.keep_incumbent needs real games to choose between the last round's C and the new "
+                         "ones: set iterate.validation_games, or keep_incumbent=False")
     if it.restarts > 1 and it.validation_games < 1:
         raise ValueError(f"iterate.restarts={it.restarts} needs real games to choose among the runs (their dreams "
                          "rate them alike): set iterate.validation_games, or restarts=1")
@@ -80,17 +83,23 @@ def round_params(cfg: Config, k: int) -> np.ndarray:
     return cands[choose_round(cfg, k)["chosen"]] if cfg.iterate.validation_games else cands["deployed"]
 
 
+INCUMBENT = "previous"  # round_candidates' name for the last round's C
+
+
 def round_candidates(cfg: Config, k: int) -> dict:
     """The Cs round k's CMA-ES runs offer: each run's deployed mean, final mean and best single
     candidate, and with ``iterate.validation_screen`` every generation's best candidate (``gen-G``);
-    run r > 0 (``iterate.restarts``) names its own ``rR/deployed``, ``rR/gen-G``, ...; a later one is
-    dropped when it equals an earlier one."""
+    run r > 0 (``iterate.restarts``) names its own ``rR/deployed``, ``rR/gen-G``, ...; with
+    ``iterate.keep_incumbent`` round k-1's C (``previous``) too; a later one is dropped when it equals
+    an earlier one."""
     from ..agent.evolution import load_result
 
     offered = {}
     for r in range(cfg.iterate.restarts):
         run = run_candidates(load_result(paths.round_run_dir(cfg, k, r)), bool(cfg.iterate.validation_screen))
         offered.update({which if r == 0 else f"r{r}/{which}": p for which, p in run.items()})
+    if cfg.iterate.keep_incumbent:  # offered last: a tie keeps the round's own C
+        offered[INCUMBENT] = np.asarray(round_params(cfg, k - 1), np.float64)
     return _unique(offered)
 
 
@@ -419,7 +428,8 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         if old is not None and ("chosen" in old) == bool(cfg.iterate.validation_games) \
                 and old.get("ensemble", "none") == cfg.iterate.ensemble \
                 and old.get("screen", 0) == cfg.iterate.validation_screen \
-                and old.get("restarts", 1) == cfg.iterate.restarts:
+                and old.get("restarts", 1) == cfg.iterate.restarts \
+                and old.get("incumbent", False) == cfg.iterate.keep_incumbent:
             continue
         # a new round, or one whose C is now chosen another way (or among more runs): every step below
         # is get-or-build, so only what changed is redone (the other steps keep their first times)
@@ -428,6 +438,8 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
             row["screen"] = cfg.iterate.validation_screen
         if cfg.iterate.restarts > 1:
             row["restarts"] = cfg.iterate.restarts
+        if cfg.iterate.keep_incumbent:
+            row["incumbent"] = True
         clock = time.perf_counter()
         dataset = collect_round(cfg, k, progress)
         t["play"] = time.perf_counter() - clock
@@ -490,5 +502,5 @@ def format_rounds(rows) -> str:
 
 
 __all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "run_candidates",
-           "choose_round", "validate", "RESTART_SEED", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
+           "choose_round", "validate", "RESTART_SEED", "INCUMBENT", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]
