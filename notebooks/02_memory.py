@@ -415,6 +415,11 @@ assert np.isfinite(my_losses).all() and np.mean(my_losses[-3:]) < np.mean(my_los
 #   gradient steps of 32 streams in the same minutes, and a dream whose C
 #   transfers better (README, "M's batching at the laptop's compute").
 #   Yours: `cfg.mdnrnn.batching`.
+# * **A rate that decays (Doom, laptop).** The original kept Adam's rate at
+#   $10^{-3}$ for 400 epochs. With 40 epochs on a laptop, the rate falls
+#   along a cosine to $10^{-5}$ (`cfg.mdnrnn.lr_schedule`): M settles into a
+#   lower held-out NLL, and on one fresh clone's data its dream's C lived
+#   three times longer in the real game (README, "A decaying rate").
 #
 # `train_mdnrnn` resumes after an interruption and is a no-op once trained.
 
