@@ -207,9 +207,8 @@ _PAPER = {
 _DOOM_TRANSFER = dict(collect=dict(hold_max=40), mdnrnn=dict(discrete_actions=True),
                       dream=dict(done_rule="sample", real_z="sample", start_from="anywhere"))
 
-# How a round's C is made and chosen (README, "Which C?"): the worst M's dream, then real games,
-# which may keep the last round's C when the round offers nothing better.
-_DOOM_ROUND = dict(ensemble="min", validation_games=20, validation_screen=5, keep_incumbent=True)
+# How a round's C is made and chosen (README, "Which C?"): the worst M's dream, then real games.
+_DOOM_ROUND = dict(ensemble="min", validation_games=20, validation_screen=5)
 
 _LAPTOP = {
     "doom": dict(
@@ -251,8 +250,7 @@ _CI = {
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=100, workers=2,
                        eval_every=1, eval_episodes=2, test_episodes=2),
         dream=dict(max_steps=100, real_episodes=2, dream_episodes=4, **_DOOM_TRANSFER["dream"]),
-        iterate=dict(rounds=1, episodes=3, mdnrnn_epochs=1, generations=2, ensemble="min", validation_games=2, validation_screen=1,
-                     keep_incumbent=True),
+        iterate=dict(rounds=1, episodes=3, mdnrnn_epochs=1, generations=2, ensemble="min", validation_games=2, validation_screen=1),
     ),
     "carracing": dict(
         collect=dict(episodes=2, max_steps=60, workers=2, shard_episodes=1, baseline_episodes=2),
