@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--round-generations", type=int, default=20)
     ap.add_argument("--tau", type=float, default=1.15)
     ap.add_argument("--seed", type=int, default=0, help="CMA-ES seed of the dream training (one run's luck)")
+    ap.add_argument("--keep-incumbent", action="store_true", help="rounds: the last round's C is a candidate too")
     ap.add_argument("--train-vae", action="store_true", help="train V on this run's data (default: shipped V)")
     args = ap.parse_args()
 
@@ -68,7 +69,7 @@ def main():
         dream=dict(done_rule=args.done_rule, real_z=args.real_z, tau=args.tau, generations=args.generations),
         evolution=dict(seed=args.seed),
         iterate=dict(rounds=args.rounds, episodes=args.round_episodes, mdnrnn_epochs=args.round_epochs,
-                     generations=args.round_generations))
+                     generations=args.round_generations, keep_incumbent=args.keep_incumbent))
     times = {}
 
     def stage(name, fn):
