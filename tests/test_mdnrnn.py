@@ -344,6 +344,8 @@ def test_training_learns_and_beats_no_change(artifacts, capsys):
     res = tm.evaluate_mdnrnn(cfg)
     assert res["nll"] < res["baseline_nll"] and len(res["nll_per_dim"]) == Z
     assert 0 <= res["done_recall"] <= 1 and res["deaths"] == 1
+    # another M judged on the same held-out episodes: the trained one, passed in, judges the same
+    assert tm.evaluate_mdnrnn(cfg, write=False, model=tm.load_mdnrnn(cfg)) == res
     # the no-op: a finished M is not retrained
     mtime = path.stat().st_mtime_ns
     assert tm.train_mdnrnn(cfg, progress=False) == path and path.stat().st_mtime_ns == mtime

@@ -425,21 +425,14 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
                        dream=_ms(s["dream"]), real=_ms(s["real"]), seconds={})
     for k in range(1, rounds + 1):
         old = done.get(k)
+        how = how_chosen(cfg)
         if old is not None and ("chosen" in old) == bool(cfg.iterate.validation_games) \
-                and old.get("ensemble", "none") == cfg.iterate.ensemble \
-                and old.get("screen", 0) == cfg.iterate.validation_screen \
-                and old.get("restarts", 1) == cfg.iterate.restarts \
-                and old.get("incumbent", False) == cfg.iterate.keep_incumbent:
+                and all(old.get(key, default) == how[key] for key, default in CHOICE_DEFAULTS.items()):
             continue
         # a new round, or one whose C is now chosen another way (or among more runs): every step below
         # is get-or-build, so only what changed is redone (the other steps keep their first times)
-        row, t = dict(round=k, ensemble=cfg.iterate.ensemble), {}
-        if cfg.iterate.validation_screen:
-            row["screen"] = cfg.iterate.validation_screen
-        if cfg.iterate.restarts > 1:
-            row["restarts"] = cfg.iterate.restarts
-        if cfg.iterate.keep_incumbent:
-            row["incumbent"] = True
+        row, t = dict(round=k, ensemble=how["ensemble"]), {}
+        row.update({key: v for key, v in how.items() if key != "ensemble" and v != CHOICE_DEFAULTS[key]})
         clock = time.perf_counter()
         dataset = collect_round(cfg, k, progress)
         t["play"] = time.perf_counter() - clock
@@ -480,6 +473,16 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
             print(format_rounds([done[i] for i in sorted(done)]))
     write_json(paths.ready(table_path.parent) / table_path.name, [done[i] for i in sorted(done)])
     return [done[i] for i in sorted(done) if i <= rounds]
+
+
+# How a round's C was made and chosen, as its row of the rounds table records it, and the value a
+# row written before a setting existed ran with (rows leave out the defaults, but for the ensemble).
+CHOICE_DEFAULTS = dict(ensemble="none", screen=0, restarts=1, incumbent=False)
+
+
+def how_chosen(cfg: Config) -> dict:
+    it = cfg.iterate
+    return dict(ensemble=it.ensemble, screen=it.validation_screen, restarts=it.restarts, incumbent=it.keep_incumbent)
 
 
 def _ms(summary: dict) -> dict:

@@ -482,10 +482,12 @@ def unweight_probability(prob: np.ndarray, pos_weight: float) -> np.ndarray:
     return odds / (1 + odds)
 
 
-def evaluate_mdnrnn(cfg: Config, device="cpu", write: bool = True) -> dict:
-    """Held-out NLL per latent dim against "no change" (z_next = z), and the done head's precision/recall."""
+def evaluate_mdnrnn(cfg: Config, device="cpu", write: bool = True, model: MDNRNN | None = None) -> dict:
+    """Held-out NLL per latent dim against "no change" (z_next = z), and the done head's precision/recall.
+
+    ``model``: another M to judge on ``cfg``'s held-out episodes (default: ``cfg``'s trained M)."""
     data = Transitions.load(cfg)
-    model = load_mdnrnn(cfg, device)
+    model = load_mdnrnn(cfg, device) if model is None else model.to(resolve_device(device)).eval()
     train_eps, val_eps = data.split(cfg.mdnrnn.val_episodes)
     pred = teacher_forced(model, data, val_eps, device)
     var = no_change_variance(data, train_eps)
