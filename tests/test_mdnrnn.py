@@ -420,6 +420,11 @@ def test_cosine_schedule_decays_to_lr_min_and_steps_with_it(artifacts, monkeypat
     assert seen[-1] < 0.2 * cfg.mdnrnn.lr
     with pytest.raises(ValueError, match="lr_schedule"):
         tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(lr_schedule="step")), progress=False)
+    # its rate was laid out over 2 epochs: asking for more is refused (a constant rate resumes), nothing lost
+    (mdnrnn_dir(cfg) / "mdnrnn.pt").unlink()
+    with pytest.raises(ValueError, match="cannot be stretched"):
+        tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(epochs=3)), progress=False)
+    assert (mdnrnn_dir(cfg) / "last.pt").exists()
 
 
 def test_a_checkpoint_from_before_the_schedule_knob_resumes(artifacts):

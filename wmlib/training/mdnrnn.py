@@ -343,11 +343,14 @@ def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
     ckpt_path = out / paths.LAST
     if ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path)
-        # more epochs may be asked for; a knob added since the checkpoint was written ran at its default
-        same = lambda c: {k: v for k, v in {**asdict(MDNRNNConfig()), **c}.items() if k != "epochs"}
+        # more epochs may be asked for at a constant rate (a decaying one is laid out over the epochs first
+        # asked for); a knob added since the checkpoint was written ran at its default
+        free = {"epochs"} if mc.lr_schedule == "constant" else set()
+        same = lambda c: {k: v for k, v in {**asdict(MDNRNNConfig()), **c}.items() if k not in free}
         if ckpt["arch"] != model.arch() or same(ckpt["config"]) != same(asdict(mc)):
             raise ValueError(f"{ckpt_path} was written with another M config ({ckpt['config']}); "
-                             f"delete the folder {out} to start over, or use the profile it came from")
+                             f"delete the folder {out} to start over, or use the profile it came from"
+                             + ("; a decaying rate cannot be stretched to more epochs" if free != {"epochs"} else ""))
         if ckpt["series"] != data.series_id:
             raise ValueError(f"{ckpt_path} was trained on another encoding of the data (V changed since); "
                              f"delete the folder {out} to train M afresh on the new series")
