@@ -93,6 +93,7 @@ def main():
     ap.add_argument("--warm-from", help="a run folder whose V-only (z) C starts this zh run (h's weights zero)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--episodes", type=int, default=100, help="official-renderer test episodes")
+    ap.add_argument("--seed", type=int, default=None, help="evolution.seed: another CMA-ES run (and its tracks)")
     args = ap.parse_args()
 
     from wmlib.config import get_config
@@ -102,7 +103,7 @@ def main():
     ev = {k: v for k, v in dict(population=args.population, rollouts=args.rollouts, generations=args.generations,
                                 eval_every=args.eval_every, eval_episodes=args.eval_episodes,
                                 sigma0=args.sigma0, diagonal=args.diagonal or None,
-                                same_episodes=args.same_episodes or None).items()
+                                same_episodes=args.same_episodes or None, seed=args.seed).items()
           if v is not None}
     cfg = get_config("carracing", "laptop", artifacts=root).with_overrides(evolution=ev)
 
