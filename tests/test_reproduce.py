@@ -58,3 +58,24 @@ def test_diagnose_dream_reports_actions_in_both_worlds(tmp_path):
 def test_reproduce_rejects_an_unknown_world(tmp_path):
     out = _reproduce(tmp_path, "pong")
     assert out.returncode == 2 and "unknown world 'pong'" in out.stderr and "doom" in out.stderr
+
+
+def test_laptop_reproduce_stops_at_round_0_unless_rounds_are_asked_for(monkeypatch, tmp_path):
+    """The laptop main job ends at round 0 (within 45 minutes); --rounds runs the longer, best recipe."""
+    from wmlib import cli
+    from wmlib.config import get_config
+    from wmlib.training import pipeline
+
+    cfg = get_config("doom", "laptop", str(tmp_path))
+    assert cfg.iterate.rounds == 1 and pipeline.reproduce_rounds(cfg) == 0
+    names = [name for name, _ in pipeline.pipeline(cfg)]
+    assert names[-1] == "score C in the real game" and not any("round" in n for n in names)
+    assert pipeline.reproduce_rounds(get_config("doom", "ci", str(tmp_path))) == 1  # -1: iterate.rounds
+
+    seen = []
+    monkeypatch.setattr(pipeline, "reproduce", lambda cfg, tau: seen.append(cfg) or dict(order=[], stages={}))
+    monkeypatch.setattr(pipeline, "format_record", lambda record, tau: "")
+    for argv, rounds in ((["doom"], 0), (["doom", "--rounds", "2"], 2)):
+        assert cli.main(["reproduce", *argv, "--profile", "laptop", "--artifacts", str(tmp_path)]) == 0
+        assert pipeline.reproduce_rounds(seen[-1]) == rounds
+    assert [n for n, _ in pipeline.pipeline(seen[-1])][-2:] == ["iterative round 1", "iterative round 2"]

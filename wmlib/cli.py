@@ -207,6 +207,8 @@ def cmd_reproduce(args):
         if world != "doom":
             raise ValueError("--rounds and --restarts are iterative training in the dream: Doom only")
         cfg = _iterate_options(cfg, args)
+        if args.rounds is not None:  # the rounds asked for, not the profile's shorter main job
+            cfg = cfg.with_overrides(iterate=dict(reproduce_rounds=args.rounds))
     record = reproduce(cfg, args.tau)
     print()
     print(format_record(record, args.tau if args.tau is not None else cfg.dream.tau))
@@ -344,7 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--world", dest="world_opt", default=None, help="same as the positional world")
     p.add_argument("--tau", type=float, default=None, help="Doom dream temperature (default: profile, 1.15)")
     p.add_argument("--rounds", type=int, default=None,
-                   help="Doom: rounds of iterative training after the first dream-trained C (default: profile)")
+                   help="Doom: rounds of iterative training after the first dream-trained C (default: the profile's "
+                        "iterate.reproduce_rounds; laptop: 0, --rounds 1 is the best measured)")
     p.add_argument("--restarts", type=int, default=None, help=RESTARTS_HELP)
 
     p = command("iterate", cmd_iterate, "iterative training: C's real games go back into M's data, M and C are "

@@ -57,7 +57,7 @@ def pipeline(cfg: Config, tau: float | None = None) -> list:
             ("score C in the real game", lambda: _scores(evaluate_in_reality(cfg, tau))),
         ]
         # The paper's iterative training: each round adds C's real games to M's data (training.iterate).
-        for k in range(1, cfg.iterate.rounds + 1):
+        for k in range(1, reproduce_rounds(cfg) + 1):
             stages.append((f"iterative round {k}", lambda k=k: _round_scores(cfg, k)))
     else:
         from .controller import evaluate_controller, train_controller
@@ -67,6 +67,12 @@ def pipeline(cfg: Config, tau: float | None = None) -> list:
             ("score C", lambda: _scores(dict(real=evaluate_controller(cfg, "zh")))),
         ]
     return stages
+
+
+def reproduce_rounds(cfg: Config) -> int:
+    """Rounds of iterative training ``reproduce doom`` runs: ``iterate.reproduce_rounds``, or ``rounds``."""
+    it = cfg.iterate
+    return it.rounds if it.reproduce_rounds < 0 else it.reproduce_rounds
 
 
 def _round_scores(cfg: Config, k: int) -> dict:
