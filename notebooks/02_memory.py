@@ -416,10 +416,12 @@ assert np.isfinite(my_losses).all() and np.mean(my_losses[-3:]) < np.mean(my_los
 #   transfers better (README, "M's batching at the laptop's compute").
 #   Yours: `cfg.mdnrnn.batching`.
 # * **A rate that decays (Doom, laptop).** The original kept Adam's rate at
-#   $10^{-3}$ for 400 epochs. With 40 epochs on a laptop, the rate falls
+#   $10^{-3}$ for 400 epochs. With 80 epochs on a laptop, the rate falls
 #   along a cosine to $10^{-5}$ (`cfg.mdnrnn.lr_schedule`): M settles into a
 #   lower held-out NLL, and on one fresh clone's data its dream's C lived
-#   three times longer in the real game (README, "A decaying rate").
+#   three times longer in the real game (README, "A decaying rate"); 80
+#   epochs rather than 40 added another ~130 steps (README, "M trained
+#   longer").
 #
 # `train_mdnrnn` resumes after an interruption and is a no-op once trained.
 

@@ -214,7 +214,7 @@ assert lengths[low] == in_dream["ret"]  # the same dream, replayed
 # * The dream score alone is not evidence: compare it with the real score,
 #   as the sweep's table does for every $\tau$.
 # * **Yours**: the table above, at your profile. The paper's M saw 10,000
-#   random episodes for 400 epochs; the laptop M sees 200 for 40, so expect
+#   random episodes for 400 epochs; the laptop M sees 200 for 80, so expect
 #   real scores of a few hundred steps and a temperature curve flatter and
 #   noisier than the paper's (one CMA-ES run varies by tens of steps).
 #

@@ -209,9 +209,9 @@ ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); fig.tight_lay
 # %%
 last = rows[-1]
 expected = {"ci": "a few dozen steps (V and M have seen a few hundred frames)",
-            "laptop": "~760 steps after the profile's one round with the default seed, from ~170 before "
-                      "it; the same recipe with two other CMA-ES seeds ends at ~180 and ~710, ~550 on "
-                      "average (README: 'Which C?')",
+            "laptop": "~770 steps after the profile's one round with the default seed, from ~670 before "
+                      "it (one seed measured; with 40 epochs of M a round lost ~90 steps instead: README "
+                      "'M trained longer')",
             "paper": "the paper's iterative procedure was not run at scale: unknown"}[PROFILE]
 print(f"your C after {last['round']} rounds: {last['real']['mean']:.0f} +- {last['real']['std']:.0f} steps "
       f"over {last['real']['episodes']} real games")

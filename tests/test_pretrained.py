@@ -144,16 +144,24 @@ def test_results_keep_earlier_rows_this_root_has_not_run(tmp_path, artifacts):
 
 def test_the_pipeline_row_gives_its_time_and_the_score_it_ended_with(artifacts):
     from wmlib import paths
-    from wmlib.artifacts import write_json
+    from wmlib.artifacts import read_json, write_json
     from wmlib.config import get_config
 
     cfg = get_config("doom", results.PROFILE)
+    real = lambda mean, std: dict(real=dict(mean=mean, std=std, episodes=100))
     write_json(paths.ready(paths.reproduce_record(cfg).parent) / paths.reproduce_record(cfg).name, dict(
-        order=["collect", "iterative round 1"], total_seconds=2400.0,
-        stages={"collect": dict(seconds=30.0), "iterative round 1": dict(
-            seconds=600.0, real=dict(mean=421.4, std=221.1, episodes=100))}))
+        order=["collect", "score C in the real game", "iterative round 1"], total_seconds=2400.0,
+        stages={"collect": dict(seconds=1500.0), "score C in the real game": dict(seconds=300.0, **real(643.8, 387.0)),
+                "iterative round 1": dict(seconds=600.0, **real(421.4, 221.1))}))
     row = next(r for r in results.reproduce_rows() if r.startswith("| doom: whole pipeline"))
-    assert "40 min on 2 CPU cores; it ends at 421 +- 221 real (100 episodes)" in row
+    if cfg.iterate.reproduce_rounds == 0:  # laptop: the main job ends at round 0, the longer run beside it
+        assert "30 min on 2 CPU cores; it ends at 644 +- 387 real (100 episodes); `--rounds 1`: 40 min, 421 +- 221" in row
+    else:
+        assert "40 min on 2 CPU cores; it ends at 421 +- 221 real (100 episodes)" in row
+    rec = read_json(paths.reproduce_record(cfg))  # a stage another command built: not timed, the last C's score
+    write_json(paths.reproduce_record(cfg), dict(rec, stages=dict(rec["stages"], collect=dict(seconds=0.0, reused=True))))
+    row = next(r for r in results.reproduce_rows() if r.startswith("| doom: whole pipeline"))
+    assert "(some stages built earlier, not counted); it ends at 421 +- 221" in row
 
 
 def test_shipped_doom_models_of_an_iterative_round_score_on_the_pipeline_row(tmp_path, monkeypatch, artifacts):
