@@ -3,8 +3,8 @@
     python experiments/paired.py artifacts-experiments/levers/fresh-w40cos-t1.3 artifacts-experiments/levers/fresh-w40cos
     python experiments/paired.py <arm or fresh root> <other> --rounds 1 0   # round 1 of the first, round 0 of the second
 
-Each argument is an arm folder (or a fresh root's ``artifacts``): its
-``doom/laptop/iterate/round-<k>/score.json`` holds the real returns game by game, on the profile's
+Each argument is an arm folder (or a fresh root's ``artifacts``), or a score file itself (e.g. a
+``dream-tau1.15/score-deployed.json``): an arm's ``doom/laptop/iterate/round-<k>/score.json`` holds the real returns game by game, on the profile's
 test seeds, so the same index is the same game. Prints both means, the mean difference +- the standard
 error of the paired difference, and in how many games the first lived longer.
 """
@@ -18,7 +18,7 @@ import numpy as np
 
 
 def test_returns(arm, k: int = 0) -> np.ndarray:
-    score = Path(arm) / f"doom/laptop/iterate/round-{k}/score.json"
+    score = Path(arm) if str(arm).endswith(".json") else Path(arm) / f"doom/laptop/iterate/round-{k}/score.json"
     if not score.exists():
         raise SystemExit(f"{score} does not exist: is {arm} a finished arm (round {k} scored)?")
     return np.asarray(json.loads(score.read_text())["real"]["returns"], float)

@@ -49,9 +49,10 @@
 # 7. (Doom) checks how well M's death probability matches real deaths;
 # 8. lets you drive the car inside M's dream, with the shipped C as autopilot.
 #
-# **Run time**: about a minute at `ci`; at `laptop` roughly 5-10 minutes on 2
-# cores, most of it `train_mdnrnn` (3.3 min for Doom's M in the project's
-# clean `reproduce doom` run), plus V if notebook 01 has not built it.
+# **Run time**: about a minute at `ci`; at `laptop` roughly 20 minutes on 2
+# cores, most of it `train_mdnrnn` (16.5 min for Doom's 80 epochs in the
+# project's fresh-clone `reproduce doom` run), plus V if notebook 01 has not
+# built it.
 # Code cells marked *check* are folded: they assert what the text claims.
 
 # %% tags=["parameters"]

@@ -38,8 +38,8 @@
 #
 # **Run time**: about 40 s at `ci` (measured under nbval on a loaded 2-core
 # machine); at `laptop` 30 s measured on 2 cores with the Doom pipeline on disk;
-# from an empty folder it first builds V, M and C (the pipeline: about 33
-# minutes, plus 10 for its iterative round).
+# from an empty folder it first builds V, M and C (the pipeline to round 0:
+# about 37 minutes in a fresh clone; notebook 06 adds the iterative round).
 
 # %% tags=["parameters"]
 import os

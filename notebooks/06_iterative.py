@@ -45,7 +45,7 @@
 # 2-core machine); at `laptop` each round about 20 minutes on 2 cores (its C is
 # evolved in two Ms' dreams and chosen among every generation's best on real
 # games; 14 s with the profile's one round on disk), after round 0 (notebook
-# 04's Doom pipeline, about 34 minutes if it is not built yet).
+# 04's Doom pipeline, about 37 minutes if it is not built yet).
 
 # %% tags=["parameters"]
 import os
