@@ -363,7 +363,7 @@ assert all(1 <= r <= CAP for r in score["real"]["returns"] + score["dream"]["ret
 # trained on 10,000 random episodes for 400 epochs), a random policy's (about
 # 210), and yours. At the ci profile V and M have seen a few hundred frames:
 # no claim. At the laptop profile (200 random episodes, 80 epochs of M) a C
-# trained in a single pass survived 500-720 real steps over the CMA-ES seeds we
+# trained in a single pass survived 670-720 real steps over the three CMA-ES seeds we
 # measured: well above random, below the paper (README, "M trained longer"). If the dream score is far above the real one,
 # **your agent cheated its dream**: it found something M gets wrong (a place or
 # an action M believes is safe) and exploited it. Notebook 05 shows such a
@@ -379,7 +379,7 @@ assert all(1 <= r <= CAP for r in score["real"]["returns"] + score["dream"]["ret
 
 # %%
 expected = {"ci": "no claim (V and M have seen a few hundred frames)",
-            "laptop": "~500-720 steps after one pass, by CMA-ES seed (README: \"M trained longer\")",
+            "laptop": "~670-720 steps after one pass (three CMA-ES seeds on one fresh clone; README: \"M trained longer\")",
             "paper": "the paper's 1092 +- 556"}[PROFILE]
 real, dreamt = score["real"]["mean"], score["dream"]["mean"]
 print(f"yours: real {real:.0f}, dream {dreamt:.0f} | random policy {paper.DOOM_RANDOM_POLICY[0]} | "
