@@ -363,8 +363,9 @@ assert all(1 <= r <= CAP for r in score["real"]["returns"] + score["dream"]["ret
 # trained on 10,000 random episodes for 400 epochs), a random policy's (about
 # 210), and yours. At the ci profile V and M have seen a few hundred frames:
 # no claim. At the laptop profile (200 random episodes, 80 epochs of M) a C
-# trained in a single pass survived 670-720 real steps over the three CMA-ES seeds we
-# measured: well above random, below the paper (README, "M trained longer"). If the dream score is far above the real one,
+# trained in a single pass survived 670-720 real steps over the three CMA-ES
+# seeds we measured: well above random, below the paper (README, "M trained
+# longer"). If the dream score is far above the real one,
 # **your agent cheated its dream**: it found something M gets wrong (a place or
 # an action M believes is safe) and exploited it. Notebook 05 shows such a
 # cheat; notebook 06 fixes it the paper's way, by letting C's own real games
