@@ -24,12 +24,11 @@ import json
 import os
 import shutil
 import sys
-import tarfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from doom_m_scale import TAU, restore_frames, variant_dir, world_dir, write_tar  # noqa: E402
+from doom_m_scale import TAU, restore_frames, unpack, variant_dir, world_dir, write_table, write_tar  # noqa: E402
 
 
 def epochs_config(root: Path, epochs: int, seed: int = 0):
@@ -89,14 +88,7 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
     summary = json.loads((Path(tars) / "m_epochs.json").read_text())
     rows = []
     for name, run in summary["runs"].items():
-        wd = world_dir(Path(work) / name)
-        if wd.exists():
-            shutil.rmtree(wd)
-        wd.mkdir(parents=True)
-        for part in ("data", "series", "vae"):
-            os.symlink((src / part).resolve(), wd / part)
-        with tarfile.open(Path(tars) / f"{name}.tar") as tar:
-            tar.extractall(wd, filter="data")
+        unpack(src, Path(tars) / f"{name}.tar", world_dir(Path(work) / name))
         cfg = epochs_config(Path(work) / name, run["epochs"], run["seed"]).with_overrides(
             evolution=dict(workers=workers))
         if episodes:  # a smoke test
@@ -110,9 +102,7 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
               f"| CMA-ES seed {run['seed']} | {r['val_nll']:.4f} | {r['done_precision']:.2f} / {r['done_recall']:.2f} "
               f"| {r['dream']['mean']:.1f} +- {r['dream']['std']:.1f} | {r['real']['mean']:.1f} +- {r['real']['std']:.1f} |",
               flush=True)
-    out = Path("artifacts-experiments/m-epochs")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"table-{Path(tars).name}.json").write_text(json.dumps(dict(rows=rows, gpu=summary), indent=2))
+    write_table(Path("artifacts-experiments/m-epochs"), tars, rows, summary)
 
 
 def main():

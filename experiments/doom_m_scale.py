@@ -242,6 +242,17 @@ def evolve(dest: Path, tars: Path, variant: str, seeds, out: Path, dream_generat
 
 # ----------------------------------------------------------------------------- score (here)
 
+def unpack(src: Path, tar_path: Path, wd: Path) -> None:
+    """A world folder to score one tar's M and C in: the source's data, codes and V linked in."""
+    if wd.exists():
+        shutil.rmtree(wd)
+    wd.mkdir(parents=True)
+    for part in ("data", "series", "vae"):
+        os.symlink((src / part).resolve(), wd / part)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(wd, filter="data")
+
+
 def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | None = None) -> None:
     from wmlib.config import get_config
     from wmlib.training.dream import evaluate_in_reality
@@ -256,14 +267,7 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
     rows.append(dict(m="laptop (CPU, 30 epochs)", transitions=None, val_nll=m["nll"], done_recall=m["done_recall"],
                      done_precision=m["done_precision"], dream=s["dream"], real=s["real"]))
     for name in summary["variants"]:
-        wd = world_dir(Path(work) / name)
-        if wd.exists():
-            shutil.rmtree(wd)
-        wd.mkdir(parents=True)
-        for part in ("data", "series", "vae"):
-            os.symlink((src / part).resolve(), wd / part)
-        with tarfile.open(Path(tars) / f"{name}.tar") as tar:
-            tar.extractall(wd, filter="data")
+        unpack(src, Path(tars) / f"{name}.tar", world_dir(Path(work) / name))
         cfg = scale_config(Path(work) / name).with_overrides(evolution=dict(workers=workers))
         if episodes:  # a smoke test
             cfg = cfg.with_overrides(dream=dict(real_episodes=episodes, dream_episodes=episodes))
@@ -280,7 +284,11 @@ def score(source: Path, tars: Path, work: Path, workers: int, episodes: int | No
         tr = "1.86M" if r["transitions"] is None else f"{r['transitions'] / 1e6:.0f}M"
         print(f"| {r['m']} | {tr} | {r['val_nll']:.4f} | {r['done_recall']:.2f} / {r['done_precision']:.2f} | "
               f"{r['dream']['mean']:.1f} +- {r['dream']['std']:.1f} | {r['real']['mean']:.1f} +- {r['real']['std']:.1f} |")
-    out = Path("artifacts-experiments/m-scale")
+    write_table(Path("artifacts-experiments/m-scale"), tars, rows, summary)
+
+
+def write_table(out: Path, tars: Path, rows: list, summary: dict) -> None:
+    """The scored rows beside what the GPU run said, kept as ``out/table-<tars folder>.json``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / f"table-{Path(tars).name}.json").write_text(json.dumps(dict(rows=rows, gpu=summary), indent=2))
 
