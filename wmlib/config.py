@@ -232,8 +232,8 @@ _LAPTOP = {
         # one round of iterative training: C's own real games expose its cheat; the round's C is
         # judged by the worse of both Ms' dreams; each generation's best candidate plays 5 real
         # validation games, the best 3 play 20 and the best of those is the round's C (README "Which C?")
-        # ``reproduce doom`` stops at round 0 to end within 45 minutes on 2 cores; round 1 (``--rounds 1``,
-        # ~55 minutes) is the best measured (README "Under 45 minutes")
+        # ``reproduce doom`` stops at round 0 to end within 45 minutes on 2 cores (669.9 real at 36.5 min from a
+        # fresh clone); ``--rounds 1`` is the best measured (768.2 at 52.4 min; README "M trained longer")
         iterate=dict(rounds=1, episodes=100, mdnrnn_epochs=10, generations=20, reproduce_rounds=0, **_DOOM_ROUND),
     ),
     "carracing": dict(
