@@ -443,8 +443,11 @@ plt.tight_layout(); plt.show()
 assert np.isfinite(log["loss"]).all()
 assert log["val_nll"][-1] < 0.5 * np.log(2 * np.pi * np.e) + 0.1
 if PROFILE != "ci":  # at ci, V has seen 256 frames and its codes are mostly noise: nothing to learn yet
-    k = max(1, len(log["z_loss"]) // 5)
-    assert np.mean(log["z_loss"][-k:]) < np.mean(log["z_loss"][:k]) - 0.05, "M's loss should fall while training"
+    # the first epoch against the last: with many epochs most of the fall happens early, so fifths of the run can
+    # differ by less than the noise of one batch
+    ends = log["epoch_step"]
+    first, last = np.mean(log["z_loss"][:ends[0]]), np.mean(log["z_loss"][ends[-2] if len(ends) > 1 else 0:])
+    assert last < first - 0.05, f"M's loss should fall while training (first epoch {first:.3f}, last {last:.3f})"
 
 # %% [markdown]
 # ## Is M better than "nothing changes"?
