@@ -222,7 +222,7 @@ _LAPTOP = {
         # The learning rate decays (cosine, to 1e-5): on the AMD fresh clone's data round 0's C lives
         # 643.8 and 548.1 real steps (two CMA-ES seeds) against 178.6 at a constant rate (README "A decaying rate").
         # 80 epochs, not 40: round 0's C lives 669.9, 723.4, 689.3 (three CMA-ES seeds) against 643.8, 548.1,
-        # 506.1 with 40, for ~9 more minutes (README "M trained longer")
+        # 506.1 with 40, for ~7 more minutes (README "M trained longer")
         mdnrnn=dict(seq_len=100, batch_size=8, epochs=80, batching="windows", val_episodes=10, lr_schedule="cosine",
                     **_DOOM_TRANSFER["mdnrnn"]),
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
