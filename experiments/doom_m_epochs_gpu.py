@@ -2,7 +2,7 @@
 
 On the 2-core box, M at the laptop recipe (8 windows x 100 steps per batch, the rate decaying along a
 cosine to 1e-5) took round 0's C from 566 real steps (40 epochs, mean of three CMA-ES seeds) to 694
-(80 epochs): README "M trained longer". Each doubling costs the laptop ~9 idle minutes more, so the
+(80 epochs): README "M trained longer". Each doubling costs the laptop ~7 idle minutes more, so the
 next ones are asked on a GPU: the same data, codes, architecture, batch and schedule, only more epochs
 (``wmlib.training.mdnrnn.train_mdnrnn`` itself, on CUDA), then C evolved in each M's dream at the
 laptop's dream settings for several CMA-ES seeds (``train_in_dream`` on CUDA), then C scored here on

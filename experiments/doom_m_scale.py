@@ -90,11 +90,13 @@ def variant_dir(dest: Path, name: str) -> Path:
 
 
 def write_tar(wd: Path, path: Path) -> None:
-    """M and its dream run, for scoring elsewhere; not CMA-ES's state (es-*.pkl, ~20 MB): scoring reads
-    the run's parameters from evolution.pt."""
+    """M and its dream run, for scoring elsewhere; not the training states (CMA-ES's es-*.pkl, ~20 MB, and
+    M's resumable last.pt with Adam's moments): scoring reads mdnrnn.pt and the run's evolution.pt, and a
+    tar of at most 16 MiB comes back from the device machine."""
+    skip = lambda info: None if info.name.endswith(".pkl") or Path(info.name).name == "last.pt" else info
     with tarfile.open(path, "w") as tar:
         for part in ("mdnrnn", f"dream-tau{TAU:g}"):
-            tar.add(wd / part, arcname=part, filter=lambda info: None if info.name.endswith(".pkl") else info)
+            tar.add(wd / part, arcname=part, filter=skip)
 
 
 # ----------------------------------------------------------------------------- train (GPU)
