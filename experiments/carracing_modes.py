@@ -22,6 +22,10 @@ then evolved on [z, h] with a smaller step size:
         --warm-from artifacts-experiments/car/laptop --generations 20 --sigma0 0.05
     python experiments/carracing_modes.py --name warm --mode zh --phase evaluate
 
+C on the V and M of a pipeline run (``reproduce carracing``'s root, say) instead of the shipped ones:
+
+    python experiments/carracing_modes.py --name fresh-s1 --models-from /tmp/wm-fresh --mode zh --phase train --seed 1
+
 Sizes default to the laptop profile; ``--generations`` etc. override them.
 Results go to ``artifacts-experiments/car/<name>/`` (``summary-<mode>.json``, ``curve.png``).
 """
@@ -62,6 +66,26 @@ def shipped_models(cfg):
             config=dataclasses.asdict(cfg.mdnrnn), complete=True, source="the shipped laptop M"))
 
 
+def models_from(cfg, source):
+    """V and M of another artifacts root (its laptop car pipeline) as this run's V and M (copied once)."""
+    import os
+    import shutil
+
+    from wmlib import paths
+    from wmlib.config import get_config
+
+    src = get_config("carracing", "laptop", artifacts=source)
+    for name, file in (("V", paths.vae_file), ("M", paths.mdnrnn_file)):
+        if not file(src).exists():
+            raise SystemExit(f"--models-from {source}: no {name} at {file(src)}; train it there first "
+                             f"(python -m wmlib reproduce carracing --artifacts {source})")
+        if not file(cfg).exists():  # copied whole, then renamed: both modes may start at once
+            file(cfg).parent.mkdir(parents=True, exist_ok=True)
+            part = file(cfg).with_suffix(f".part{os.getpid()}")
+            shutil.copyfile(file(src), part)
+            os.replace(part, file(cfg))
+
+
 def curve(cfg, mode):
     """(episodes played, score) per generation: the candidates' mean, and the evaluated mean where run."""
     from wmlib import paths
@@ -94,6 +118,8 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--episodes", type=int, default=100, help="official-renderer test episodes")
     ap.add_argument("--seed", type=int, default=None, help="evolution.seed: another CMA-ES run (and its tracks)")
+    ap.add_argument("--models-from", help="an artifacts root whose laptop car V and M this run drives "
+                                          "(default: the shipped V and M)")
     args = ap.parse_args()
 
     from wmlib.config import get_config
@@ -154,6 +180,8 @@ def main():
     if args.mode is None:
         ap.error("--mode z or zh is needed for train and evaluate")
     root.mkdir(parents=True, exist_ok=True)
+    if args.models_from:
+        models_from(cfg, args.models_from)
     shipped_models(cfg)
     t0 = time.perf_counter()
     if args.phase == "train":

@@ -7,6 +7,9 @@ Each argument is an arm folder (or a fresh root's ``artifacts``), or a score fil
 ``dream-tau1.15/score-deployed.json``): an arm's ``doom/laptop/iterate/round-<k>/score.json`` holds the real returns game by game, on the profile's
 test seeds, so the same index is the same game. Prints both means, the mean difference +- the standard
 error of the paired difference, and in how many games the first lived longer.
+A car controller's ``controller-<mode>/test-deployed-100.json`` works the same way (its 100 test tracks):
+
+    python experiments/paired.py artifacts-experiments/car/fresh-s1/carracing/laptop/controller-{zh,z}/test-deployed-100.json
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ def test_returns(arm, k: int = 0) -> np.ndarray:
     score = Path(arm) if str(arm).endswith(".json") else Path(arm) / f"doom/laptop/iterate/round-{k}/score.json"
     if not score.exists():
         raise SystemExit(f"{score} does not exist: is {arm} a finished arm (round {k} scored)?")
-    return np.asarray(json.loads(score.read_text())["real"]["returns"], float)
+    data = json.loads(score.read_text())
+    return np.asarray(data["real"]["returns"] if "real" in data else data["returns"], float)
 
 
 def main():
@@ -35,7 +39,7 @@ def main():
         raise SystemExit(f"{len(a)} games against {len(b)}: not the same test games")
     d = a - b
     print(f"{a.mean():.1f} +- {a.std():.1f} vs {b.mean():.1f} +- {b.std():.1f}: paired {d.mean():+.1f} +- "
-          f"{d.std(ddof=1) / np.sqrt(len(d)):.1f} (longer in {(d > 0).sum()} of {len(d)} games)")
+          f"{d.std(ddof=1) / np.sqrt(len(d)):.1f} (the first ahead in {(d > 0).sum()} of {len(d)} games or tracks)")
 
 
 if __name__ == "__main__":
