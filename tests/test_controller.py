@@ -98,3 +98,25 @@ def test_a_widened_v_only_controller_drives_exactly_as_before(world):
     zs, hs, cs = (rng.normal(size=(6, n)).astype(np.float32) for n in (z, hidden, hidden))
     np.testing.assert_allclose(wide.act(zs, hs, cs), small.act(zs), atol=1e-6)
     assert np.count_nonzero(wide.get_flat()) == np.count_nonzero(small.get_flat())
+
+
+def test_train_controller_command_passes_rollouts_and_refuses_zero(monkeypatch, tmp_path, capsys):
+    """`train-controller --rollouts 4` evolves with 4 episodes per candidate; 0 is a one-line error."""
+    from types import SimpleNamespace
+
+    from wmlib import cli
+    from wmlib.training import controller as trainer
+
+    seen = {}
+
+    def fake_train(cfg, mode, backend, workers, generations=None):
+        seen.update(rollouts=cfg.evolution.rollouts, population=cfg.evolution.population, mode=mode)
+        return SimpleNamespace(history=[], generations=0, best_eval=None, ckpt_dir=tmp_path)
+
+    monkeypatch.setattr(trainer, "train_controller", fake_train)
+    argv = ["train-controller", "carracing", "--mode", "zh", "--profile", "laptop", "--artifacts", str(tmp_path)]
+    assert cli.main(argv + ["--rollouts", "4"]) == 0
+    assert seen == dict(rollouts=4, population=16, mode="zh")
+    assert cli.main(argv) == 0 and seen["rollouts"] == 1  # the profile's own
+    assert cli.main(argv + ["--rollouts", "0"]) == 2
+    assert "--rollouts must be at least 1" in capsys.readouterr().err

@@ -122,6 +122,10 @@ def cmd_train_controller(args):
     from .training.controller import train_controller
 
     cfg = _config(args)
+    if args.rollouts is not None:
+        if args.rollouts < 1:
+            raise ValueError(f"--rollouts must be at least 1 (got {args.rollouts})")
+        cfg = cfg.with_overrides(evolution=dict(rollouts=args.rollouts))
     res = train_controller(cfg, args.mode, args.backend, args.workers, generations=args.generations)
     last = res.history[-1] if res.history else {}
     print(f"{cfg.world} C ({args.mode}) after {res.generations} generations: population mean "
@@ -331,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("train-controller", cmd_train_controller, "evolve C with CMA-ES in the real world")
     p.add_argument("--mode", choices=("z", "zh"), default="zh", help="z: V only; zh: V and M (default)")
     p.add_argument("--generations", type=int, default=None, help="total generations (default: profile)")
+    p.add_argument("--rollouts", type=int, default=None,
+                   help="episodes per candidate, its fitness their mean (default: profile; the car's V+M C "
+                        "reached 800 over 100 tracks with 4 at laptop, README \"Two CMA-ES seeds and four tracks\")")
     _rollout_options(p)
 
     p = command("evaluate", cmd_evaluate, "score a trained C: mean +- std over N episodes")
