@@ -145,10 +145,17 @@ def _trained_agent(cfg: Config) -> tuple[MDNRNN, np.ndarray, dict]:
     from ..training.mdnrnn import load_mdnrnn
 
     if cfg.world != "doom":
+        from ..agent.evolution import CHECKPOINT
         from ..training.controller import controller_params
 
+        run = load_checkpoint(paths.controller_dir(cfg, CONTROLLER_MODE) / CHECKPOINT)
+        ev = run.get("config") or {}  # the budget the run was evolved with, not today's profile
+        budget = (f": {run['generations']} generations x {ev['population']} candidates x {ev['rollouts']} "
+                  f"track(s) each, on the {ev.get('renderer', 'gymnasium')} renderer" if ev else "")
+        if ev and ev["rollouts"] != cfg.evolution.rollouts:  # not the profile's own: say how to get it
+            budget += f" (`python -m wmlib train-controller {cfg.world} --rollouts {ev['rollouts']}`)"
         return load_mdnrnn(cfg), controller_params(cfg, CONTROLLER_MODE), dict(
-            controller="evolved in the real world (C reads z and h)")
+            controller=f"evolved in the real world (C reads z and h){budget}")
     from ..training import iterate
 
     tau = SHIPPED_TAU["doom"]
