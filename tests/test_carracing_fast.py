@@ -138,9 +138,9 @@ def test_one_controller_scores_the_same_on_both_renderers(one_torch_thread):
             runner.close()
     fast, true = returns["fast"], returns["gymnasium"]
     assert true.min() > 20  # the controller drives: 100 steps without a tile score -10; a tile ~3.4
-    spread = true.std() + 1.0
-    assert np.abs(fast - true).max() <= 10.0, (fast, true)  # one tile is ~3 points
-    assert abs(fast.mean() - true.mean()) < spread, (fast, true)
+    tile = 4.0  # a tile is worth 1000 / (tiles in the track), ~3-4 points; 2 episodes have no useful std
+    assert np.abs(fast - true).max() <= 2 * tile, (fast, true)  # no episode differs by more than two tiles
+    assert abs(fast.mean() - true.mean()) <= tile, (fast, true)  # and on average by at most one
 
 
 def test_renderer_reaches_the_env_through_make_env_and_agent_spec():
