@@ -18,23 +18,22 @@ NAMES = {"z": "V only", "zh": "V + M"}
 
 
 def run_curve(folder: Path):
-    """(label, episodes played, evaluated means, test score or None) per mode present in ``folder``."""
-    import torch
+    """(mode, label, episodes played, evaluated means, test score or None) per mode present in ``folder``."""
+    from carracing_modes import curve, saved_run  # this folder's script: the one way episodes are counted
 
+    from wmlib import paths
+    from wmlib.config import get_config
+
+    cfg = get_config("carracing", "laptop", artifacts=folder)
     for mode in ("z", "zh"):
-        d = folder / "carracing" / "laptop" / f"controller-{mode}"
-        if not (d / "evolution.pt").exists():
+        try:
+            run = saved_run(cfg, mode)
+        except FileNotFoundError:
             continue
-        state = torch.load(d / "evolution.pt", map_location="cpu", weights_only=False)
-        ev = state["config"]  # the evolution config the run used
-        per_generation = ev["population"] * ev["rollouts"]
-        played, xs, ys = 0, [], []
-        for h in state["history"]:
-            played += per_generation + h.get("eval_episodes", 0)
-            if h.get("eval_mean") is not None:
-                xs.append(played)
-                ys.append(h["eval_mean"])
-        test = d / "test-deployed-100.json"
+        ev = run["config"]  # the evolution config the run used
+        points = [(r["episodes"], r["eval_mean"]) for r in curve(run) if r["eval_mean"] is not None]
+        xs, ys = (list(v) for v in zip(*points)) if points else ([], [])
+        test = paths.controller_dir(cfg, mode) / "test-deployed-100.json"
         score = json.loads(test.read_text()) if test.exists() else None
         label = f"{folder.name}: {NAMES[mode]} ({ev['population']} x {ev['rollouts']}, seed {ev['seed']})"
         yield mode, label, xs, ys, score

@@ -86,15 +86,21 @@ def models_from(cfg, source):
             os.replace(part, file(cfg))
 
 
-def curve(cfg, mode):
-    """(episodes played, score) per generation: the candidates' mean, and the evaluated mean where run."""
+def saved_run(cfg, mode):
+    """The run's evolution checkpoint: its history and the evolution config it was evolved with."""
     from wmlib import paths
-    from wmlib.artifacts import read_json
+    from wmlib.agent.evolution import CHECKPOINT
+    from wmlib.artifacts import load_checkpoint
 
-    hist = read_json(paths.controller_dir(cfg, mode) / "history.json")
-    ev, played, rows = cfg.evolution, 0, []
-    for h in hist:
-        played += ev.population * ev.rollouts + h.get("eval_episodes", 0)
+    return load_checkpoint(paths.controller_dir(cfg, mode) / CHECKPOINT)
+
+
+def curve(run):
+    """(episodes played, score) per generation of a ``saved_run``: the candidates' mean, and the evaluated
+    mean where run; episodes counted with the run's own population and rollouts, whatever the flags now."""
+    ev, played, rows = run["config"], 0, []
+    for h in run["history"]:
+        played += ev["population"] * ev["rollouts"] + h.get("eval_episodes", 0)
         rows.append(dict(generation=h["generation"], episodes=played, mean=h["mean"], max=h["max"],
                          eval_mean=h.get("eval_mean"), seconds=h["seconds"]))
     return rows
@@ -141,7 +147,7 @@ def main():
         fig, ax = plt.subplots(figsize=(7, 4))
         for mode, label, color in (("z", "V only (z)", "tab:blue"), ("zh", "V and M (z, h)", "tab:red")):
             try:
-                rows = curve(cfg, mode)
+                rows = curve(saved_run(cfg, mode))
             except FileNotFoundError:
                 continue
             ax.plot([r["episodes"] for r in rows], [r["mean"] for r in rows], alpha=0.4, color=color,
@@ -192,14 +198,14 @@ def main():
             x0 = widen_z_to_zh(cfg, controller_params(get_config("carracing", "laptop", artifacts=args.warm_from), "z"))
         res = train_controller(cfg, args.mode, workers=args.workers, progress=False, x0=x0)
         minutes = (time.perf_counter() - t0) / 60
-        rows = curve(cfg, args.mode)
+        rows = curve(saved_run(cfg, args.mode))
         print(f"{args.mode}: {len(rows)} generations, {rows[-1]['episodes']} episodes, "
               f"{sum(r['seconds'] for r in rows) / 60:.1f} min of evolution (this call {minutes:.1f} min); "
               f"deployed from generation {res.best_eval_generation if hasattr(res, 'best_eval_generation') else '?'}")
         return
     score = evaluate_controller(cfg, args.mode, episodes=args.episodes, workers=args.workers)
     minutes = (time.perf_counter() - t0) / 60
-    rows = curve(cfg, args.mode)
+    rows = curve(saved_run(cfg, args.mode))
     summary = dict(mode=args.mode, evolution=dataclasses.asdict(cfg.evolution), generations=len(rows),
                    episodes_played=rows[-1]["episodes"],
                    evolution_minutes=round(sum(r["seconds"] for r in rows) / 60, 1),
