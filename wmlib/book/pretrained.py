@@ -218,7 +218,49 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
         card["real_z"] = cfg.dream.real_z
     out = write_shipped(shipped_dir(world, root), vae, m, params, series.first_mu, series.first_logvar, card)
     write_model_card(world, root)
+    ship_extras(cfg, series, root)
     return out
+
+
+def ship_extras(cfg: Config, series, root: Path | None = None) -> list[str]:
+    """Ship what the chapters show beside the main agent: the run's JSON results, and its other Cs.
+
+    Doom: round 0's M and C (when a later round is the shipped one) and every temperature's C of the
+    sweep (evolved in round 0's M's dream); CarRacing: the V-only C. Reads finished runs only: it
+    never trains, plays or chooses."""
+    from ..agent.evolution import CHECKPOINT
+    from ..training.mdnrnn import load_mdnrnn
+    from . import recorded
+
+    recorded.ship_run(cfg, root)
+    shipped = []
+    z, hidden = cfg.vae.z_size, cfg.mdnrnn.hidden
+    if cfg.world == "doom":
+        from ..training.dream import dream_params
+
+        recorded.ship_mdnrnn(cfg.world, "mdnrnn-round-0", load_mdnrnn(cfg), series.first_mu, series.first_logvar,
+                             root)
+        tau0 = cfg.dream.tau
+        if (paths.dream_dir(cfg, tau0) / CHECKPOINT).exists():
+            recorded.ship_controller(cfg.world, "round-0", dream_params(cfg, tau0), CONTROLLER_MODE, z, hidden,
+                                     f"round 0: evolved in round 0's M's dream at tau {tau0:g}", root,
+                                     mdnrnn="mdnrnn-round-0")
+            shipped.append("round-0")
+        for folder in sorted(paths.run_dir(cfg).glob("dream-tau*")):
+            if (folder / CHECKPOINT).exists():
+                tau = float(folder.name[len("dream-tau"):])
+                name = f"tau-{tau:.2f}"
+                recorded.ship_controller(cfg.world, name, dream_params(cfg, tau), CONTROLLER_MODE, z, hidden,
+                                         f"evolved in round 0's M's dream at tau {tau:g}", root,
+                                         mdnrnn="mdnrnn-round-0")
+                shipped.append(name)
+    elif (paths.controller_dir(cfg, "z") / CHECKPOINT).exists():
+        from ..training.controller import controller_params
+
+        recorded.ship_controller(cfg.world, "z", controller_params(cfg, "z"), "z", z, hidden,
+                                 "V only: evolved in the real world reading z alone", root)
+        shipped.append("z")
+    return shipped
 
 
 # ----------------------------------------------------------------------------- scoring the shipped models
@@ -286,4 +328,4 @@ prefer your own models at that profile (notebook 04 opens its dream player this 
 __all__ = ["SHIPPED_ROOT", "PARTS", "SHIPPED_TAU", "CONTROLLER_MODE", "EVAL_SEED", "shipped_dir", "shipped_file",
            "load_shipped_vae", "load_shipped_mdnrnn", "load_shipped_controller_params", "shipped_card",
            "has_shipped", "vae_for", "world_model_for", "write_shipped", "export_pretrained",
-           "evaluate_shipped", "write_model_card"]
+           "evaluate_shipped", "write_model_card", "ship_extras"]
