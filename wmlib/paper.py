@@ -32,7 +32,21 @@ DOOM_TEMPERATURE = {
 DOOM_RANDOM_POLICY = (210, 108)
 DOOM_LEADERBOARD = (820, 58)
 DOOM_SOLVED = 750
+DOOM_EPISODE_CAP = 2100
+
+# How the paper trained (its text and the original code): sizes and costs.
+TRAINING = {
+    "random_rollouts": 10_000,          # per world, for V and M
+    "population": 64, "rollouts_per_candidate": 16,
+    "car_generations": 1_800,           # CarRacing solved after about this many generations
+    "car_days": 46,                     # ... which took about 46 days on 64 CPU workers (original code)
+    "cpu_workers": 64,
+    "doom_dream_generation_seconds": 116,
+    "doom_m_epochs": 400, "doom_seq_len": 500,
+    "car_m_steps": 4_000, "car_m_batch": 100, "car_m_seq_len": 999,
+    "vae_batch": 100, "vae_lr": 1e-4, "m_lr": 1e-3,
+}
 
 
 __all__ = ["PARAMS", "CARRACING_SCORES", "CARRACING_SOLVED", "DOOM_TEMPERATURE", "DOOM_RANDOM_POLICY",
-           "DOOM_LEADERBOARD", "DOOM_SOLVED"]
+           "DOOM_LEADERBOARD", "DOOM_SOLVED", "DOOM_EPISODE_CAP", "TRAINING"]
