@@ -14,7 +14,6 @@ from pathlib import Path
 
 from .. import paper
 from .. import paths
-from ..artifacts import read_json
 from ..config import get_config
 from ..training import pipeline
 
@@ -32,8 +31,12 @@ def _paper(pair) -> str:
     return f"{pair[0]} +- {pair[1]}"
 
 
-def _read(path: Path):
-    return read_json(path) if path.exists() else None
+def _read(cfg, path: Path):
+    """The run's JSON at ``path``; else the shipped run's copy (``wmlib.book.recorded``); else None."""
+    from .recorded import result
+
+    found = result(cfg, path)
+    return found.data if found else None
 
 
 def parameter_rows() -> list[str]:
@@ -61,12 +64,12 @@ def car_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     rows = []
     for mode, label in (("z", "World Model, V only (C reads z)"), ("zh", "World Model, full (C reads z and h)")):
         episodes = cfg.evolution.test_episodes
-        res = _read(paths.controller_score(cfg, mode, "deployed", episodes))
+        res = _read(cfg, paths.controller_score(cfg, mode, "deployed", episodes))
         ship = _fmt(shipped) if mode == "zh" else "-"
         rows.append(f"| CarRacing, {label[13:]} ({episodes} episodes) | {_paper(paper.CARRACING_SCORES[label])} | "
                     f"{_fmt(res)} | {ship} | `python -m wmlib train-controller carracing --mode {mode}` then "
                     f"`python -m wmlib evaluate carracing --mode {mode} --episodes {episodes}` |")
-    base = _read(paths.baseline_file(cfg, 100))
+    base = _read(cfg, paths.baseline_file(cfg, 100))
     rows.append(f"| CarRacing, random policy (100 episodes, a uniform action each step) | - | {_fmt(base)} | - | "
                 f"`python -m wmlib baseline carracing --episodes 100` |")
     return rows
@@ -74,7 +77,7 @@ def car_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
 
 def _sweep_row(cfg, tau: float):
     """(dream, real) scores of the laptop sweep at tau, from the files train-in-dream writes."""
-    res = _read(paths.dream_score(cfg, tau, "deployed"))
+    res = _read(cfg, paths.dream_score(cfg, tau, "deployed"))
     if not res:
         return None, None
     return res.get("dream"), res.get("real")
@@ -92,7 +95,7 @@ def doom_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
         ship = _fmt(shipped) if abs(tau - 1.15) < 1e-9 and shipped_round == 0 else "-"
         rows.append(f"| Doom, tau {tau:.2f}: score in the real game (100 episodes) | {_paper(real_ref)} | {_fmt(real)} | "
                     f"{ship} | same |")
-    base = _read(paths.baseline_file(cfg, 100))
+    base = _read(cfg, paths.baseline_file(cfg, 100))
     rows.append(f"| Doom, random policy (100 episodes) | {_paper(paper.DOOM_RANDOM_POLICY)} | {_fmt(base)} | - | "
                 f"`python -m wmlib baseline doom --episodes 100` |")
     return rows
@@ -112,7 +115,8 @@ def _ends(rec: dict) -> list:
 def reproduce_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     rows = []
     for world in ("doom", "carracing"):
-        rec = _read(paths.reproduce_record(get_config(world, profile, artifacts)))
+        wcfg = get_config(world, profile, artifacts)
+        rec = _read(wcfg, paths.reproduce_record(wcfg))
         took = "not run"
         if rec and "total_seconds" in rec:
             took = f"{rec['total_seconds'] / 60:.0f} min on 2 CPU cores"
@@ -147,8 +151,8 @@ def own_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     rows = []
     for world in ("doom", "carracing"):
         cfg = get_config(world, profile, artifacts)
-        v = _read(paths.vae_dir(cfg) / paths.VAE_HELDOUT)
-        m = _read(paths.mdnrnn_dir(cfg) / paths.MDNRNN_EVAL)
+        v = _read(cfg, paths.vae_dir(cfg) / paths.VAE_HELDOUT)
+        m = _read(cfg, paths.mdnrnn_dir(cfg) / paths.MDNRNN_EVAL)
         v_text = f"{v['mse_per_pixel']:.5f} ({v['frames']:,} frames)" if v else "not run"
         m_text = f"{m['nll']:.3f} ({m['baseline_nll']:.3f})" if m else "not run"
         rows.append(f"| {world}: V held-out squared error per pixel | - | {v_text} | - | "
