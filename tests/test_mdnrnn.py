@@ -494,3 +494,21 @@ def test_calibration_table_and_precision_recall():
     pr = tm.precision_recall(prob, label)
     assert (pr["tp"], pr["fp"], pr["fn"]) == (2, 1, 1)
     assert pr["precision"] == pytest.approx(2 / 3) and pr["recall"] == pytest.approx(2 / 3)
+
+
+def test_a_finished_m_is_reused_only_with_the_same_settings(artifacts):
+    cfg = tiny_cfg(epochs=1)
+    make_series(cfg)
+    path = tm.train_mdnrnn(cfg, progress=False)
+    before = path.read_bytes()
+    assert tm.train_mdnrnn(cfg, progress=False) == path  # same settings: reused as it is
+    with pytest.raises(ValueError, match=r"mdnrnn\.epochs=1 \(config now says 2\)"):
+        tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(epochs=2)), progress=False)
+    with pytest.raises(ValueError, match=r"mdnrnn\.hidden="):
+        tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(hidden=cfg.mdnrnn.hidden * 2)), progress=False)
+    assert path.read_bytes() == before  # the refusal loses nothing
+    # moved away as the error says: M trains afresh with the new settings
+    path.rename(path.with_suffix(".old"))
+    (path.parent / "last.pt").unlink()
+    again = tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(epochs=2)), progress=False)
+    assert tm.load_checkpoint(again)["epoch"] == 2

@@ -321,12 +321,25 @@ def _check_config(cfg: Config):
         raise ValueError(f"unknown mdnrnn.lr_schedule {mc.lr_schedule!r}: choose one of {', '.join(LR_SCHEDULES)}")
 
 
+def check_finished_m(ckpt: dict, cfg: Config, path: Path) -> None:
+    """Refuse to hand back a finished M trained with other settings than ``cfg.mdnrnn`` (naming each field)."""
+    saved = {**asdict(MDNRNNConfig()), **ckpt.get("config", {})}  # a knob added since ran at its default
+    want = asdict(cfg.mdnrnn)
+    diff = {k: (saved.get(k), v) for k, v in want.items() if saved.get(k) != v}
+    if diff:
+        what = ", ".join(f"mdnrnn.{k}={old!r} (config now says {new!r})" for k, (old, new) in sorted(diff.items()))
+        raise ValueError(f"{path} was trained with {what}: move the folder {path.parent} away to train M afresh, "
+                         "or use the settings (profile, WM_ARTIFACTS folder) it was trained with")
+
+
 def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
-    """Train M at ``cfg``'s profile (resuming ``last.pt``); a no-op when ``mdnrnn.pt`` exists."""
+    """Train M at ``cfg``'s profile (resuming ``last.pt``); a no-op when ``mdnrnn.pt`` exists and was
+    trained with the same settings (else a clear error naming the fields that changed)."""
     _check_config(cfg)
     out = paths.ready(paths.mdnrnn_dir(cfg))
     final = paths.mdnrnn_file(cfg)
     if final.exists():
+        check_finished_m(load_checkpoint(final), cfg, final)
         return final
     device = resolve_device(device)
     mc = cfg.mdnrnn
