@@ -279,6 +279,7 @@ def test_keep_incumbent_lets_the_validation_games_keep_the_last_rounds_c(round0,
 
     (paths.round_dir(cfg, 1) / "choice.json").unlink()
     monkeypatch.setattr(it, "validate", incumbent_plays_best)
+    assert it.choose_round(cfg, 1)["chosen"] == it.INCUMBENT  # choosing plays; reading the choice does not
     np.testing.assert_array_equal(it.round_params(cfg, 1), it.round_params(cfg, 0))
     with pytest.raises(ValueError, match="keep_incumbent"):
         it.check_iterate(cfg.with_overrides(iterate=dict(validation_games=0)))
@@ -300,3 +301,32 @@ def test_command_line_restarts_and_generations_reach_the_config(monkeypatch, cap
     assert len(seen) == 1
     assert cli.main(["reproduce", "carracing", "--profile", "ci", "--restarts", "2"]) == 2
     assert "Doom only" in capsys.readouterr().err
+
+
+def test_reading_or_exporting_a_chosen_c_never_plays(round0, monkeypatch, tmp_path):
+    """round_params reads the saved choice; export-pretrained ships it; neither plays a game. Without a
+    choice on disk both stop with an error naming the command that chooses."""
+    from wmlib.agent import rollout
+    from wmlib.book import pretrained
+
+    monkeypatch.setenv("WM_ARTIFACTS", str(round0))
+    cfg = cfg_with_rounds(1).with_overrides(iterate=dict(validation_games=2))
+    it.iterate(cfg, progress=False)  # round 1 with its C chosen on 2 real games
+    chosen = it.round_params(cfg, 1)
+    monkeypatch.setattr(rollout.RolloutPool, "run", lambda *a, **k: pytest.fail("loading must not play"))
+    pretrained.export_pretrained("doom", root=tmp_path / "ship", cfg=cfg)
+    shipped = pretrained.load_shipped_controller_params("doom", root=tmp_path / "ship")
+    assert np.allclose(shipped, chosen, atol=2e-3, rtol=2e-3)
+    choice = paths.round_dir(cfg, 1) / "choice.json"
+    saved = choice.read_bytes()
+    choice.unlink()
+    try:
+        with pytest.raises(FileNotFoundError, match="iterate doom --rounds 1"):
+            it.round_params(cfg, 1)
+        with pytest.raises(FileNotFoundError, match="iterate doom --rounds 1"):
+            pretrained.export_pretrained("doom", root=tmp_path / "ship2", cfg=cfg)
+        with pytest.raises(ValueError, match="other candidates"):  # a choice made for another number of games
+            choice.write_bytes(saved)
+            it.round_params(cfg.with_overrides(iterate=dict(validation_games=3)), 1)
+    finally:
+        choice.write_bytes(saved)

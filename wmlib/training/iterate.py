@@ -74,13 +74,41 @@ def round_params(cfg: Config, k: int) -> np.ndarray:
     """C of round k (round 0: the ordinary pipeline's dream-trained C), deployed parameters.
 
     With ``iterate.validation_games`` the round's C is the candidate its real validation
-    games chose (``choose_round``), else its run's deployed (best-evaluated) mean."""
+    games chose (``choose_round``, saved; read by ``round_choice``, which never plays), else its
+    run's deployed (best-evaluated) mean."""
     from .dream import dream_params
 
     if k == 0:
         return dream_params(cfg, cfg.dream.tau)
     cands = round_candidates(cfg, k)
-    return cands[choose_round(cfg, k)["chosen"]] if cfg.iterate.validation_games else cands["deployed"]
+    return cands[round_choice(cfg, k)["chosen"]] if cfg.iterate.validation_games else cands["deployed"]
+
+
+def _choice_key(cfg: Config, k: int, cands: dict) -> dict:
+    from .c_run import params_sha256
+
+    key = dict(games=cfg.iterate.validation_games, mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)),
+               candidates={w: params_sha256(p) for w, p in cands.items()})
+    if cfg.iterate.validation_screen:
+        key["screen"] = cfg.iterate.validation_screen
+    return key
+
+
+def round_choice(cfg: Config, k: int) -> dict:
+    """The saved choice of round k's C (``round-K/choice.json``): read only, it never plays a game.
+
+    Missing, or made for other candidates, M or numbers of games: a clear error naming the command that
+    chooses (``choose_round`` plays the validation games)."""
+    path = paths.round_dir(cfg, k) / "choice.json"
+    fix = (f"run `python -m wmlib iterate {cfg.world} --rounds {k} --profile {cfg.profile}` (its real validation "
+           "games choose the round's C)")
+    if not path.exists():
+        raise FileNotFoundError(f"round {k} has no chosen C yet ({path} is missing): {fix}")
+    saved = read_json(path)
+    if saved.get("key") != _choice_key(cfg, k, round_candidates(cfg, k)):
+        raise ValueError(f"{path} chose among other candidates, another M or another number of games than "
+                         f"round {k} now holds: {fix}")
+    return saved
 
 
 INCUMBENT = "previous"  # round_candidates' name for the last round's C
@@ -135,7 +163,6 @@ def choose_round(cfg: Config, k: int) -> dict:
     (reused while the candidates, M and the numbers of games are the same).
     """
     from ..agent.rollout import RolloutPool
-    from .c_run import params_sha256
 
     it = cfg.iterate
     games, screen = it.validation_games, it.validation_screen
@@ -143,10 +170,7 @@ def choose_round(cfg: Config, k: int) -> dict:
         raise ValueError(f"iterate.validation_games must be at least 1 to choose a C (got {games})")
     cands = round_candidates(cfg, k)
     path = paths.round_dir(cfg, k) / "choice.json"
-    key = dict(games=games, mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)),
-               candidates={w: params_sha256(p) for w, p in cands.items()})
-    if screen:
-        key["screen"] = screen
+    key = _choice_key(cfg, k, cands)
     if path.exists() and read_json(path).get("key") == key:
         return read_json(path)
     with RolloutPool(real_spec(cfg, load_round_mdnrnn(cfg, k)), "processes", cfg.evolution.workers) as pool:
@@ -505,5 +529,5 @@ def format_rounds(rows) -> str:
 
 
 __all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "run_candidates",
-           "choose_round", "validate", "RESTART_SEED", "INCUMBENT", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
+           "choose_round", "round_choice", "validate", "RESTART_SEED", "INCUMBENT", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]
