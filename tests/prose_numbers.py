@@ -16,7 +16,7 @@ import re
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 
-NUM = r"\d[\d,]*(?:\.\d+)?"
+NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 SCORE = re.compile(rf"({NUM})\s*(?:±|\+-|\+/-|&plusmn;)\s*({NUM})")
 TIME = re.compile(rf"({NUM})\s*(min|mins|minutes|minute|s|sec|seconds|h|hours|hour|days|day)\b")
 DECIMAL = re.compile(r"(?<![\d.])(0\.\d{3,})(?![\d.])")

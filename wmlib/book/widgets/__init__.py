@@ -23,3 +23,4 @@ from .memory import *  # noqa: F401,F403
 from .dream import *  # noqa: F401,F403
 from .loop import *  # noqa: F401,F403
 from .temperature import *  # noqa: F401,F403
+from .rounds import *  # noqa: F401,F403
