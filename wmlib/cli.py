@@ -265,6 +265,49 @@ def cmd_results(args):
         print(table(profile, args.artifacts))
 
 
+# ----------------------------------------------------------------------------- the published book
+
+def cmd_book_build(args):
+    from .book.site import BookBuildError, build
+
+    try:
+        report = build(profile=args.profile, out=args.out, artifacts=args.artifacts, timeout=args.timeout,
+                       keep_going=args.keep_going, repository=args.repository)
+    except BookBuildError as err:
+        print(f"error: the site was not built: {err}", file=sys.stderr)
+        return 1
+    for name, seconds in report.seconds.items():
+        print(f"  {name}: executed in {seconds:.1f} s")
+    for failure in report.failures:
+        print(f"  FAILED (shown as far as it ran): {failure.notebook}, cell {failure.cell}")
+    print(f"site built in {report.total_seconds / 60:.1f} min at the {report.profile} profile; "
+          f"open {report.index}")
+    return 1 if report.failures else 0
+
+
+def _book_parser(sub) -> None:
+    """``python -m wmlib book build``: execute the chapters on the shipped models, build the static site."""
+    p = sub.add_parser("book", help="the published book: `book build` makes the static website")
+    actions = p.add_subparsers(dest="book_command", required=True, metavar="action")
+    b = actions.add_parser("build", help="execute every chapter (TRAIN off, shipped models) "
+                           "and build the site with Jupyter Book 1, offline")
+    b.set_defaults(func=cmd_book_build)
+    b.add_argument("--profile", choices=PROFILES, default="laptop",
+                   help="the profile the chapters run at (default laptop, whatever $WM_PROFILE says: the "
+                        "published site is the laptop book; ci for a quick check)")
+    b.add_argument("--artifacts", default=None, help="where the chapters read and write models and data "
+                   "(default: $WM_ARTIFACTS, else <out>/artifacts: empty, so the site shows the shipped models)")
+    b.add_argument("--out", default="build/book", help="build folder (default build/book); the site is "
+                   "<out>/_build/html/index.html, the executed notebooks <out>/src/notebooks")
+    b.add_argument("--timeout", type=float, default=None,
+                   help="seconds each notebook may take to execute (default: 600 at ci, 900 at laptop)")
+    b.add_argument("--keep-going", action="store_true",
+                   help="build the site even when a notebook fails (it shows as far as it ran; exit code 1)")
+    b.add_argument("--repository", default=None,
+                   help="the repository's web address for the site's link (default: $GITHUB_REPOSITORY or git's "
+                        "origin; none: no link)")
+
+
 # ----------------------------------------------------------------------------- the parser
 
 def _common() -> argparse.ArgumentParser:
@@ -398,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "real game", world=("doom",))
     p.add_argument("--tau", type=float, default=None, help="the dream run to inspect (default: profile, 1.15)")
     p.add_argument("--episodes", type=int, default=5)
+
+    _book_parser(sub)
     return parser
 
 

@@ -68,12 +68,13 @@ def fmt(score: dict | None, digits: int = 1, unit: str = "") -> str:
     return f"{score['mean']:.{digits}f} ± {score['std']:.{digits}f}{unit}{over}"
 
 
-def md(text: str):
-    """Show ``text`` as Markdown (the numbers in it come from results, formatted by the caller)."""
+def md(text: str) -> None:
+    """Show ``text`` as Markdown (the numbers in it come from results, formatted by the caller).
+
+    Returns None, so a cell that ends with ``md(...)`` shows the sentence once."""
     from IPython.display import Markdown, display
 
     display(Markdown(text))
-    return text
 
 
 def source_note(res: recorded.Result | None, command: str) -> str:
