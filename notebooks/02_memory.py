@@ -37,28 +37,33 @@
 # This notebook:
 #
 # 1. opens with the shipped V and M and a temperature dial tied to pictures;
-#    then gets (or builds) the data, V, and V's codes for every frame;
+#    then gets the data and V's codes (a few episodes encoded by the shipped V,
+#    or, with `TRAIN` on, your whole dataset encoded by your V);
 # 2. has you **build** one step of M (LSTM + mixture head), check it against
 #    `wmlib`'s `MDNRNN` with the shipped weights, and count its parameters;
 # 3. writes the mixture likelihood and the temperature out by hand, then M's
 #    whole loss, and trains your M for a few steps;
-# 4. lets the library train M, and compares it with a model that predicts
-#    "nothing changes";
+# 4. shows M trained at the profile's scale (the shipped M and its recorded
+#    training, or yours with `TRAIN` on), and compares it with a model that
+#    predicts "nothing changes";
 # 5. looks at M's predictions decoded by V, one step ahead and open loop;
 # 6. turns the temperature dial and watches a rare future fade away;
 # 7. (Doom) checks how well M's death probability matches real deaths;
 # 8. lets you drive the car inside M's dream, with the shipped C as autopilot.
 #
-# **Run time**: about a minute at `ci`; at `laptop` roughly 20 minutes on 2
-# cores, most of it `train_mdnrnn` (16.5 min for Doom's 80 epochs in the
-# project's fresh-clone `reproduce doom` run), plus V if notebook 01 has not
-# built it.
+# **Run time**: with `TRAIN` off (the default) a couple of minutes on 2 cores:
+# it records a few episodes, encodes them with the shipped V and trains your
+# own small M on them for a few dozen steps; everything at the profile's scale
+# comes from the shipped models and the run that trained them. With `TRAIN`
+# on (`WM_TRAIN=1`) it builds the data, V and the codes if they are missing,
+# then trains M; each long step first prints the time the shipped run took.
 # Code cells marked *check* are folded: they assert what the text claims.
 
 # %% tags=["parameters"]
 import os
 
 PROFILE = os.environ.get("WM_PROFILE", "laptop")
+TRAIN = os.environ.get("WM_TRAIN", "0") == "1"   # off: the shipped V and M and their recorded results
 WORLD = "doom"  # or "carracing"
 
 # %%
@@ -67,18 +72,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmlib import paper
+from wmlib import paper, paths
+from wmlib.artifacts import read_json
+from wmlib.book import recorded
+from wmlib.book.chapter import announce, md
 from wmlib.config import get_config
-from wmlib.worlds.data import collect
+from wmlib.worlds.data import collect, load_dataset
 from wmlib.models.mdnrnn import MDNRNN, mixture_density, mixture_nll, sample_mixture, temper
-from wmlib.training.mdnrnn import (Transitions, calibration, evaluate_mdnrnn, load_mdnrnn, read_log,
-                                teacher_forced, train_mdnrnn, unweight_probability)
-from wmlib.training.vae import encode_dataset, load_vae, train_vae
+from wmlib.training.mdnrnn import (Transitions, calibration, evaluate_mdnrnn, load_mdnrnn, precision_recall,
+                                   teacher_forced, train_mdnrnn, unweight_probability)
+from wmlib.training.series import load_series
+from wmlib.training.vae import encode_dataset, load_vae, train_vae, write_series
 from wmlib.models.vae import decode_codes
 from wmlib.book.widgets import TemperatureExplorer, rare_mode_score, shows_fireball
 
 cfg = get_config(WORLD, PROFILE)
-print("world:", WORLD, "| profile:", PROFILE, "| M:", cfg.mdnrnn)
+SAMPLE = 4  # TRAIN off: recorded episodes that your own M learns from here
+print("world:", WORLD, "| profile:", PROFILE, "| TRAIN:", TRAIN, "| M:", cfg.mdnrnn)
 
 # %% [markdown]
 # ## A first look: the M that ships with the book
@@ -114,9 +124,9 @@ def pick_fireball_step(vae, mix, frames, samples=16, look_ahead=6):
     return best
 
 
-recorded = collect(cfg)  # random-play episodes (a no-op when on disk)
+random_play = collect(cfg, episodes=None if TRAIN else min(SAMPLE, cfg.collect.episodes))  # a no-op when on disk
 shipped_v, shipped_m = load_shipped_vae(WORLD), load_shipped_mdnrnn(WORLD)
-ep = recorded.episode(recorded.n_episodes - 1)
+ep = random_play.episode(random_play.n_episodes - 1)
 z0 = torch.from_numpy(encode_frames(shipped_v, np.asarray(ep.frames))[0])[None]
 first0 = torch.zeros(1, z0.shape[1]); first0[0, 0] = 1  # the episode's first step
 with torch.no_grad():
@@ -155,17 +165,39 @@ first_look.tau.value = 1.0
 # %% [markdown]
 # ## Get or build what M learns from
 #
-# Each call below is a no-op when its result is already on disk (from
-# notebooks 00 and 01, or the command line), and builds it otherwise.
-# `encode_dataset` runs V over every recorded frame and stores, per frame,
-# the mean and log-variance of V's code.
+# M learns from V's codes of recorded episodes: per frame, the mean and
+# log-variance of V's code (`encode_dataset` runs V over every recorded frame
+# and stores them).
+#
+# With `TRAIN` on, each call below builds what is missing (the data, V, the
+# codes) and is a no-op when it is already on disk, from notebooks 00 and 01
+# or the command line. With `TRAIN` off the chapter uses your V, M and codes
+# when all three are on disk at this profile; otherwise the V and M that ship
+# with the book, and the shipped V encodes a few recorded episodes into a
+# temporary folder: enough for your own M below.
 
 # %%
-dataset = collect(cfg)
-train_vae(cfg)
-series = encode_dataset(cfg)
-vae = load_vae(cfg)
-print(f"{series.n_episodes} episodes, {dataset.n_frames} frames, z_size {series.z_size}")
+import tempfile
+from pathlib import Path
+
+if TRAIN:
+    announce(cfg, "collect", f"record {cfg.collect.episodes} episodes of random play")
+    collect(cfg)
+    announce(cfg, "train V")
+    train_vae(cfg)
+    announce(cfg, "encode", "encode every recorded frame with V")
+    encode_dataset(cfg)
+OWN = TRAIN or all(p.exists() for p in (paths.vae_file(cfg), paths.mdnrnn_file(cfg), paths.series_dir(cfg) / "meta.json"))
+if OWN:
+    dataset, series, vae = load_dataset(cfg), load_series(cfg), load_vae(cfg)
+    v_source = f"your V ({PROFILE} profile)"
+else:
+    dataset = random_play
+    if dataset.n_episodes > SAMPLE:  # a full dataset without your V and M: encode the same first episodes only
+        dataset = collect(cfg, episodes=SAMPLE, root=Path(tempfile.mkdtemp()) / "data", progress=False)
+    vae, v_source = shipped_v, "the shipped V (laptop profile)"
+    series = write_series(vae, dataset, Path(tempfile.mkdtemp()) / "series", progress=False)
+print(f"{v_source}: {series.n_episodes} episodes, {dataset.n_frames} frames, z_size {series.z_size}")
 
 # %% [markdown]
 # ## Build one step of M
@@ -352,7 +384,7 @@ def run_my_m(mine, t):
 # %%
 from wmlib.training.mdnrnn import batch_tensors, m_loss, make_batches
 
-data = Transitions.load(cfg)
+data = Transitions.load(cfg) if OWN else Transitions(series)
 train_eps, val_eps = data.split(cfg.mdnrnn.val_episodes)
 lib_m = MDNRNN(series.z_size, cfg.action_size, 64, cfg.mdnrnn.n_mixtures, cfg.mdnrnn.done_head)
 batch = make_batches(cfg, data, train_eps, np.random.default_rng(0))[0]
@@ -373,7 +405,7 @@ assert torch.allclose(ours, lib, atol=1e-4)
 # backpropagation, below).
 
 # %%
-STEPS = {"ci": 15, "laptop": 150, "paper": 300}[PROFILE]
+STEPS = {"ci": 15, "laptop": 60, "paper": 300}[PROFILE]
 torch.manual_seed(0)
 my_m = MyM(series.z_size, cfg.action_size, 64, cfg.mdnrnn.n_mixtures, cfg.mdnrnn.done_head)
 opt = torch.optim.Adam(my_m.parameters(), lr=1e-3)
@@ -403,8 +435,9 @@ assert np.isfinite(my_losses).all() and np.mean(my_losses[-3:]) < np.mean(my_los
 # * **What is predicted.** Step $t$ reads $(z_t, a_t)$ and is scored on
 #   $z_{t+1}$ and on "did the episode end after $a_t$". The last step of an
 #   episode has no next frame but is exactly where the death is: it still
-#   trains the death head. Deaths are rare (one step in ~200), so they are
-#   weighted `done_pos_weight` times more.
+#   trains the death head. Deaths are rare (one step per episode, and
+#   episodes last hundreds of steps), so they are weighted `done_pos_weight`
+#   times more.
 # * **Long episodes, short memory of gradients (Doom).** Episodes are
 #   concatenated into a few parallel streams, cut into chunks of `seq_len`
 #   steps. The LSTM state flows from chunk to chunk, but gradients stop at
@@ -412,37 +445,72 @@ assert np.isfinite(my_losses).all() and np.mean(my_losses[-3:]) < np.mean(my_los
 #   start the state is zeroed and the restart flag is 1. That is the paper
 #   profile's `batching="stream"`. CarRacing, and Doom at the laptop profile,
 #   train on short windows cut from each episode, each from an empty memory
-#   (`batching="windows"`): on two CPU cores, 8 windows per batch give ~7x the
-#   gradient steps of 32 streams in the same minutes, and a dream whose C
-#   transfers better (README, "M's batching at the laptop's compute").
-#   Yours: `cfg.mdnrnn.batching`.
+#   (`batching="windows"`): on two CPU cores, 8 short windows per batch give
+#   many more gradient steps than 32 long streams in the same minutes, and a
+#   dream whose C transfers better (notebook 07 and `experiments/README.md`
+#   have the measurements). Yours: `cfg.mdnrnn.batching`.
 # * **A rate that decays (Doom, laptop).** The original kept Adam's rate at
-#   $10^{-3}$ for 400 epochs. With 80 epochs on a laptop, the rate falls
-#   along a cosine to $10^{-5}$ (`cfg.mdnrnn.lr_schedule`): M settles into a
-#   lower held-out NLL, and on one fresh clone's data its dream's C lived
-#   three times longer in the real game (README, "A decaying rate"); 80
-#   epochs rather than 40 added another ~130 steps (README, "M trained
-#   longer").
+#   $10^{-3}$ for 400 epochs. With far fewer epochs on a laptop, the rate
+#   falls along a cosine to $10^{-5}$ (`cfg.mdnrnn.lr_schedule`): M settles
+#   into a lower held-out NLL, and its dream's C lived longer in the real
+#   game (notebook 07 again).
 #
 # `train_mdnrnn` resumes after an interruption and is a no-op once trained.
+# With `TRAIN` off the next cell shows the M of your profile (yours when you
+# have trained V, M and the codes, else the shipped one) and the training
+# curve recorded when it was trained.
 
 # %%
-path = train_mdnrnn(cfg)
-log = read_log(cfg)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
-axes[0].plot(log["step"], log["z_loss"], lw=0.8, label="z: NLL per dim")
-if "done_loss" in log:
-    axes[0].plot(log["step"], log["done_loss"], lw=0.8, label="done: weighted BCE")
-axes[0].set_xlabel("training step"); axes[0].set_ylabel("loss (nats)"); axes[0].legend()
-axes[1].plot(log["epoch"], log["val_nll"], "o-")
-axes[1].set_xlabel("epoch"); axes[1].set_ylabel("held-out NLL per dim (nats)")
-plt.tight_layout(); plt.show()
+from wmlib.book.pretrained import shipped_card
+
+
+def chapter_m():
+    """The shipped M this chapter is about: the one trained on random play (for Doom, round 0's of the
+    iterative training; the shipped Doom M is round 1's, which also read C's real games)."""
+    if WORLD == "doom" and recorded.controller_file(WORLD, "mdnrnn-round-0").exists():
+        return recorded.load_mdnrnn(WORLD, "mdnrnn-round-0")[0], "the shipped M trained on random play (round 0)"
+    card = shipped_card(WORLD)
+    note = f" (round {card['round']} of iterative training; round 0's M is not shipped yet)" if card.get("round") else ""
+    return shipped_m, "the shipped M" + note
+
+
+def result_of(path):
+    """A recorded result that goes with the M in use: yours when M is yours, else the shipped run's."""
+    if OWN:
+        return recorded.result(cfg, path)
+    shipped = recorded.shipped_path(cfg, path)
+    return recorded.Result(read_json(shipped), "shipped", shipped) if shipped.exists() else None
+
+
+if TRAIN:
+    announce(cfg, "train M")
+    train_mdnrnn(cfg)
+    evaluate_mdnrnn(cfg)  # held-out NLL against "no change", saved as mdnrnn/eval.json
+m, m_source = (load_mdnrnn(cfg), f"your M ({PROFILE} profile)") if OWN else chapter_m()
+log_res = result_of(paths.mdnrnn_dir(cfg) / paths.LOG)
+print(f"M: {m_source}; training log: {log_res.label() if log_res else 'not shipped yet'}")
+
+# %%
+log = log_res.data if log_res else None
+if log:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    axes[0].plot(log["step"], log["z_loss"], lw=0.8, label="z: NLL per dim")
+    if "done_loss" in log:
+        axes[0].plot(log["step"], log["done_loss"], lw=0.8, label="done: weighted BCE")
+    axes[0].set_xlabel("training step"); axes[0].set_ylabel("loss (nats)"); axes[0].legend()
+    axes[1].plot(log["epoch"], log["val_nll"], "o-")
+    axes[1].set_xlabel("epoch"); axes[1].set_ylabel("held-out NLL per dim (nats)")
+    fig.suptitle(f"M's training, {log_res.label()}", fontsize=9)
+    plt.tight_layout(); plt.show()
+else:
+    print("no recorded training log for this M yet (not shipped yet)")
 
 # %% jupyter={"source_hidden": true} tags=["check"]
 # Predicting V's prior N(0, 1) for every dimension scores 0.5 log(2 pi e) = 1.42 nats: M must do at least that.
-assert np.isfinite(log["loss"]).all()
-assert log["val_nll"][-1] < 0.5 * np.log(2 * np.pi * np.e) + 0.1
-if PROFILE != "ci":  # at ci, V has seen 256 frames and its codes are mostly noise: nothing to learn yet
+if log:
+    assert np.isfinite(log["loss"]).all()
+    assert log["val_nll"][-1] < 0.5 * np.log(2 * np.pi * np.e) + 0.1
+if log and (PROFILE != "ci" or log_res.shipped):  # a ci V has seen 256 frames: its codes are mostly noise
     # the first epoch against the last: with many epochs most of the fall happens early, so fifths of the run can
     # differ by less than the noise of one batch
     ends = log["epoch_step"]
@@ -456,46 +524,52 @@ if PROFILE != "ci":  # at ci, V has seen 256 frames and its codes are mostly noi
 # already decent. To give it a likelihood we put a Gaussian around $z_t$ with
 # a per-dimension variance fitted on the training set's steps
 # $z_{t+1} - z_t$. We compare per latent dimension on held-out episodes, in
-# nats (lower is better).
+# nats (lower is better). The paper reports no such number. The evaluation
+# is the one recorded for this M on the held-out episodes of its own data
+# (`python -m wmlib eval-mdnrnn doom` writes it).
 
 # %%
-EXPECTED_M = {"ci": "no claim: M has seen a few hundred steps of nearly random codes",
-              "laptop": "the project's laptop runs: 0.83 nats (Doom) and 0.89 (car) per dimension, against "
-                        "1.18 and 1.21 for 'no change'",
-              "paper": "the paper reports no held-out NLL; expect better than laptop"}
-res = evaluate_mdnrnn(cfg)
-nll, base = np.array(res["nll_per_dim"]), np.array(res["baseline_nll_per_dim"])
-dims = np.arange(len(nll))
-plt.figure(figsize=(10, 3))
-plt.bar(dims - 0.2, base, 0.4, label=f"no change (mean {res['baseline_nll']:.3f})", color="lightgrey")
-plt.bar(dims + 0.2, nll, 0.4, label=f"M (mean {res['nll']:.3f})")
-plt.xlabel("latent dimension"); plt.ylabel("held-out NLL (nats)"); plt.legend(); plt.show()
-print(f"M beats no-change on {res['dims_better_than_baseline']}/{len(nll)} dimensions")
-print("expected at this profile:", EXPECTED_M[PROFILE])
-if "done_precision" in res:
-    print(f"death head at 0.5: precision {res['done_precision']:.2f}, recall {res['done_recall']:.2f}")
+eval_res = result_of(paths.mdnrnn_dir(cfg) / paths.MDNRNN_EVAL)
+if eval_res is None and OWN:  # your M, not evaluated yet: a few seconds
+    eval_res = recorded.Result(evaluate_mdnrnn(cfg), "yours", paths.mdnrnn_dir(cfg) / paths.MDNRNN_EVAL)
+res = eval_res.data if eval_res else None
+if res:
+    nll, base = np.array(res["nll_per_dim"]), np.array(res["baseline_nll_per_dim"])
+    dims = np.arange(len(nll))
+    plt.figure(figsize=(10, 3))
+    plt.bar(dims - 0.2, base, 0.4, label=f"no change (mean {res['baseline_nll']:.3f})", color="lightgrey")
+    plt.bar(dims + 0.2, nll, 0.4, label=f"M (mean {res['nll']:.3f})")
+    plt.xlabel("latent dimension"); plt.ylabel("held-out NLL (nats)"); plt.legend()
+    plt.title(f"{res['steps']:,} held-out steps, {eval_res.label()}", fontsize=9); plt.show()
+    death = (f" Its death head, at the threshold 0.5: precision {res['done_precision']:.2f}, recall "
+             f"{res['done_recall']:.2f} over {res['deaths']} held-out deaths." if "done_precision" in res else "")
+    md(f"{m_source[0].upper() + m_source[1:]}: held-out NLL **{res['nll']:.3f}** nats per dimension against "
+       f"**{res['baseline_nll']:.3f}** for \"no change\" ({eval_res.label()}, `{res.get('profile', PROFILE)}` "
+       f"profile); M is better on {res['dims_better_than_baseline']} of {len(nll)} dimensions.{death}")
+else:
+    print("no recorded evaluation of this M yet (not shipped yet): `python -m wmlib eval-mdnrnn doom` makes one")
 
 # %% jupyter={"source_hidden": true} tags=["check"]
-assert np.isfinite(nll).all() and np.isfinite(base).all() and len(nll) == series.z_size
-if PROFILE != "ci":  # at the ci profile M has seen a few hundred steps: no claim
+if res:
+    assert np.isfinite(nll).all() and np.isfinite(base).all() and len(nll) == series.z_size
+if res and res.get("profile", PROFILE) != "ci":  # an M trained at ci has seen a few hundred steps: no claim
     assert res["nll"] < res["baseline_nll"], "a trained M should beat the no-change baseline"
 
 # %% [markdown]
 # ## One step ahead, seen through V
 #
-# Feed M a held-out episode's real codes and actions (teacher forcing) and,
+# From here on, the M of your profile (above) works on the held-out episodes
+# of the codes this chapter loaded. Feed M a held-out episode's real codes and
+# actions (teacher forcing) and,
 # at each step, take the mean of its most likely component as the predicted
 # next code. V decodes it into a picture. Rows: the real next frame, V's
 # reconstruction of it, and M's prediction.
 
 # %%
-m = load_mdnrnn(cfg)
-data = Transitions.load(cfg)
-train_eps, val_eps = data.split(cfg.mdnrnn.val_episodes)
 episode = series.episode(int(val_eps[0]))
 T = len(episode["mu"])
 z = torch.from_numpy(episode["mu"])[None]
-a = torch.from_numpy(episode["actions"])[None]
+a = torch.from_numpy(np.array(episode["actions"]))[None]
 restart = torch.zeros(1, T); restart[0, 0] = 1
 with torch.no_grad():
     mix, done_logit, _ = m(z, a, restart=restart)
@@ -605,8 +679,21 @@ explorer.tau.value = 1.0
 # bin the predicted probabilities and compare each bin's mean prediction
 # with how often a death really followed. Because deaths were weighted
 # `done_pos_weight` times in the loss, M's odds are inflated by that factor;
-# dividing the odds back gives the orange curve. In the dream, an episode
-# ends when $p > 0.5$.
+# dividing the odds back gives the orange curve. How the dream uses this
+# probability to end an episode is a setting of the profile (the cell below
+# says which).
+
+# %%
+DONE_RULES = {
+    "threshold": f"a dream episode ends as soon as M's own (weighted) death probability passes "
+                 f"{cfg.dream.done_threshold:g}, as in the original code: deterministic given the codes",
+    "sample": f"at every step of a dream, death is drawn with M's *un-weighted* probability (its odds divided by "
+              f"`done_pos_weight` = {cfg.mdnrnn.done_pos_weight:g}, the orange curve): a dream may end at a step "
+              f"whose probability is small, and may survive one whose weighted probability passes 0.5",
+    "never": "a dream episode ends only at the step cap; M's death head is ignored"}
+md(f"At the `{PROFILE}` profile `cfg.dream.done_rule = \"{cfg.dream.done_rule}\"`: "
+   f"{DONE_RULES[cfg.dream.done_rule]}." if m.has_done else
+   "This world's M has no death head: a dream ends only at the step cap.");
 
 # %%
 if m.has_done:
@@ -622,11 +709,13 @@ if m.has_done:
     p_ep = torch.sigmoid(done_logit[0]).numpy()
     axes[1].plot(p_ep, lw=1, label="M's death probability")
     axes[1].axvline(T - 1, color="red", ls="--", label="real death" if episode["dones"][-1] else "episode cut")
+    axes[1].plot(unweight_probability(p_ep, cfg.mdnrnn.done_pos_weight), lw=1, label="un-weighted")
     axes[1].axhline(0.5, color="grey", lw=0.5)
     axes[1].set_xlabel("step of a held-out episode"); axes[1].legend(fontsize=8)
     plt.tight_layout(); plt.show()
-    print(f"held-out deaths: {int(pred['done'].sum())}; precision {res['done_precision']:.2f}, "
-          f"recall {res['done_recall']:.2f} at 0.5")
+    pr = precision_recall(pred["done_prob"], pred["done"])
+    print(f"{len(val_eps)} held-out episodes here, {int(pred['done'].sum())} deaths; at 0.5: precision "
+          f"{pr['precision']:.2f}, recall {pr['recall']:.2f}")
 
 # %% jupyter={"source_hidden": true} tags=["check"]
 if m.has_done:
@@ -685,15 +774,20 @@ car_player.new_dream()
 #
 # * your own LSTM + mixture step, equal to the shipped M with its weights;
 #   your loss, equal to `wmlib`'s; a few steps of training with it;
-# * M trained at your profile against the "nothing changes" baseline, its
-#   one-step and open-loop predictions seen through V, and (Doom) how well
-#   its death probability matches real deaths;
+# * M at your profile's scale (shipped, or yours with `TRAIN` on), its
+#   recorded training and its held-out NLL against the "nothing changes"
+#   baseline, its one-step and open-loop predictions seen through V, and
+#   (Doom) how well its death probability matches real deaths and how the
+#   dream turns it into an end;
 # * the rare mode dying as $\tau$ falls, on the mixture and on decoded frames.
 
 # %%
-print(f"{WORLD}, your M: held-out NLL {res['nll']:.3f} nats per dimension against {res['baseline_nll']:.3f} "
-      f"for 'no change'; better on {res['dims_better_than_baseline']}/{len(nll)} dimensions  [{PROFILE} profile]")
-print("expected at this profile:", EXPECTED_M[PROFILE])
+print(f"{WORLD}, {m_source}:")
+if res:
+    print(f"  held-out NLL {res['nll']:.3f} nats per dimension against {res['baseline_nll']:.3f} for 'no change'; "
+          f"better on {res['dims_better_than_baseline']}/{len(nll)} dimensions  ({eval_res.label()})")
+print(f"  your own small M: loss {my_losses[0]:.3f} -> {my_losses[-1]:.3f} over {len(my_losses)} steps  "
+      f"[{PROFILE} profile]")
 if detector:
     print("shipped V and M, frames with a fireball of 64 sampled:", dict(zip(taus, seen)))
 

@@ -87,3 +87,19 @@ def test_the_rare_mode_dies_on_frames_with_the_shipped_models():
     share = {tau: np.mean(ex.sample_codes(tau) > 0.5) for tau in (2.0, 1.0, 0.3)}  # dims sampled from the rare mode
     assert share[2.0] > share[1.0] > share[0.3]
     assert ex.frames_at(1.0).shape == (32, 64, 64, 3)
+
+
+def test_temperature_explorer_animates_the_dial_for_the_static_site():
+    import torch
+
+    from wmlib.models.vae import ConvVAE
+
+    ex = TemperatureExplorer(*two_mode_prediction())
+    frames = ex.book_frames(taus=(2.0, 1.0, 0.1))
+    assert len(frames) == 4 and all(f.dtype == np.uint8 and f.shape == frames[0].shape for f in frames)
+    assert not np.array_equal(frames[0], frames[2]) and ex.tau.value == 1.0  # the widget itself untouched
+    torch.manual_seed(0)
+    with_frames = TemperatureExplorer(*two_mode_prediction(), vae=ConvVAE(3).eval(), samples=8,
+                                      detector=lambda f: np.zeros(len(f), bool)).book_frames(taus=(1.0, 0.5))
+    assert with_frames[0].shape[0] > frames[0].shape[0] + 64  # the sampled frames under the plot
+    assert with_frames[0].shape[2] == 3 and ex.book_caption

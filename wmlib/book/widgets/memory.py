@@ -1,6 +1,8 @@
 """M: the temperature explorer over one coordinate's mixture (notebook 02)."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 from .base import _Shown, figure_png, grid, to_png
@@ -146,15 +148,21 @@ class TemperatureExplorer(_Shown):
     def detected(self) -> int:
         return self.detected_at(self.tau.value)
 
-    def figure(self):
+    def figure(self, tau: float | None = None, size=(6, 3), fixed_scale: bool = False):
+        """M's mixture at ``tau`` (default: the slider's), with tau = 1 dashed for reference.
+
+        ``fixed_scale``: the same density axis at every tau (for an animation)."""
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=(6, 3))
+        tau = self.tau.value if tau is None else float(tau)
+        fig = Figure(figsize=size)
         ax = fig.add_subplot()
-        x, (weights, dens), (_, ref) = self.x, self._parts(self.tau.value), self._parts(1.0)
+        x, (weights, dens), (_, ref) = self.x, self._parts(tau), self._parts(1.0)
         ax.plot(x, ref, "--", color="grey", lw=1, label="tau = 1")
         ax.fill_between(x, dens, alpha=0.3)
-        ax.plot(x, dens, lw=2, label=f"tau = {self.tau.value:.2f}")
+        ax.plot(x, dens, lw=2, label=f"tau = {tau:.2f}")
+        if fixed_scale:
+            ax.set_ylim(0, 1.15 * max(float(ref.max()), float(self._parts(self.tau.min)[1].max())))
         d = self.dim.value
         ax.vlines(self.mu[d], 0, ax.get_ylim()[1] * 0.08 * (1 + 9 * weights), color="black", lw=1)
         ax.set_xlabel(f"next z[{d}]")
@@ -162,6 +170,36 @@ class TemperatureExplorer(_Shown):
         ax.legend(loc="upper right", fontsize=8)
         fig.tight_layout()
         return fig
+
+    def _marked(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The sampled frames with a red border on each that the detector flags, and the flags."""
+        marked = frames.copy()
+        if self.detector is None:
+            return marked, None
+        hits = np.asarray(self.detector(frames), bool)
+        for i in np.flatnonzero(hits):
+            marked[i, :2] = marked[i, -2:] = (255, 0, 0)
+            marked[i, :, :2] = marked[i, :, -2:] = (255, 0, 0)
+        return marked, hits
+
+    book_caption = "The temperature dial swept from hot to cold and back: M's mixture over one coordinate " \
+                   "(dashed: tau = 1) and, with V, the next frames sampled at that tau."
+
+    def book_frames(self, taus=(2.0, 1.3, 1.0, 0.6, 0.3, 0.1), samples: int = 8):
+        """For the static site: the plot (and the first ``samples`` sampled frames) at each tau, cold and back."""
+        from PIL import Image
+
+        pictures = []
+        for tau in taus:
+            fig = np.asarray(Image.open(io.BytesIO(figure_png(self.figure(tau, size=(5, 2.2), fixed_scale=True), dpi=60)))
+                             .convert("RGB"))
+            parts = [fig]
+            if self.vae is not None:
+                parts.append(grid(self._marked(self.frames_at(tau)[:samples])[0], 8))
+            width = max(p.shape[1] for p in parts)
+            pad = lambda p: np.pad(p, ((0, 2), (0, width - p.shape[1]), (0, 0)), constant_values=255)
+            pictures.append(np.concatenate([pad(p) for p in parts], axis=0))
+        return pictures + pictures[-2:0:-1]
 
     def _redraw(self, *_):
         self.image.value = figure_png(self.figure(), dpi=90)
@@ -173,12 +211,8 @@ class TemperatureExplorer(_Shown):
         if self.vae is None:
             return
         frames = self.frames_at(self.tau.value)
-        marked = frames.copy()
-        if self.detector is not None:
-            hits = np.asarray(self.detector(frames), bool)
-            for i in np.flatnonzero(hits):  # a red border on each frame that shows it
-                marked[i, :2] = marked[i, -2:] = (255, 0, 0)
-                marked[i, :, :2] = marked[i, :, -2:] = (255, 0, 0)
+        marked, hits = self._marked(frames)  # a red border on each frame that shows it
+        if hits is not None:
             count = (f"<b>{int(hits.sum())} of {len(frames)}</b> show {self.what} "
                      f"(red frame)")
         else:

@@ -1,4 +1,4 @@
-"""V: the latent explorer and bend-the-track (notebook 01)."""
+"""V: the latent explorer, bend-the-track (edit a frame, see its code) and latent directions (notebook 01)."""
 from __future__ import annotations
 
 import numpy as np
@@ -157,8 +157,304 @@ class LatentExplorer(_Shown):
             self.real_image.value = to_png(self.frames[index] if index is not None else blank, self.scale)
         self.source.value = f"Showing {self._text}, with your slider settings."
 
+    book_caption = "The latent explorer: the most active dimension of a real frame's code slides from one end " \
+                   "of its range to the other, and V decodes each code."
+
+    def book_frames(self, steps: int = 9):
+        """For the static site: the first slider swept over its range and back (the real frame beside)."""
+        from ...models.vae import decode_codes
+
+        s, d = self.sliders[0], self.dims[0]
+        values = np.linspace(s.min, s.max, steps)
+        codes = np.repeat(self.code[None], steps, 0)
+        codes[:, d] = values
+        decoded = decode_codes(self.vae, codes)
+        index = getattr(self, "_index", None)
+        if self.frames is not None and index is not None:
+            real = np.repeat(self.frames[index][None], steps, 0)
+            gap = np.full((steps, 64, 2, 3), 255, np.uint8)
+            decoded = np.concatenate([real, gap, decoded], axis=2)
+        frames = list(decoded)
+        return frames + frames[-2:0:-1]
+
+
+# ----------------------------------------------------------------------------- bend the track: edit the frame
+
+CAR_COLOURS = {"road": (102, 102, 102), "grass": (100, 202, 100)}  # CarRacing's own, at 64x64
+CAR_ROW = 50  # the row of a 64x64 CarRacing frame where the car sits: the rows above are the track ahead
+
+
+def paint_disc(frame: np.ndarray, x: float, y: float, colour, radius: float) -> np.ndarray:
+    """Paint a filled disc of ``colour`` centred at pixel (x, y) onto ``frame`` (uint8 [H, W, 3], in place)."""
+    h, w = frame.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = (xx - x) ** 2 + (yy - y) ** 2 <= float(radius) ** 2
+    frame[inside] = np.asarray(colour, np.uint8)
+    return frame
+
+
+def road_share(frames: np.ndarray, colour=CAR_COLOURS["road"], tolerance: int = 8) -> np.ndarray:
+    """The share of each frame's pixels that are road-grey -> float [N] (to open on a frame with a road)."""
+    x = np.asarray(frames, np.int16).reshape(-1, 64, 64, 3)
+    return (np.abs(x - np.asarray(colour, np.int16)).max(-1) <= tolerance).mean((1, 2))
+
+
+def bend_weight(y, pivot: int = CAR_ROW) -> np.ndarray:
+    """How much of a bend row ``y`` takes: 0 at the car's row and below, 1 at the top, growing as a square."""
+    return np.clip((pivot - np.asarray(y, np.float64)) / pivot, 0.0, 1.0) ** 2
+
+
+def bend_rows(frame: np.ndarray, amount: float, pivot: int = CAR_ROW, fill=CAR_COLOURS["grass"]) -> np.ndarray:
+    """Bend the track ahead of the car: each row above ``pivot`` slides sideways by ``amount * bend_weight``.
+
+    Positive ``amount`` bends right. The car's own rows stay put; what slides in from the side is ``fill``.
+    Returns a new frame."""
+    frame = np.asarray(frame, np.uint8)
+    out = frame.copy()
+    w = frame.shape[1]
+    for y, shift in enumerate(np.round(amount * bend_weight(np.arange(frame.shape[0]), pivot)).astype(int)):
+        if shift == 0:
+            continue
+        out[y] = np.asarray(fill, np.uint8)
+        if abs(shift) < w:
+            if shift > 0:
+                out[y, shift:] = frame[y, :w - shift]
+            else:
+                out[y, :w + shift] = frame[y, -shift:]
+    return out
+
 
 class BendTheTrack(_Shown):
+    """Edit a real CarRacing frame with the mouse, and watch what V makes of it.
+
+    Paint road (grey) or grass (green) onto the 64x64 frame, or drag a bend (the ``bend`` tool: grab
+    the road and pull it sideways; the rows ahead of the car follow, the car's own rows stay). Every
+    edit is encoded by V and decoded again: the bars are the edited frame's code (grey outlines: the
+    code of the frame as it was), the picture on the right is V's decoding of that code.
+
+    The mouse handler (``on_mouse``, fed by ipyevents) calls the same methods a test calls without a
+    browser: ``paint(x, y, colour, radius)``, ``stroke(points, colour, radius)``, ``bend(amount)``,
+    ``reset()``; state as plain values: ``.canvas`` (the edited frame), ``.code``, ``.original_code``,
+    ``.decoded``. Coordinates are frame pixels (0-63), x to the right, y down.
+    """
+
+    book_caption = "Bend the track: the frame is bent right, then left, and a road is painted across it; " \
+                   "each edited frame (left) is encoded by V and decoded (right)."
+
+    def __init__(self, vae, frames: np.ndarray, start: int | None = None, scale: int = 5, radius: int = 3,
+                 colours: dict | None = None, pivot: int = CAR_ROW, max_bend: float = 32.0):
+        import ipywidgets as W
+
+        from ...models.vae import encode_frames
+
+        self.vae, self.scale, self.pivot = vae, int(scale), int(pivot)
+        self.frames = np.asarray(frames, np.uint8).reshape(-1, 64, 64, 3)
+        if start is None:  # the frame with the most road on it
+            start = int(np.argmax(road_share(self.frames))) if "road" in (colours or CAR_COLOURS) else 0
+        self.colours = dict(colours or CAR_COLOURS)
+        self.fill = self.colours.get("grass", CAR_COLOURS["grass"])
+        self._mu, _ = encode_frames(vae, self.frames)
+        self.limit = float(max(3.0, np.abs(self._mu).max() + 1.0))
+        self.index = W.IntSlider(value=int(start), min=0, max=len(self.frames) - 1, description="frame",
+                                 continuous_update=False)
+        self.tool = W.ToggleButtons(options=[*self.colours, "bend"], value=next(iter(self.colours)),
+                                    description="mouse")
+        self.radius = W.IntSlider(value=int(radius), min=1, max=10, description="brush")
+        self.bend_amount = W.FloatSlider(value=0.0, min=-max_bend, max=max_bend, step=1.0, description="bend",
+                                         continuous_update=True, readout_format="+.0f")
+        self.reset_button = W.Button(description="reset frame")
+        px = f"{64 * self.scale}px"
+        self.canvas_image = W.Image(format="png", layout=W.Layout(width=px, height=px))
+        self.decoded_image = W.Image(format="png", layout=W.Layout(width=px, height=px))
+        self.bars_image = W.Image(format="png")
+        self.caption = W.HTML()
+        self.index.observe(lambda ch: self.pick(ch["new"]), names="value")
+        self.bend_amount.observe(self._on_bend, names="value")
+        self.reset_button.on_click(lambda _: self.reset())
+        self.events = self._watch_mouse()
+        self._hold, self._last, self._drag = False, None, None
+        self.widget = W.VBox([
+            W.HBox([self.index, self.reset_button]),
+            W.HBox([self.tool, self.radius]),
+            self.bend_amount,
+            W.HBox([W.VBox([W.Label("your frame: paint on it"), self.canvas_image]),
+                    W.VBox([W.Label("its code, as V encodes it"), self.bars_image]),
+                    W.VBox([W.Label("V's decoding of that code"), self.decoded_image])]),
+            self.caption])
+        self.pick(start)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def canvas(self) -> np.ndarray:
+        """The edited frame, uint8 [64, 64, 3]: the picked frame, its paint, and the current bend."""
+        if self._bend == 0:
+            return self._base.copy()
+        return bend_rows(self._base, self._bend, self.pivot, self.fill)
+
+    @property
+    def original_code(self) -> np.ndarray:
+        """V's code (the mean) of the picked frame before any edit, [z]."""
+        return self._mu[self.index.value]
+
+    def _encode(self, frame: np.ndarray) -> np.ndarray:
+        from ...models.vae import encode_frames
+
+        return encode_frames(self.vae, frame[None])[0][0]
+
+    @property
+    def code(self) -> np.ndarray:
+        """V's code (the mean) of the edited frame, [z]: all V keeps of it."""
+        return self._encode(self.canvas)
+
+    @property
+    def decoded(self) -> np.ndarray:
+        """V's decoding of the edited frame's code, uint8 [64, 64, 3]."""
+        from ...models.vae import decode_codes
+
+        return decode_codes(self.vae, self.code[None])[0]
+
+    # ------------------------------------------------------------------ edits
+
+    def pick(self, index: int) -> None:
+        """Start again from real frame ``index``."""
+        index = int(index)
+        if self.index.value != index:
+            self.index.value = index  # observed: comes back here
+            return
+        self._base = self.frames[index].copy()
+        self._set_bend(0.0)
+        self._redraw()
+
+    def reset(self) -> None:
+        """Undo every edit: back to the picked frame."""
+        self.pick(self.index.value)
+
+    def _set_bend(self, amount: float) -> None:
+        self._bend = float(amount)
+        self._hold = True
+        try:
+            self.bend_amount.value = float(np.clip(amount, self.bend_amount.min, self.bend_amount.max))
+        finally:
+            self._hold = False
+
+    def _bake(self) -> None:
+        """Make the current bend part of the frame, so paint lands where the reader sees it."""
+        if self._bend != 0:
+            self._base = self.canvas
+            self._set_bend(0.0)
+
+    def _colour(self, colour):
+        if colour is None:
+            colour = self.tool.value if self.tool.value in self.colours else next(iter(self.colours))
+        return self.colours[colour] if isinstance(colour, str) else tuple(int(c) for c in colour)
+
+    def paint(self, x: float, y: float, colour=None, radius: float | None = None, redraw: bool = True) -> None:
+        """Paint a disc at frame pixel (x, y): ``colour`` "road", "grass" or an RGB triple (default: the tool)."""
+        self._bake()
+        paint_disc(self._base, x, y, self._colour(colour), self.radius.value if radius is None else radius)
+        if redraw:
+            self._redraw()
+
+    def stroke(self, points, colour=None, radius: float | None = None) -> None:
+        """Paint along a line through ``points`` [(x, y), ...] (a mouse drag), then redraw once."""
+        points = [tuple(map(float, p)) for p in points]
+        r = self.radius.value if radius is None else radius
+        for (x0, y0), (x1, y1) in zip(points, points[1:] or points):
+            n = int(max(abs(x1 - x0), abs(y1 - y0)) / max(r / 2, 0.5)) + 1
+            for t in np.linspace(0, 1, n + 1):
+                self.paint(x0 + t * (x1 - x0), y0 + t * (y1 - y0), colour, r, redraw=False)
+        self._redraw()
+
+    def bend(self, amount: float) -> None:
+        """Bend the track ahead of the car by ``amount`` pixels at the top row (positive: to the right)."""
+        self._set_bend(amount)
+        self._redraw()
+
+    def _on_bend(self, change) -> None:
+        if not self._hold:
+            self._bend = float(change["new"])
+            self._redraw()
+
+    # ------------------------------------------------------------------ the mouse
+
+    def _watch_mouse(self):
+        try:
+            from ipyevents import Event
+        except ImportError:  # the widget still works with its sliders and buttons
+            return None
+        ev = Event(source=self.canvas_image, watched_events=["mousedown", "mousemove", "mouseup", "mouseleave"],
+                   prevent_default_action=True, throttle_or_debounce="throttle", wait=40)
+        ev.on_dom_event(self.on_mouse)
+        return ev
+
+    def _xy(self, event: dict) -> tuple[float, float]:
+        """Frame pixel of a mouse event: the image's own pixels (ipyevents' dataX) or the element's offset."""
+        x = event.get("dataX", event.get("arrayX", event.get("offsetX", 0.0)))
+        y = event.get("dataY", event.get("arrayY", event.get("offsetY", 0.0)))
+        return float(x) / self.scale, float(y) / self.scale
+
+    def on_mouse(self, event: dict) -> None:
+        """What the canvas does with a mouse event (a dict as ipyevents sends it)."""
+        kind = event.get("type")
+        if kind in ("mouseup", "mouseleave"):
+            self._last = self._drag = None
+            return
+        pressed = kind == "mousedown" or (kind == "mousemove" and int(event.get("buttons", 0)) & 1)
+        if not pressed:
+            self._last = self._drag = None
+            return
+        x, y = self._xy(event)
+        if self.tool.value == "bend":
+            if kind == "mousedown" or self._drag is None:
+                self._drag = (x, max(bend_weight(y, self.pivot), 0.25), self._bend)
+                return
+            x0, weight, start = self._drag
+            self.bend(start + (x - x0) / weight)  # the grabbed point follows the mouse
+            return
+        if kind == "mousedown" or self._last is None:
+            self.paint(x, y)
+        else:
+            self.stroke([self._last, (x, y)])
+        self._last = (x, y)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _redraw(self, *_):
+        if self._hold:
+            return
+        from ...models.vae import decode_codes
+
+        canvas = self.canvas
+        code = self._encode(canvas)
+        self.canvas_image.value = to_png(canvas, self.scale)
+        self.decoded_image.value = to_png(decode_codes(self.vae, code[None])[0], self.scale)
+        change = float(np.abs(code - self.original_code).sum())
+        fig = code_bars(code, self.original_code, limit=self.limit, size=(3.6, 2.5),
+                        title="z of your frame (grey: before the edit)")
+        self.bars_image.value = figure_png(fig)
+        self.caption.value = (f"Frame {self.index.value}, bend {self._bend:+.0f} px at the top. "
+                              f"Your edits moved the code by {change:.2f} in total (sum over its "
+                              f"{len(code)} numbers).")
+
+    def book_frames(self):
+        """A scripted edit for the static site: bend right, bend left, then paint a road across."""
+        from ...models.vae import decode_codes, encode_frames
+
+        base = self.canvas
+        edits = [bend_rows(base, a, self.pivot, self.fill) for a in (0, 6, 12, 18, 24, 12, 0, -12, -24, -12, 0)]
+        painted = base.copy()
+        for x in range(0, 66, 2):  # a road painted across, left to right
+            painted = paint_disc(painted.copy(), x, 18, self.colours.get("road", (102, 102, 102)), 4)
+            if x % 8 == 0:
+                edits.append(painted)
+        edits = np.stack(edits)
+        decoded = decode_codes(self.vae, encode_frames(self.vae, edits)[0])
+        gap = np.full((len(edits), 64, 2, 3), 255, np.uint8)
+        return list(np.concatenate([edits, gap, decoded], axis=2))
+
+
+class LatentDirections(_Shown):
     """Pick a real frame, slide its code along a latent direction, watch the picture change.
 
     Shows the real frame, the code itself (its 32 or 64 numbers as bars: grey
@@ -227,6 +523,14 @@ class BendTheTrack(_Shown):
         self.bars_image.value = figure_png(fig)
         self.strip_image.value = to_png(np.concatenate(list(self.strip), axis=1), 2)
 
+    book_caption = "The code of a real frame moved along a direction, from one end to the other, decoded by V."
 
-__all__ = ["to_png", "figure_png", "grid", "code_bars", "LatentExplorer", "BendTheTrack", "most_active_dims",
-           "principal_directions"]
+    def book_frames(self):
+        """The strip, played forth and back: the picture as the code slides along the direction."""
+        strip = list(self.strip)
+        return strip + strip[-2:0:-1]
+
+
+__all__ = ["to_png", "figure_png", "grid", "code_bars", "LatentExplorer", "BendTheTrack", "LatentDirections",
+           "most_active_dims", "principal_directions", "paint_disc", "bend_rows", "road_share", "bend_weight", "CAR_COLOURS",
+           "CAR_ROW"]
