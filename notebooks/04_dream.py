@@ -26,101 +26,122 @@
 #
 # This notebook:
 #
-# 1. gets (or builds) V and M for Doom;
+# 1. opens a dream for you to play in, flown by a C trained in it;
 # 2. writes the agent's loop once and runs it in reality and in the dream,
 #    swapping a single line;
-# 3. plays a whole CMA-ES population of dreams as one batched tensor program;
-# 4. trains C in the dream, and carries it back to the real game;
-# 5. lets you play in the dream yourself.
+# 3. plays a whole CMA-ES population of dreams as one batched tensor program,
+#    and has you write the dream trainer;
+# 4. shows C trained in the dream at this profile and carries it back to the
+#    real game: a few games live, and the score its run recorded;
+# 5. lets you play in the dream again, with the C of this chapter.
 #
 # Notebook 05 repeats the training at five temperatures and reproduces the
 # paper's table.
 #
-# **Run time**: about 40 s at `ci` (measured under nbval on a loaded 2-core
-# machine); at `laptop` 30 s measured on 2 cores with the Doom pipeline on disk;
-# from an empty folder it first builds V, M and C (the pipeline to round 0:
-# about 37 minutes in a fresh clone; notebook 06 adds the iterative round).
+# **`TRAIN` off** (the default): nothing is trained and nothing is scored on
+# 100 games. The chapter uses your own V, M and C where they are on disk at
+# this profile (after `python -m wmlib reproduce doom`, the last round's C),
+# otherwise the ones that ship with the book and the results their run
+# recorded. Your own small pieces (the loop, the dream trainer) always run.
+# **`TRAIN` on** (`WM_TRAIN=1`): it builds V and M if they are missing, trains
+# C in the dream and scores it in the real game; before each long stage it
+# prints how long that stage took when it was measured.
 
 # %% tags=["parameters"]
 import os
 
 PROFILE = os.environ.get("WM_PROFILE", "laptop")
+TRAIN = os.environ.get("WM_TRAIN", "0") == "1"   # off: shipped models and recorded results
 TAU = 1.15  # the dream's temperature (the paper's best)
 
 # %%
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import wmlib  # noqa: F401  (before torch: it sets OMP_WAIT_POLICY=PASSIVE, kinder to shared cores)
 import time
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmlib import paper
+from wmlib import paper, paths
+from wmlib.book import chapter, recorded
+from wmlib.book.chapter import fmt, md
 from wmlib.config import get_config
 from wmlib.models.controller import Controller
 from wmlib.worlds.data import collect
 from wmlib.agent.dream import dream_rollouts, episode_keys, play_dream
+from wmlib.agent.rollout import EpisodeRunner, agent_spec
 from wmlib.worlds.envs import make_env
 from wmlib.models.mdnrnn import sample_mixture
-from wmlib.agent.rollout import EpisodeRunner
-from wmlib.training.dream import (Dreamer, dream_evolution_config, evaluate_in_reality, paper_row, real_spec,
-                                  train_in_dream)
-from wmlib.training.mdnrnn import load_mdnrnn, train_mdnrnn
-from wmlib.training.vae import encode_dataset, load_vae, train_vae
+from wmlib.training.dream import Dreamer, dream_evolution_config, evaluate_in_reality, paper_row, train_in_dream
+from wmlib.training.mdnrnn import train_mdnrnn
+from wmlib.training.vae import encode_dataset, train_vae
 from wmlib.models.vae import frames_to_tensor
-from wmlib.book.widgets import DreamPlayer
+from wmlib.book.widgets import DreamPlayer, describe_done_rule, dream_agent_for, dream_env_for
 
-# One thread for the ci profile's tiny tensors (on a busy machine, two threads synchronising per
-# small op can be 40x slower); both cores for the laptop profile's big batches of dreams.
-torch.set_num_threads(1 if PROFILE == "ci" else min(2, os.cpu_count() or 1))
+# One thread for small tensors (on a busy machine, two threads synchronising per small op can be 40x
+# slower): the ci profile, and everything with TRAIN off (one dream, a few dozen at once); both cores
+# for the big batches of dreams that train C at the laptop profile.
+torch.set_num_threads(1 if PROFILE == "ci" or not TRAIN else min(2, os.cpu_count() or 1))
 cfg = get_config("doom", PROFILE)
 CAP = cfg.dream.max_steps
-print("profile:", PROFILE, "| dream:", cfg.dream)
+print("profile:", PROFILE, "| TRAIN:", TRAIN, "| dream:", cfg.dream)
 
 # %% [markdown]
 # ## Play first
 #
-# Before building anything, step into a dream yourself. If you have trained V
-# and M at this profile, these are yours; otherwise they are the models that
-# ship with the book (trained at the laptop profile, `wmlib/pretrained/doom/`).
-# Press left / stay / right: M imagines the next frame and V draws it; the bar
-# is M's belief that a fireball has just hit you. On the shipped models,
-# **Play** lets the shipped C (trained only in this dream) fly it; press a
-# direction to take over.
+# Before building anything, step into a dream yourself. If you have trained V,
+# M and a C at this profile, these are yours (after `python -m wmlib reproduce
+# doom`: the last round of iterative training, whose M has also read the games
+# of its C); otherwise they are the models that ship with the book (trained at
+# the laptop profile, `wmlib/pretrained/doom/`). Press left / stay / right, or
+# use the arrow keys with the pointer over the picture: M imagines the next
+# frame and V draws it. **Play** lets the C fly it (the autopilot, trained
+# only in dreams like this one); press a direction to take over, or the space
+# bar to switch the autopilot off. How the dream decides that you died, at
+# this profile:
 
 # %%
-from wmlib.agent.dream import DreamEnv
-from wmlib.book.pretrained import load_shipped_controller_params, world_model_for
-
-wm = world_model_for(cfg)
-# The shipped C flies the shipped dream (Play); your own M has no C of its own until you train one below.
-autopilot = load_shipped_controller_params("doom") if wm["source"].startswith("the shipped") else None
-print("playing in the dream of", wm["source"], "| autopilot:", "the shipped C" if autopilot is not None else "none yet")
-DreamPlayer(DreamEnv(wm["mdnrnn"], wm["first_mu"], wm["first_logvar"], tau=TAU, max_steps=CAP, vae=wm["vae"],
-                     world="doom", done_rule=cfg.dream.done_rule, done_pos_weight=cfg.mdnrnn.done_pos_weight),
-            controller=autopilot)
+agent = dream_agent_for(cfg)
+print("playing in the dream of", agent["source"])
+print(agent["note"])
+md(f"**How a dream ends** (`cfg.dream.done_rule = \"{cfg.dream.done_rule}\"` at the {PROFILE} profile): "
+   f"{describe_done_rule(cfg.dream.done_rule, cfg.dream.done_threshold)}. The dream also ends at the cap, "
+   f"{CAP} steps.")
+DreamPlayer(dream_env_for(agent, cfg, tau=TAU), controller=agent["controller"])
 
 # %% [markdown]
-# ## Get or build V and M
+# ## V, M and the codes dreams start from
 #
-# Each call is a no-op when its result is on disk (notebooks 00 to 02, or the
-# command line) and builds it otherwise. The dream needs three things: M, V
-# (only to *look* at the dream, and for the real game), and the codes of real
-# frames where dreams start. In the paper every dream starts at a real first
-# frame, and so do the dreams you write below. The library's laptop profile
-# (`dream.start_from="anywhere"`) also starts dreams part-way through the
-# recorded games, with M's memory of the real steps before: a C that runs for
-# a wall then meets walls that random play reached, which a dream begun in the
-# middle of the room may never reach (README, "The dream transfers").
+# The dream needs three things: M, V (only to *look* at the dream, and for
+# the real game), and the codes of real frames where dreams start. In the
+# paper every dream starts at a real first frame, and so do the dreams you
+# write below. With `TRAIN` on, each call is a no-op when its result is on
+# disk (notebooks 00 to 02, or the command line) and builds it otherwise; with
+# `TRAIN` off the chapter uses your V and M when they are on disk, else the
+# shipped ones. (The library's laptop profile, `dream.start_from="anywhere"`,
+# also starts dreams part-way through the recorded games, with M's memory of
+# the real steps before: a C that runs for a wall then meets walls that
+# random play reached; notebook 07 tells why.)
 
 # %%
-collect(cfg)
-train_vae(cfg)
-series = encode_dataset(cfg)
-train_mdnrnn(cfg)
-vae, m = load_vae(cfg), load_mdnrnn(cfg)
-print(f"V: z = {vae.z_size}; M: LSTM {m.hidden}, done head {m.has_done}; "
+from wmlib.book.pretrained import world_model_for
+
+if TRAIN:
+    for stage, done, build in (("collect", paths.vae_file(cfg).exists(), lambda: collect(cfg)),
+                               ("train V", paths.vae_file(cfg).exists(), lambda: train_vae(cfg)),
+                               ("encode", paths.mdnrnn_file(cfg).exists(), lambda: encode_dataset(cfg)),
+                               ("train M", paths.mdnrnn_file(cfg).exists(), lambda: train_mdnrnn(cfg))):
+        if not done:
+            chapter.announce(cfg, stage)
+        build()
+wm = world_model_for(cfg)
+vae, m = wm["vae"], wm["mdnrnn"]
+series = SimpleNamespace(first_mu=wm["first_mu"], first_logvar=wm["first_logvar"])  # the real first frames' codes
+mine = not wm["source"].startswith("the shipped")
+POS_WEIGHT = (cfg if mine else get_config("doom", recorded.SHIPPED_PROFILE)).mdnrnn.done_pos_weight  # M's own
+print(f"{wm['source']}: V: z = {vae.z_size}; M: LSTM {m.hidden}, done head {m.has_done}; "
       f"{len(series.first_mu)} real first frames to start dreams from")
 
 # %% [markdown]
@@ -135,8 +156,10 @@ print(f"V: z = {vae.z_size}; M: LSTM {m.hidden}, done head {m.has_done}; "
 #   $z_{t+1} = \mu_V(\text{frame}_{t+1})$; the game says when the agent dies;
 # * in the **dream** M's own prediction becomes the next code,
 #   $z_{t+1} \sim p_M(z_{t+1} \mid a_t, z_t, h_t;\ \tau)$, and M's death
-#   probability decides: below, the dream ends when it passes 0.5 (the original
-#   code's rule); the library can also draw death from it (`cfg.dream.done_rule`).
+#   probability decides. The loop you write below keeps it simple and ends the
+#   dream when that probability passes 0.5 (the original code's rule); the
+#   library's dreams follow `cfg.dream.done_rule`, the rule described under
+#   the first player for your profile.
 #
 # The reward is the same in both: +1 per step survived.
 
@@ -201,11 +224,12 @@ print(f"{n_params} parameters; survived {real_steps} steps in reality, {dream_st
 # most likely next code) the dream gives the same codes.
 
 # %%
-with EpisodeRunner(real_spec(cfg.with_overrides(dream={"real_z": "mean"}))) as runner:
+with EpisodeRunner(agent_spec("doom", "zh", vae, m, CAP, real_z="mean")) as runner:  # V's mean code, as yours
     lib_real = runner.run(untrained.get_flat()[None], [1])["returns"][0]
 assert lib_real == real_steps, (lib_real, real_steps)
 
-paper_dream = cfg.with_overrides(dream={"start_from": "first"})  # your loop starts at a first frame
+paper_dream = cfg.with_overrides(dream={"start_from": "first"},  # your loop starts at a first frame
+                                 mdnrnn={"done_pos_weight": POS_WEIGHT})  # and M's training weight on deaths
 env = Dreamer(paper_dream, 0.0, mdnrnn=m, series=series).env()
 obs, _ = env.reset(seed=3)
 lib_codes = []
@@ -237,7 +261,7 @@ P, R, short = 8, 4, min(CAP, 200)
 population = rng.normal(size=(P, n_params)) * 0.1
 t0 = time.perf_counter()
 batched = dream_rollouts(m, "doom", population, series.first_mu, series.first_logvar, R, TAU, short, seed=7,
-                         done_rule=cfg.dream.done_rule, done_pos_weight=cfg.mdnrnn.done_pos_weight)
+                         done_rule=cfg.dream.done_rule, done_pos_weight=POS_WEIGHT)
 t_batched = time.perf_counter() - t0
 env = Dreamer(paper_dream, TAU, mdnrnn=m, series=series).env(max_steps=short)
 keys = episode_keys(7, P, R)
@@ -274,7 +298,7 @@ def my_dream_trainer(generations, population, rollouts, sigma0=0.1, weight_decay
             candidates = np.asarray(es.ask())                                     # [P, n_params]
         steps = dream_rollouts(m, "doom", candidates, series.first_mu, series.first_logvar, rollouts, TAU, short,
                                seed=generation_seed(seed, g, 1), done_rule=cfg.dream.done_rule,
-                               done_pos_weight=cfg.mdnrnn.done_pos_weight)      # [P, rollouts] steps survived
+                               done_pos_weight=POS_WEIGHT)                     # [P, rollouts] steps survived
         fitness = steps.mean(axis=1) - weight_decay * np.mean(candidates ** 2, axis=1)
         with numpy_global_seed(generation_seed(seed, g, 2)):
             es.tell(list(candidates), list(-fitness))                             # pycma minimises
@@ -300,7 +324,7 @@ mine = EvolutionConfig(population=8, rollouts=2, generations=3, sigma0=0.1, weig
 with tempfile.TemporaryDirectory() as run_dir:
     lib = evolve(mine, n_params, lambda sols, g, s: dream_rollouts(
         m, "doom", sols, series.first_mu, series.first_logvar, 2, TAU, short, seed=s,
-        done_rule=cfg.dream.done_rule, done_pos_weight=cfg.mdnrnn.done_pos_weight), run_dir, progress=False)
+        done_rule=cfg.dream.done_rule, done_pos_weight=POS_WEIGHT), run_dir, progress=False)
 assert np.allclose(lib.mean_params, my_c), "your trainer and the library's evolve disagree"
 assert np.allclose([h["mean"] for h in lib.history], my_curve)
 
@@ -310,51 +334,122 @@ assert np.allclose([h["mean"] for h in lib.history], my_curve)
 # `train_in_dream` runs CMA-ES (the same `evolve` loop as in the real world)
 # with dreams as the only source of fitness: each generation, every candidate
 # lives `rollouts` dreams at temperature $\tau$, starting from the codes of
-# real first frames; its fitness is the mean number of steps survived (minus
-# a small weight penalty). Every few generations the distribution's mean is
+# real frames; its fitness is the mean number of steps survived (minus a
+# small weight penalty). Every few generations the distribution's mean is
 # scored on more dreams; the best of those means is the controller we deploy.
 # The run is checkpointed every generation (it resumes after a kill, and is
-# a no-op once done).
+# a no-op once done). With `TRAIN` off the cell shows the learning curve that
+# was recorded: yours when on disk, else the shipped run's.
 
 # %%
+from wmlib.agent.evolution import HISTORY
+
 ecfg = dream_evolution_config(cfg).evolution
 print(f"population {ecfg.population} x {ecfg.rollouts} dreams, {ecfg.generations} generations, cap {CAP}")
-result = train_in_dream(cfg, TAU)
-hist = result.history
-gens = [h["generation"] + 1 for h in hist]
-plt.figure(figsize=(7, 3))
-plt.plot(gens, [h["mean"] for h in hist], label="population mean")
-plt.plot(gens, [h["max"] for h in hist], label="best candidate")
-ev = result.evaluations
-plt.plot([e["generation"] + 1 for e in ev], [e["mean"] for e in ev], "o", label="the mean, scored")
-plt.axhline(CAP, color="black", ls="-.", lw=0.8, label="cap")
-plt.xlabel("generation"); plt.ylabel("steps survived in the dream"); plt.legend(fontsize=8); plt.show()
+result = None
+if TRAIN:
+    stage = f"train C in the dream (tau {TAU:g})"
+    if not (paths.dream_dir(cfg, TAU) / "evolution.pt").exists():
+        chapter.announce(cfg, stage)
+    result = train_in_dream(cfg, TAU)
+    hist, whose = result.history, "your run"
+else:
+    rec = recorded.result(cfg, paths.dream_dir(cfg, TAU) / HISTORY)
+    hist, whose = (rec.data, rec.label()) if rec else (None, "not recorded yet")
+if hist:
+    gens = [h["generation"] + 1 for h in hist]
+    plt.figure(figsize=(7, 3))
+    plt.plot(gens, [h["mean"] for h in hist], label="population mean")
+    plt.plot(gens, [h["max"] for h in hist], label="best candidate")
+    ev = [h for h in hist if "eval_mean" in h]
+    plt.plot([e["generation"] + 1 for e in ev], [e["eval_mean"] for e in ev], "o", label="the mean, scored")
+    plt.axhline(CAP, color="black", ls="-.", lw=0.8, label="cap")
+    plt.title(f"C evolved in the dream at tau {TAU:g}: {whose}", fontsize=10)
+    plt.xlabel("generation"); plt.ylabel("steps survived in the dream"); plt.legend(fontsize=8); plt.show()
+else:
+    print("no learning curve recorded yet: run with TRAIN on, or `python -m wmlib reproduce doom`")
 
-# %%
-assert len(hist) == result.generations == ecfg.generations
-assert all(0 < h["mean"] <= CAP for h in hist)
+# %% tags=["check"]
+if TRAIN:
+    assert len(hist) == result.generations == ecfg.generations
+if hist:
+    assert [h["generation"] for h in hist] == list(range(len(hist)))
+    assert all(0 < h["mean"] <= h["max"] for h in hist)
 
 # %% [markdown]
 # ## Back to reality
 #
-# Now the controller meets the real game for the first time: V encodes the
-# real frames, M keeps its memory from the real codes, C acts, as in the
-# loop above. `evaluate_in_reality` scores it on `real_episodes` real games and,
-# for comparison, on `dream_episodes` fresh dreams (both are saved, and reused
-# while nothing changed).
+# Now the controller meets the real game: V encodes the real frames, M keeps
+# its memory from the real codes, C acts, as in the loop above. With `TRAIN`
+# on, `evaluate_in_reality` scores the C you just trained on `real_episodes`
+# real games and, for comparison, on `dream_episodes` fresh dreams (both are
+# saved, and reused while nothing changed). With `TRAIN` off, the C that flies
+# the dream player plays a few real games here, live, and the scores come from
+# the recorded runs.
 
 # %%
-score = evaluate_in_reality(cfg, TAU)
-print(f"tau {TAU}, cap {CAP}: dream {score['dream']['mean']:.0f} +- {score['dream']['std']:.0f} over "
-      f"{score['dream']['episodes']} dreams; real {score['real']['mean']:.0f} +- {score['real']['std']:.0f} over "
-      f"{score['real']['episodes']} games")
+score = None
+if TRAIN:
+    if not paths.dream_score(cfg, TAU, "deployed").exists():
+        chapter.announce(cfg, "score C in the real game")
+    score = evaluate_in_reality(cfg, TAU)
+    whose = "your run"
+else:
+    rec = recorded.result(cfg, paths.dream_score(cfg, TAU, "deployed"))
+    score, whose = (rec.data, rec.label()) if rec else (None, "not recorded yet")
+if score:
+    print(f"C trained in the dream at tau {TAU} in one pass (round 0; {whose}), cap {CAP}: "
+          f"dream {fmt(score['dream'], 0)}; real {fmt(score['real'], 0)}")
 if paper_row(TAU):
     (pd, ps), (rd, rs) = paper_row(TAU)
-    print(f"paper at tau {TAU}: dream {pd} +- {ps}, real {rd} +- {rs} (random policy {paper.DOOM_RANDOM_POLICY[0]})")
+    print(f"paper at tau {TAU}: dream {pd} ± {ps}, real {rd} ± {rs} (random policy {paper.DOOM_RANDOM_POLICY[0]})")
 
 # %% tags=["check"]
-assert score["real"]["episodes"] == cfg.dream.real_episodes and score["dream"]["episodes"] == cfg.dream.dream_episodes
-assert all(1 <= r <= CAP for r in score["real"]["returns"] + score["dream"]["returns"])
+if TRAIN:
+    assert score["real"]["episodes"] == cfg.dream.real_episodes and score["dream"]["episodes"] == cfg.dream.dream_episodes
+if score:
+    assert all(1 <= r <= get_config("doom", score.get("profile", PROFILE)).dream.max_steps
+               for r in score["real"]["returns"] + score["dream"]["returns"])
+
+# %% [markdown]
+# The C of the dream player, live in the real game: the first game is
+# recorded (drag the slider, or press **Play**), the others are only counted.
+
+# %%
+from wmlib.book.widgets import SideBySide, record_drive
+from wmlib.training.controller import TEST_SEED
+from wmlib.agent.rollout import episode_seed
+
+LIVE = {"ci": 2, "laptop": 3, "paper": 3}[PROFILE]
+live_spec = agent_spec("doom", "zh", agent["vae"], agent["mdnrnn"], CAP, real_z=agent["real_z"])
+seeds = [episode_seed(TEST_SEED, 0, i) for i in range(LIVE)]  # the first of the test games
+t0 = time.perf_counter()
+game = record_drive(live_spec, agent["controller"], seeds[0], more_seeds=seeds[1:])
+live_seconds = time.perf_counter() - t0
+lengths = game["games"]["lengths"]
+print(f"{agent['source']}: {LIVE} real games, live: {lengths} steps (cap {CAP}); "
+      f"played in {live_seconds:.0f} s")
+SideBySide({f"round {agent['round']}'s C" if agent["round"] else "C": game}, interval=30, scale=2)
+
+# %%
+from wmlib.artifacts import read_json
+from wmlib.book.pretrained import shipped_card
+
+if agent["source"].startswith("the shipped"):
+    real, whose_real = shipped_card("doom")["scores"].get("real"), "the shipped models' card"
+else:  # your own round's score file (never the shipped run's: it scored another C)
+    path = paths.round_score(cfg, agent["round"]) if agent["round"] else paths.dream_score(cfg, cfg.dream.tau,
+                                                                                          "deployed")
+    real, whose_real = (read_json(path)["real"], "your run") if path.exists() else (None, "")
+(_, _), (rd, rs) = paper_row(TAU)
+md(f"The C that flies the dream player, {agent['source']}, survives "
+   + (f"{fmt(real)} in the real game ({whose_real})" if real else "an unrecorded number of steps")
+   + f"; live here, {np.mean(lengths):.0f} steps on average over {LIVE} games. The paper's C: {rd} ± {rs} "
+   f"at tau {TAU:g}; a random policy: {paper.DOOM_RANDOM_POLICY[0]}.")
+
+# %% jupyter={"source_hidden": true} tags=["check"]
+assert len(lengths) == LIVE and all(1 <= n <= CAP for n in lengths) and lengths[0] == game["length"]
+assert game["frames"].shape[0] == game["length"] + 1
 
 # %% [markdown]
 # ### What your number means
@@ -362,53 +457,64 @@ assert all(1 <= r <= CAP for r in score["real"]["returns"] + score["dream"]["ret
 # Three numbers matter: the paper's (1092 $\pm$ 556 at $\tau = 1.15$, with M
 # trained on 10,000 random episodes for 400 epochs), a random policy's (about
 # 210), and yours. At the ci profile V and M have seen a few hundred frames:
-# no claim. At the laptop profile (200 random episodes, 80 epochs of M) a C
-# trained in a single pass survived 670-720 real steps over the three CMA-ES
-# seeds we measured: well above random, below the paper (README, "M trained
-# longer"). If the dream score is far above the real one,
-# **your agent cheated its dream**: it found something M gets wrong (a place or
-# an action M believes is safe) and exploited it. Notebook 05 shows such a
-# cheat; notebook 06 fixes it the paper's way, by letting C's own real games
-# correct M.
-#
-# How much of the gap is M's training budget? On a GPU, an M trained on the
-# same 200 random games with ~35x the laptop's transitions (105 s on one H100
-# at the paper's batch of 100 x 500 steps) gives a dream whose C survives
-# 668 $\pm$ 106 real steps (the mean of four CMA-ES seeds' 100-game scores,
-# each seed above 570; README, "Scale or coverage?"). At laptop scale the
-# dream's flaws are mostly M's missing compute, not missing data.
+# no claim. At the laptop profile M has seen far fewer games for far fewer
+# epochs than the paper's, and a C trained in a single pass lands well above
+# random and below the paper; the cell below prints what the recorded run
+# measured. If the dream score is far above the real one, **your agent
+# cheated its dream**: it found something M gets wrong (a place or an action
+# M believes is safe) and exploited it. Notebook 05 shows such a cheat,
+# notebook 06 fixes it the paper's way, by letting C's own real games correct
+# M, and notebook 07 tells how the project found where the laptop-scale dream
+# lies.
 
 # %%
+budget = (f"M from {cfg.collect.episodes} random games, {cfg.mdnrnn.epochs} epochs; "
+          f"C from {ecfg.generations} generations of {ecfg.population} x {ecfg.rollouts} dreams")
+ref = recorded.result(get_config("doom", recorded.SHIPPED_PROFILE), paths.dream_score(
+    get_config("doom", recorded.SHIPPED_PROFILE), TAU, "deployed"))
 expected = {"ci": "no claim (V and M have seen a few hundred frames)",
-            "laptop": "~670-720 steps after one pass (three CMA-ES seeds on one fresh clone; README: \"M trained longer\")",
-            "paper": "the paper's 1092 +- 556"}[PROFILE]
-real, dreamt = score["real"]["mean"], score["dream"]["mean"]
-print(f"yours: real {real:.0f}, dream {dreamt:.0f} | random policy {paper.DOOM_RANDOM_POLICY[0]} | "
-      f"expected at {PROFILE}: {expected}")
-if dreamt > 2 * real and PROFILE != "ci":
-    print("the dream flatters this C: it exploits M's mistakes (notebook 05 shows how, 06 how to fix it)")
+            "laptop": (f"{ref.label()}: real {fmt(ref.data['real'], 0)}, dream {fmt(ref.data['dream'], 0)}"
+                       if ref else "no recorded laptop run in this copy of wmlib yet"),
+            "paper": "the paper's {} ± {}".format(*paper_row(TAU)[1])}[PROFILE]
+print(f"{PROFILE} profile: {budget}")
+if score:
+    real_mean, dream_mean = score["real"]["mean"], score["dream"]["mean"]
+    print(f"{whose}: real {real_mean:.0f}, dream {dream_mean:.0f} | random policy {paper.DOOM_RANDOM_POLICY[0]}")
+    if dream_mean > 2 * real_mean and PROFILE != "ci":
+        print("the dream flatters this C: it exploits M's mistakes (notebook 05 shows how, 06 how to fix it)")
+print(f"expected at {PROFILE}: {expected}")
 
 # %% [markdown]
 # ## Play in the dream
 #
-# Your turn to be C, or to watch yours. Each click is one action (left, stay,
-# right); M imagines the next moment, V draws it, and the bar shows M's
-# probability that this step killed you. **Play** hands the wheel to the C you
-# just trained (the autopilot); press a direction to take over for a few steps.
-# The $\tau$ slider changes the dream's temperature as you go. When the dream
-# ends (a click or a tick then starts a new one). At the ci profile V and M are barely trained, so
-# the picture is mostly blur; at the laptop profile you will see the room,
-# the monsters and their fireballs.
+# Your turn to be C, or to watch one. Each click (or arrow key, with the
+# pointer over the picture) is one action (left, stay, right); M imagines the
+# next moment, V draws it, and the bar shows what the done rule acts on, as
+# the note beside the picture says. **Play** hands the wheel to the autopilot:
+# with `TRAIN` on, the C you just trained; otherwise the C of the first player
+# (yours when on disk, else the shipped one). Press a direction to take over
+# for a few steps, or the space bar to switch the autopilot off and on. The
+# $\tau$ slider changes the dream's temperature as you go. When the dream
+# ends, a click or a tick starts a new one. At the ci profile V and M are
+# barely trained, so the picture is mostly blur; at the laptop profile you
+# will see the room, the monsters and their fireballs.
 
 # %%
-player = DreamPlayer(Dreamer(cfg, TAU, mdnrnn=m, series=series).env(vae=vae), controller=result.deployed_params)
+if TRAIN:
+    player = DreamPlayer(Dreamer(cfg, TAU, mdnrnn=m, series=encode_dataset(cfg)).env(vae=vae),
+                         controller=result.deployed_params)
+else:
+    player = DreamPlayer(dream_env_for(agent, cfg, tau=TAU), controller=agent["controller"], seed=1)
 player
 
-# %%
+# %% jupyter={"source_hidden": true} tags=["check"]
 before, steps = bytes(player.image.value), player.steps
 player.step("stay")
 assert bytes(player.image.value) != before and (player.steps == steps + 1 or player.steps == 0)
 assert 0.0 <= player.death.value <= 1.0
+steps = player.steps
+assert player.on_key({"type": "keydown", "key": "ArrowLeft"}) == "left"   # the keys drive it too
+assert player.steps in (steps + 1, 0) and (player.steps == 0 or player.last_action[0] == -1.0)
 
 # %% [markdown]
 # ## Summary
@@ -421,9 +527,12 @@ assert 0.0 <= player.death.value <= 1.0
 #   results episode by episode (counter-based noise).
 # * **The paper**: C evolved only in the dream survived 1092 $\pm$ 556 steps
 #   in the real game at $\tau = 1.15$ (solved: > 750; random policy 210).
-# * **Yours**: the real and dream scores printed above, at your profile. A
+# * **Yours**: the real and dream scores printed above, at your profile (with
+#   `TRAIN` off, the recorded run's, and a few real games played live). A
 #   dream score far above the real one means C exploits M's mistakes: the
 #   paper's own remedy, iterative training, is notebook 06.
+# * What you train anywhere is found: after `python -m wmlib reproduce doom`
+#   the dream player's autopilot is your last round's C, in that round's M.
 #
 # ## Exercises
 #

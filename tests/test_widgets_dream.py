@@ -203,3 +203,155 @@ def test_tau_stepper_shows_each_taus_bars_and_films():
     assert bytes(stepper.bars.value) != first[0] and bytes(stepper.strip.value) != first[1]
     with pytest.raises(ValueError, match="no films"):
         TauStepper(rows, {0.1: films[0.1]})
+
+
+# ----------------------------------------------------------------------------- keys, the done rule, the book
+
+def test_keys_steer_and_space_switches_the_autopilot(vae):
+    from wmlib.models.controller import Controller
+
+    env = dream(vae, done_bias=-20.0, max_steps=100)
+    c = Controller("doom", env.z_size, env.hidden).set_flat(np.full(env.z_size + 2 * env.hidden, 0.5))
+    player = DreamPlayer(env, controller=c)
+    assert player.events is not None and player.events.source is player.image  # ipyevents listens on the picture
+    assert "keydown" in player.events.watched_events
+    assert player.on_key({"type": "keydown", "key": "ArrowLeft", "code": "ArrowLeft"}) == "left"
+    assert player.steps == 1 and player.last_action[0] == -1.0 and player.drivers == ["you"]
+    assert player.on_key({"type": "keydown", "key": "d", "code": "KeyD"}) == "right"
+    assert player.last_action[0] == 1.0
+    assert player.on_key({"type": "keydown", "key": "D"}) == "right"          # shift held: the same key
+    assert player.on_key({"type": "keydown", "key": "ArrowUp"}) == "stay"     # Doom has no gas: up is stay
+    assert player.last_action[0] == 0.0 and player.steps == 4
+    assert player.on_key({"type": "keyup", "key": "ArrowLeft"}) is None       # only presses count
+    assert player.on_key({"type": "keydown", "key": "q"}) is None and player.steps == 4
+    assert player.autopilot.value
+    assert player.on_key({"type": "keydown", "key": " ", "code": "Space"}) == "autopilot"
+    assert not player.autopilot.value and "autopilot off" in player.status.value
+    player.on_key({"type": "keydown", "key": " ", "code": "Space"})
+    assert player.autopilot.value
+
+
+def test_keys_without_a_controller_and_in_the_car(vae):
+    player = DreamPlayer(dream(vae, done_bias=-20.0))
+    assert player.on_key({"type": "keydown", "key": " ", "code": "Space"}) is None and not player.autopilot.value
+    torch.manual_seed(2)
+    m = MDNRNN(Z, 3, H).eval()
+    mu = np.random.default_rng(1).normal(size=(2, Z)).astype(np.float32)
+    car = DreamPlayer(DreamEnv(m, mu, np.full((2, Z), -2.0, np.float32), tau=1.0, max_steps=50, vae=vae))
+    assert car.on_key({"type": "keydown", "key": "ArrowDown"}) == "brake"
+    np.testing.assert_allclose(car.last_action, [0.0, 0.0, 0.8])
+    assert car.on_key({"type": "keydown", "key": "w"}) == "straight"
+    assert car.on_key({"type": "keydown", "key": "a"}) == "left" and car.last_action[0] == -1.0
+
+
+def test_the_bar_shows_what_the_sample_rule_draws(vae):
+    from wmlib.book.widgets import death_chance, describe_done_rule
+
+    env = dream(vae, done_bias=-1.0)
+    env.done_rule, env.done_pos_weight = "sample", 10.0
+    player = DreamPlayer(env)
+    assert player.rule == "sample" and "draws death" in player.rule_note.value
+    player.step("stay")
+    weighted = 1 / (1 + np.exp(1.0))                      # the head's own probability, sigmoid(-1)
+    unweighted = 1 / (1 + np.exp(1.0 + np.log(10.0)))     # what "sample" draws from: sigmoid(-1 - log 10)
+    if not player.ended:
+        assert player.done_prob == pytest.approx(weighted, abs=1e-5)
+        assert player.death_chance == pytest.approx(unweighted, abs=1e-5)
+        assert player.death.value == pytest.approx(unweighted, abs=1e-5) and player.death.bar_style == "info"
+        assert f"{unweighted:.3f}" in player.status.value and "drawn" in player.status.value
+    assert death_chance(weighted, "threshold", 10.0) == weighted
+    assert death_chance(weighted, "sample", 10.0) == pytest.approx(unweighted)
+    assert "passes 0.5" in describe_done_rule("threshold", 0.5) and "cap" in describe_done_rule("never")
+    with pytest.raises(ValueError, match="unknown done rule"):
+        describe_done_rule("maybe")
+    threshold = DreamPlayer(dream(vae, done_bias=-1.0))
+    assert "passes 0.5" in threshold.rule_note.value
+
+
+def test_the_player_animates_for_the_book_without_moving(vae):
+    from wmlib.models.controller import Controller
+
+    env = dream(vae, done_bias=-20.0, max_steps=8)
+    c = Controller("doom", env.z_size, env.hidden).set_flat(np.full(env.z_size + 2 * env.hidden, 0.5))
+    player = DreamPlayer(env, controller=c)
+    player.tick()
+    state = (player.steps, player.dreams, bytes(player.image.value), player.env.z.clone())
+    frames = player.book_frames(steps=20)
+    assert len(frames) == 9 and all(f.shape == (64 + 6, 64, 3) for f in frames)  # 8 steps to the cap, bar under
+    assert (player.steps, player.dreams, bytes(player.image.value)) == state[:3]
+    assert torch.equal(player.env.z, state[3])
+    assert "autopilot" in player.book_caption
+    player.tick()
+    assert player.steps == 2
+
+
+# ----------------------------------------------------------------------------- the reader's own C, found on disk
+
+def _run(folder, n, fitness_of=lambda sols: sols.sum(1)):
+    from wmlib.agent.evolution import evolve
+    from wmlib.config import EvolutionConfig
+
+    ev = EvolutionConfig(population=4, rollouts=1, generations=2, sigma0=0.5, eval_every=1, eval_episodes=1)
+    return evolve(ev, n, lambda sols, g, s: fitness_of(np.asarray(sols))[:, None].repeat(1, 1), folder,
+                  progress=False)
+
+
+def test_round_c_on_disk_reads_what_the_round_recorded(tmp_path, monkeypatch):
+    from wmlib import paths
+    from wmlib.artifacts import write_json
+    from wmlib.book.widgets import round_c_on_disk
+    from wmlib.config import get_config
+    from wmlib.training import iterate
+    from wmlib.training.c_run import params_sha256
+
+    cfg = get_config("doom", "ci", artifacts=tmp_path)
+    monkeypatch.setattr(iterate, "choose_round", lambda *a, **k: pytest.fail("reading a C must not play games"))
+    assert round_c_on_disk(cfg, 0) is None and round_c_on_disk(cfg, 1) is None
+    r0 = _run(paths.dream_dir(cfg, cfg.dream.tau), 6)
+    np.testing.assert_array_equal(round_c_on_disk(cfg, 0), r0.deployed_params)
+    r1 = _run(paths.round_run_dir(cfg, 1), 6, lambda sols: -np.abs(sols).sum(1))
+    assert cfg.iterate.validation_games and round_c_on_disk(cfg, 1) is None  # no choice recorded: no C
+    offered = iterate.run_candidates(r1, generations=True)
+    chosen, other = [w for w in offered if w != "deployed"][:2]
+    write_json(paths.round_dir(cfg, 1) / "choice.json", dict(chosen=chosen))
+    np.testing.assert_array_equal(round_c_on_disk(cfg, 1), offered[chosen])
+    write_json(paths.round_score(cfg, 1), dict(key=dict(params=params_sha256(offered[other]))))
+    np.testing.assert_array_equal(round_c_on_disk(cfg, 1), offered[other])  # the C the round's score played
+    write_json(paths.round_dir(cfg, 1) / "choice.json", dict(chosen=iterate.INCUMBENT))
+    write_json(paths.round_score(cfg, 1), dict(key=dict(params=params_sha256(r0.deployed_params))))
+    np.testing.assert_array_equal(round_c_on_disk(cfg, 1), r0.deployed_params)  # it kept round 0's C
+
+
+def test_dream_agent_for_prefers_the_readers_last_round(tmp_path, monkeypatch):
+    from wmlib.book import pretrained
+    from wmlib.book.widgets import dream_agent_for, dream_env_for
+    from wmlib.config import get_config
+    from wmlib.training import iterate
+
+    cfg = get_config("doom", "ci", artifacts=tmp_path)
+    shipped = dream_agent_for(cfg)  # nothing on disk: the shipped V, M and C, which read each other
+    card = pretrained.shipped_card("doom")
+    assert shipped["source"].startswith("the shipped") and shipped["round"] == card.get("round", 0)
+    assert len(shipped["controller"]) == card["parameters"]["controller"]
+    env = dream_env_for(shipped, cfg)
+    assert env.done_rule == cfg.dream.done_rule and env.max_steps == cfg.dream.max_steps
+    DreamPlayer(env, controller=shipped["controller"]).tick()
+
+    torch.manual_seed(0)
+    m0, m1 = MDNRNN(Z, 1, H, done_head=True).eval(), MDNRNN(Z, 1, H, done_head=True).eval()
+    mine = dict(vae=ConvVAE(Z).eval(), mdnrnn=m0, first_mu=np.zeros((2, Z), np.float32),
+                first_logvar=np.zeros((2, Z), np.float32), source="your V and M (ci profile)")
+    monkeypatch.setattr(pretrained, "world_model_for", lambda cfg: dict(mine))
+    found = {0: np.zeros(Z + 2 * H), 1: np.ones(Z + 2 * H)}
+    monkeypatch.setattr("wmlib.book.widgets.dream.round_c_on_disk", lambda cfg, k: found.get(k))
+    monkeypatch.setattr(iterate, "last_round", lambda cfg: 1)
+    monkeypatch.setattr(iterate, "load_round_mdnrnn", lambda cfg, k: m1)
+    agent = dream_agent_for(cfg)
+    assert agent["round"] == 1 and agent["mdnrnn"] is m1 and "round 1" in agent["source"]
+    np.testing.assert_array_equal(agent["controller"], found[1])
+    del found[1]                                    # round 1 left no C: round 0's, with the pipeline's M
+    agent = dream_agent_for(cfg)
+    assert agent["round"] == 0 and agent["mdnrnn"] is m0 and agent["source"].startswith("your")
+    found.clear()                                   # V and M but no C yet: the shipped agent, and a word why
+    agent = dream_agent_for(cfg)
+    assert agent["source"].startswith("the shipped") and "no C" in agent["note"]
