@@ -48,3 +48,26 @@ def test_overrides_make_new_config():
     assert small.collect.episodes == 1 and cfg.collect.episodes != 1
     assert set(cfg.to_dict()) >= {"collect", "vae", "mdnrnn", "evolution", "dream"}
     assert PROFILES == ("ci", "laptop", "paper")
+
+
+def test_set_changes_a_field_with_its_type_and_refuses_what_does_not_exist():
+    from wmlib.config import apply_settings, get_config
+
+    cfg = get_config("doom", "ci")
+    new = apply_settings(cfg, ["mdnrnn.epochs=7", "dream.tau=1.3", "mdnrnn.discrete_actions=false",
+                               "iterate.explore=0,0.5", "dream.done_rule=threshold"])
+    assert new.mdnrnn.epochs == 7 and new.dream.tau == 1.3 and new.mdnrnn.discrete_actions is False
+    assert new.iterate.explore == (0.0, 0.5) and new.dream.done_rule == "threshold"
+    assert cfg.mdnrnn.epochs != 7  # the profile itself is untouched
+    for bad, why in (("mdnrnn.epoch=3", "has no field 'epoch'"), ("mdnn.epochs=3", "no config section"),
+                     ("mdnrnn.epochs=many", "is a number"), ("epochs=3", "section.field=value"),
+                     ("mdnrnn.discrete_actions=maybe", "true or false")):
+        with pytest.raises(ValueError, match=why):
+            apply_settings(cfg, [bad])
+
+
+def test_every_command_takes_set(capsys):
+    from wmlib.cli import main
+
+    assert main(["train-mdnrnn", "doom", "--profile", "ci", "--set", "mdnrnn.epoch=3"]) == 2
+    assert "has no field 'epoch'" in capsys.readouterr().err

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import paths
-from .config import PROFILES, WORLDS, Config, get_config
+from .config import PROFILES, WORLDS, Config, apply_settings, get_config
 
 __all__ = ["main", "build_parser"]
 
@@ -24,7 +24,7 @@ RESTARTS_HELP = ("Doom: CMA-ES runs per iterative round, each its own seed; the 
 def _config(args, world: str | None = None) -> Config:
     """The config a command works with: its world, --profile and --artifacts (the output root)."""
     root = os.path.abspath(args.artifacts) if args.artifacts else None
-    return get_config(world or args.world, args.profile, root)
+    return apply_settings(get_config(world or args.world, args.profile, root), getattr(args, "set", None))
 
 
 # ----------------------------------------------------------------------------- data and baselines
@@ -317,6 +317,9 @@ def _common() -> argparse.ArgumentParser:
                    help="ci | laptop | paper (default: $WM_PROFILE or laptop)")
     p.add_argument("--artifacts", default=None,
                    help="folder for datasets and checkpoints (default: $WM_ARTIFACTS or ./artifacts)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help="change one config field, e.g. --set mdnrnn.epochs=160 (repeatable; checked against "
+                        "wmlib/config.py)")
     return p
 
 

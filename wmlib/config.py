@@ -277,6 +277,52 @@ def check_world(world: str) -> str:
     return world
 
 
+def _parse_setting(raw: str, current, where: str):
+    """A ``--set`` value as the type the field holds now."""
+    if isinstance(current, bool):
+        low = raw.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"--set {where}={raw}: {where} is true or false")
+    if isinstance(current, (tuple, list)):
+        items = [x for x in raw.split(",") if x.strip()]
+        kind = type(current[0]) if current else str
+        return tuple(_parse_setting(x, kind(), where) if kind is not str else x.strip() for x in items)
+    for kind in (int, float):
+        if isinstance(current, kind):
+            try:
+                return kind(raw)
+            except ValueError:
+                raise ValueError(f"--set {where}={raw}: {where} is a number ({kind.__name__}), "
+                                 f"like {current!r}") from None
+    if current is None or isinstance(current, str):
+        return raw
+    raise ValueError(f"--set {where}: a {type(current).__name__} field cannot be set from the command line")
+
+
+def apply_settings(cfg: "Config", settings) -> "Config":
+    """``cfg`` with ``section.field=value`` settings applied (``--set`` on every command), each checked
+    against the config's dataclasses: an unknown section or field, or a value of the wrong type, is a
+    clear error naming what exists."""
+    changes: dict[str, dict] = {}
+    for item in settings or ():
+        key, eq, raw = str(item).partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not eq or not dot or not name:
+            raise ValueError(f"--set {item!r}: write section.field=value, e.g. --set mdnrnn.epochs=160")
+        sections = [f.name for f in dataclasses.fields(cfg) if dataclasses.is_dataclass(getattr(cfg, f.name))]
+        if section not in sections:
+            raise ValueError(f"--set {item!r}: no config section {section!r}; sections: {', '.join(sections)}")
+        part = getattr(cfg, section)
+        names = [f.name for f in dataclasses.fields(part)]
+        if name not in names:
+            raise ValueError(f"--set {item!r}: {section} has no field {name!r}; its fields: {', '.join(names)}")
+        changes.setdefault(section, {})[name] = _parse_setting(raw, getattr(part, name), key.strip())
+    return cfg.with_overrides(**changes) if changes else cfg
+
+
 def check_profile(profile: str) -> str:
     if profile not in PROFILES:
         raise ValueError(
@@ -303,4 +349,4 @@ def get_config(world: str, profile: str | None = None, artifacts: str | None = N
 
 __all__ = ["WORLDS", "PROFILES", "DEFAULT_PROFILE", "World", "WORLD", "world_info", "CollectConfig",
            "VAEConfig", "MDNRNNConfig", "EvolutionConfig", "DreamConfig", "Config", "check_world",
-           "check_profile", "current_profile", "get_config"]
+           "check_profile", "current_profile", "get_config", "apply_settings"]
