@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Run notebooks top to bottom at a profile (default laptop) over one artifacts root, and time each.
+# TRAIN follows WM_TRAIN (unset: off, the shipped-first reading; WM_TRAIN=1: every stage trains).
 #
 #   bash experiments/time_notebooks.sh <artifacts root> [notebook ...]     # e.g. 04_dream 06_iterative
 #
@@ -13,7 +14,7 @@ shift
 cd "$(dirname "$0")/.."
 profile=${WM_PROFILE:-laptop}
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(00_worlds 01_vision 02_memory 03_controller 04_dream 05_temperature 06_iterative)
+[ ${#names[@]} -eq 0 ] && names=($(cd notebooks && ls [0-9][0-9]_*.ipynb | sed "s/.ipynb$//"))
 mkdir -p "$root/executed"
 echo "profile $profile | root $root | $(nproc) cores | load $(cut -d' ' -f1 /proc/loadavg) | $(git rev-parse --short HEAD)"
 for nb in "${names[@]}"; do
