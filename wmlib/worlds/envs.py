@@ -35,7 +35,7 @@ DOOM_SKILL = 4
 def resize_frame(frame: np.ndarray, size: int = 64) -> np.ndarray:
     """Area-style downscale of an HxWx3 uint8 frame to size x size x 3."""
     img = Image.fromarray(frame).resize((size, size), Image.BILINEAR, reducing_gap=2.0)
-    return np.asarray(img, dtype=np.uint8)
+    return np.array(img, dtype=np.uint8)  # a writable copy (np.asarray of an image is read-only)
 
 
 def preprocess_car(frame: np.ndarray) -> np.ndarray:
