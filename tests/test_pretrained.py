@@ -129,17 +129,19 @@ def test_results_table_is_written_between_markers(tmp_path, artifacts):
 def test_results_keep_earlier_rows_this_root_has_not_run(tmp_path, artifacts):
     readme = tmp_path / "README.md"
     readme.write_text(f"{results.START}\n{results.table()}\n{results.END}\n")
-    row = "| Doom, random policy (100 episodes) | 210 +- 108 | 224 +- 105 | - | `python -m wmlib baseline doom` |"
+    # a row neither this root nor the shipped run has measured (the shipped run fills the others)
+    row = ("| CarRacing, random policy (100 episodes, a uniform action each step) | - | 111 +- 22 | - | "
+           "`python -m wmlib baseline carracing --episodes 100` |")
     text = readme.read_text()
-    old_row = next(r for r in text.splitlines() if r.startswith("| Doom, random policy"))
+    old_row = next(r for r in text.splitlines() if r.startswith("| CarRacing, random policy"))
     readme.write_text(text.replace(old_row, row))
-    results.write_readme(readme, keep=True)  # the empty root ran nothing: the measured row survives, marked
+    results.write_readme(readme, keep=True)  # the empty root did not run it: the measured row survives, marked
     text = readme.read_text()
-    assert "| 224 +- 105 (earlier run) |" in text and "not run" in text
+    assert "| 111 +- 22 (earlier run) |" in text and "not run" in text
     results.write_readme(readme, keep=True)  # kept once, marked once
     assert readme.read_text().count("(earlier run)") == 1
     results.write_readme(readme)              # without keep, the table is this root's alone
-    assert "224 +- 105" not in readme.read_text()
+    assert "111 +- 22" not in readme.read_text()
 
 
 def test_the_pipeline_row_gives_its_time_and_the_score_it_ended_with(artifacts):

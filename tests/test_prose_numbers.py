@@ -28,8 +28,8 @@ def test_a_planted_stale_number_fails(known):
     # The paper's own numbers pass; a hand-typed run time and score do not.
     assert sourced(dict(kind="score", number="1,092"), known)
     assert sourced(dict(kind="score", number="556"), known)
-    bad = unsourced("The project measured 7.6 min for V, and the agent lived 693.2 +- 395.8 steps.", known)
-    assert {c["number"] for c in bad} == {"7.6", "693.2", "395.8"}
+    bad = unsourced("The project measured 7.6 min for V, and the agent lived 612.3 +- 40.1 steps.", known)
+    assert {c["number"] for c in bad} == {"7.6", "612.3", "40.1"}
 
 
 def test_a_recorded_time_passes_in_any_unit():
