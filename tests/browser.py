@@ -140,12 +140,15 @@ class LabPage:
             handle.press("ArrowRight")
 
     def play_for(self, cell, ms: int = 3000):
-        """Press a Play widget's play button, let it tick for ``ms``, then pause it."""
+        """Press a Play widget's play button, let it tick for ``ms``, then pause it (a short recording may
+        already have played to its end, which stops Play by itself)."""
         play = cell.locator(".widget-play button:has(i.fa-play)").first
         play.scroll_into_view_if_needed()
         play.click()
         self.page.wait_for_timeout(ms)
-        cell.locator(".widget-play button:has(i.fa-pause)").first.click()
+        pause = cell.locator(".widget-play button:has(i.fa-pause)")
+        if pause.count():
+            pause.first.click()
 
     def status_text(self, cell) -> str:
         return " ".join(cell.locator(".widget-html-content").all_inner_texts())
