@@ -100,18 +100,26 @@ class LabPage:
         self.page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         self.page.locator(".lm-Menu-item[data-command='runmenu:run-all']").first.click()
         deadline = time.time() + timeout
-        # Done when no prompt shows [*] and the last code cell has a number.
+        # Done when no prompt shows [*] and the last code cell has a number; a last cell whose input is
+        # hidden (a folded check) may show no prompt: then no [*] and an idle kernel for 10 s also end it.
+        idle_for, state = 0, {}
         while time.time() < deadline:
             state = self.page.evaluate("""() => {
                 const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent);
-                return {busy: p.some(t => t.includes('*')), last: p.length ? p[p.length - 1] : ''};
+                const status = document.body.innerText.includes('| Idle');
+                return {busy: p.some(t => t.includes('*')), last: p.length ? p[p.length - 1] : '', idle: status,
+                        prompts: p.slice(-4)};
             }""")
             if not state["busy"] and any(ch.isdigit() for ch in state["last"]):
+                break
+            idle_for = idle_for + 1 if (not state["busy"] and state["idle"]) else 0
+            if idle_for >= 10:
                 break
             time.sleep(1)
         else:
             self.screenshot("timeout")
-            raise TimeoutError(f"{self.name}: cells still running after {timeout:.0f} s")
+            raise TimeoutError(f"{self.name}: cells still running after {timeout:.0f} s (last prompts: "
+                               f"{state.get('prompts')}, kernel idle: {state.get('idle')})")
         errors = self.page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         tracebacks = self.page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
         if tracebacks.count():
