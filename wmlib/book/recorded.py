@@ -172,9 +172,9 @@ def load_controller(world: str, name: str, root: Path | None = None) -> dict:
 def load_mdnrnn(world: str, name: str, device="cpu", root: Path | None = None):
     """(M, first_mu, first_logvar) of an extra shipped M (``"mdnrnn-round-0"``), or the shipped one (``"mdnrnn"``)."""
     from ..models.mdnrnn import MDNRNN
-    from .pretrained import shipped_dir
 
-    path = (shipped_dir(world, root) / "mdnrnn.pt") if name == "mdnrnn" else controller_file(world, name, root)
+    folder = Path(root or SHIPPED_ROOT) / check_world(world)
+    path = (folder / "mdnrnn.pt") if name == "mdnrnn" else controller_file(world, name, root)
     ckpt = load_checkpoint(path)
     m = MDNRNN(**ckpt["arch"])
     m.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ckpt["model"].items()})
