@@ -213,11 +213,14 @@ print(f"{v_source}: {series.n_episodes} episodes, {dataset.n_frames} frames, z_s
 # Without biases, and with a constant 1 appended to the input, that weight
 # column *is* the single bias.
 #
-# Write one step with `nn.LSTMCell`: zero the memory where an episode
-# restarts, read the input, update $(h, c)$, and turn $h$ into the mixture.
-# The log-softmax makes each dimension's $K$ weights sum to one.
+# The layers are given below; write one step with them: zero the memory
+# where an episode restarts, read the input, update $(h, c)$ with the
+# `nn.LSTMCell`, and turn $h$ into the mixture. The head's output, viewed as
+# `[B, 3, N_z, K]`, holds the logits, the means and the log standard
+# deviations in that order; a log-softmax over the $K$ logits makes each
+# dimension's weights sum to one.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "02-mdn-step", "locked": false, "schema_version": 3, "solution": true}
 from torch import nn
 
 from wmlib.models.mdnrnn import doom_action_levels
@@ -233,6 +236,11 @@ class MyM(nn.Module):
         self.done = nn.Linear(hidden, 1) if done_head else None
 
     def step(self, z, a, restart, state):
+        """z [B, z], a [B, A], restart [B] (1: this step starts an episode), state (h, c) each [B, hidden]
+        -> ((logpi, mu, logsigma) each [B, z, K], done logit [B] or None, (h, c)).
+
+        The LSTM's input is [z, a, restart (only when the M has a done head), 1], in that order."""
+        ### BEGIN SOLUTION
         h, c = (s * (1 - restart[:, None]) for s in state)       # a new episode forgets
         parts = [z, a] + ([restart[:, None]] if self.reads_restart else []) + [torch.ones_like(z[:, :1])]
         h, c = self.cell(torch.cat(parts, -1), (h, c))
@@ -240,6 +248,7 @@ class MyM(nn.Module):
         logpi, mu, logsigma = torch.log_softmax(out[:, 0], -1), out[:, 1], out[:, 2]
         done = self.done(h)[:, 0] if self.done is not None else None
         return (logpi, mu, logsigma), done, (h, c)
+        ### END SOLUTION
 
 # %% [markdown]
 # At the paper's sizes it has the paper's parameter counts:
@@ -250,7 +259,6 @@ for world in ("carracing", "doom"):
     mine = MyM(pc.vae.z_size, pc.action_size, pc.mdnrnn.hidden, pc.mdnrnn.n_mixtures, pc.mdnrnn.done_head)
     n = sum(p.numel() for p in mine.parameters())
     print(f"{world:10s} LSTM {pc.mdnrnn.hidden}: {n:,} parameters (paper {paper.PARAMS[world]['mdnrnn']:,})")
-    assert n == paper.PARAMS[world]["mdnrnn"]
 
 # %% [markdown]
 # Now give your step the shipped M's weights and let both read the same real
@@ -270,18 +278,42 @@ def my_m_from(m):
 
 
 mine = my_m_from(shipped_m)
-a0 = torch.from_numpy(np.array(ep.actions, np.float32))[None]
-if getattr(shipped_m, "discrete_actions", False):  # this M reads the action the game plays: -1, 0 or +1
-    a0 = doom_action_levels(a0)
+a_raw = torch.from_numpy(np.array(ep.actions, np.float32))[None]
+a0 = doom_action_levels(a_raw) if getattr(shipped_m, "discrete_actions", False) else a_raw  # what the game plays
+with torch.no_grad():
+    lib_mix, lib_done, _ = shipped_m(z0, a_raw, restart=first0)
 state, worst = (torch.zeros(1, shipped_m.hidden),) * 2, 0.0
 with torch.no_grad():
     for t in range(min(40, z0.shape[1])):
         (lp, mu_t, ls), done_t, state = mine.step(z0[:, t], a0[:, t], first0[:, t], state)
-        worst = max(worst, float((lp - mix0.logpi[:, t]).abs().max()), float((mu_t - mix0.mu[:, t]).abs().max()))
+        diffs = [lp - lib_mix.logpi[:, t], mu_t - lib_mix.mu[:, t], ls - lib_mix.logsigma[:, t]]
+        diffs += [done_t - lib_done[:, t]] if lib_done is not None else []
+        worst = max([worst] + [float(d.abs().max()) for d in diffs])
 print(f"largest difference from the shipped M over 40 steps: {worst:.2e}")
 
-# %% jupyter={"source_hidden": true} tags=["check"]
-assert worst < 1e-4
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "02-mdn-step-test", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["check"]
+for world in ("carracing", "doom"):
+    pc = get_config(world, "paper")
+    mine_paper = MyM(pc.vae.z_size, pc.action_size, pc.mdnrnn.hidden, pc.mdnrnn.n_mixtures, pc.mdnrnn.done_head)
+    assert sum(p.numel() for p in mine_paper.parameters()) == paper.PARAMS[world]["mdnrnn"], world
+assert worst < 1e-4, worst
+### BEGIN HIDDEN TESTS
+with torch.no_grad():  # a batch of three rows, the first and last restarting from a busy memory
+    g = torch.Generator().manual_seed(0)
+    zb = torch.randn(3, shipped_m.z_size, generator=g)
+    ab = torch.tensor([-1.0, 0.0, 1.0])[:, None].repeat(1, shipped_m.action_size)
+    busy = tuple(torch.randn(3, shipped_m.hidden, generator=g) for _ in range(2))
+    restart = torch.tensor([1.0, 0.0, 1.0])
+    (lp_b, mu_b, ls_b), done_b, (h_b, c_b) = mine.step(zb, ab, restart, busy)
+    (lp_e, _, _), _, _ = mine.step(zb, ab, restart, (torch.zeros(3, shipped_m.hidden),) * 2)
+    assert torch.allclose(lp_b[[0, 2]], lp_e[[0, 2]], atol=1e-6) and not torch.allclose(lp_b[1], lp_e[1])
+    lib_b, lib_done_b, (lib_h, lib_c) = shipped_m.step(zb, ab, tuple(s[None] for s in busy), restart=restart)
+    assert torch.allclose(lp_b, lib_b.logpi, atol=1e-5) and torch.allclose(ls_b, lib_b.logsigma, atol=1e-5)
+    assert torch.allclose(h_b, lib_h[0], atol=1e-5) and torch.allclose(c_b, lib_c[0], atol=1e-5)
+    if lib_done_b is not None:
+        assert torch.allclose(done_b, lib_done_b, atol=1e-5)
+    assert torch.allclose(lp_b.exp().sum(-1), torch.ones(3, shipped_m.z_size), atol=1e-5)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## The loss: mixture negative log-likelihood, by hand
@@ -291,16 +323,21 @@ assert worst < 1e-4
 # $$-\log \sum_k \pi_{ik}\, \frac{1}{\sigma_{ik}\sqrt{2\pi}}
 #   \exp\!\left(-\frac{(z_{t+1,i} - \mu_{ik})^2}{2\sigma_{ik}^2}\right).$$
 #
-# Written literally it works, until a target lands far from every component:
-# each exponential underflows to 0 and the log of 0 is infinite. The library
-# adds the components in log space instead ($\log\sum\exp$, shifted by the
-# largest term), which is the same number whenever the literal version is finite.
+# Write it literally, as the formula reads (`torch.exp` of the Gaussians,
+# weighted, summed, then `-torch.log`). It works, until a target lands far
+# from every component: each exponential underflows to 0 and the log of 0 is
+# infinite. The library adds the components in log space instead
+# ($\log\sum\exp$, shifted by the largest term), which is the same number
+# whenever the literal version is finite.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "02-nll", "locked": false, "schema_version": 3, "solution": true}
 def nll_by_hand(logpi, mu, logsigma, x):
+    """logpi, mu, logsigma [..., K], target x [...] -> the mixture's negative log-likelihood of x [...]."""
+    ### BEGIN SOLUTION
     sigma = logsigma.exp()
     gauss = torch.exp(-0.5 * ((x[..., None] - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
     return -torch.log((logpi.exp() * gauss).sum(-1))
+    ### END SOLUTION
 
 
 g = torch.Generator().manual_seed(0)
@@ -310,11 +347,23 @@ x = torch.randn(4, 6, generator=g)
 print("by hand:", nll_by_hand(logpi, mu, logsigma, x)[0, :3])
 print("library:", mixture_nll(logpi, mu, logsigma, x)[0, :3])
 
-# %% jupyter={"source_hidden": true} tags=["check"]
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "02-nll-test", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["check"]
 assert torch.allclose(nll_by_hand(logpi, mu, logsigma, x), mixture_nll(logpi, mu, logsigma, x), atol=1e-5)
+### BEGIN HIDDEN TESTS
+g2 = torch.Generator().manual_seed(1)
+lp2 = torch.log_softmax(3 * torch.randn(7, 5, generator=g2), -1)
+mu2, ls2 = torch.randn(7, 5, generator=g2), 0.3 * torch.randn(7, 5, generator=g2)
+x2 = torch.randn(7, generator=g2)
+assert torch.allclose(nll_by_hand(lp2, mu2, ls2, x2), mixture_nll(lp2, mu2, ls2, x2), atol=1e-4)
+### END HIDDEN TESTS
+
+# %%
 far = torch.full_like(x, 1000.0)
-assert torch.isinf(nll_by_hand(logpi, mu, logsigma, far)).all()  # underflow
-assert torch.isfinite(mixture_nll(logpi, mu, logsigma, far)).all()  # log-sum-exp does not
+print("a target far from every component, by hand:", nll_by_hand(logpi, mu, logsigma, far)[0, :3])
+print("                                    library:", mixture_nll(logpi, mu, logsigma, far)[0, :3])
+
+# %% jupyter={"source_hidden": true} tags=["check"]
+assert torch.isfinite(mixture_nll(logpi, mu, logsigma, far)).all()  # log-sum-exp does not underflow
 
 # %% [markdown]
 # ## Temperature, by hand
@@ -328,16 +377,34 @@ assert torch.isfinite(mixture_nll(logpi, mu, logsigma, far)).all()  # log-sum-ex
 #
 # As $\tau \to 0$ the sample becomes the mean of the most likely component;
 # $\tau > 1$ makes rare outcomes (a fireball out of nowhere) more frequent.
+# Write the tempered mixture, in logs as M keeps it.
 
-# %%
-tau = 0.5
-weights_by_hand = torch.softmax(logpi / tau, -1)
-sigma_by_hand = logsigma.exp() * np.sqrt(tau)
-lp_tau, ls_tau = temper(logpi, logsigma, tau)
-assert torch.allclose(weights_by_hand, lp_tau.exp(), atol=1e-6)
-assert torch.allclose(sigma_by_hand, ls_tau.exp(), atol=1e-6)
+# %% nbgrader={"grade": false, "grade_id": "02-temperature", "locked": false, "schema_version": 3, "solution": true}
+def my_temper(logpi, logsigma, tau):
+    """M's mixture at temperature tau > 0 -> (log pi(tau), log sigma(tau)), the same shapes [..., K]."""
+    ### BEGIN SOLUTION
+    return torch.log_softmax(logpi / tau, -1), logsigma + 0.5 * np.log(tau)
+    ### END SOLUTION
+
+
+lp_mine, ls_mine = my_temper(logpi, logsigma, 0.5)
+print("weights at tau 0.5, yours:  ", lp_mine.exp()[0, 0])
+print("weights at tau 0.5, library:", temper(logpi, logsigma, 0.5)[0].exp()[0, 0])
+
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "02-temperature-test", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["check"]
+for tau in (0.1, 0.5, 1.0, 1.3):
+    lp_tau, ls_tau = temper(logpi, logsigma, tau)
+    mine_lp, mine_ls = my_temper(logpi, logsigma, tau)
+    assert torch.allclose(mine_lp.exp(), lp_tau.exp(), atol=1e-6) and torch.allclose(mine_ls, ls_tau, atol=1e-6), tau
+### BEGIN HIDDEN TESTS
+raw_logits = torch.randn(3, 4, 5, generator=torch.Generator().manual_seed(2))  # logits that are not normalised
+assert torch.allclose(my_temper(raw_logits, logsigma[:3, :4], 0.7)[0].exp(), temper(raw_logits, logsigma[:3, :4], 0.7)[0].exp(), atol=1e-6)
+assert torch.allclose(my_temper(raw_logits, logsigma[:3, :4], 0.7)[0].exp().sum(-1), torch.ones(3, 4), atol=1e-6)
+### END HIDDEN TESTS
+
+# %% jupyter={"source_hidden": true} tags=["check"]
 most_likely_mean = torch.gather(mu, -1, logpi.argmax(-1, keepdim=True)).squeeze(-1)
-assert torch.equal(sample_mixture(logpi, mu, logsigma, tau=0.0), most_likely_mean)
+assert torch.equal(sample_mixture(logpi, mu, logsigma, tau=0.0), most_likely_mean)  # tau 0: no dice at all
 
 # %% [markdown]
 # ## M's whole loss, and your M in training
@@ -345,14 +412,22 @@ assert torch.equal(sample_mixture(logpi, mu, logsigma, tau=0.0), most_likely_mea
 # For a batch of sequences, M's loss is the mixture NLL per dimension, in log
 # space, averaged over the steps that have a next code; for Doom add the
 # death head's binary cross-entropy, with deaths weighted `done_pos_weight`
-# times (they are rare). Write both, and a function that runs your step along
-# a batch of sequences.
+# times (they are rare), averaged over the valid steps. Write both, and a
+# function that runs your step along a batch of sequences.
+#
+# A batch `t` is a dict of tensors: `z` and `z_next` [B, T, z] (this step's
+# code and the next one), `a` [B, T, A], `restart`, `done`, `valid` and
+# `z_mask` [B, T] (`valid`: a real step, not padding; `z_mask`: a step that
+# has a next code).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "02-m-loss", "locked": false, "schema_version": 3, "solution": true}
 import torch.nn.functional as F
 
 
 def my_m_loss(mix, done_logit, t, pos_weight):
+    """mix = (logpi, mu, logsigma) [B, T, z, K] and done_logit [B, T] (None without a done head) from
+    run_my_m -> the loss, a scalar."""
+    ### BEGIN SOLUTION
     logpi, mu, logsigma = mix
     log_n = -0.5 * ((t["z_next"][..., None] - mu) / logsigma.exp()) ** 2 - logsigma - 0.5 * np.log(2 * np.pi)
     nll = -torch.logsumexp(logpi + log_n, -1).mean(-1)                    # [B, T]: nats per dimension
@@ -362,9 +437,12 @@ def my_m_loss(mix, done_logit, t, pos_weight):
                                                  pos_weight=torch.tensor(pos_weight))
         loss = loss + (bce * t["valid"]).sum() / t["valid"].sum()
     return loss
+    ### END SOLUTION
 
 
 def run_my_m(mine, t):
+    """Your step along a batch of sequences, from an empty memory -> (mix [B, T, z, K] x 3, done [B, T] or None)."""
+    ### BEGIN SOLUTION
     B, T, _ = t["z"].shape
     state, mixes, dones = (torch.zeros(B, mine.cell.hidden_size),) * 2, [], []
     for i in range(T):
@@ -373,6 +451,7 @@ def run_my_m(mine, t):
         dones.append(done)
     mix = [torch.stack([m_[k] for m_ in mixes], 1) for k in range(3)]
     return mix, (torch.stack(dones, 1) if dones[0] is not None else None)
+    ### END SOLUTION
 
 # %% [markdown]
 # The data side comes from the library: `Transitions` holds V's codes as
@@ -394,23 +473,41 @@ with torch.no_grad():
     lib = m_loss(lib_m, t, None, cfg.mdnrnn.done_pos_weight, "cpu", amp=False)[0]
 print(f"your loss {float(ours):.5f}, wmlib's {float(lib):.5f}")
 
-# %% jupyter={"source_hidden": true} tags=["check"]
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "02-m-loss-test", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["check"]
 assert torch.allclose(ours, lib, atol=1e-4)
+### BEGIN HIDDEN TESTS
+with torch.no_grad():  # deaths in the batch, weighted 1 and 7 times; and a batch whose last steps are padding
+    t_dead = {k: v.clone() if torch.is_tensor(v) else v for k, v in t.items()}
+    t_dead["done"][:, -1] = 1.0
+    t_dead["valid"][0, -2:] = 0.0
+    t_dead["z_mask"][0, -3:] = 0.0
+    for pw in (1.0, 7.0):
+        assert torch.allclose(my_m_loss(*run_my_m(my_m_from(lib_m), t_dead), t_dead, pw),
+                              m_loss(lib_m, t_dead, None, pw, "cpu", amp=False)[0], atol=1e-4), pw
+### END HIDDEN TESTS
 
 # %% [markdown]
 # A short training loop for your M (LSTM 64, whatever the profile): Adam,
 # gradients clipped at 1 as in the paper. For simplicity it starts every
 # sequence from an empty memory; with `batching="stream"` the library carries
 # the memory from one chunk of a Doom stream to the next (truncated
-# backpropagation, below).
+# backpropagation, below). The batches and the optimiser are given; write the
+# loop.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "02-training-loop", "locked": false, "schema_version": 3, "solution": true}
+import copy
+
 STEPS = {"ci": 15, "laptop": 60, "paper": 300}[PROFILE]
 torch.manual_seed(0)
 my_m = MyM(series.z_size, cfg.action_size, 64, cfg.mdnrnn.n_mixtures, cfg.mdnrnn.done_head)
+my_m_start = copy.deepcopy(my_m.state_dict())  # kept for the check
 opt = torch.optim.Adam(my_m.parameters(), lr=1e-3)
 batches, gen, my_losses = make_batches(cfg, data, train_eps, np.random.default_rng(0)), torch.Generator(), []
 gen.manual_seed(0)
+# For step in range(STEPS): t = batch_tensors(data, batches[step % len(batches)], gen, "cpu") (fresh z every
+# batch), your loss with cfg.mdnrnn.done_pos_weight, backward, clip the gradients' norm at 1
+# (nn.utils.clip_grad_norm_), one Adam step; append loss.item() to my_losses.
+### BEGIN SOLUTION
 for step in range(STEPS):
     t = batch_tensors(data, batches[step % len(batches)], gen, "cpu")   # fresh z every batch
     loss = my_m_loss(*run_my_m(my_m, t), t, cfg.mdnrnn.done_pos_weight)
@@ -419,10 +516,27 @@ for step in range(STEPS):
     nn.utils.clip_grad_norm_(my_m.parameters(), 1.0)
     opt.step()
     my_losses.append(loss.item())
+### END SOLUTION
 plt.figure(figsize=(5, 2.4)); plt.plot(my_losses); plt.xlabel("step"); plt.ylabel("your M's loss"); plt.show()
 
-# %% jupyter={"source_hidden": true} tags=["check"]
-assert np.isfinite(my_losses).all() and np.mean(my_losses[-3:]) < np.mean(my_losses[:3])
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "02-training-loop-test", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["check"]
+assert len(my_losses) == STEPS and np.isfinite(my_losses).all()
+assert np.mean(my_losses[-3:]) < np.mean(my_losses[:3]), "the loss should fall"
+### BEGIN HIDDEN TESTS
+ref = MyM(series.z_size, cfg.action_size, 64, cfg.mdnrnn.n_mixtures, cfg.mdnrnn.done_head)
+ref.load_state_dict(my_m_start)
+ref_opt, ref_gen, ref_losses = torch.optim.Adam(ref.parameters(), lr=1e-3), torch.Generator().manual_seed(0), []
+for step in range(STEPS):
+    tb = batch_tensors(data, batches[step % len(batches)], ref_gen, "cpu")
+    ref_loss = my_m_loss(*run_my_m(ref, tb), tb, cfg.mdnrnn.done_pos_weight)
+    ref_opt.zero_grad()
+    ref_loss.backward()
+    nn.utils.clip_grad_norm_(ref.parameters(), 1.0)
+    ref_opt.step()
+    ref_losses.append(ref_loss.item())
+assert np.allclose(my_losses, ref_losses, rtol=1e-4), (my_losses, ref_losses)
+assert all(torch.allclose(u, v, atol=1e-5) for u, v in zip(my_m.state_dict().values(), ref.state_dict().values()))
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Training M
@@ -591,8 +705,19 @@ plt.tight_layout(); plt.show()
 # %%
 err_m = np.mean((predicted[:-1] - episode["mu"][1:]) ** 2)
 err_same = np.mean((episode["mu"][:-1] - episode["mu"][1:]) ** 2)
-print(f"squared error of the predicted code: M {err_m:.4f}, no change {err_same:.4f}")
+expected = (mix[0][0].exp() * mix[1][0]).sum(-1).numpy()  # the mixture's mean: the best guess under squared error
+err_expected = np.mean((expected[:-1] - episode["mu"][1:]) ** 2)
+err_average = np.mean((episode["mu"][1:] - episode["mu"][1:].mean(0)) ** 2)
+print(f"squared error of the predicted code: M's most likely component {err_m:.4f}, M's mixture mean "
+      f"{err_expected:.4f}, no change {err_same:.4f}, the episode's average code {err_average:.4f}")
+
+# %% jupyter={"source_hidden": true} tags=["check"]
 assert predicted.shape == (T, series.z_size) and np.isfinite(err_m)
+if not m_source.startswith("your") or PROFILE != "ci":  # an M trained at ci has seen a few hundred steps: no claim
+    # The picture row shows one likely future (a mode); under squared error the best guess is the mixture's mean,
+    # and that must beat "nothing changes"; any of M's guesses must beat the episode's average code.
+    assert err_expected < err_same, f"M's mean should predict better than 'nothing changes' ({err_expected}, {err_same})"
+    assert err_m < err_average and err_expected < err_average, (err_m, err_expected, err_average)
 
 # %% [markdown]
 # ## Open loop: M imagines
@@ -625,7 +750,16 @@ plt.suptitle("top: the real episode; bottom: M's open-loop dream with the same a
 plt.tight_layout(); plt.show()
 
 # %% jupyter={"source_hidden": true} tags=["check"]
+# The dream reads its own samples back. With the same dice, sampling each step from the *real* code instead
+# (teacher forcing) gives the same first step, and other ones after it.
+gen, state, forced = torch.Generator().manual_seed(0), m.initial_state(1), []
+with torch.no_grad():
+    for t in range(steps):
+        mix_t, _, state = m.step(z[:, t], a[:, t], state, restart=torch.ones(1) if t == 0 else torch.zeros(1))
+        forced.append(sample_mixture(*mix_t, tau=1.0, generator=gen)[0].numpy())
+forced = np.stack(forced)
 assert imagined.shape == (steps, series.z_size) and np.isfinite(imagined).all()
+assert np.allclose(imagined[0], forced[0], atol=1e-6) and not np.allclose(imagined[1:], forced[1:], atol=1e-3)
 
 # %% [markdown]
 # ## The temperature dial
@@ -794,44 +928,163 @@ if detector:
 # %% [markdown]
 # ## Exercises
 #
-# 1. Replace the mixture by a single Gaussian per dimension (`n_mixtures=1`
-#    via `cfg.with_overrides(mdnrnn={"n_mixtures": 1})` and a fresh
-#    `WM_ARTIFACTS`). How much held-out NLL do you lose, and on which
-#    dimensions?
-#    <details><summary>Hint</summary>
-#    Compare <code>res["nll_per_dim"]</code> of the two runs dimension by dimension;
-#    the dimensions whose predictions had a clear second mode
-#    (<code>rare_mode_score</code>) should lose most.</details>
-# 2. Train without re-sampling (use V's mean codes as inputs and targets).
-#    What happens to the validation NLL measured on sampled codes? Why?
-#    <details><summary>Hint</summary>
-#    In your loop above, set <code>t["z"]</code> and <code>t["z_next"]</code> from
-#    <code>data.mu</code> instead of <code>batch_tensors</code>' samples. M learns widths that
-#    are too narrow for codes with V's noise in them.</details>
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/memory.py</code>: <code>mean_code_batch</code>
-#    (tested in <code>tests/test_solutions.py</code>).</details>
-# 3. Set `done_pos_weight` to 1. Redraw the calibration plot and the
-#    precision/recall. Which is better for a dream that must end when the
-#    agent would die?
-#    <details><summary>Hint</summary>
-#    Weighting positives by $w$ multiplies the predicted odds by about $w$:
-#    <code>unweight_probability</code> undoes it.</details>
-# 4. Dream open loop at $\tau = 0.1$ and $\tau = 1.5$ from the same first
-#    code. Which one stays close to the real episode for longer, and which
-#    one looks more like Doom?
-#    <details><summary>Hint</summary>
-#    Re-run the open-loop cell with <code>tau=</code> changed and measure the squared
-#    distance to the real codes step by step.</details>
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/memory.py</code>: <code>open_loop_drift</code>.</details>
-# 5. Increase `seq_len` for Doom and compare training speed
-#    (`benchmarks/mdnrnn.py`) and validation NLL. What does the LSTM gain
-#    from longer gradient paths?
-#    <details><summary>Hint</summary>
-#    A fireball takes tens of steps to cross the room: a memory that must
-#    link its launch to a death needs gradients at least that long.</details>
-#
+# Each exercise has an estimated time at the `laptop` profile, on the shipped
+# models: an estimate, in the table below. A "lab" exercise fits a lab
+# session; a "project" retrains part of the pipeline, and the table adds the
+# time that stage took in the shipped run's record.
+
+# %%
+from wmlib.book.course import exercise_table
+
+md(exercise_table("02_memory"))
+
+# %% [markdown]
+# **1.** Replace the mixture by a single Gaussian per dimension (`n_mixtures=1`
+# via `cfg.with_overrides(mdnrnn={"n_mixtures": 1})` and a fresh
+# `WM_ARTIFACTS`). How much held-out NLL do you lose, and on which
+# dimensions?
+# <details><summary>Hint</summary>
+# Compare <code>res["nll_per_dim"]</code> of the two runs dimension by dimension;
+# the dimensions whose predictions had a clear second mode
+# (<code>rare_mode_score</code>) should lose most.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "02-ex1-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** The held-out NLL rises, and the loss is concentrated: the dimensions whose
+# mixtures had a clear second mode (high `rare_mode_score`: a fireball
+# appears or not, the agent turns or not) lose most, the smooth dimensions
+# hardly anything. One Gaussian must cover a two-way future with one wide
+# bump, so sampling it in a dream gives codes *between* the outcomes: half a
+# fireball, a blur, rather than a fireball or none. That is why the paper's M
+# is a mixture.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **2.** Train without re-sampling (use V's mean codes as inputs and targets).
+# What happens to the validation NLL measured on sampled codes? Why?
+# <details><summary>Hint</summary>
+# In your loop above, build each batch with <code>mean_code_batch</code> (below)
+# instead of <code>batch_tensors</code>. M learns widths that are too narrow for
+# codes with V's noise in them.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "02-ex2-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 2: a batch of V's mean codes, without the fresh noise.
+import numpy as np
+import torch
+
+
+def mean_code_batch(data, batch, device="cpu") -> dict:
+    """Like ``wmlib.training.mdnrnn.batch_tensors`` but with V's mean codes: no fresh noise per batch."""
+    ### BEGIN SOLUTION
+    from wmlib.training.mdnrnn import batch_tensors
+
+    t = batch_tensors(data, batch, torch.Generator().manual_seed(0), device)
+    idx = batch.idx
+    nxt = np.where(batch.valid & ~batch.last, idx + 1, idx)
+    t["z"] = torch.from_numpy(np.asarray(data.mu[idx], np.float32)).to(device)
+    t["z_next"] = torch.from_numpy(np.asarray(data.mu[nxt], np.float32)).to(device)
+    return t
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "02-ex2-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Trained on the means, M never sees V's noise, so it learns narrow
+# Gaussians: its NLL on mean codes looks good, but measured on sampled codes
+# $z = \mu + \sigma\varepsilon$ it is worse than the re-sampling M's, because
+# the targets land outside those narrow widths. Re-sampling every batch
+# teaches M widths that include V's own uncertainty (and works as data
+# augmentation: a new version of every code each epoch). The dream feeds M
+# its own samples, noisy codes, so the wider, honest widths are the ones it
+# needs.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **3.** Set `done_pos_weight` to 1. Redraw the calibration plot and the
+# precision/recall. Which is better for a dream that must end when the
+# agent would die?
+# <details><summary>Hint</summary>
+# Weighting positives by $w$ multiplies the predicted odds by about $w$:
+# <code>unweight_probability</code> undoes it.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "02-ex3-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** With weight 1 the probabilities are calibrated (the curve hugs the
+# diagonal) but small: deaths are rare, so the probability seldom passes 0.5
+# and recall at 0.5 collapses; a dream that ends on "probability above 0.5"
+# would almost never end. The weight inflates the odds about $w$ times:
+# recall rises, precision falls, calibration is lost. Which is better depends
+# on the done rule: a threshold rule needs the weighted head (the original
+# code's choice), a sampled death needs calibrated probabilities (the
+# weighted head with its odds divided by $w$, `done_rule="sample"`). Mixing
+# them, a calibrated head with a 0.5 threshold, is what fails.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **4.** Dream open loop at $\tau = 0.1$ and $\tau = 1.5$ from the same first
+# code. Which one stays close to the real episode for longer, and which
+# one looks more like Doom?
+# <details><summary>Hint</summary>
+# Re-run the open-loop cell with <code>tau=</code> changed, or call
+# <code>open_loop_drift</code> (below), and compare the squared distance to the
+# real codes step by step.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "02-ex4-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 4: how fast an open-loop dream drifts from the real codes.
+import numpy as np
+import torch
+
+
+def open_loop_drift(m, z, a, tau: float, seed: int = 0) -> np.ndarray:
+    """M dreams from the first real code with the real actions; squared distance to the real codes per step.
+
+    ``z`` [T, z] real codes, ``a`` [T, A] actions -> [T - 1] mean squared distance per step.
+    """
+    ### BEGIN SOLUTION
+    from wmlib.models.mdnrnn import sample_mixture
+
+    z, a = torch.as_tensor(np.asarray(z, np.float32)), torch.as_tensor(np.asarray(a, np.float32))
+    gen = torch.Generator().manual_seed(seed)
+    zt, state, out = z[:1], m.initial_state(1), []
+    with torch.no_grad():
+        for t in range(len(z) - 1):
+            mix, _, state = m.step(zt, a[t:t + 1], state, restart=torch.tensor([float(t == 0)]))
+            zt = sample_mixture(*mix, tau=tau, generator=gen)
+            out.append(float(((zt[0] - z[t + 1]) ** 2).mean()))
+    return np.array(out)
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "02-ex4-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** At $\tau = 0.1$ the dream follows M's most likely future: smooth and calm,
+# it stays closer to the real codes for more steps, and looks too quiet
+# (fireballs fade instead of flying). At $\tau = 1.5$ it drifts away within a
+# few steps, yet its frames look more like Doom: things happen, fireballs
+# appear. Tracking one recorded episode and being a plausible game are
+# different goals; a dream to train in needs the second, which is why the
+# paper trains at $\tau$ near 1 and not at 0.1 (notebook 05).
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **5.** Increase `seq_len` for Doom and compare training speed
+# (`benchmarks/mdnrnn.py`) and validation NLL. What does the LSTM gain
+# from longer gradient paths?
+# <details><summary>Hint</summary>
+# A fireball takes tens of steps to cross the room: a memory that must
+# link its launch to a death needs gradients at least that long.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "02-ex5-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Longer sequences give longer gradient paths: the LSTM can learn to keep a
+# fireball's launch in memory until it arrives, and a death's cause many
+# steps back. Per step of data the cost is similar, but each batch is longer,
+# so there are fewer updates per epoch and each takes longer; with a fixed
+# budget of minutes a laptop may end with a worse NLL even when longer
+# sequences would win given time. The measurement decides at your profile:
+# report steps per second and held-out NLL for both lengths, at equal wall
+# time.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
 # ## References
 #
 # * C. M. Bishop, *Mixture Density Networks*, technical report NCRG/94/004,

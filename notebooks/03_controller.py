@@ -209,9 +209,21 @@ assert np.allclose(np.cov(samples.T), es.sigma ** 2 * es.sm.C, rtol=0.1, atol=1e
 # round: no ellipse can stretch along a valley.
 #
 # It takes a function `f(X, generation)` that scores a whole population
-# `X` [λ, n] at once and returns values to **minimise**.
+# `X` [λ, n] at once and returns values to **minimise**. The weights and the
+# constants of the step-size rule are given; write the generation loop:
+#
+# 1. draw $\lambda$ directions $y_i \sim \mathcal N(0, I)$ (`rng.standard_normal((popsize, n))`)
+#    and score the candidates $x_i = m + \sigma y_i$;
+# 2. move the mean by $\sigma \sum_i w_i\, y_{i:\lambda}$, the best $\mu = \lambda / 2$
+#    directions (best first) weighted by $w$;
+# 3. update the evolution path $p \leftarrow (1 - c_s)\, p + \sqrt{c_s (2 - c_s)\, \mu_{\text{eff}}}\; \sum_i w_i\, y_{i:\lambda}$;
+# 4. adapt the step size $\sigma \leftarrow \sigma \exp\!\big(\tfrac{c_s}{d_s} (\lVert p \rVert / \chi_n - 1)\big)$,
+#    where $\chi_n = \mathbb E \lVert \mathcal N(0, I) \rVert$: a path longer than a random walk's
+#    means the steps agree, and $\sigma$ grows;
+#
+# and keep the best score of each generation.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "03-es", "locked": false, "schema_version": 3, "solution": true}
 def my_es(f, x0, sigma0, popsize, generations, seed=0):
     """(mu/mu_w, lambda)-ES with cumulative step-size adaptation. -> (mean, best f per generation)."""
     rng = np.random.default_rng(seed)
@@ -224,6 +236,7 @@ def my_es(f, x0, sigma0, popsize, generations, seed=0):
     d_s = 1 + c_s + 2 * max(0.0, np.sqrt((mu_eff - 1) / (n + 1)) - 1)
     chi_n = np.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n ** 2))   # E|N(0, I)|
     path, best = np.zeros(n), []
+    ### BEGIN SOLUTION
     for g in range(generations):
         y = rng.standard_normal((popsize, n))
         fx = np.asarray(f(mean + sigma * y, g))
@@ -232,9 +245,10 @@ def my_es(f, x0, sigma0, popsize, generations, seed=0):
         path = (1 - c_s) * path + np.sqrt(c_s * (2 - c_s) * mu_eff) * step
         sigma *= np.exp(c_s / d_s * (np.linalg.norm(path) / chi_n - 1))
         best.append(fx.min())
+    ### END SOLUTION
     return mean, best
 
-
+# %%
 def pycma(f, x0, sigma0, popsize, generations, seed=0):
     """The same interface on pycma, for the race."""
     es = cma.CMAEvolutionStrategy(list(x0), sigma0, dict(popsize=popsize, seed=seed + 1, verbose=-9))
@@ -262,8 +276,42 @@ plt.xlabel("generation"); plt.ylabel("best f in the generation"); plt.legend(); 
 for name, (m_, best) in race.items():
     print(f"{name:15s} f(mean) after 60 generations: {valley(m_):.2e}")
 
-# %% jupyter={"source_hidden": true} tags=["check"]
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "03-es-test", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["check"]
 assert valley(race["your ES"][0]) < 1e-2 * valley([-3.0, -2.0])           # it makes progress
+assert len(race["your ES"][1]) == 60
+### BEGIN HIDDEN TESTS
+def reference_es(f, x0, sigma0, popsize, generations, seed=0):
+    rng = np.random.default_rng(seed)
+    n, mean, sigma = len(x0), np.array(x0, float), float(sigma0)
+    mu = popsize // 2
+    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    w /= w.sum()
+    mu_eff = 1 / np.sum(w ** 2)
+    c_s, path, best = (mu_eff + 2) / (n + mu_eff + 5), np.zeros(n), []
+    d_s = 1 + c_s + 2 * max(0.0, np.sqrt((mu_eff - 1) / (n + 1)) - 1)
+    chi_n = np.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n ** 2))
+    for g in range(generations):
+        y = rng.standard_normal((popsize, n))
+        fx = np.asarray(f(mean + sigma * y, g))
+        step = w @ y[np.argsort(fx)[:mu]]
+        mean = mean + sigma * step
+        path = (1 - c_s) * path + np.sqrt(c_s * (2 - c_s) * mu_eff) * step
+        sigma *= np.exp(c_s / d_s * (np.linalg.norm(path) / chi_n - 1))
+        best.append(fx.min())
+    return mean, best
+
+
+sphere = lambda X, g: np.sum(np.asarray(X) ** 2, axis=1)
+linear = lambda X, g: np.asarray(X)[:, 0]
+mine_s, ref_s = my_es(sphere, np.ones(10), 1.0, 12, 150), reference_es(sphere, np.ones(10), 1.0, 12, 150)
+assert np.sum(mine_s[0] ** 2) < 1e-6, "on a sphere the ES converges"
+assert np.allclose(mine_s[0], ref_s[0], rtol=1e-6, atol=1e-12) and np.allclose(mine_s[1], ref_s[1])
+mine_l = my_es(linear, np.zeros(5), 0.5, 10, 40)
+assert mine_l[0][0] < -100, "on a slope the path is long, sigma grows and the mean runs"
+assert np.allclose(mine_l[0], reference_es(linear, np.zeros(5), 0.5, 10, 40)[0])
+### END HIDDEN TESTS
+
+# %% jupyter={"source_hidden": true} tags=["check"]
 assert valley(race["pycma (CMA-ES)"][0]) < valley(race["your ES"][0])      # and the covariance pays
 
 # %% [markdown]
@@ -313,8 +361,11 @@ for name, (m_, _) in small_race.items():
 # profile's scale.
 
 # %% jupyter={"source_hidden": true} tags=["check"]
+# Evolution earns its keep, or at least does no harm: in fresh dreams each strategy's final mean lives at least
+# as long as C = 0 (always "stay"), the point both started from.
+standing = -dream_fitness(np.zeros((1, 64)), 10_000)[0]
 for name, (m_, best) in small_race.items():
-    assert m_.shape == (64,) and len(best) == GENS and all(-CAP <= b <= 0 for b in best)
+    assert len(best) == GENS and -dream_fitness(m_[None], 10_000)[0] >= standing, (name, standing)
 
 # %% [markdown]
 # ## C: the controller
@@ -348,17 +399,21 @@ assert v_only.n_params == pc.vae.z_size * 3 + 3 == 99
 assert doom_c.n_params == paper.PARAMS["doom"]["controller"] == 1088
 
 # %% [markdown]
-# C's action, written out with numpy from the flat vector. The next cell
+# Write C's action with numpy, from the flat vector. The cell after next
 # checks it against the library's `Controller.act`, the code that drives the
 # car below.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "03-controller", "locked": false, "schema_version": 3, "solution": true}
 def car_action(params, z, h):
+    """CarRacing's C: flat params (W row by row, then b), codes z [.., z] and memory h [.., h] (h may have
+    0 columns: the V-only C) -> actions [.., 3]: steer in [-1, 1], gas and brake in [0, 1]."""
+    ### BEGIN SOLUTION
     x = np.concatenate([z, h], axis=-1)             # [.., 288]
     W = params[: 3 * x.shape[-1]].reshape(3, -1)    # row-major: one row per action
     b = params[3 * x.shape[-1]:]
     a = np.tanh(x @ W.T + b)
     return np.stack([a[..., 0], (a[..., 1] + 1) / 2, np.clip(a[..., 2], 0, 1)], axis=-1)
+    ### END SOLUTION
 
 
 rng = np.random.default_rng(0)
@@ -367,9 +422,19 @@ z, h = rng.normal(size=(5, 32)).astype(np.float32), rng.normal(size=(5, 256)).as
 print("by hand:", car_action(theta, z, h)[0])
 print("library:", full.set_flat(theta).act(z, h)[0])
 
-# %% jupyter={"source_hidden": true} tags=["check"]
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "03-controller-test", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["check"]
 assert np.allclose(car_action(theta, z, h), full.act(z, h), atol=1e-5)
 assert np.allclose(car_action(theta[:99], z, h[:, :0]), v_only.set_flat(theta[:99]).act(z), atol=1e-5)
+### BEGIN HIDDEN TESTS
+big = np.random.default_rng(1).normal(size=full.n_params) * 3     # saturating weights: brake and gas at their ends
+acts = car_action(big, z, h)
+assert np.allclose(acts, full.set_flat(big).act(z, h), atol=1e-5)
+assert (acts[:, 0] >= -1).all() and (acts[:, 1:] >= 0).all() and (acts <= 1).all()
+small = Controller("carracing", 8, 16, mode="zh")                   # other sizes: W is 3 x (z + h), then b
+p_small = np.random.default_rng(2).normal(size=small.n_params)
+z8, h16 = np.random.default_rng(3).normal(size=(4, 8)), np.random.default_rng(4).normal(size=(4, 16))
+assert np.allclose(car_action(p_small, z8, h16), small.set_flat(p_small).act(z8.astype(np.float32), h16.astype(np.float32)), atol=1e-5)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## The loop, step by step
@@ -779,63 +844,252 @@ for label, d in drives.items():
 # %% [markdown]
 # ## Exercises
 #
-# 1. In the 2-D example, switch off the covariance adaptation
-#    (`CMA_rankmu=0, CMA_rankone=0` in the options) and count the generations
-#    needed to reach $f < 10^{-8}$. Now tilt the valley to 0 degrees with
-#    `CMA_diagonal=True`: why does the diagonal version suffice then?
-#    <details><summary>Hint</summary>
-#    Record <code>valley(es.mean)</code> per generation and stop at the first one
-#    below $10^{-8}$. At 0 degrees the valley's axes are the coordinate axes:
-#    a diagonal covariance can already hold its shape.</details>
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/controller.py</code>: <code>generations_to_reach</code>
-#    (tested in <code>tests/test_solutions.py</code>).</details>
-# 2. Give your ES a diagonal covariance: one step size per coordinate,
-#    adapted from the successful steps. How much of the gap to pycma on the
-#    tilted valley closes, and on the untilted one?
-#    <details><summary>Hint</summary>
-#    Keep a vector <code>d</code> of scales, sample <code>mean + sigma * d * y</code>, and move
-#    <code>d ** 2</code> a little towards the weighted mean of <code>(d * y_best) ** 2</code>.</details>
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/controller.py</code>: <code>diagonal_es</code>.</details>
-# 3. Continue the V + M run: `train_controller(cfg, "zh", generations=30)`
-#    resumes from the generations already done. Use the pace printed above to
-#    estimate the time first. Does the V + M agent pull away from the V-only one?
-#    <details><summary>Hint</summary>
-#    Compare the evaluations of the mean (<code>runs[mode].evaluations</code>), not
-#    the best candidates, and mind their standard deviations.</details>
-# 4. Score the single best candidate instead of the mean:
-#    `evaluate_controller(cfg, "zh", which="best")`. It won its generation on
-#    `rollouts` episodes; how does it do on 100 fresh tracks, and why?
-# 5. Each candidate drives its own track, so part of a generation's ranking is
-#    track luck. Evolve with every candidate on the same track (a new one each
-#    generation): `cfg.with_overrides(evolution=dict(same_episodes=True))`, in a
-#    new artifacts folder (`get_config("carracing", PROFILE, artifacts=...)`).
-#    Why does the candidates' mean now jump from one generation to the next,
-#    and does the evaluated mean climb faster?
-#    <details><summary>Hint</summary>
-#    The candidates' mean is now one track's difficulty plus the population's
-#    driving; the evaluated mean plays the same 8 tracks every time. The
-#    project's laptop run: README, "Every candidate on the same track".</details>
-#    <details><summary>Hint</summary>
-#    The maximum of many noisy scores is biased upwards: the winner's curse.</details>
-# 5. Flip the sign of the weight penalty (`cfg.with_overrides(evolution=dict(weight_decay=-0.01))`,
-#    in a fresh `WM_ARTIFACTS` folder) and watch the norm of the mean grow.
-#    What happens to the actions when $|W[z, h]|$ is large?
-#    <details><summary>Hint</summary>
-#    tanh saturates: the actions become bang-bang, $\pm 1$.</details>
-# 6. The paper's best V-only agent had a hidden layer in C (788 ± 141). With 40
-#    hidden units, how many parameters is that, and how much bigger is the
-#    covariance matrix CMA-ES must learn?
-#    <details><summary>Hint</summary>
-#    $32 \cdot 40 + 40 + 40 \cdot 3 + 3$ parameters; the covariance grows with
-#    the square of that.</details>
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/controller.py</code>: <code>hidden_layer_sizes</code>.</details>
-# 7. Run `python benchmarks/rollout.py` and compare the env step time with
-#    V + M + C's inference per step. What would a GPU change here, and what
-#    would it not?
-#
+# Each exercise has an estimated time at the `laptop` profile, on the shipped
+# models: an estimate, in the table below. A "lab" exercise fits a lab
+# session; a "project" retrains part of the pipeline, and the table adds the
+# time that stage took in the shipped run's record.
+
+# %%
+from wmlib.book.course import exercise_table
+
+md(exercise_table("03_controller"))
+
+# %% [markdown]
+# **1.** In the 2-D example, switch off the covariance adaptation
+# (`CMA_rankmu=0, CMA_rankone=0` in the options) and count the generations
+# needed to reach $f < 10^{-8}$. Now tilt the valley to 0 degrees with
+# `CMA_diagonal=True`: why does the diagonal version suffice then?
+# <details><summary>Hint</summary>
+# Record <code>valley(es.mean)</code> per generation and stop at the first one
+# below $10^{-8}$. At 0 degrees the valley's axes are the coordinate axes:
+# a diagonal covariance can already hold its shape.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "03-ex1-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 1: the valley at any tilt (tilted_valley(30.0) is the chapter's valley), and the generations pycma needs.
+import numpy as np
+
+
+def tilted_valley(angle_deg: float = 30.0, curvatures=(1.0, 50.0), x_star=(1.0, 1.0)):
+    """The notebook's tilted quadratic valley as a function of x."""
+    ### BEGIN SOLUTION
+    a = np.deg2rad(angle_deg)
+    R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    A = R @ np.diag(curvatures) @ R.T
+    x_star = np.asarray(x_star, float)
+    return lambda x: float((np.asarray(x) - x_star) @ A @ (np.asarray(x) - x_star))
+    ### END SOLUTION
+
+
+def generations_to_reach(options: dict | None = None, angle_deg: float = 30.0, target: float = 1e-8,
+                         max_generations: int = 2000, seed: int = 3) -> int:
+    """Generations pycma needs to bring f(mean) below ``target`` on the valley (with extra ``options``,
+    e.g. ``dict(CMA_rankmu=0, CMA_rankone=0)`` to switch the covariance adaptation off)."""
+    ### BEGIN SOLUTION
+    import cma
+
+    f = tilted_valley(angle_deg)
+    es = cma.CMAEvolutionStrategy([-3.0, -2.0], 0.5, dict(popsize=10, seed=seed, verbose=-9, **(options or {})))
+    for g in range(1, max_generations + 1):
+        X = es.ask()
+        es.tell(X, [f(x) for x in X])
+        if f(es.mean) < target:
+            return g
+    return max_generations
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "03-ex1-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** `generations_to_reach()` against
+# `generations_to_reach(dict(CMA_rankmu=0, CMA_rankone=0))`: without the
+# covariance the search stays round and needs several times more
+# generations, because its steps must be small enough for the steep
+# direction, so it crawls along the flat one. At 0 degrees the valley's axes
+# are the coordinate axes: its 1 : 50 curvatures need two scales and no
+# rotation, which is exactly what a diagonal covariance holds, so
+# `CMA_diagonal=True` does about as well as the full matrix there.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **2.** Give your ES a diagonal covariance: one step size per coordinate,
+# adapted from the successful steps. How much of the gap to pycma on the
+# tilted valley closes, and on the untilted one?
+# <details><summary>Hint</summary>
+# Keep a vector <code>d</code> of scales, sample <code>mean + sigma * d * y</code>, and move
+# <code>d ** 2</code> a little towards the weighted mean of <code>(d * y_best) ** 2</code>.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "03-ex2-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 2: your ES with one scale per coordinate.
+import numpy as np
+
+
+def diagonal_es(f, x0, sigma0: float, popsize: int, generations: int, seed: int = 0, c_d: float | None = None):
+    """An ES with one scale per coordinate (a diagonal covariance) and cumulative step-size adaptation.
+
+    ``f(X [P, n], generation) -> values to minimise [P]``. -> (mean, best value per generation).
+    """
+    ### BEGIN SOLUTION
+    rng = np.random.default_rng(seed)
+    n, mean, sigma = len(x0), np.array(x0, float), float(sigma0)
+    mu = popsize // 2
+    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    w /= w.sum()
+    mu_eff = 1 / np.sum(w ** 2)
+    c_s = (mu_eff + 2) / (n + mu_eff + 5)
+    d_s = 1 + c_s + 2 * max(0.0, np.sqrt((mu_eff - 1) / (n + 1)) - 1)
+    c_d = c_d if c_d is not None else min(1.0, mu_eff / (n + 2) ** 2 * 4)
+    chi_n = np.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n ** 2))
+    d, path, best = np.ones(n), np.zeros(n), []
+    for g in range(generations):
+        y = rng.standard_normal((popsize, n))
+        fx = np.asarray(f(mean + sigma * d * y, g))
+        top = np.argsort(fx)[:mu]
+        step = w @ y[top]
+        mean = mean + sigma * d * step
+        path = (1 - c_s) * path + np.sqrt(c_s * (2 - c_s) * mu_eff) * step
+        sigma *= np.exp(c_s / d_s * (np.linalg.norm(path) / chi_n - 1))
+        d = np.sqrt((1 - c_d) * d ** 2 + c_d * (w @ (d * y[top]) ** 2))  # scales follow the successful steps
+        best.append(fx.min())
+    return mean, best
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "03-ex2-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** On the untilted valley the diagonal ES closes most of the gap: an
+# axis-aligned valley needs only per-coordinate scales, and once `d` has
+# learned the 1 : 50 ratio the search is as good as round on a sphere. On the
+# 30-degree valley it closes little: the long axis runs diagonally, and a
+# diagonal covariance can stretch its ellipse only along the coordinate axes,
+# never rotate it. Learning the rotation is what CMA-ES's full matrix buys.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **3.** Continue the V + M run: `train_controller(cfg, "zh", generations=30)`
+# resumes from the generations already done. Use the pace printed above to
+# estimate the time first. Does the V + M agent pull away from the V-only one?
+# <details><summary>Hint</summary>
+# Compare the evaluations of the mean (<code>runs[mode].evaluations</code>), not
+# the best candidates, and mind their standard deviations.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "03-ex3-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Estimate first: generations still to run times the seconds per
+# generation printed above. Then compare the evaluated means of the two runs
+# at equal generations, with their standard deviations: the V + M agent
+# usually pulls ahead once C learns to use $h$ (anticipating a bend rather
+# than reacting to it), as in the paper's table, but at laptop budgets the
+# gap can sit inside the noise of a few evaluation tracks; the shipped run's
+# 100-track scores in this chapter are the fairer comparison.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **4.** Score the single best candidate instead of the mean:
+# `evaluate_controller(cfg, "zh", which="best")`. It won its generation on
+# `rollouts` episodes; how does it do on 100 fresh tracks, and why?
+# <details><summary>Hint</summary>
+# The maximum of many noisy scores is biased upwards: the winner's curse.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "03-ex4-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** On fresh tracks the best candidate scores below the score that made it win,
+# and usually no better than the mean. It was picked as the maximum over a
+# whole population of noisy scores, each measured on a few tracks, so it is
+# partly the luckiest draw: the winner's curse. The distribution's mean is an
+# average over the population's candidates and does not carry that selection
+# bias, which is why the library deploys a mean.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **5.** Each candidate drives its own track, so part of a generation's ranking is
+# track luck. Evolve with every candidate on the same track (a new one each
+# generation): `cfg.with_overrides(evolution=dict(same_episodes=True))`, in a
+# new artifacts folder (`get_config("carracing", PROFILE, artifacts=...)`).
+# Why does the candidates' mean now jump from one generation to the next,
+# and does the evaluated mean climb faster?
+# <details><summary>Hint</summary>
+# The candidates' mean is now one track's difficulty plus the population's
+# driving; the evaluated mean plays the same 8 tracks every time. The
+# project's laptop run: README, "Every candidate on the same track".</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "03-ex5-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** With one shared track per generation, the generation's average is mostly
+# that track's difficulty: a hard track drags every candidate down together,
+# so the curve jumps from generation to generation. Within a generation,
+# though, the ranking is fairer (no candidate is lucky with its own easy
+# track), so selection is cleaner. The evaluated mean, on the same fixed
+# tracks every time, is the curve to compare between the two runs; the
+# README's section gives the project's answer at laptop scale.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **6.** Flip the sign of the weight penalty (`cfg.with_overrides(evolution=dict(weight_decay=-0.01))`,
+# in a fresh `WM_ARTIFACTS` folder) and watch the norm of the mean grow.
+# What happens to the actions when $|W[z, h]|$ is large?
+# <details><summary>Hint</summary>
+# tanh saturates: the actions become bang-bang, $\pm 1$.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "03-ex6-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** With the sign flipped CMA-ES is paid for large weights, and the norm of the
+# mean grows every generation. Once $|W[z, h]|$ is large, tanh saturates:
+# steering is full left or full right, gas and brake are fully on or off.
+# The car drives bang-bang, jerking between extremes; its scores stop
+# improving and become brittle, since a small change of input flips an
+# action from one extreme to the other. The penalty keeps C in tanh's
+# graded range.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **7.** The paper's best V-only agent had a hidden layer in C (788 ± 141). With 40
+# hidden units, how many parameters is that, and how much bigger is the
+# covariance matrix CMA-ES must learn?
+# <details><summary>Hint</summary>
+# $32 \cdot 40 + 40 + 40 \cdot 3 + 3$ parameters; the covariance grows with
+# the square of that.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "03-ex7-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 7: the sizes of a C with a hidden layer.
+import numpy as np
+
+
+def hidden_layer_sizes(z_size: int = 32, hidden: int = 40, actions: int = 3) -> dict:
+    """Parameters of a V-only C with one hidden layer, and of CMA-ES's covariance over them."""
+    ### BEGIN SOLUTION
+    n = z_size * hidden + hidden + hidden * actions + actions
+    linear = z_size * actions + actions
+    return dict(params=n, linear_params=linear, covariance_entries=n * n,
+                covariance_growth=(n * n) / (linear * linear))
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "03-ex7-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** $32 \cdot 40 + 40 + 40 \cdot 3 + 3 = 1{,}443$ parameters against 99 for the
+# linear V-only C. The covariance has $1{,}443^2$, about 2.1 million entries,
+# against $99^2 = 9{,}801$: about 212 times more to learn
+# (`hidden_layer_sizes()`), and CMA-ES's learning rates for the covariance
+# shrink roughly with $n^2$, so it needs far more generations (or a
+# restricted covariance, such as the diagonal of exercise 2) to use it.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **8.** Run `python benchmarks/rollout.py` and compare the env step time with
+# V + M + C's inference per step. What would a GPU change here, and what
+# would it not?
+# <details><summary>Hint</summary>
+# The game's physics and drawing run in Python on the CPU; the networks see
+# one frame at a time.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "03-ex8-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Per step the environment (Box2D physics and drawing the frame) costs more
+# than V + M + C's inference on one frame. A GPU would speed up the networks,
+# which are already the smaller share, and moving one frame to the GPU and
+# back each step can eat that gain; it does nothing for the game. What speeds
+# up evolution in the real world is more cores running more episodes at once
+# (the rollout workers), which is how the shipped car C was evolved.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
 # ## References
 #
 # * N. Hansen and A. Ostermeier, *Completely Derandomized Self-Adaptation in

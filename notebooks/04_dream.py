@@ -162,10 +162,19 @@ print(f"{wm['source']}: V: z = {vae.z_size}; M: LSTM {m.hidden}, done head {m.ha
 #   the first player for your profile.
 #
 # The reward is the same in both: +1 per step survived.
+#
+# Write the loop, and the dream's answer. The loop gets a controller (its
+# `act(z, h, c)` takes the code [1, z] and M's memory, each [1, hidden]), the
+# first code `z` [1, z] and the world as a function
+# `world_step(a, mix, done_logit) -> (next code [1, z], dead)`. M's memory
+# starts empty (`m.initial_state(1)` gives `(h, c)`, each [1, 1, hidden]) and
+# `m.step(z, a, (h, c), restart)` advances it, with `restart` a tensor `[1.]`
+# on the first step and `[0.]` after.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "04-dream-loop", "locked": false, "schema_version": 3, "solution": true}
 def live(controller, z, world_step, max_steps):
-    """The agent's loop: C acts, M remembers, the world answers. -> (steps survived, codes seen)."""
+    """The agent's loop: C acts, M remembers, the world answers. -> (steps survived, codes seen [steps, z])."""
+    ### BEGIN SOLUTION
     h, c = m.initial_state(1)
     codes = []
     with torch.no_grad():
@@ -177,6 +186,7 @@ def live(controller, z, world_step, max_steps):
             if dead:
                 return t + 1, np.stack(codes)
     return max_steps, np.stack(codes)
+    ### END SOLUTION
 
 
 def see(frame):
@@ -197,7 +207,11 @@ def dream(z0, tau, seed):
     gen = torch.Generator().manual_seed(seed)
 
     def step(a, mix, done_logit):
+        """M is the world: the next code is sampled from its mixture at tau (sample_mixture, with generator=gen),
+        and the agent dies when M's death probability passes 0.5."""
+        ### BEGIN SOLUTION
         return sample_mixture(*mix, tau=tau, generator=gen), bool(torch.sigmoid(done_logit)[0] > 0.5)  # <- M
+        ### END SOLUTION
     return z0, step
 
 # %% [markdown]
@@ -223,7 +237,7 @@ print(f"{n_params} parameters; survived {real_steps} steps in reality, {dream_st
 # real episode gives the same score; at $\tau = 0$ (no randomness: always the
 # most likely next code) the dream gives the same codes.
 
-# %%
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "04-dream-loop-test", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["check"]
 with EpisodeRunner(agent_spec("doom", "zh", vae, m, CAP, real_z="mean")) as runner:  # V's mean code, as yours
     lib_real = runner.run(untrained.get_flat()[None], [1])["returns"][0]
 assert lib_real == real_steps, (lib_real, real_steps)
@@ -243,6 +257,23 @@ _, my_codes = live(untrained, *dream(torch.from_numpy(env.split_obs(env.reset(se
                    len(lib_codes))
 k = min(len(lib_codes), len(my_codes))
 assert np.allclose(np.stack(lib_codes)[:k], my_codes[:k], atol=1e-4)
+### BEGIN HIDDEN TESTS
+import copy
+
+the_m = m
+try:  # an M certain of death ends every dream after one step; one that never expects it, only at the cap
+    for bias, expected in ((30.0, 1), (-30.0, 25)):
+        m = copy.deepcopy(the_m)
+        with torch.no_grad():
+            m.done.bias.fill_(bias)
+        steps_, codes_ = live(untrained, *dream(z0, 1.0, 5), 25)
+        assert steps_ == expected and codes_.shape == (expected, the_m.z_size), (bias, steps_, codes_.shape)
+finally:
+    m = the_m
+a1, b1 = live(untrained, *dream(z0, 1.0, 5), 20), live(untrained, *dream(z0, 1.0, 5), 20)
+assert np.array_equal(a1[1], b1[1]), "a dream is its seed's: the same seed, the same codes"
+assert not np.array_equal(a1[1], live(untrained, *dream(z0, 1.0, 6), 20)[1]), "another seed, another dream"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## A population of dreams at once
@@ -286,13 +317,20 @@ assert np.array_equal(batched, single)
 # that a run resumed after a kill repeats exactly; with them, your trainer
 # and the library's `evolve` should end at the same C.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "04-dream-trainer", "locked": false, "schema_version": 3, "solution": true}
 from wmlib.agent.evolution import generation_seed, new_strategy, numpy_global_seed
 
 
 def my_dream_trainer(generations, population, rollouts, sigma0=0.1, weight_decay=0.01, seed=0):
+    """CMA-ES in the dream -> (the final mean of C's weights, mean steps survived per generation).
+
+    Generation g: ask for candidates inside ``numpy_global_seed(generation_seed(seed, g, 0))``; dream
+    ``rollouts`` episodes each with ``dream_rollouts`` (as above, ``max_steps=short``, seeded with
+    ``generation_seed(seed, g, 1)``); fitness = mean steps - weight_decay * mean squared weight; tell inside
+    ``numpy_global_seed(generation_seed(seed, g, 2))``; append the mean steps of the whole population."""
     es = new_strategy(n_params, sigma0, population)  # pycma's CMA-ES, starting from C = 0
     curve = []
+    ### BEGIN SOLUTION
     for g in range(generations):
         with numpy_global_seed(generation_seed(seed, g, 0)):
             candidates = np.asarray(es.ask())                                     # [P, n_params]
@@ -303,6 +341,7 @@ def my_dream_trainer(generations, population, rollouts, sigma0=0.1, weight_decay
         with numpy_global_seed(generation_seed(seed, g, 2)):
             es.tell(list(candidates), list(-fitness))                             # pycma minimises
         curve.append(steps.mean())
+    ### END SOLUTION
     return es.mean, curve
 
 
@@ -314,7 +353,7 @@ print("mean steps survived per generation:", np.round(my_curve, 1))
 # periodic evaluations of the mean and the bookkeeping of the best. Given the
 # same fitness, it finds the same C:
 
-# %% jupyter={"source_hidden": true} tags=["check"]
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "04-dream-trainer-test", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["check"]
 import tempfile
 
 from wmlib.agent.evolution import evolve
@@ -533,39 +572,213 @@ assert player.steps in (steps + 1, 0) and (player.steps == 0 or player.last_acti
 #   paper's own remedy, iterative training, is notebook 06.
 # * What you train anywhere is found: after `python -m wmlib reproduce doom`
 #   the dream player's autopilot is your last round's C, in that round's M.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Your profile ends dreams by `cfg.dream.done_rule`. Train with the other
-#    rule (`"threshold"`: die when M's weighted death probability passes 0.5, as
-#    the original code did; `"sample"`: a draw from M's un-weighted probability)
-#    via `cfg.with_overrides(dream={"done_rule": ...})` in a fresh `WM_ARTIFACTS`.
-#    Is the dream harder or easier? Does the real score change? *Hint: with
-#    the threshold, a state M thinks is 5% deadly per step is perfectly safe.*
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/dream.py</code>: <code>done_rule_lengths</code> scores the
-#    same controllers on the same dreams under each rule, e.g.
-#    <code>done_rule_lengths(m, population, series.first_mu, series.first_logvar,
-#    done_pos_weight=cfg.mdnrnn.done_pos_weight)</code> (tested in
-#    <code>tests/test_solutions.py</code>).</details>
-# 2. Play in the dream at $\tau = 0.1$ and at $\tau = 1.3$
-#    (`Dreamer(cfg, tau).env(vae=vae)`). In which can you stand still and live?
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/dream.py</code>: <code>stand_still</code> presses "stay" in
-#    <code>DreamEnv</code> at each temperature, on the same first frames.</details>
-# 3. Score the *final* mean (`evaluate_in_reality(cfg, TAU, which="mean")`)
-#    and the best single candidate (`which="best"`). Which transfers best, and why
-#    might the best candidate in the dream be a poor choice?
-# 4. Time `dream_rollouts` against one `DreamEnv` at a time for growing
-#    populations (`benchmarks/dream.py`). Where does batching stop paying on
-#    your machine, and why?
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/dream.py</code>: <code>batching_speedup(m, series.first_mu,
-#    series.first_logvar, populations=(1, 4, 16, 64))</code> returns the speed-up per
-#    population, and checks that both paths gave every dream the same length.</details>
-# 5. The controller never saw a real frame while learning. Which parts of the
-#    agent did see real frames, and when?
-#
+# Each exercise has an estimated time at the `laptop` profile, on the shipped
+# models: an estimate, in the table below. A "lab" exercise fits a lab
+# session; a "project" retrains part of the pipeline, and the table adds the
+# time that stage took in the shipped run's record.
+
+# %%
+from wmlib.book.course import exercise_table
+
+md(exercise_table("04_dream"))
+
+# %% [markdown]
+# **1.** Your profile ends dreams by `cfg.dream.done_rule`. Train with the other
+# rule (`"threshold"`: die when M's weighted death probability passes 0.5, as
+# the original code did; `"sample"`: a draw from M's un-weighted probability)
+# via `cfg.with_overrides(dream={"done_rule": ...})` in a fresh `WM_ARTIFACTS`.
+# Is the dream harder or easier? Does the real score change?
+# <details><summary>Hint</summary>
+# With the threshold, a state M thinks is 5% deadly per step is perfectly
+# safe. <code>done_rule_lengths</code> (below) scores the same controllers on the
+# same dreams under each rule.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "04-ex1-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 1: the same controllers and dreams under each done rule.
+import time
+import numpy as np
+
+
+def done_rule_lengths(m, params, first_mu, first_logvar, rollouts: int = 8, tau: float = 1.15,
+                      max_steps: int = 100, seed: int = 0, done_pos_weight: float = 1.0,
+                      rules=("threshold", "sample", "never")) -> dict:
+    """Mean steps survived by each controller (rows of ``params``) under each done rule -> {rule: [P]}.
+
+    The same episode keys for every rule: the dreams differ only in how M's death head ends them.
+    ``done_pos_weight`` is the weight M's done head was trained with (``cfg.mdnrnn.done_pos_weight``).
+    """
+    ### BEGIN SOLUTION
+    from wmlib.agent.dream import dream_rollouts, world_of
+
+    world = world_of(m)
+    return {rule: dream_rollouts(m, world, params, first_mu, first_logvar, rollouts, tau, max_steps, seed=seed,
+                                 done_rule=rule, done_pos_weight=done_pos_weight).mean(axis=1)
+            for rule in rules}
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "04-ex1-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** `done_rule_lengths(m, population, series.first_mu, series.first_logvar,
+# done_pos_weight=cfg.mdnrnn.done_pos_weight)` shows it before any training:
+# under the threshold rule a dream ends only where M's weighted probability
+# passes 0.5, so states M rates moderately deadly are perfectly safe and
+# dreams last longer; under "sample" every step risks death with M's
+# un-weighted probability, like the game's own dice, and dreams are shorter
+# and more varied. An easier dream gives evolution more room for an exploit,
+# so the threshold rule's C tends to score higher in its dream and lower, or
+# no better, in the real game; the two runs' real scores settle it.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **2.** Play in the dream at $\tau = 0.1$ and at $\tau = 1.3$
+# (`Dreamer(cfg, tau).env(vae=vae)`). In which can you stand still and live?
+# <details><summary>Hint</summary>
+# Press "stay" every step; <code>stand_still</code> (below) does it for you on the
+# same first frames at each temperature.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "04-ex2-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 2: steps survived by always pressing "stay", per temperature.
+import time
+import numpy as np
+
+
+def stand_still(m, first_mu, first_logvar, taus=(0.1, 1.3), episodes: int = 8, max_steps: int = 100,
+                done_rule: str = "threshold", done_pos_weight: float = 1.0, seed: int = 0) -> dict:
+    """Steps survived in ``DreamEnv`` by a player who always presses "stay" (action 0) -> {tau: [episodes]}.
+
+    Episode e has key ``episode_keys(seed, 1, episodes)[0, e]`` at every temperature, so the temperatures
+    see the same first frames and differ only in how M samples the future (and a C with zero weights,
+    which acts tanh(0) = 0, scores the same in ``dream_rollouts``).
+    """
+    ### BEGIN SOLUTION
+    from wmlib.agent.dream import DreamEnv, episode_keys
+
+    stay = np.zeros(m.action_size, np.float32)
+    out = {}
+    for tau in taus:
+        env = DreamEnv(m, first_mu, first_logvar, tau=tau, max_steps=max_steps, done_rule=done_rule,
+                       done_pos_weight=done_pos_weight)
+        lengths = []
+        for key in episode_keys(seed, 1, episodes)[0]:
+            env.reset(seed=int(key))
+            steps = 0
+            while True:
+                _, _, terminated, truncated, _ = env.step(stay)
+                steps += 1
+                if terminated or truncated:
+                    break
+            lengths.append(steps)
+        out[tau] = np.array(lengths)
+    return out
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "04-ex2-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** At $\tau = 0.1$ standing still often lives to the cap: the dream follows
+# M's most likely future, in which no fireball is launched at you, so doing
+# nothing is safe. At $\tau = 1.3$ rare futures are sampled often, fireballs
+# come, and standing still dies. A controller evolved in the cold dream
+# learns exactly that doing nothing works, the exploit notebook 05 takes
+# apart.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **3.** Score the *final* mean (`evaluate_in_reality(cfg, TAU, which="mean")`)
+# and the best single candidate (`which="best"`). Which transfers best, and why
+# might the best candidate in the dream be a poor choice?
+# <details><summary>Hint</summary>
+# The best candidate won on a few dreams, against a whole population.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "04-ex3-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** The means (final, or best-evaluated) usually transfer better than the best
+# single candidate. That candidate won its generation on a few dreams, so it
+# is partly the luckiest draw (the winner's curse of notebook 03), and partly
+# the one that found the most of M's errors in its favour: both are
+# properties of the dream, not of the game. A mean averages over the
+# population's candidates and carries less of either; notebook 06's
+# validation games choose among them with a few real games.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **4.** Time `dream_rollouts` against one `DreamEnv` at a time for growing
+# populations (`benchmarks/dream.py`). Where does batching stop paying on
+# your machine, and why?
+# <details><summary>Hint</summary>
+# <code>batching_speedup(m, series.first_mu, series.first_logvar, populations=(1, 4, 16, 64))</code>
+# (below) times both paths and checks that they gave every dream the same length.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "04-ex4-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 4: batched dreams against one dream at a time.
+import time
+import numpy as np
+
+
+def batching_speedup(m, first_mu, first_logvar, populations=(1, 4, 16), rollouts: int = 2, tau: float = 1.15,
+                     max_steps: int = 50, seed: int = 0, scale: float = 0.1) -> list[dict]:
+    """Time ``dream_rollouts`` against ``play_dream`` on one ``DreamEnv`` for growing populations.
+
+    The done rule is "never", so every dream runs to ``max_steps`` and both paths count the same
+    agent-steps. -> one row per population: dict(population, batched_s, single_s, speedup, same),
+    where ``same`` says that the two paths gave every episode the same length.
+    """
+    ### BEGIN SOLUTION
+    from wmlib.agent.dream import DreamEnv, dream_rollouts, episode_keys, play_dream, world_of
+    from wmlib.models.controller import Controller, param_count
+
+    world = world_of(m)
+    n = param_count(world, m.z_size, m.hidden)
+    env = DreamEnv(m, first_mu, first_logvar, tau=tau, max_steps=max_steps, done_rule="never", world=world)
+    dream_rollouts(m, world, np.zeros((1, n)), first_mu, first_logvar, 1, tau, 2, seed=seed, done_rule="never")
+    rows = []
+    for P in populations:
+        params = np.random.default_rng(seed).normal(size=(P, n)) * scale
+        t0 = time.perf_counter()
+        batched = dream_rollouts(m, world, params, first_mu, first_logvar, rollouts, tau, max_steps, seed=seed,
+                                 done_rule="never")
+        t_batched = time.perf_counter() - t0
+        keys = episode_keys(seed, P, rollouts)
+        t0 = time.perf_counter()
+        single = np.array([[play_dream(env, Controller(world, m.z_size, m.hidden).set_flat(params[p]),
+                                       int(keys[p, r])) for r in range(rollouts)] for p in range(P)])
+        t_single = time.perf_counter() - t0
+        rows.append(dict(population=P, batched_s=t_batched, single_s=t_single, speedup=t_single / t_batched,
+                         same=bool(np.array_equal(batched, single))))
+    return rows
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "04-ex4-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** One dream at a time pays Python's and PyTorch's per-call overhead at every
+# step; a batch pays it once for all its dreams. So the speed-up grows with
+# the population while overhead dominates, then flattens once the tensor
+# work itself fills the cores (on 2 cores, from a few dozen dreams on), and
+# finished dreams leaving the batch make the last steps cheaper still. Beyond
+# that point only more cores or a GPU help. `same` in every row shows that
+# speed did not change a single dream.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **5.** The controller never saw a real frame while learning. Which parts of the
+# agent did see real frames, and when?
+# <details><summary>Hint</summary>
+# Follow the data: random play, V, the codes, M, the dream.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "04-ex5-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** V saw real frames when it was trained, on random play (notebook 01). M
+# never saw a frame: it learned from V's codes of those frames (notebook 02),
+# and in iterative training from V's codes of C's own real games (notebook
+# 06). C learned in M's dream only: its fitness never touched the game. Real
+# frames come back at test time, when C plays the game through V (the frame
+# to a code) and M (the memory).
+# <!-- END SOLUTION -->
+
+# %% [markdown]
 # ## References
 #
 # * D. Ha and J. Schmidhuber, *World Models* (2018), sections "VizDoom Experiment:

@@ -321,7 +321,7 @@ if player is not None:
 # ones. You write M's loss yourself and check it against the library's
 # (`wmlib.training.mdnrnn.m_loss`), which the real rounds train with.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "06-play-and-add", "locked": false, "schema_version": 3, "solution": true}
 import copy
 
 import cma
@@ -350,16 +350,30 @@ with EpisodeRunner(spec) as runner:
                         explore=explore, keep=True)
 games = played["episodes"]
 
-# 2. add them to M's data: V's code (mean and log-variance) of every frame C saw
+# 2. add them to M's data: for every game, V's code (mean and log-variance, encode_frames with base["vae"]) of
+#    every frame C saw, beside the game's actions and dones: new_data is a list of
+#    dict(mu=[T, z], logvar=[T, z], actions=[T, 1], dones=[T]), one per game, in the order played
 new_data = []
+### BEGIN SOLUTION
 for g in games:
     mu, logvar = encode_frames(base["vae"], g["frames"])
     new_data.append(dict(mu=mu, logvar=logvar, actions=g["actions"], dones=g["dones"]))
+### END SOLUTION
 print("games played:", [len(g["actions"]) for g in games], "steps; actions:",
       it.action_shares(np.concatenate([g["actions"] for g in games])))
 
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "06-play-and-add-test", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["check"]
+assert len(new_data) == GAMES and all(set(d) >= {"mu", "logvar", "actions", "dones"} for d in new_data)
+assert all(d["mu"].shape == d["logvar"].shape == (len(d["actions"]), base["mdnrnn"].z_size) for d in new_data)
+### BEGIN HIDDEN TESTS
+for d, g in zip(new_data, games):
+    mu, logvar = encode_frames(base["vae"], g["frames"])
+    assert np.allclose(d["mu"], mu, atol=1e-5) and np.allclose(d["logvar"], logvar, atol=1e-5)
+    assert np.array_equal(d["actions"], g["actions"]) and np.array_equal(d["dones"], g["dones"])
+### END HIDDEN TESTS
 
-# %%
+
+# %% nbgrader={"grade": false, "grade_id": "06-fine-tune", "locked": false, "schema_version": 3, "solution": true}
 def episode_tensors(ep, generator):
     """One game as M's training tensors: a sampled code per step, the next code, the action, death."""
     T = len(ep["actions"])
@@ -373,7 +387,9 @@ def episode_tensors(ep, generator):
 
 
 def my_m_loss(m, t, pos_weight):
-    """Mixture NLL of the next code (nats per dimension) + death BCE with the positives weighted."""
+    """Mixture NLL of the next code (nats per dimension, averaged over the steps of z_mask) + the death head's
+    binary cross-entropy with the deaths weighted pos_weight times (averaged over every step)."""
+    ### BEGIN SOLUTION
     (logpi, mu, logsigma), done_logit, _ = m(t["z"], t["a"], None, restart=t["restart"])
     x = t["z_next"].unsqueeze(-1)
     log_normal = -0.5 * ((x - mu) / logsigma.exp()) ** 2 - logsigma - 0.5 * np.log(2 * np.pi)
@@ -382,6 +398,7 @@ def my_m_loss(m, t, pos_weight):
     y = t["done"]
     bce = pos_weight * y * F.softplus(-done_logit) + (1 - y) * F.softplus(done_logit)
     return z_loss + bce.mean()
+    ### END SOLUTION
 
 
 # 3. fine-tune a copy of M on the new games (the real rounds also keep the random data in the mix)
@@ -392,27 +409,44 @@ pw = cfg.mdnrnn.done_pos_weight
 fixed = [episode_tensors(ep, torch.Generator().manual_seed(i)) for i, ep in enumerate(new_data)]
 with torch.no_grad():
     before = float(np.mean([my_m_loss(m_old, t, pw) for t in fixed]))
+# Three epochs over the new games: epoch e draws its codes with torch.Generator().manual_seed(100 + e), one game
+# at a time (episode_tensors), your loss, gradients clipped at norm 1, one Adam step per game.
+### BEGIN SOLUTION
 for epoch in range(3):
     gen = torch.Generator().manual_seed(100 + epoch)
     for ep in new_data:
         loss = my_m_loss(m_new, episode_tensors(ep, gen), pw)
         opt.zero_grad(); loss.backward()
         torch.nn.utils.clip_grad_norm_(m_new.parameters(), 1.0); opt.step()
+### END SOLUTION
 m_new.eval()
 with torch.no_grad():
     after = float(np.mean([my_m_loss(m_new, t, pw) for t in fixed]))
 print(f"M's loss on the round's games: {before:.3f} before fine-tuning, {after:.3f} after")
 
-# %% tags=["check"]
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "06-m-loss-test", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["check"]
 from wmlib.training.mdnrnn import m_loss
 
 with torch.no_grad():
     t = fixed[0]
     library, _, _ = m_loss(m_old, t, None, pw, "cpu", amp=False)
     assert torch.allclose(my_m_loss(m_old, t, pw), library, rtol=1e-4, atol=1e-4), (my_m_loss(m_old, t, pw), library)
-assert after < before, "a few steps on the round's games should lower M's loss on them"
+### BEGIN HIDDEN TESTS
+with torch.no_grad():  # every game (each ends in a death or the cap), and deaths weighted otherwise
+    for t in fixed:
+        for weight in (1.0, 25.0):
+            assert torch.allclose(my_m_loss(m_new, t, weight), m_loss(m_new, t, None, weight, "cpu", amp=False)[0],
+                                  rtol=1e-4, atol=1e-4), weight
+### END HIDDEN TESTS
 
-# %%
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "06-fine-tune-test", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["check"]
+assert after < before, "a few steps on the round's games should lower M's loss on them"
+### BEGIN HIDDEN TESTS
+assert all(torch.equal(u, v) for u, v in zip(m_old.state_dict().values(), base["mdnrnn"].state_dict().values()))
+assert not all(torch.equal(u, v) for u, v in zip(m_new.state_dict().values(), m_old.state_dict().values())), "M moved"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": false, "grade_id": "06-re-evolve", "locked": false, "schema_version": 3, "solution": true}
 # 4. re-evolve C in the corrected dream, from round 0's C, each candidate judged by the worse of both Ms' dreams;
 #    the dreams start at the first frames of the round's games
 starts_mu = np.stack([d["mu"][0] for d in new_data]); starts_logvar = np.stack([d["logvar"][0] for d in new_data])
@@ -424,6 +458,10 @@ def dreams(m, params, n, seed):
                           done_pos_weight=pw)
 
 
+# CMA-ES from round 0's C (sigma 0.1, population TINY.evolution.population, pycma seed 1) for
+# TINY.iterate.generations generations; generation g scores each candidate by the worse of its mean steps in
+# dreams(m_old, ..., 2, seed 10 + g) and dreams(m_new, ..., 2, seed 10 + g); c_new is the final mean.
+### BEGIN SOLUTION
 es = cma.CMAEvolutionStrategy(np.asarray(base["params"], np.float64), 0.1,
                               {"popsize": TINY.evolution.population, "seed": 1, "verbose": -9})
 for g in range(TINY.iterate.generations):
@@ -431,6 +469,7 @@ for g in range(TINY.iterate.generations):
     worst = np.minimum(dreams(m_old, pop, 2, 10 + g).mean(1), dreams(m_new, pop, 2, 10 + g).mean(1))
     es.tell(list(pop), list(-worst))
 c_new = np.asarray(es.result.xfavorite)
+### END SOLUTION
 
 # 5. score both Cs on the same few real games (each with its own M)
 scores = {}
@@ -441,6 +480,18 @@ for name, (params, m) in {"round 0": (base["params"], m_old), "your round 1": (c
 print("real steps on two test games (capped at", TINY_CAP, "):", {k: v.tolist() for k, v in scores.items()})
 print("dream steps in the new M:", {k: float(dreams(m_new, p, 4, 999).mean())
                                     for k, p in {"round 0": base["params"], "your round 1": c_new}.items()})
+
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "06-re-evolve-test", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["check"]
+assert c_new.shape == np.shape(base["params"]) and not np.allclose(c_new, base["params"]), "C should move"
+### BEGIN HIDDEN TESTS
+ref_es = cma.CMAEvolutionStrategy(np.asarray(base["params"], np.float64), 0.1,
+                                  {"popsize": TINY.evolution.population, "seed": 1, "verbose": -9})
+for g in range(TINY.iterate.generations):
+    ref_pop = np.asarray(ref_es.ask())
+    ref_es.tell(list(ref_pop), list(-np.minimum(dreams(m_old, ref_pop, 2, 10 + g).mean(1),
+                                                dreams(m_new, ref_pop, 2, 10 + g).mean(1))))
+assert np.allclose(c_new, ref_es.result.xfavorite), "evolved from round 0's C, judged by the worse of both dreams"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # At this size the scores say little (two games, a capped episode, a C moved
@@ -466,34 +517,206 @@ print("dream steps in the new M:", {k: float(dreams(m_new, p, 4, 999).mean())
 # resumable), and `python -m wmlib reproduce doom --rounds 1` runs the whole
 # recipe from an empty folder. Notebook 07 tells what more rounds, more
 # CMA-ES runs and a longer-trained M did at laptop scale.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. **No exploration.** Set `iterate={"explore": (0.0,)}` in a fresh
-#    `WM_ARTIFACTS`. Does M still learn what it needs? *Hint: without
-#    exploration, a C that never dodges never shows M what dodging does.*
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/iterative.py</code>: <code>exploration_shares</code> plays a
-#    C in the dream with the rounds' exploration (a random 1-10 step hold) at
-#    several rates and counts left / stay / right: the mix of actions M gets to
-#    see (tested in <code>tests/test_solutions.py</code>).</details>
-# 2. **Cold start.** Set `iterate={"warm_start": False}`: each round's CMA-ES
-#    starts from zero weights. Compare the rounds tables. *Hint: look at the
-#    first generation's mean in each round's `history`.*
-# 3. **Who learns?** Run one round where M is not fine-tuned
-#    (`iterate={"mdnrnn_epochs": 1}`) and one with 20 epochs. Which part of the
-#    loop limits progress at your profile?
-# 4. **Curiosity** (the paper's other proposal): instead of exploring at random,
-#    prefer the actions M predicts worst. Sketch how you would score a candidate
-#    controller by M's prediction error in the dream.
-#    <details><summary>Solution</summary>
-#    <code>notebooks/solutions/iterative.py</code>: <code>dream_surprise</code> (M's mean
-#    negative log-likelihood of each next code of a controller's dream) and
-#    <code>curious_fitness</code> (steps survived plus a weighted surprise).</details>
-# 5. **The same game, more seeds.** Press **another game** a few times. On how
-#    many seeds does round 1's C outlive round 0's? What does round 0's C do
-#    in the games where it dies first?
-#
+# Each exercise has an estimated time at the `laptop` profile, on the shipped
+# models: an estimate, in the table below. A "lab" exercise fits a lab
+# session; a "project" retrains part of the pipeline, and the table adds the
+# time that stage took in the shipped run's record.
+
+# %%
+from wmlib.book.course import exercise_table
+
+md(exercise_table("06_iterative"))
+
+# %% [markdown]
+# **1.** **No exploration.** Set `iterate={"explore": (0.0,)}` in a fresh
+# `WM_ARTIFACTS`. Does M still learn what it needs?
+# <details><summary>Hint</summary>
+# Without exploration, a C that never dodges never shows M what dodging
+# does. <code>exploration_shares</code> (below) counts the actions M gets to see at
+# several exploration rates.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "06-ex1-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 1: the actions M gets to see from C's games, with and without exploration.
+import numpy as np
+import torch
+
+
+def explored_actions(m, params, first_mu, first_logvar, rate: float, steps: int = 200, tau: float = 1.0,
+                     seed: int = 0) -> np.ndarray:
+    """The actions a controller ``params`` [n] takes in one dream when, as in the iterative rounds, at
+    every step it has the chance ``rate`` of handing over to a random action held for 1-10 steps.
+
+    The dream runs ``steps`` steps (done rule "never": only the action mix is of interest) -> [steps, A].
+    """
+    ### BEGIN SOLUTION
+    from wmlib.agent.dream import DreamEnv, world_of
+    from wmlib.models.controller import Controller
+
+    world = world_of(m)
+    env = DreamEnv(m, first_mu, first_logvar, tau=tau, max_steps=steps, done_rule="never", world=world)
+    ctrl = Controller(world, m.z_size, m.hidden).set_flat(params)
+    rng = np.random.default_rng(seed)
+    obs, _ = env.reset(seed=seed)
+    hold, held, actions = 0, None, []
+    for _ in range(steps):
+        z, c, h = env.split_obs(obs)
+        a = ctrl.act(z, h, c)
+        if hold == 0 and rate > 0 and rng.random() < rate:
+            hold, held = int(rng.integers(1, 11)), rng.uniform(env.action_space.low, env.action_space.high)
+        if hold > 0:
+            hold, a = hold - 1, held.astype(np.float32)
+        actions.append(a)
+        obs, _, _, _, _ = env.step(a)
+    return np.stack(actions)
+    ### END SOLUTION
+
+
+def exploration_shares(m, params, first_mu, first_logvar, rates=(0.0, 0.1, 0.3), steps: int = 200,
+                       seed: int = 0) -> dict:
+    """Share of left / stay / right (Doom's thresholds) in C's dream at each exploration rate -> {rate: dict}."""
+    ### BEGIN SOLUTION
+    from wmlib.training.iterate import action_shares
+
+    return {rate: action_shares(explored_actions(m, params, first_mu, first_logvar, rate, steps, seed=seed))
+            for rate in rates}
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "06-ex1-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Only what C already does. Without exploration the round's games show M one
+# behaviour, C's own (often one action held, the exploit), so M learns its
+# consequences well and nothing about the alternatives: a C that never
+# dodges never shows M what dodging does. `exploration_shares` makes it
+# visible: at rate 0 the mix is C's own, with exploration left, stay and
+# right all appear. The next round's C can only be as good as M is where the
+# new C goes, so some exploration is what lets a round improve on the last.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **2.** **Cold start.** Set `iterate={"warm_start": False}`: each round's CMA-ES
+# starts from zero weights. Compare the rounds tables.
+# <details><summary>Hint</summary>
+# Look at the first generation's mean in each round's <code>history</code>.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "06-ex2-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Each cold round's first generations score like an untrained C (the
+# history's first entries), and the round spends its few generations getting
+# back to where the last round ended; a warm start begins from last round's
+# C and spends them improving it, in a dream that now punishes its exploit.
+# With the profile's few generations per round, cold rounds usually end lower
+# or no higher; with many generations the two converge, and a cold start may
+# escape a bad basin a warm one stays in.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **3.** **Who learns?** Run one round where M is not fine-tuned
+# (`iterate={"mdnrnn_epochs": 1}`) and one with 20 epochs. Which part of the
+# loop limits progress at your profile?
+# <details><summary>Hint</summary>
+# If M barely trained, the new dream is the old dream: what can C learn
+# there that it did not already know?</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "06-ex3-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** With one epoch M hardly changes, so C re-evolves in nearly the old dream
+# and keeps its exploit: any gain comes from C's extra generations alone. If
+# 20 epochs improve the round's real score clearly more, M's knowledge of C's
+# games was the bottleneck; if both rounds end alike, the limit is elsewhere,
+# in C's search (generations, restarts), in the choice of C (validation
+# games), or in what the new data covers (exploration). At laptop scale
+# notebook 07's records point to M and the choice of C.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **4.** **Curiosity** (the paper's other proposal): instead of exploring at random,
+# prefer the actions M predicts worst. Sketch how you would score a candidate
+# controller by M's prediction error in the dream.
+# <details><summary>Hint</summary>
+# In a dream, M's "error" on its own samples is its own uncertainty: score it
+# with M's negative log-likelihood of each next code.</details>
+
+# %% nbgrader={"grade": false, "grade_id": "06-ex4-code", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 4: a curiosity score in the dream, and a fitness with a bonus for it.
+import numpy as np
+import torch
+
+
+@torch.no_grad()
+def dream_surprise(m, params, first_mu, first_logvar, steps: int = 50, tau: float = 1.0, seed: int = 0) -> np.ndarray:
+    """A curiosity score per controller (rows of ``params`` [P, n]): M's mean negative log-likelihood
+    (nats per latent dimension, at tau = 1) of each next code of the controller's dream -> [P].
+
+    In a dream M's "error" on its own samples is its own uncertainty: high where M cannot tell what
+    comes next. Deaths are ignored (every dream runs ``steps`` steps). On C's real games the same
+    score is ``wmlib.training.iterate.judge_m``'s NLL.
+    """
+    ### BEGIN SOLUTION
+    from wmlib.agent.dream import world_of
+    from wmlib.models.controller import batched_act, controller_inputs
+    from wmlib.models.mdnrnn import mixture_nll, sample_mixture
+
+    world = world_of(m)
+    params = torch.as_tensor(np.asarray(params, np.float32))
+    P = params.shape[0]
+    gen = torch.Generator().manual_seed(seed)
+    mu, logvar = torch.as_tensor(np.asarray(first_mu, np.float32)), torch.as_tensor(np.asarray(first_logvar, np.float32))
+    idx = torch.randint(len(mu), (P,), generator=gen)
+    z = mu[idx] + torch.exp(0.5 * logvar[idx]) * torch.randn(P, m.z_size, generator=gen)
+    h, c = m.initial_state(P)
+    total = torch.zeros(P)
+    for t in range(steps):
+        a = batched_act(world, params, controller_inputs(world, z, h[0], c[0])[:, None])[:, 0]
+        mix, _, (h, c) = m.step(z, a, (h, c), torch.full((P,), float(t == 0)))
+        z = sample_mixture(*mix, tau=tau, generator=gen)
+        total += mixture_nll(*mix, z).mean(-1)
+    return (total / steps).numpy()
+    ### END SOLUTION
+
+
+def curious_fitness(survival, surprise, weight: float = 10.0) -> np.ndarray:
+    """CMA-ES fitness with a curiosity bonus: mean steps survived [P, R] (or [P]) plus ``weight`` x surprise [P]."""
+    ### BEGIN SOLUTION
+    survival = np.asarray(survival, float)
+    return (survival.mean(axis=1) if survival.ndim == 2 else survival) + weight * np.asarray(surprise, float)
+    ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "06-ex4-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Score each candidate by its steps survived plus a weight times M's
+# surprise: the mean negative log-likelihood, under M, of the codes of its
+# dream (`dream_surprise`, `curious_fitness`). Candidates that lead into
+# states M predicts badly are preferred, and their real games in the next
+# round fill exactly those gaps. The risk: in its own dream M's surprise is
+# its uncertainty, which may be noise it can never reduce (the game's dice),
+# so a curious C can chase randomness instead of useful errors; keep the
+# weight small, or measure surprise on real games, where it is M's true
+# error (`judge_m`).
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **5.** **The same game, more seeds.** Press **another game** a few times. On how
+# many seeds does round 1's C outlive round 0's? What does round 0's C do
+# in the games where it dies first?
+# <details><summary>Hint</summary>
+# Watch the action panels and the distance to the nearer wall.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "06-ex5-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Count it yourself: round 1's C should outlive round 0's on most seeds,
+# about as often as the rounds table's means and spreads suggest, but not on
+# all, since single games are noisy. In the games round 0's C loses, it
+# typically does what its dream allowed: it holds one action and runs along
+# (or into) a wall, where the round-0 M believed it safe, and M's death
+# probability stays low until the fireball hits. Round 1's M saw those games,
+# and its C moves.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
 # ## References
 #
 # * D. Ha and J. Schmidhuber, *World Models* (2018), section "Iterative Training Procedure".

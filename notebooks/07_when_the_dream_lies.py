@@ -294,16 +294,44 @@ history.show(wc)
 pairs = [(v["validation"], M(v["test"])) for r in wc["rows"] for v in (r["deployed"], r["final"], r["best"])
          if isinstance(v, dict) and "validation" in v]
 
+# %% [markdown]
+# Do the validation games order the controllers as the test games do? What
+# matters for a choice is the *order*, not the numbers, so the measure is
+# Spearman's rank correlation: replace each score by its rank (0 for the
+# lowest, 1 for the next, ...) and take the ordinary correlation of the two
+# lists of ranks. It is 1 when both lists put the controllers in the same
+# order, -1 when one reverses the other. Write it (scores rarely tie here:
+# ignore ties).
 
-def ranks(x):
-    order = np.argsort(x)
-    out = np.empty(len(x))
-    out[order] = np.arange(len(x))
-    return out
+# %% nbgrader={"grade": false, "grade_id": "07-rank-correlation", "locked": false, "schema_version": 3, "solution": true}
+def rank_correlation(x, y):
+    """Spearman's rank correlation of two lists of scores of the same length, without ties -> a float."""
+    ### BEGIN SOLUTION
+    def ranks(v):
+        order = np.argsort(v)
+        out = np.empty(len(v))
+        out[order] = np.arange(len(v))
+        return out
 
+    return float(np.corrcoef(ranks(np.asarray(x, float)), ranks(np.asarray(y, float)))[0, 1])
+    ### END SOLUTION
 
+# %% jupyter={"source_hidden": true} nbgrader={"grade": true, "grade_id": "07-rank-correlation-test", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["check"]
+assert np.isclose(rank_correlation([1, 2, 3, 4], [10, 20, 30, 40]), 1.0)
+assert np.isclose(rank_correlation([1, 2, 3, 4], [40, 30, 20, 10]), -1.0)
+### BEGIN HIDDEN TESTS
+g = np.random.default_rng(0)
+for _ in range(5):
+    a, b = g.normal(size=12), g.normal(size=12)
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    expected = 1 - 6 * np.sum((ra - rb) ** 2) / (12 * (12 ** 2 - 1))   # Spearman's formula, without ties
+    assert np.isclose(rank_correlation(a, b), expected), (rank_correlation(a, b), expected)
+    assert np.isclose(rank_correlation(a, np.exp(3 * b)), rank_correlation(a, b)), "only the order counts"
+### END HIDDEN TESTS
+
+# %%
 val, test = np.array(pairs).T
-rho = float(np.corrcoef(ranks(val), ranks(test))[0, 1])
+rho = rank_correlation(val, test)
 fig, ax = plt.subplots(figsize=(4, 3.5))
 ax.scatter(val, test, s=12); ax.plot([150, 800], [150, 800], color="grey", ls=":", lw=0.8)
 ax.set_xlabel("validation games (20)"); ax.set_ylabel("test games (100)")
@@ -473,25 +501,112 @@ md(f"*Re-run:* `{da['command']}`. Conditions per run: {da['measured']}.")
 #   the dream's lessons do.
 # * The temperature table keeps the paper's direction at laptop scale, with
 #   a dream that stays kinder than the game.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Run `python -m wmlib diagnose-dream doom` on your own round-0 controller
-#    (after `python -m wmlib reproduce doom`). Which action does it prefer,
-#    and does M see its deaths coming?
-# 2. Re-run one ablation row (its command is in the table) at the `ci`
-#    profile with `--profile ci`: does the direction of the effect survive at
-#    that size? Why might it not?
-# 3. The validation games choose among a run's controllers. How many
-#    validation games would you need for the choice to match the test's in
-#    most runs? Sketch an experiment with `wmlib.training.iterate.validate`.
-# 4. From `which_c.json`, compute how much the choice adds to the deployed
-#    controller, run by run. Where does it lose?
-# 5. `m_epochs_gpu.json` has three doublings. Fit the real score against
-#    $\log_2$(epochs): where would the line cross the paper's
-#    `paper.DOOM_TEMPERATURE[1.15]` real score, and what would that cost on 2
-#    cores (`stages_w80.json`)?
-#
+# Each exercise has an estimated time at the `laptop` profile, on the shipped
+# models: an estimate, in the table below. A "lab" exercise fits a lab
+# session; a "project" retrains part of the pipeline, and the table adds the
+# time that stage took in the shipped run's record.
+
+# %%
+from wmlib.book.course import exercise_table
+
+md(exercise_table("07_when_the_dream_lies"))
+
+# %% [markdown]
+# **1.** Run `python -m wmlib diagnose-dream doom` on your own round-0 controller
+# (after `python -m wmlib reproduce doom`). Which action does it prefer,
+# and does M see its deaths coming?
+# <details><summary>Hint</summary>
+# Read the action shares and M's death probability over the last steps before
+# each real death.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "07-ex1-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** A round-0 controller usually prefers one action, holding a direction (the
+# exploit its dream allowed), and before its real deaths M's death
+# probability stays low: M does not see them coming, because random play
+# never showed it what holding one direction leads to. That is the diagnosis
+# behind iterative training (notebook 06).
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **2.** Re-run one ablation row (its command is in the table) at the `ci`
+# profile with `--profile ci`: does the direction of the effect survive at
+# that size? Why might it not?
+# <details><summary>Hint</summary>
+# Compare the effect with the spread of the ci scores.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "07-ex2-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Often it does not. At `ci` everything is tiny (a handful of episodes, a few
+# epochs, short episodes, few games per score), so the noise of one score is
+# large against an effect measured at laptop scale; a direction survives only
+# when the effect is larger than that noise. `ci` exists to check that the
+# code runs, not to measure; a claim needs the profile it was measured at and
+# its spread.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **3.** The validation games choose among a run's controllers. How many
+# validation games would you need for the choice to match the test's in
+# most runs? Sketch an experiment with `wmlib.training.iterate.validate`.
+# <details><summary>Hint</summary>
+# The standard error of a mean over $n$ games is the games' spread over
+# $\sqrt n$.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "07-ex3-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** The choice is right when the gap $g$ between the two best candidates'
+# true means exceeds the noise of their validation means: with a spread $s$
+# per game, about $(2 s / g)^2$ games per candidate for a two-standard-error
+# margin, many more when candidates are close. Experiment: take several
+# runs' candidates, call `validate` with growing game counts on seeds of
+# their own, and count how often its choice is the one the 100-game test
+# ranks first; plot agreement against games.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **4.** From `which_c.json`, compute how much the choice adds to the deployed
+# controller, run by run. Where does it lose?
+# <details><summary>Hint</summary>
+# Load it with <code>wmlib.book.history</code> (as this chapter does) and subtract the
+# deployed controller's test score from the chosen one's, run by run.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "07-ex4-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Subtract, for each run, the deployed mean's test score from the chosen
+# controller's: the differences are mostly positive (the choice usually picks
+# a controller that lives longer), with a few runs where it loses, those
+# where the candidates were close and the validation games' noise picked the
+# worse one. The mean gain and how many runs lose are what the exercise
+# computes; the losses are the price of choosing with few games
+# (exercise 3).
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# **5.** `m_epochs_gpu.json` has three doublings. Fit the real score against
+# $\log_2$(epochs): where would the line cross the paper's
+# `paper.DOOM_TEMPERATURE[1.15]` real score, and what would that cost on 2
+# cores (`stages_w80.json`)?
+# <details><summary>Hint</summary>
+# <code>np.polyfit(np.log2(epochs), scores, 1)</code>; the cost of M's training grows
+# in proportion to its epochs.</details>
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "07-ex5-answer", "locked": false, "points": 0, "schema_version": 3, "solution": true}
+# <!-- BEGIN SOLUTION -->
+# **Model answer.** Fit score = $a + b \log_2(\text{epochs})$ to the three points, solve for
+# the paper's real score, and convert epochs to time with the 80-epoch stage
+# time of `stages_w80.json` (M's time grows in proportion to its epochs). The
+# extrapolation lands many doublings beyond the measured range, so the
+# number is a guess with a wide error: three points fix a line but not
+# whether the gains keep coming, and notebook 07 shows that a longer-trained
+# M lives longer without learning to read the fireballs.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
 # ## References
 #
 # * D. Ha and J. Schmidhuber, *World Models* (2018), sections "Cheating the World

@@ -308,6 +308,43 @@ def _book_parser(sub) -> None:
                         "origin; none: no link)")
 
 
+# ----------------------------------------------------------------------------- coursework (nbgrader)
+
+def cmd_course_generate(args):
+    from .book.course import generate
+
+    course = generate(args.out, only=args.chapters)
+    for assignment in course.assignments:
+        print(f"  {assignment}: student version {course.student_version(assignment)}")
+    print(f"course folder {course.root} (nbgrader_config.py, source/ = instructor versions, release/ = student "
+          f"versions: no answers, no hidden tests)")
+
+
+def cmd_course_autograde(args):
+    from .book.course import autograde, report
+
+    results = autograde(args.out, args.submitted, student=args.student)
+    print(report(results))
+
+
+def _course_parser(sub) -> None:
+    """``python -m wmlib course generate|autograde``: the chapters as an nbgrader course."""
+    p = sub.add_parser("course", help="coursework: student versions of the chapters (nbgrader), and autograding")
+    actions = p.add_subparsers(dest="course_command", required=True, metavar="action")
+    g = actions.add_parser("generate", help="lay out an nbgrader course from notebooks/ and generate the student "
+                           "versions (no answers) into <out>/release/")
+    g.add_argument("--out", default="build/course", help="the course folder (default build/course)")
+    g.add_argument("--chapters", nargs="+", default=None, metavar="NN",
+                   help="chapters by number or name (default: all)")
+    g.set_defaults(func=cmd_course_generate)
+    a = actions.add_parser("autograde", help="autograde one student's filled notebooks with nbgrader (they run "
+                           "at $WM_PROFILE, reading $WM_ARTIFACTS)")
+    a.add_argument("submitted", help="a folder holding the student's NN_name.ipynb files")
+    a.add_argument("--out", default="build/course", help="the course folder made by `course generate`")
+    a.add_argument("--student", default="student", help="the student's id in the gradebook (default student)")
+    a.set_defaults(func=cmd_course_autograde)
+
+
 # ----------------------------------------------------------------------------- the parser
 
 def _common() -> argparse.ArgumentParser:
@@ -446,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, default=5)
 
     _book_parser(sub)
+    _course_parser(sub)
     return parser
 
 

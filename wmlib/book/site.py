@@ -31,7 +31,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from ..config import PROFILES
+from . import course
 
 REPO = Path(__file__).resolve().parents[2]
 CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
@@ -91,8 +94,9 @@ def stage(out: Path, repo: Path = REPO, repository: str | None = None, profile: 
         shutil.rmtree(src)
     shutil.copytree(book, src, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
     (src / "notebooks").mkdir(exist_ok=True)
-    for nb in chapters(repo):
-        shutil.copy2(nb, src / "notebooks" / nb.name)
+    for nb in chapters(repo):  # without the exercises' model answers and hidden tests (course.public_version)
+        page = course.public_version(nbformat.read(str(nb), as_version=4))
+        nbformat.write(page, str(src / "notebooks" / nb.name))
     _configure(src / "_config.yml", repository or repository_url(repo), profile)
     return src
 
