@@ -133,15 +133,11 @@ class EpisodeRunner:
         self.threads = int(threads)
         self.spec, self.fault = spec, fault
         self.world, self.mode = spec["world"], spec["mode"]
-        self.vae = ConvVAE(spec["vae"]["z_size"])
-        self.vae.load_state_dict(spec["vae"]["state"])
-        self.vae.eval()
+        self.vae = ConvVAE.from_checkpoint(dict(z_size=spec["vae"]["z_size"], model=spec["vae"]["state"]))
         self.encode = mean_encoder(self.vae, logvar=spec.get("real_z", "mean") == "sample")
         self.mdnrnn = None
         if spec["mdnrnn"] is not None:
-            self.mdnrnn = MDNRNN(**spec["mdnrnn"]["arch"])
-            self.mdnrnn.load_state_dict(spec["mdnrnn"]["state"])
-            self.mdnrnn.eval()
+            self.mdnrnn = MDNRNN.from_checkpoint(dict(arch=spec["mdnrnn"]["arch"], model=spec["mdnrnn"]["state"]))
         self._make_env = lambda: make_env(self.world, max_steps=spec["max_steps"],
                                           renderer=spec.get("renderer", "gymnasium"))
         self.envs = []

@@ -47,10 +47,6 @@ def _half(state: dict) -> dict:
     return {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()) for k, v in state.items()}
 
 
-def _float(state: dict) -> dict:
-    return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
-
-
 def _missing(world: str, part: str, root: Path | None = None) -> FileNotFoundError:
     return FileNotFoundError(
         f"no shipped {part} for {world} in {shipped_dir(world, root)}: reinstall wmlib from the repository "
@@ -67,17 +63,11 @@ def _load(world: str, part: str, root: Path | None = None) -> dict:
 # ----------------------------------------------------------------------------- loading
 
 def load_shipped_vae(world: str, device="cpu", root: Path | None = None) -> ConvVAE:
-    ckpt = _load(world, "vae", root)
-    model = ConvVAE(ckpt["z_size"])
-    model.load_state_dict(_float(ckpt["model"]))
-    return model.to(device).eval()
+    return ConvVAE.from_checkpoint(_load(world, "vae", root), device)
 
 
 def load_shipped_mdnrnn(world: str, device="cpu", root: Path | None = None) -> MDNRNN:
-    ckpt = _load(world, "mdnrnn", root)
-    model = MDNRNN(**ckpt["arch"])
-    model.load_state_dict(_float(ckpt["model"]))
-    return model.to(device).eval()
+    return MDNRNN.from_checkpoint(_load(world, "mdnrnn", root), device)
 
 
 def load_shipped_controller_params(world: str, root: Path | None = None) -> np.ndarray:

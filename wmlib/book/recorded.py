@@ -176,9 +176,8 @@ def load_mdnrnn(world: str, name: str, device="cpu", root: Path | None = None):
     folder = Path(root or SHIPPED_ROOT) / check_world(world)
     path = (folder / "mdnrnn.pt") if name == "mdnrnn" else controller_file(world, name, root)
     ckpt = load_checkpoint(path)
-    m = MDNRNN(**ckpt["arch"])
-    m.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ckpt["model"].items()})
-    return m.to(device).eval(), ckpt["first_mu"].float().numpy(), ckpt["first_logvar"].float().numpy()
+    m = MDNRNN.from_checkpoint(ckpt, device)
+    return m, ckpt["first_mu"].float().numpy(), ckpt["first_logvar"].float().numpy()
 
 
 __all__ = ["Result", "SHIPPED_PROFILE", "shipped_run_dir", "shipped_path", "result", "shipped_result", "ship_run",

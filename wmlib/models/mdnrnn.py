@@ -230,6 +230,13 @@ class MDNRNN(nn.Module):
         h1 = torch.sigmoid(o) * torch.tanh(c1)
         return h1[None], c1[None]
 
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict, device="cpu") -> "MDNRNN":
+        """M rebuilt from a checkpoint's ``arch`` and ``model`` weights (half precision is widened), in eval mode."""
+        model = cls(**ckpt["arch"])
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()})
+        return model.to(device).eval()
+
     def arch(self) -> dict:
         """What rebuilds this module: ``MDNRNN(**m.arch())``."""
         arch = dict(z_size=self.z_size, action_size=self.action_size, hidden=self.hidden,

@@ -50,6 +50,13 @@ class ConvVAE(nn.Module):
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict, device="cpu") -> "ConvVAE":
+        """V rebuilt from a checkpoint's ``z_size`` and ``model`` weights (half precision is widened), in eval mode."""
+        model = cls(int(ckpt["z_size"]))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()})
+        return model.to(device).eval()
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.encoder(x)
         return self.fc_mu(h), self.fc_logvar(h)

@@ -22,8 +22,10 @@ from .. import paths
 from ..agent.evolution import CHECKPOINT, EvolutionResult, evolve, load_result
 from ..artifacts import read_json, write_json
 from ..config import EvolutionConfig
+from . import stages
+from .stages import Stage
 
-__all__ = ["CRun", "WHICH", "params_sha256", "result_params"]
+__all__ = ["CRun", "WHICH", "params_sha256", "result_params", "read_result", "read_params"]
 
 WHICH = ("deployed", "mean", "best")
 
@@ -43,20 +45,30 @@ def params_sha256(params) -> str:
 class CRun:
     """A run folder of C and what it must keep.
 
-    ``kept()`` -> {name: (value, why)}: what ``run.json`` records and a resumed run
-    must still match (computed only when checked: it hashes model files); ``why``
+    As a stage (``stage()``, ``wmlib.training.stages``) it is keyed by ``fields()`` (the settings
+    that shape its search) and the upstream stages ``reads()`` (V, M): a finished run is reused
+    only with the same key. ``kept()`` -> {name: (value, why)}: what ``run.json`` records and a
+    resumed run must still match (computed only when checked: it hashes model files); ``why``
     (formatted with ``folder``, ``old``, ``new``) says what to do when it does not.
     ``header``: written once beside them. ``command``: how to start the run, named
-    when there is none yet.
+    when there is none yet. Reading a run (``result``, ``params``) checks nothing and builds nothing.
     """
 
     folder: Path
     command: str
+    name: str = "C"
     header: dict = field(default_factory=dict)
     kept: Callable[[], dict] = dict
+    fields: Callable[[], dict] = dict
+    reads: Callable[[], tuple] = tuple
 
     def done(self, generations: int) -> bool:
         return (self.folder / CHECKPOINT).exists() and load_result(self.folder).generations >= generations
+
+    def stage(self, generations: int) -> Stage:
+        """The run as a stage, finished once ``generations`` are done (a run may be continued further)."""
+        return Stage(self.name, self.folder, self.fields(), done=lambda: self.done(generations),
+                     reads=self.reads(), legacy=self.check)
 
     def check(self) -> None:
         """Record what this run keeps (first time), or refuse to resume with something else."""
@@ -80,31 +92,32 @@ class CRun:
         """
         total = ev.generations if generations is None else int(generations)
         paths.ready(self.folder)
-        if self.done(total):
-            return load_result(self.folder)
-        with fitness() as (n_params, evaluate_fn, evaluate_mean_fn):
-            self.check()
-            return evolve(ev, n_params, evaluate_fn, self.folder, progress=progress, generations=total,
-                          evaluate_mean_fn=evaluate_mean_fn, x0=x0)
+
+        def build():
+            with fitness() as (n_params, evaluate_fn, evaluate_mean_fn):
+                self.check()
+                return evolve(ev, n_params, evaluate_fn, self.folder, progress=progress, generations=total,
+                              evaluate_mean_fn=evaluate_mean_fn, x0=x0)
+
+        return stages.get(self.stage(total), build, lambda: load_result(self.folder))
 
     def result(self) -> EvolutionResult:
-        if not (self.folder / CHECKPOINT).exists():
-            raise FileNotFoundError(f"no controller run in {self.folder}: run {self.command} first")
-        return load_result(self.folder)
+        return read_result(self.folder, self.command)
 
     def params(self, which: str = "deployed") -> np.ndarray:
         """C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` (final) or ``best`` (candidate)."""
-        if which not in WHICH:
-            raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
-        return result_params(self.result())[which]
+        return read_params(self.folder, self.command, which)
 
-    @staticmethod
-    def score(path: Path, key: dict, compute) -> dict:
-        """Get-or-build a score file: the saved one while it holds ``key``, else ``dict(key, **compute())``."""
-        if path.exists():
-            saved = read_json(path)
-            if all(saved.get(k) == v for k, v in key.items()):
-                return saved
-        res = dict(key, **compute())
-        write_json(paths.ready(path.parent) / path.name, res)
-        return res
+
+def read_result(folder: Path, command: str) -> EvolutionResult:
+    """A C run's result, read only (``command``: how to start it, named when there is none)."""
+    if not (Path(folder) / CHECKPOINT).exists():
+        raise FileNotFoundError(f"no controller run in {folder}: run {command} first")
+    return load_result(folder)
+
+
+def read_params(folder: Path, command: str, which: str = "deployed") -> np.ndarray:
+    """A C run's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` (final) or ``best`` (candidate)."""
+    if which not in WHICH:
+        raise ValueError(f"unknown choice {which!r}: use one of {', '.join(WHICH)}")
+    return result_params(read_result(folder, command))[which]

@@ -30,7 +30,8 @@ from ..agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
 from ..artifacts import file_sha256
 from ..config import Config, world_info
 from ..models.controller import Controller, check_mode
-from .c_run import WHICH, CRun, params_sha256
+from .c_run import WHICH, CRun, params_sha256, read_params
+from .stages import cached
 
 __all__ = ["train_controller", "evaluate_controller", "controller_params", "load_controller", "record_episode",
            "save_video", "build_spec", "controller_run", "paper_score", "TEST_SEED", "WHICH"]
@@ -56,8 +57,21 @@ def build_spec(cfg: Config, mode: str, renderer: str = "gymnasium") -> dict:
                       renderer)
 
 
+def search_fields(ev) -> dict:
+    """The CMA-ES settings that shape a C run's search (not how far it goes, nor how it is reported)."""
+    names = ("population", "rollouts", "sigma0", "weight_decay", "max_steps", "seed", "diagonal", "same_episodes")
+    return {f"evolution.{k}": getattr(ev, k) for k in names}
+
+
+def _train_command(cfg: Config, mode: str) -> str:
+    return f"`python -m wmlib train-controller {cfg.world} --mode {mode} --profile {cfg.profile}`"
+
+
 def controller_run(cfg: Config, mode: str) -> CRun:
     """The run folder of C evolved in the real world; it keeps driving the V (and M) it began with."""
+    from .mdnrnn import mdnrnn_stage
+    from .vae import vae_stage
+
     mode = check_mode(mode)
     models = {"vae": paths.vae_file(cfg)}
     if mode == "zh":
@@ -65,10 +79,11 @@ def controller_run(cfg: Config, mode: str) -> CRun:
     folder = paths.controller_dir(cfg, mode)
     why = ("V or M changed since the controller run in {folder} began; its population was evolved for the "
            "old one: move that folder away to start afresh")
-    return CRun(folder, command=f"`python -m wmlib train-controller {cfg.world} --mode {mode} --profile "
-                                f"{cfg.profile}`",
-                header=dict(world=cfg.world, profile=cfg.profile, mode=mode),
-                kept=lambda: dict(models=({k: file_sha256(p) for k, p in models.items()}, why)))
+    return CRun(folder, command=_train_command(cfg, mode),
+                name=f"C in the real world ({mode})", header=dict(world=cfg.world, profile=cfg.profile, mode=mode),
+                kept=lambda: dict(models=({k: file_sha256(p) for k, p in models.items()}, why)),
+                fields=lambda: search_fields(cfg.evolution),
+                reads=lambda: (mdnrnn_stage(cfg),) if mode == "zh" else (vae_stage(cfg),))
 
 
 def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", workers: int | None = None,
@@ -104,8 +119,9 @@ def widen_z_to_zh(cfg: Config, params_z) -> np.ndarray:
 
 
 def controller_params(cfg: Config, mode: str, which: str = "deployed") -> np.ndarray:
-    """The trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
-    return controller_run(cfg, mode).params(which)
+    """The trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best`` (read only)."""
+    mode = check_mode(mode)
+    return read_params(paths.controller_dir(cfg, mode), _train_command(cfg, mode), which)
 
 
 def load_controller(cfg: Config, mode: str = "zh", which: str = "deployed") -> Controller:
@@ -160,7 +176,7 @@ def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = No
         return dict(world=cfg.world, profile=cfg.profile, mode=mode, which=which, renderer="gymnasium",
                     returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()), std=float(r.std()))
 
-    res = CRun.score(paths.controller_score(cfg, mode, which, episodes), key, play)
+    res = cached(paths.controller_score(cfg, mode, which, episodes), key, play, name=f"score of C ({mode})")
     if video:
         rec = record_episode(cfg, mode, params, seed)
         res = dict(res, video=str(save_video(rec["frames"], video, fps=world_info(cfg.world).fps)),

@@ -40,8 +40,9 @@ from ..artifacts import file_sha256, write_json
 from ..config import Config
 from ..models.controller import Controller, param_count
 from ..paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
-from .c_run import CRun, params_sha256
-from .controller import TEST_SEED
+from .c_run import CRun, params_sha256, read_params
+from .controller import TEST_SEED, search_fields
+from .stages import cached
 
 DREAM_TEST_SEED = 123_456_789  # the dream test uses dreams no generation trained on
 
@@ -98,13 +99,27 @@ def _dream_settings(cfg: Config, tau: float) -> dict:
     return settings
 
 
+def dream_fields(cfg: Config, tau: float) -> dict:
+    """The settings a dream-trained C's search depends on: the dream's and the CMA-ES's."""
+    d = cfg.dream
+    dream = dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
+                 start_from=d.start_from, start_stride=d.start_stride)
+    return {**{f"dream.{k}": v for k, v in dream.items()}, **search_fields(dream_evolution_config(cfg).evolution)}
+
+
+def _dream_command(cfg: Config, tau: float) -> str:
+    return f"`python -m wmlib train-in-dream {cfg.world} --tau {tau:g} --profile {cfg.profile}` (or train_in_dream)"
+
+
 def dream_run(cfg: Config, tau: float) -> CRun:
     """The run folder of C evolved in M's dream at ``tau``; it keeps the M and the dream settings it began with."""
+    from .mdnrnn import mdnrnn_stage
+
     tau = check_tau(tau)
-    return CRun(paths.dream_dir(cfg, tau),
-                command=f"`python -m wmlib train-in-dream {cfg.world} --tau {tau:g} --profile {cfg.profile}` "
-                        "(or train_in_dream)",
+    return CRun(paths.dream_dir(cfg, tau), command=_dream_command(cfg, tau),
+                name=f"C in the dream (tau {tau:g})",
                 header=dict(world=cfg.world, profile=cfg.profile, mode="zh"),
+                fields=lambda: dream_fields(cfg, tau), reads=lambda: (mdnrnn_stage(cfg),),
                 kept=lambda: dict(
                     mdnrnn=(file_sha256(paths.mdnrnn_file(cfg)),
                             "M changed since the dream run in {folder} began; its population was evolved in the "
@@ -222,8 +237,9 @@ def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True,
 
 
 def dream_params(cfg: Config, tau: float, which: str = "deployed") -> np.ndarray:
-    """The dream-trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best``."""
-    return dream_run(cfg, tau).params(which)
+    """The dream-trained C's flat parameters: ``deployed`` (best-evaluated mean), ``mean`` or ``best`` (read only)."""
+    tau = check_tau(tau)
+    return read_params(paths.dream_dir(cfg, tau), _dream_command(cfg, tau), which)
 
 
 def dream_controller(cfg: Config, tau: float, which: str = "deployed") -> Controller:
@@ -315,7 +331,7 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
                     dream=_summary(dream), real=dict(_summary(real["returns"][0]), lengths=real["lengths"][0].tolist()),
                     paper=None if paper is None else dict(dream=list(paper[0]), real=list(paper[1])))
 
-    return CRun.score(paths.dream_score(cfg, tau, which), key, play)
+    return cached(paths.dream_score(cfg, tau, which), key, play, name=f"score of C (tau {tau:g})")
 
 
 def record_dream(cfg: Config, tau: float, params, vae=None, seed: int = DREAM_TEST_SEED,

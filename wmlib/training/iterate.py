@@ -31,6 +31,8 @@ from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint
 from ..config import Config
 from ..models.mdnrnn import action_shares  # noqa: F401  (notebook 06 reads it here)
 from .dream import real_spec
+from . import stages
+from .stages import Stage, cached, data_stage, note
 
 ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
@@ -66,6 +68,95 @@ def check_iterate(cfg: Config) -> None:
                          "rate them alike): set iterate.validation_games, or restarts=1")
     if not it.explore or any(not 0 <= e <= 1 for e in it.explore):
         raise ValueError(f"iterate.explore must be exploration rates in [0, 1] (got {it.explore})")
+
+
+# ----------------------------------------------------------------------------- the rounds as stages
+
+def round_m_stage(cfg: Config, k: int) -> Stage:
+    """M of round k: round k-1's M fine-tuned on the random play and rounds 1..k's games (round 0: the pipeline's M)."""
+    from .mdnrnn import mdnrnn_stage
+
+    if k == 0:
+        return mdnrnn_stage(cfg)
+    path = paths.round_mdnrnn(cfg, k)
+    return Stage(f"M of round {k}", path.parent, {"iterate.mdnrnn_epochs": cfg.iterate.mdnrnn_epochs},
+                 done=path.exists, reads=(round_m_stage(cfg, k - 1), round_data_stage(cfg, k)), file="stage-m.json")
+
+
+def round_data_stage(cfg: Config, k: int) -> Stage:
+    """Round k's games: C and M of round k-1 play ``iterate.episodes`` real games with exploration."""
+    root = paths.iterate_data_dir(cfg)
+    first = k * ROUND_EPISODE_BASE
+    return Stage(f"games of round {k}", root, {"iterate.episodes": cfg.iterate.episodes,
+                                               "iterate.explore": list(cfg.iterate.explore)},
+                 done=lambda: any(root.glob(f"shard-{first:06d}-*")),
+                 reads=(round_c_stage(cfg, k - 1), round_m_stage(cfg, k - 1)), file=f"stage-round-{k}.json")
+
+
+def round_run_stage(cfg: Config, k: int, r: int = 0) -> Stage:
+    """CMA-ES run r of round k, in round k's dream (and with the ensemble, every earlier round's)."""
+    from ..agent.evolution import CHECKPOINT, load_result
+    from .dream import dream_evolution_config, dream_fields
+
+    it = cfg.iterate
+    out = paths.round_run_dir(cfg, k, r)
+    done = lambda: (out / CHECKPOINT).exists() and load_result(out).generations >= it.generations
+
+    ev = dream_evolution_config(cfg).evolution
+    fields = {**dream_fields(cfg, cfg.dream.tau), "evolution.seed": ev.seed + k + RESTART_SEED * r,
+              "iterate.ensemble": it.ensemble, "iterate.warm_start": it.warm_start}
+    return Stage(f"C of round {k}" + (f" (run {r})" if r else ""), out, fields, done=done,
+                 reads=(round_m_stage(cfg, k),), legacy=lambda: check_run_ensemble(cfg, k, out))
+
+
+def check_run_ensemble(cfg: Config, k: int, out: Path) -> None:
+    """A started run (resumed, or finished before keys) keeps its fitness: ``evolve.json`` names its ensemble
+    (absent: a run from before the ensemble existed)."""
+    was = read_json(out / "evolve.json").get("ensemble", "none") if (out / "evolve.json").exists() else "none"
+    if was != cfg.iterate.ensemble:
+        raise ValueError(f"round {k}'s C in {out} was evolved with iterate.ensemble={was!r}, not "
+                         f"{cfg.iterate.ensemble!r}: set it back, or move {paths.iterate_dir(cfg)} away to run the "
+                         "rounds afresh")
+
+
+def round_c_stage(cfg: Config, k: int) -> Stage:
+    """Round k's C: chosen among its runs' candidates by real validation games (round 0: the dream-trained C)."""
+    from .dream import dream_evolution_config, dream_run
+
+    if k == 0:
+        return dream_run(cfg, cfg.dream.tau).stage(dream_evolution_config(cfg).evolution.generations)
+    it = cfg.iterate
+    fields = {f"iterate.{f}": getattr(it, f) for f in ("validation_games", "validation_screen", "restarts",
+                                                       "keep_incumbent")}
+    return Stage(f"chosen C of round {k}", paths.round_dir(cfg, k), fields,
+                 done=(paths.round_dir(cfg, k) / "choice.json").exists,
+                 reads=tuple(round_run_stage(cfg, k, r) for r in range(it.restarts)), file="stage-choice.json")
+
+
+def round_row_stage(cfg: Config, k: int) -> Stage:
+    """Round k's row of the rounds table: its C, scored over ``dream.real_episodes`` games and dreams."""
+    d = cfg.dream
+    fields = {"dream.real_episodes": d.real_episodes, "dream.dream_episodes": d.dream_episodes, "dream.real_z": d.real_z}
+    return Stage(f"round {k}", paths.round_dir(cfg, k), fields, done=paths.round_score(cfg, k).exists,
+                 reads=(round_c_stage(cfg, k),), file="stage-row.json")
+
+
+def rounds_series_stage(cfg: Config) -> Stage:
+    """V's codes of every round's games: built afresh when a round adds games (or V changed)."""
+    from .vae import vae_stage
+
+    folder = paths.iterate_series_dir(cfg)
+
+    def legacy() -> bool:  # a series from before keys: the V file and the number of frames it was made from
+        from ..worlds.data import RolloutDataset
+
+        meta = read_json(folder / "meta.json")
+        return (meta.get("vae_sha256") == file_sha256(paths.vae_file(cfg))
+                and meta.get("n_frames") == RolloutDataset(paths.iterate_data_dir(cfg)).n_frames)
+
+    games = data_stage(paths.iterate_data_dir(cfg), prefix="rounds", name="every round's games")
+    return Stage("series of the rounds' games", folder, {}, done=(folder / "meta.json").exists,
+                 reads=(games, vae_stage(cfg)), legacy=legacy, rebuild=True)
 
 
 # ----------------------------------------------------------------------------- the round's pieces
@@ -169,14 +260,13 @@ def choose_round(cfg: Config, k: int) -> dict:
     if games < 1:
         raise ValueError(f"iterate.validation_games must be at least 1 to choose a C (got {games})")
     cands = round_candidates(cfg, k)
-    path = paths.round_dir(cfg, k) / "choice.json"
-    key = _choice_key(cfg, k, cands)
-    if path.exists() and read_json(path).get("key") == key:
-        return read_json(path)
-    with RolloutPool(real_spec(cfg, load_round_mdnrnn(cfg, k)), "processes", cfg.evolution.workers) as pool:
-        res = dict(key=key, round=k, **validate(pool, cands, games, screen))
-    write_json(path, res)
-    return res
+
+    def play():
+        with RolloutPool(real_spec(cfg, load_round_mdnrnn(cfg, k)), "processes", cfg.evolution.workers) as pool:
+            return dict(round=k, **validate(pool, cands, games, screen))
+
+    return cached(paths.round_dir(cfg, k) / "choice.json", _choice_key(cfg, k, cands), play,
+                  name=f"choice of round {k}")
 
 
 def validate(pool, cands: dict, games: int, screen: int = 0) -> dict:
@@ -216,10 +306,7 @@ def last_round(cfg: Config) -> int:
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
     from ..models.mdnrnn import MDNRNN
 
-    ckpt = load_checkpoint(paths.round_mdnrnn(cfg, k))
-    model = MDNRNN(**ckpt["arch"])
-    model.load_state_dict(ckpt["model"])
-    return model.to(device).eval()
+    return MDNRNN.from_checkpoint(load_checkpoint(paths.round_mdnrnn(cfg, k)), device)
 
 
 def collect_round(cfg: Config, k: int, progress: bool = True):
@@ -235,7 +322,8 @@ def collect_round(cfg: Config, k: int, progress: bool = True):
                                                action_size=cfg.action_size, policy="iterative training rounds"))
     first = k * ROUND_EPISODE_BASE
     it = cfg.iterate
-    if not any(root.glob(f"shard-{first:06d}-*")):
+
+    def play():
         params = round_params(cfg, k - 1)
         m = load_round_mdnrnn(cfg, k - 1)
         explore = np.resize(np.asarray(it.explore, np.float64), it.episodes)
@@ -247,6 +335,8 @@ def collect_round(cfg: Config, k: int, progress: bool = True):
             r = out["returns"][0]
             print(f"round {k}: C of round {k - 1} played {it.episodes} real games with exploration "
                   f"{tuple(it.explore)}: {r.mean():.1f} +- {r.std():.1f} steps")
+
+    stages.get(round_data_stage(cfg, k), play, lambda: None)
     return RolloutDataset(root)
 
 
@@ -256,13 +346,9 @@ def encode_rounds(cfg: Config, dataset, progress: bool = True):
     from .vae import load_vae, write_series
 
     path = paths.iterate_series_dir(cfg)
-    digest = file_sha256(paths.vae_file(cfg))
-    if (path / "meta.json").exists():
-        meta = read_json(path / "meta.json")
-        if meta.get("vae_sha256") == digest and meta.get("n_frames") == dataset.n_frames:
-            return EncodedSeries(path, dataset)
-    return write_series(load_vae(cfg), dataset, path, cfg.vae.encode_batch, progress, vae_sha256=digest,
-                        world=cfg.world, profile=cfg.profile)
+    build = lambda: write_series(load_vae(cfg), dataset, path, cfg.vae.encode_batch, progress,
+                                 vae_sha256=file_sha256(paths.vae_file(cfg)), world=cfg.world, profile=cfg.profile)
+    return stages.get(rounds_series_stage(cfg), build, lambda: EncodedSeries(path, dataset))
 
 
 def new_episodes(dataset, k: int) -> np.ndarray:
@@ -283,20 +369,21 @@ def judge_m(cfg: Config, m, data, episodes) -> dict:
 
 def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
     """M of round k: M of round k-1 trained ``iterate.mdnrnn_epochs`` more epochs on ``data``."""
+    out = paths.round_mdnrnn(cfg, k)
+    return stages.get(round_m_stage(cfg, k), lambda: _finetune_m(cfg, k, data, progress), lambda: out)
+
+
+def _finetune_m(cfg: Config, k: int, data, progress: bool) -> Path:
     import torch
 
     from ..device import grad_scaler, resolve_device
     from ..models.mdnrnn import MDNRNN
-    from .mdnrnn import run_epoch
+    from .mdnrnn import fit
 
-    out = paths.round_mdnrnn(cfg, k)
-    if out.exists():
-        return out
-    paths.ready(out.parent)
+    out = paths.ready(paths.round_mdnrnn(cfg, k).parent) / paths.round_mdnrnn(cfg, k).name
     prev = load_checkpoint(paths.round_mdnrnn(cfg, k - 1))
     device = resolve_device(None)
-    model = MDNRNN(**prev["arch"]).to(device)
-    model.load_state_dict(prev["model"])
+    model = MDNRNN.from_checkpoint(prev, device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.mdnrnn.lr)
     if prev.get("optimizer"):
         opt.load_state_dict(prev["optimizer"])
@@ -304,10 +391,7 @@ def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
     epochs = cfg.iterate.mdnrnn_epochs
     mcfg = cfg.with_overrides(mdnrnn=dict(epochs=epochs, seed=cfg.mdnrnn.seed + 1000 * k))
     log = dict(step=[], loss=[])
-    step = 0
-    for epoch in range(epochs):
-        step = run_epoch(mcfg, model, opt, scaler, data, np.arange(len(data.lengths)), epoch, device, log, step,
-                         progress)
+    _, step = fit(mcfg, model, opt, scaler, data, np.arange(len(data.lengths)), device, log, progress=progress)
     save_checkpoint(out, dict(model=model.state_dict(), optimizer=opt.state_dict(), arch=model.arch(),
                               config=dataclasses.asdict(mcfg.mdnrnn), epoch=epochs, step=step,
                               log=log, series=data.series_id, round=k))
@@ -343,27 +427,21 @@ def evolve_round(cfg: Config, k: int, progress: bool = True) -> list:
     per ``iterate.restarts``, each with its own seed -> their results (run 0 first)."""
     from ..agent.evolution import CHECKPOINT, load_result
 
-    it = cfg.iterate
-    todo = []
-    for r in range(it.restarts):
+    evolve_run = None  # the dreams are built once, and only when a run has generations to go
+    for r in range(cfg.iterate.restarts):
         out = paths.ready(paths.round_run_dir(cfg, k, r))
-        kept = out / "evolve.json"  # how this run's fitness was made (absent: before the ensemble existed)
-        if (out / CHECKPOINT).exists():
-            was = read_json(kept).get("ensemble", "none") if kept.exists() else "none"
-            if was != it.ensemble:
-                raise ValueError(f"round {k}'s C in {out} was evolved with iterate.ensemble={was!r}, not "
-                                 f"{it.ensemble!r}: set it back, or move {paths.iterate_dir(cfg)} away to run the "
-                                 "rounds afresh")
-            if load_result(out).generations >= it.generations:
-                continue
-        else:
-            write_json(kept, dict(ensemble=it.ensemble))
-        todo.append((r, out))
-    if todo:
-        evolve_run = _round_evolution(cfg, k)
-        for r, out in todo:
-            evolve_run(r, out, progress)
-    return [load_result(paths.round_run_dir(cfg, k, r)) for r in range(it.restarts)]
+
+        def build(r=r, out=out):
+            nonlocal evolve_run
+            if (out / CHECKPOINT).exists():
+                check_run_ensemble(cfg, k, out)  # a killed run resumes with the fitness it began with
+            else:
+                write_json(out / "evolve.json", dict(ensemble=cfg.iterate.ensemble))
+            evolve_run = evolve_run or _round_evolution(cfg, k)
+            return evolve_run(r, out, progress)
+
+        stages.get(round_run_stage(cfg, k, r), build, lambda: None)
+    return [load_result(paths.round_run_dir(cfg, k, r)) for r in range(cfg.iterate.restarts)]
 
 
 def _round_evolution(cfg: Config, k: int):
@@ -403,17 +481,16 @@ def score_round(cfg: Config, k: int) -> dict:
     key = dict(params=params_sha256(params),
                mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)),
                real_episodes=cfg.dream.real_episodes, real_z=cfg.dream.real_z)
-    if path.exists() and read_json(path).get("key") == key:
-        return read_json(path)
-    m = load_round_mdnrnn(cfg, k)
-    dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=dream_series(cfg))(
-        params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
-    with RolloutPool(real_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
-        real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)
-    res = dict(key=key, round=k, dream=_summary(dream), real=_summary(real["returns"][0]))
-    paths.ready(path.parent)
-    write_json(path, res)
-    return res
+
+    def play():
+        m = load_round_mdnrnn(cfg, k)
+        dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=dream_series(cfg))(
+            params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
+        with RolloutPool(real_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
+            real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)
+        return dict(round=k, dream=_summary(dream), real=_summary(real["returns"][0]))
+
+    return cached(path, key, play, name=f"score of round {k}")
 
 
 def record_round(cfg: Config, k: int, seed: int) -> dict:
@@ -449,14 +526,15 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
                        dream=_ms(s["dream"]), real=_ms(s["real"]), seconds={})
     for k in range(1, rounds + 1):
         old = done.get(k)
-        how = how_chosen(cfg)
-        if old is not None and ("chosen" in old) == bool(cfg.iterate.validation_games) \
-                and all(old.get(key, default) == how[key] for key, default in CHOICE_DEFAULTS.items()):
+        row_key = round_row_stage(cfg, k).key
+        if old is not None and old.get("key") == row_key and paths.round_score(cfg, k).exists():
+            note(f"round {k}", "reused")
             continue
         # a new round, or one whose C is now chosen another way (or among more runs): every step below
         # is get-or-build, so only what changed is redone (the other steps keep their first times)
-        row, t = dict(round=k, ensemble=how["ensemble"]), {}
-        row.update({key: v for key, v in how.items() if key != "ensemble" and v != CHOICE_DEFAULTS[key]})
+        it = cfg.iterate
+        row, t = dict(round=k, key=row_key, ensemble=it.ensemble, screen=it.validation_screen, restarts=it.restarts,
+                      incumbent=it.keep_incumbent), {}
         clock = time.perf_counter()
         dataset = collect_round(cfg, k, progress)
         t["play"] = time.perf_counter() - clock
@@ -497,16 +575,6 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
             print(format_rounds([done[i] for i in sorted(done)]))
     write_json(paths.ready(table_path.parent) / table_path.name, [done[i] for i in sorted(done)])
     return [done[i] for i in sorted(done) if i <= rounds]
-
-
-# How a round's C was made and chosen, as its row of the rounds table records it, and the value a
-# row written before a setting existed ran with (rows leave out the defaults, but for the ensemble).
-CHOICE_DEFAULTS = dict(ensemble="none", screen=0, restarts=1, incumbent=False)
-
-
-def how_chosen(cfg: Config) -> dict:
-    it = cfg.iterate
-    return dict(ensemble=it.ensemble, screen=it.validation_screen, restarts=it.restarts, incumbent=it.keep_incumbent)
 
 
 def _ms(summary: dict) -> dict:

@@ -47,6 +47,8 @@ from ..config import Config, MDNRNNConfig
 from ..device import autocast, grad_scaler, resolve_device
 from ..models.mdnrnn import MDNRNN, mixture_nll
 from .series import EncodedSeries, load_series
+from . import stages
+from .stages import Stage
 
 BATCHINGS = ("stream", "aligned", "windows")
 CARRIES_STATE = ("stream", "aligned")  # batchings whose LSTM state flows from one chunk to the next
@@ -310,6 +312,32 @@ def run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step
     return step
 
 
+def fit(cfg: Config, model, opt, scaler, data, train_eps, device, log: dict, epoch: int = 0, step: int = 0,
+        val_eps=None, progress: bool = True, after_epoch=None) -> tuple[int, int]:
+    """M's one training loop: epochs ``epoch``..``cfg.mdnrnn.epochs`` over ``train_eps`` -> (epoch, step).
+
+    Training (``train_mdnrnn``) starts it from a fresh M or a resumed one, validating on ``val_eps``
+    and saving after every epoch (``after_epoch(epoch, step)``); fine-tuning a round's M
+    (``iterate.finetune_m``) starts it from the last round's M with its own epochs and data.
+    """
+    mc = cfg.mdnrnn
+    while epoch < mc.epochs:
+        t0 = time.time()
+        step = run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step, progress)
+        epoch += 1
+        if val_eps is not None:
+            log["epoch"].append(epoch)
+            log["epoch_step"].append(step)
+            log["val_nll"].append(float(held_out_nll(model, data, val_eps, device).mean()))
+            log["seconds"].append(time.time() - t0)
+            if progress:
+                print(f"M {cfg.world} epoch {epoch}/{mc.epochs}: train {np.mean(log['loss'][-10:]):.4f} "
+                      f"val NLL {log['val_nll'][-1]:.4f} nats/dim")
+        if after_epoch is not None:
+            after_epoch(epoch, step)
+    return epoch, step
+
+
 def _check_config(cfg: Config):
     mc = cfg.mdnrnn
     for name in ("hidden", "n_mixtures", "seq_len", "batch_size", "epochs"):
@@ -332,15 +360,27 @@ def check_finished_m(ckpt: dict, cfg: Config, path: Path) -> None:
                          "or use the settings (profile, WM_ARTIFACTS folder) it was trained with")
 
 
+def mdnrnn_stage(cfg: Config) -> Stage:
+    """M: reads V's series; keyed by every M setting."""
+    from .vae import series_stage
+
+    final = paths.mdnrnn_file(cfg)
+    return Stage("M", paths.mdnrnn_dir(cfg), {f"mdnrnn.{k}": v for k, v in asdict(cfg.mdnrnn).items()},
+                 done=final.exists, reads=(series_stage(cfg),),
+                 legacy=lambda: check_finished_m(load_checkpoint(final), cfg, final))
+
+
 def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
     """Train M at ``cfg``'s profile (resuming ``last.pt``); a no-op when ``mdnrnn.pt`` exists and was
-    trained with the same settings (else a clear error naming the fields that changed)."""
+    trained with the same settings on the same series (else a clear error naming the fields that changed)."""
     _check_config(cfg)
+    final = paths.mdnrnn_file(cfg)
+    return stages.get(mdnrnn_stage(cfg), lambda: _train_mdnrnn(cfg, progress, device), lambda: final)
+
+
+def _train_mdnrnn(cfg: Config, progress: bool, device) -> Path:
     out = paths.ready(paths.mdnrnn_dir(cfg))
     final = paths.mdnrnn_file(cfg)
-    if final.exists():
-        check_finished_m(load_checkpoint(final), cfg, final)
-        return final
     device = resolve_device(device)
     mc = cfg.mdnrnn
     data = Transitions.load(cfg)
@@ -373,23 +413,13 @@ def train_mdnrnn(cfg: Config, progress: bool = True, device=None) -> Path:
             scaler.load_state_dict(ckpt["scaler"])
         epoch, step, log = ckpt["epoch"], ckpt["step"], ckpt["log"]
 
-    while epoch < mc.epochs:
-        t0 = time.time()
-        step = run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step, progress)
-        val = held_out_nll(model, data, val_eps, device)
-        epoch += 1
-        log["epoch"].append(epoch)
-        log["epoch_step"].append(step)
-        log["val_nll"].append(float(val.mean()))
-        log["seconds"].append(time.time() - t0)
-        if progress:
-            print(f"M {cfg.world} epoch {epoch}/{mc.epochs}: train {np.mean(log['loss'][-10:]):.4f} "
-                  f"val NLL {log['val_nll'][-1]:.4f} nats/dim")
+    def saved(epoch, step):  # every epoch: a killed run resumes from here
         save_checkpoint(ckpt_path, dict(model=model.state_dict(), optimizer=opt.state_dict(),
                                         scaler=scaler.state_dict(), epoch=epoch, step=step, log=log,
                                         arch=model.arch(), config=asdict(mc), series=data.series_id))
         write_json(out / paths.LOG, log)
 
+    epoch, step = fit(cfg, model, opt, scaler, data, train_eps, device, log, epoch, step, val_eps, progress, saved)
     save_checkpoint(final, dict(model=model.state_dict(), arch=model.arch(), config=asdict(mc),
                                 epoch=epoch, step=step, log=log, series=data.series_id))
     write_json(out / paths.LOG, log)
@@ -402,10 +432,7 @@ def load_mdnrnn(cfg: Config, device="cpu") -> MDNRNN:
     if not path.exists():
         raise FileNotFoundError(f"no trained M at {path}: run `python -m wmlib train-mdnrnn {cfg.world} "
                                 f"--profile {cfg.profile}` (or train_mdnrnn(cfg)) first")
-    ckpt = load_checkpoint(path)
-    model = MDNRNN(**ckpt["arch"])
-    model.load_state_dict(ckpt["model"])
-    return model.to(resolve_device(device)).eval()
+    return MDNRNN.from_checkpoint(load_checkpoint(path), resolve_device(device))
 
 
 def read_log(cfg: Config) -> dict:
@@ -535,6 +562,6 @@ def format_evaluation(res: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["train_mdnrnn", "load_mdnrnn", "evaluate_mdnrnn", "teacher_forced", "Transitions", "read_log",
+__all__ = ["mdnrnn_stage", "train_mdnrnn", "fit", "load_mdnrnn", "evaluate_mdnrnn", "teacher_forced", "Transitions", "read_log",
            "stream_batches", "aligned_stream_batches", "window_batches", "episode_batches", "m_loss", "format_evaluation", "calibration",
            "unweight_probability", "precision_recall"]

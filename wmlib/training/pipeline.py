@@ -5,10 +5,11 @@ frame -> train M -> evolve C inside M's dream at tau -> score C in the real
 game. CarRacing (``--world carracing``): the same first four stages, then C is
 evolved in the real world reading [z, h] and scored there.
 
-Every stage is get-or-build: it resumes a killed run and is a no-op once its
-output exists, so running the command again after an interruption picks up
-where it stopped. The wall time of each stage, as measured by the run that
-did the work, is kept in ``<world>/<profile>/reproduce.json``.
+Every stage is get-or-build through one store (``training.stages``): it resumes
+a killed run and is a no-op once its output exists with the same key, so running
+the command again after an interruption picks up where it stopped. The store
+says which stages were reused; the wall time of each stage, as measured by the
+run that did the work, is kept in ``<world>/<profile>/reproduce.json``.
 """
 from __future__ import annotations
 
@@ -18,9 +19,7 @@ from .. import paths
 from ..artifacts import read_json, write_json
 from ..config import Config
 from .. import paper
-
-
-REUSED_SECONDS = 2.0  # a stage this quick found its output already on disk
+from .stages import watch
 
 
 def _record(cfg: Config) -> dict:
@@ -34,12 +33,16 @@ def _save_record(cfg: Config, record: dict) -> None:
 
 def pipeline(cfg: Config, tau: float | None = None) -> list:
     """The stages as (name, function) pairs; each function returns a JSON-able summary."""
-    from ..worlds.data import collect
+    from ..worlds.data import collect, pending_episodes
     from .mdnrnn import train_mdnrnn
+    from .stages import note
     from .vae import encode_dataset, train_vae
 
     def collect_stage():
+        root = paths.data_dir(cfg)
+        missing = not (root / "dataset.json").exists() or pending_episodes(root, cfg.collect.episodes)
         ds = collect(cfg)
+        note("random play", "built" if missing else "reused")
         return dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames))
 
     stages = [
@@ -101,12 +104,13 @@ def reproduce(cfg: Config, tau: float | None = None) -> dict:
     for name, run in stages:
         print(f"== {cfg.world} / {cfg.profile}: {name}", flush=True)
         t0 = time.time()
-        summary = run()
+        with watch() as seen:
+            summary = run()
         seconds = time.time() - t0
         old = record["stages"].get(name)
-        # A stage that found its output on disk takes ~0 s: keep the time of the run that did the work,
+        # A stage the store found on disk took ~0 s: keep the time of the run that did the work,
         # or, if another command built it, say so rather than claim it took no time.
-        if seconds >= REUSED_SECONDS:
+        if any(how == "built" for _, how in seen) or not seen:
             record["stages"][name] = dict(seconds=round(seconds, 1), **summary)
         elif old is not None:
             record["stages"][name] = dict(old, **summary)
@@ -156,4 +160,4 @@ def format_record(record: dict, tau: float | None = None) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["REUSED_SECONDS", "pipeline", "reproduce", "format_record"]
+__all__ = ["pipeline", "reproduce", "format_record"]

@@ -34,6 +34,8 @@ from ..config import Config
 from ..worlds.data import RolloutDataset, load_dataset
 from ..device import autocast, grad_scaler, resolve_device
 from .series import EncodedSeries, SeriesWriter
+from . import stages
+from .stages import Stage, data_stage
 from ..models.vae import FRAME_PIXELS, ConvVAE, encode_frames, frames_to_tensor, kl_per_dim, vae_loss
 
 # Config fields that change the trained weights (the others only change bookkeeping).
@@ -44,6 +46,28 @@ METRICS = ("loss", "recon", "kl", "kl_raw")
 
 def _train_cmd(cfg: Config) -> str:
     return f"`python -m wmlib train-vae {cfg.world} --profile {cfg.profile}`"
+
+
+def vae_stage(cfg: Config) -> Stage:
+    """V: reads the random play; keyed by the V settings that change its weights."""
+    final = paths.vae_file(cfg)
+    return Stage("V", paths.vae_dir(cfg), {f"vae.{k}": getattr(cfg.vae, k) for k in TRAINING_KEYS},
+                 done=final.exists, reads=(data_stage(paths.data_dir(cfg)),),
+                 legacy=lambda: _check_same_training(load_checkpoint(final), cfg, final))
+
+
+def series_stage(cfg: Config) -> Stage:
+    """V's code of every frame: reads the random play and V; built afresh when either changed."""
+    folder = paths.series_dir(cfg)
+
+    def legacy() -> bool:  # a series from before keys: the V file and the data it was made from
+        meta = read_json(folder / "meta.json")
+        data = load_dataset(cfg)
+        return (meta.get("vae_sha256") == file_sha256(paths.vae_file(cfg)) and meta.get("n_frames") == data.n_frames
+                and meta.get("n_episodes") == data.n_episodes)
+
+    return Stage("series", folder, {}, done=(folder / "meta.json").exists,
+                 reads=(data_stage(paths.data_dir(cfg)), vae_stage(cfg)), legacy=legacy, rebuild=True)
 
 
 def _check_same_training(ckpt: dict, cfg: Config, path: Path) -> None:
@@ -114,12 +138,15 @@ def train_vae(cfg: Config, progress: bool = True, device=None, callback=None) ->
 
     ``callback(step, metrics)`` runs after every optimizer step (metrics of that
     batch); raising from it stops the run like a kill would.
-    A no-op returning the path when the finished checkpoint already exists.
+    A no-op returning the path when the finished V was trained with the same settings on the
+    same data (``stages.get``; else a clear error naming what changed).
     """
     final = paths.vae_file(cfg)
-    if final.exists():
-        _check_same_training(load_checkpoint(final), cfg, final)
-        return final
+    return stages.get(vae_stage(cfg), lambda: _train_vae(cfg, progress, device, callback), lambda: final)
+
+
+def _train_vae(cfg: Config, progress: bool, device, callback) -> Path:
+    final = paths.vae_file(cfg)
     vc = cfg.vae
     dataset = load_dataset(cfg)  # FileNotFoundError naming `collect` if there is no data
     train_idx, val_idx = dataset.split(vc.val_episodes)
@@ -245,10 +272,7 @@ def load_vae(cfg: Config, device="cpu") -> ConvVAE:
     path = paths.vae_file(cfg)
     if not path.exists():
         raise FileNotFoundError(f"no trained V at {path}: run {_train_cmd(cfg)} (or train_vae(cfg)) first")
-    ckpt = load_checkpoint(path)
-    model = ConvVAE(ckpt["z_size"])
-    model.load_state_dict(ckpt["model"])
-    return model.to(resolve_device(device)).eval()
+    return ConvVAE.from_checkpoint(load_checkpoint(path), resolve_device(device))
 
 
 def read_vae_log(cfg: Config) -> dict:
@@ -265,22 +289,20 @@ def encode_dataset(cfg: Config, batch_size: int | None = None, progress: bool = 
                    device=None) -> EncodedSeries:
     """Encode every frame of the dataset with V into the (mu, logvar) series M trains on.
 
-    A no-op when the series on disk already matches this dataset and this V.
+    A no-op when the series on disk was made from this dataset and this V (``stages.get``).
     """
     dataset = load_dataset(cfg)
     vpath = paths.vae_file(cfg)
     if not vpath.exists():
         raise FileNotFoundError(f"no trained V at {vpath}: run {_train_cmd(cfg)} before encoding")
-    digest = file_sha256(vpath)
     path = paths.series_dir(cfg)
-    if (path / "meta.json").exists():
-        meta = read_json(path / "meta.json")
-        if (meta.get("vae_sha256") == digest and meta.get("n_frames") == dataset.n_frames
-                and meta.get("n_episodes") == dataset.n_episodes):
-            return EncodedSeries(path, dataset)
-    vae = load_vae(cfg, resolve_device(device))
-    return write_series(vae, dataset, path, batch_size or cfg.vae.encode_batch, progress,
-                        vae_sha256=digest, vae_checkpoint=str(vpath), world=cfg.world, profile=cfg.profile)
+
+    def build():
+        return write_series(load_vae(cfg, resolve_device(device)), dataset, path, batch_size or cfg.vae.encode_batch,
+                            progress, vae_sha256=file_sha256(vpath), vae_checkpoint=str(vpath), world=cfg.world,
+                            profile=cfg.profile)
+
+    return stages.get(series_stage(cfg), build, lambda: EncodedSeries(path, dataset))
 
 
 def write_series(vae, dataset, path, batch_size: int = 1000, progress: bool = True, **meta) -> EncodedSeries:
@@ -318,5 +340,5 @@ def heldout_frames(cfg: Config, n: int = 8) -> np.ndarray:
     return ds.gather_frames(pick)
 
 
-__all__ = ["train_vae", "load_vae", "encode_dataset", "evaluate_vae", "heldout_report", "heldout_frames",
+__all__ = ["vae_stage", "series_stage", "train_vae", "load_vae", "encode_dataset", "evaluate_vae", "heldout_report", "heldout_frames",
            "read_vae_log"]
