@@ -4,6 +4,10 @@
 #
 #   bash experiments/time_notebooks.sh <artifacts root> [notebook ...]     # e.g. 04_dream 06_iterative
 #
+# The times also go to <root>/executed/times.json; with WM_RECORD=1 (every chapter, TRAIN off, at laptop,
+# from an empty root) they are kept as the shipped record, wmlib/pretrained/book/chapter_times.json, which
+# the README's chapter table shows (`python -m wmlib results --write-readme`).
+#
 # Each notebook is executed as a reader's "Run All" (nbconvert, every cell, no nbval) with
 # WM_ARTIFACTS=<root>: its get-or-build stages load what the root holds and build the rest, so
 # the time says which. The executed copies go to <root>/executed/ (the repo's notebooks stay
@@ -16,6 +20,9 @@ profile=${WM_PROFILE:-laptop}
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=($(cd notebooks && ls [0-9][0-9]_*.ipynb | sed "s/.ipynb$//"))
 mkdir -p "$root/executed"
+times="$root/executed/times.json"
+python3 -c "import json,sys; json.dump(dict(profile=sys.argv[1], train=sys.argv[2]=='1', cores=int(sys.argv[3]), chapters={}), open(sys.argv[4],'w'))" \
+  "$profile" "${WM_TRAIN:-0}" "$(nproc)" "$times"
 echo "profile $profile | root $root | $(nproc) cores | load $(cut -d' ' -f1 /proc/loadavg) | $(git rev-parse --short HEAD)"
 for nb in "${names[@]}"; do
   start=$(date +%s)
@@ -25,5 +32,12 @@ for nb in "${names[@]}"; do
   else
     status="FAILED (see $root/executed/$nb.log)"
   fi
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  python3 -c "import json,sys; p=sys.argv[1]; d=json.load(open(p)); d['chapters'][sys.argv[2]]=dict(seconds=int(sys.argv[3]), ran=sys.argv[4]=='ran', load=float(sys.argv[5])); json.dump(d, open(p,'w'), indent=1)" \
+    "$times" "$nb" "$(( $(date +%s) - start ))" "$status" "$load"
   echo "$nb: $status in $(( ($(date +%s) - start) / 60 )) min $(( ($(date +%s) - start) % 60 )) s (load $(cut -d' ' -f1 /proc/loadavg))"
 done
+if [ "${WM_RECORD:-0}" = 1 ]; then
+  mkdir -p wmlib/pretrained/book && cp "$times" wmlib/pretrained/book/chapter_times.json
+  echo "recorded: wmlib/pretrained/book/chapter_times.json"
+fi

@@ -368,7 +368,7 @@ assert torch.allclose(paper_loss(xs, rs, mu_r, lv_r), each.mean(), rtol=1e-5), "
 # %% nbgrader={"grade": false, "grade_id": "01-training-loop", "locked": false, "schema_version": 3, "solution": true}
 import copy
 
-STEPS, BATCH = {"ci": (10, 8), "laptop": (60, 32), "paper": (300, 32)}[PROFILE]
+STEPS, BATCH = {"ci": (10, 8), "laptop": (40, 32), "paper": (300, 32)}[PROFILE]
 ds = data["carracing"]
 train_eps, _ = ds.split(cfgs["carracing"].vae.val_episodes)
 slice_frames = ds.gather_frames(ds.frame_indices(train_eps)[:1000])
@@ -408,7 +408,8 @@ ref = MyV(32)  # the same loop, written out: your losses and weights must be the
 ref.load_state_dict(my_v_start)
 ref_opt, ref_losses = torch.optim.Adam(ref.parameters(), lr=1e-3), []
 torch.manual_seed(1)
-for step in range(STEPS):
+REPLAYED = min(STEPS, 6)  # the first steps, written out: a wrong loss, order or missing step shows within them
+for step in range(REPLAYED):
     xb = batch(step)
     rb, mb, lb = ref(xb)
     ref_loss = paper_loss(xb, rb, mb, lb)
@@ -416,8 +417,7 @@ for step in range(STEPS):
     ref_loss.backward()
     ref_opt.step()
     ref_losses.append(ref_loss.item())
-assert np.allclose(losses, ref_losses, rtol=1e-3), (losses, ref_losses)
-assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(my_v.state_dict().values(), ref.state_dict().values()))
+assert np.allclose(losses[:REPLAYED], ref_losses, rtol=1e-3), (losses[:REPLAYED], ref_losses)
 ### END HIDDEN TESTS
 
 # %% [markdown]

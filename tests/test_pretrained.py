@@ -1,7 +1,9 @@
 """Shipped models: fp16 on disk, weights-only loading, fallbacks, the committed files, the results table."""
 from __future__ import annotations
 
+import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +181,19 @@ def test_shipped_doom_models_of_an_iterative_round_score_on_the_pipeline_row(tmp
         tau = next(r for r in rows if r.startswith("| Doom, tau 1.15: score in the real game"))
         pipeline = next(r for r in rows if r.startswith("| doom: whole pipeline"))
         assert ("732 +- 431" in pipeline) == on_pipeline_row and ("732 +- 431" in tau) != on_pipeline_row
+
+
+def test_the_readme_chapter_table_names_every_chapter_with_its_recorded_time(tmp_path):
+    notebooks = sorted(p.stem for p in (Path(results.__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(results.CHAPTERS) == notebooks  # a new chapter needs its line in the README's table
+    times = tmp_path / "times.json"
+    times.write_text(json.dumps(dict(profile="laptop", train=False, cores=2, chapters={
+        "00_worlds": dict(seconds=31, ran=True, load=5.0), "02_memory": dict(seconds=20, ran=True, load=1.0), "01_vision": dict(seconds=9, ran=False, load=1.0)})))
+    table = results.chapter_table(times)
+    assert "time at `laptop`, `TRAIN` off, 2 CPU cores" in table
+    assert "| 31 s (loaded: 5.0) |" in table and "| 20 s |" in table and "| failed |" in table
+    assert table.count("| - |") == len(notebooks) - 3
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{results.CHAPTERS_START}\nSTALE ROWS\n{results.CHAPTERS_END}\n{results.START}\n{results.END}\n")
+    results.write_readme(readme)
+    assert "STALE ROWS" not in readme.read_text() and "| `07_when_the_dream_lies` |" in readme.read_text()

@@ -10,6 +10,7 @@ scores from the JSON files that the commands named in the table wrote
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .. import paper
@@ -18,6 +19,19 @@ from ..config import get_config
 from ..training import pipeline
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+CHAPTERS_START, CHAPTERS_END = "<!-- chapters:start -->", "<!-- chapters:end -->"
+# What each chapter builds and shows (the README's chapter table); its time comes from the shipped record.
+CHAPTERS = {
+    "00_worlds": "the two worlds, what the agent sees, random baselines, random play on disk",
+    "01_vision": "V: the VAE, its loss, the latent explorer, bend the track by painting the frame",
+    "02_memory": "M: the mixture density RNN, temperature, imagined futures",
+    "03_controller": "C and CMA-ES in the real world; V only and V+M driving the same track side by side",
+    "04_dream": "C trained inside M's dream and carried back to Doom; the dream player (keys or autopilot)",
+    "05_temperature": "the paper's temperature table, one tau at a time",
+    "06_iterative": "iterative training: round 0's and round 1's agents on the same real game",
+    "07_when_the_dream_lies": "what went wrong at laptop scale and what fixed it, from recorded runs",
+}
+CHAPTER_TIMES = Path(__file__).resolve().parents[1] / "pretrained" / "book" / "chapter_times.json"
 PROFILE = "laptop"  # the README reports the laptop profile's runs
 
 
@@ -214,6 +228,30 @@ def merge_rows(new: str, old: str) -> str:
     return "\n".join(out)
 
 
+def chapter_table(times: Path = CHAPTER_TIMES) -> str:
+    """The chapters, what each builds, and how long it ran top to bottom with TRAIN off (shipped models)
+    in the recorded run of ``bash experiments/time_notebooks.sh`` (WM_RECORD=1)."""
+    record = json.loads(times.read_text()) if times.exists() else {"chapters": {}}
+    where = (f"time at `{record['profile']}`, `TRAIN` off, {record['cores']} CPU cores" if record["chapters"]
+             else "time (not recorded: `WM_RECORD=1 bash experiments/time_notebooks.sh <empty folder>`)")
+    lines = [f"| chapter | what you build and see | {where} |", "|---|---|---|"]
+    for name, what in CHAPTERS.items():
+        run = record["chapters"].get(name)
+        took = "-" if not run else (f"{run['seconds']} s" if run["ran"] else "failed")
+        if run and run["ran"] and run.get("load", 0) > record["cores"]:  # other jobs shared the cores
+            took += f" (loaded: {run['load']:.1f})"
+        lines.append(f"| `{name}` | {what} | {took} |")
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, start: str, end: str, new: str, where: str) -> str:
+    if start not in text or end not in text:
+        raise ValueError(f"{where} has no markers {start} / {end}: add the two lines where the table belongs")
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{start}\n{new}\n{end}{after}"
+
+
 def write_readme(readme: Path, profile: str = PROFILE, artifacts=None, keep: bool = False) -> None:
     """Replace the table between the markers; ``keep``: rows not run under ``artifacts`` keep the
     README's earlier measurement, marked "(earlier run)"."""
@@ -221,13 +259,15 @@ def write_readme(readme: Path, profile: str = PROFILE, artifacts=None, keep: boo
     if START not in text or END not in text:
         raise ValueError(f"{readme} has no results markers: add the lines {START} and {END} where the "
                          "table belongs")
-    before, rest = text.split(START, 1)
-    old, after = rest.split(END, 1)
+    old = text.split(START, 1)[1].split(END, 1)[0]
     new = table(profile, artifacts)
     if keep:
         new = merge_rows(new, old)
-    readme.write_text(f"{before}{START}\n{new}\n{END}{after}")
+    text = _replace_block(text, START, END, new, str(readme))
+    if CHAPTERS_START in text:  # the chapter table, where the README has one
+        text = _replace_block(text, CHAPTERS_START, CHAPTERS_END, chapter_table(), str(readme))
+    readme.write_text(text)
 
 
 __all__ = ["PROFILE", "parameter_rows", "car_rows", "doom_rows", "reproduce_rows", "own_rows", "table",
-           "write_readme", "merge_rows"]
+           "write_readme", "merge_rows", "chapter_table", "CHAPTERS"]
