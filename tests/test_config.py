@@ -71,3 +71,40 @@ def test_every_command_takes_set(capsys):
 
     assert main(["train-mdnrnn", "doom", "--profile", "ci", "--set", "mdnrnn.epoch=3"]) == 2
     assert "has no field 'epoch'" in capsys.readouterr().err
+
+
+def test_a_recipe_file_sets_fields_and_set_still_wins(tmp_path):
+    from pathlib import Path
+
+    from wmlib.cli import _config, build_parser
+    from wmlib.config import apply_recipe, get_config
+
+    shipped = Path(__file__).resolve().parents[1] / "experiments" / "recipes" / "doom-dropout.toml"
+    cfg = get_config("doom", "ci")
+    assert cfg.mdnrnn.dropout == 0 and apply_recipe(cfg, shipped).mdnrnn.dropout == 0.1
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("[mdnrnn]\ndropout = 0.2\nepochs = 3\ndiscrete_actions = false\n[iterate]\nexplore = [0, 0.5]\n")
+    args = build_parser().parse_args(["train-mdnrnn", "doom", "--profile", "ci", "--recipe", str(recipe),
+                                      "--set", "mdnrnn.epochs=5"])
+    got = _config(args)
+    assert (got.mdnrnn.dropout, got.mdnrnn.epochs, got.mdnrnn.discrete_actions) == (0.2, 5, False)
+    assert got.iterate.explore == (0.0, 0.5)
+
+
+@pytest.mark.parametrize("text, why", [("[mdnrnn]\ndropot = 0.1\n", "mdnrnn has no field 'dropot'"),
+                                       ("dropout = 0.1\n", "must be a \\[section\\] table"),
+                                       ("[mdnrnn\ndropout = 0.1\n", "not valid TOML"),
+                                       ("[mdnrnn]\nepochs = 'many'\n", "is a number")])
+def test_a_bad_recipe_names_the_file_and_the_problem(tmp_path, capsys, text, why):
+    from wmlib.cli import main
+    from wmlib.config import apply_recipe, get_config
+
+    recipe = tmp_path / "bad.toml"
+    recipe.write_text(text)
+    with pytest.raises(ValueError, match=why) as err:
+        apply_recipe(get_config("doom", "ci"), recipe)
+    assert str(recipe) in str(err.value)
+    assert main(["train-mdnrnn", "doom", "--profile", "ci", "--recipe", str(recipe)]) == 2
+    assert "bad.toml" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="no recipe file"):
+        apply_recipe(get_config("doom", "ci"), tmp_path / "missing.toml")

@@ -370,8 +370,9 @@ def test_car_windows_train_without_a_done_head(artifacts):
     assert "done_precision" not in res and np.isfinite(res["nll"])
 
 
-def test_resume_after_a_kill_is_exact(artifacts, tmp_path, monkeypatch):
-    cfg = tiny_cfg(epochs=3)
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_resume_after_a_kill_is_exact(artifacts, tmp_path, monkeypatch, dropout):
+    cfg = tiny_cfg(epochs=3, dropout=dropout)
     make_series(cfg)
     whole = tm.load_checkpoint(tm.train_mdnrnn(cfg, progress=False))
 
@@ -512,3 +513,82 @@ def test_a_finished_m_is_reused_only_with_the_same_settings(artifacts):
     (path.parent / "last.pt").unlink()
     again = tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(epochs=2)), progress=False)
     assert tm.load_checkpoint(again)["epoch"] == 2
+
+
+# ----------------------------------------------------------------------------- dropout
+
+def test_dropout_is_off_by_default_and_draws_nothing():
+    assert get_config("doom", "laptop").mdnrnn.dropout == 0 and get_config("carracing", "paper").mdnrnn.dropout == 0
+    z, a = _seq(z=5)
+    r = torch.zeros(z.shape[:2])
+    r[:, 0] = 1
+    torch.manual_seed(0)
+    m = MDNRNN(5, 1, 16, 3, done_head=True).train()
+    rng = torch.get_rng_state()
+    mix, done, _ = m(z, a, restart=r)
+    assert torch.equal(rng, torch.get_rng_state())  # no random draws: the seeded runs are unchanged
+    mix0, done0, _ = m.eval()(z, a, restart=r)
+    assert all(torch.equal(x, y) for x, y in zip(mix, mix0)) and torch.equal(done, done0)
+
+
+def test_dropout_zeroes_lstm_outputs_in_training_only():
+    z, a = _seq(z=5)
+    r = torch.zeros(z.shape[:2])
+    r[:, 0] = 1
+    torch.manual_seed(0)
+    m = MDNRNN(5, 1, 64, 3, done_head=True, dropout=0.5)
+    plain = MDNRNN(5, 1, 64, 3, done_head=True)
+    plain.load_state_dict(m.state_dict())
+    assert m.arch() == plain.arch()  # a training setting: the saved M rebuilds without it
+    h, _ = m._run_lstm(m._inputs(z, a, r), None, r)
+    seen = {}
+    m.mdn.register_forward_hook(lambda mod, inp, out: seen.update(h=inp[0]))
+    m.train()(z, a, restart=r)
+    dropped = seen["h"] == 0
+    assert 0.3 < dropped.float().mean() < 0.7  # about half the units zeroed ...
+    assert torch.allclose(seen["h"][~dropped], 2 * h[~dropped])  # ... the rest scaled by 1 / (1 - p)
+    for x, y in zip(m.eval()(z, a, restart=r)[0], plain.eval()(z, a, restart=r)[0]):
+        assert torch.equal(x, y)  # in eval mode (dreams, rollouts) M is the same function
+    with pytest.raises(ValueError, match="dropout"):
+        MDNRNN(5, 1, 8, dropout=1.0)
+
+
+def test_training_with_dropout_reaches_the_model_and_is_checked(artifacts):
+    cfg = tiny_cfg(epochs=1)
+    make_series(cfg)
+    plain = tm.load_checkpoint(tm.train_mdnrnn(cfg, progress=False))
+    with pytest.raises(ValueError, match="mdnrnn.dropout=0.0 \\(config now says 0.2\\)"):
+        tm.train_mdnrnn(tiny_cfg(epochs=1, dropout=0.2), progress=False)  # a finished M of other settings
+    with pytest.raises(ValueError, match="mdnrnn.dropout must be in"):
+        tm.train_mdnrnn(tiny_cfg(epochs=1, dropout=-0.1), progress=False)
+    import shutil
+    shutil.rmtree(mdnrnn_dir(cfg))
+    dropped = tm.load_checkpoint(tm.train_mdnrnn(tiny_cfg(epochs=1, dropout=0.2), progress=False))
+    assert dropped["config"]["dropout"] == 0.2
+    assert not torch.equal(plain["model"]["mdn.weight"], dropped["model"]["mdn.weight"])
+    assert dropped["arch"] == plain["arch"]
+
+
+
+def test_the_loss_skips_padding_and_equals_the_masked_loss_over_every_step(artifacts):
+    cfg = tiny_cfg(batching="windows")
+    make_series(cfg)
+    data = tm.Transitions.load(cfg)
+    train, _ = data.split(1)
+    batch = tm.window_batches(data, train, 3, 16, np.random.default_rng(1))[0]
+    assert not batch.valid.all()  # the first and last windows of an episode are short: padding
+    t = tm.batch_tensors(data, batch, torch.Generator().manual_seed(0), "cpu")
+    torch.manual_seed(0)
+    model = tm.build_model(cfg, Z)
+    loss, parts, _ = tm.m_loss(model, t, None, 10.0, "cpu")
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    mix, done, _ = model(t["z"], t["a"], restart=t["restart"])  # heads on every step, padding masked after
+    nll = mixture_nll(*mix, t["z_next"]).mean(-1)
+    z_loss = (nll * t["z_mask"]).sum() / t["z_mask"].sum()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(done, t["done"], reduction="none",
+                                                               pos_weight=torch.tensor(10.0))
+    full = z_loss + (bce * t["valid"]).sum() / t["valid"].sum()
+    torch.testing.assert_close(loss, full)
+    torch.testing.assert_close(parts["z_loss"], z_loss)
+    for g, h in zip(grads, torch.autograd.grad(full, list(model.parameters()))):
+        torch.testing.assert_close(g, h, rtol=1e-4, atol=1e-6)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import paths
-from .config import PROFILES, WORLDS, Config, apply_settings, get_config
+from .config import PROFILES, WORLDS, Config, apply_recipe, apply_settings, get_config
 
 __all__ = ["main", "build_parser"]
 
@@ -24,7 +24,10 @@ RESTARTS_HELP = ("Doom: CMA-ES runs per iterative round, each its own seed; the 
 def _config(args, world: str | None = None) -> Config:
     """The config a command works with: its world, --profile and --artifacts (the output root)."""
     root = os.path.abspath(args.artifacts) if args.artifacts else None
-    return apply_settings(get_config(world or args.world, args.profile, root), getattr(args, "set", None))
+    cfg = get_config(world or args.world, args.profile, root)
+    if getattr(args, "recipe", None):  # the recipe first: --set changes it further
+        cfg = apply_recipe(cfg, args.recipe)
+    return apply_settings(cfg, getattr(args, "set", None))
 
 
 # ----------------------------------------------------------------------------- data and baselines
@@ -357,6 +360,9 @@ def _common() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                    help="change one config field, e.g. --set mdnrnn.epochs=160 (repeatable; checked against "
                         "wmlib/config.py)")
+    p.add_argument("--recipe", default=None, metavar="PATH",
+                   help="a TOML file of config changes ([section] then field = value), applied before --set, "
+                        "e.g. experiments/recipes/doom-dropout.toml; use its own --artifacts folder")
     return p
 
 

@@ -89,6 +89,8 @@ class MDNRNNConfig:
     seed: int = 0                # model init, episode order and the z re-sampling noise
     discrete_actions: bool = False  # Doom: M reads the action as the game plays it (-1 / 0 / +1),
                                  # not C's continuous output (which lets C find "-0.4 is safe" exploits)
+    dropout: float = 0.0         # chance an LSTM output unit is zeroed before the heads, training only
+                                 # (0: off; "Dropout's Dream Land" used 0.1 for Doom)
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,49 @@ def apply_settings(cfg: "Config", settings) -> "Config":
     return cfg.with_overrides(**changes) if changes else cfg
 
 
+def recipe_settings(path) -> list[str]:
+    """A recipe file as ``section.field=value`` settings for ``apply_settings`` (``--recipe`` on every command).
+
+    The file is TOML, one table per config section, e.g. ``[mdnrnn]`` then ``dropout = 0.1``
+    (``experiments/recipes/``). Fields are checked by ``apply_settings``, like ``--set``.
+    """
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no recipe file at {path}: pass the path of a .toml file "
+                                "(e.g. experiments/recipes/doom-dropout.toml)")
+    try:
+        tables = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"recipe {path} is not valid TOML ({err}): write [section] then field = value") from None
+    out = []
+    for section, fields in tables.items():
+        if not isinstance(fields, dict):
+            raise ValueError(f"recipe {path}: {section!r} must be a [section] table holding fields, "
+                             f"e.g. [mdnrnn] then dropout = 0.1")
+        for name, value in fields.items():
+            if isinstance(value, dict):
+                raise ValueError(f"recipe {path}: [{section}.{name}] nests too deep; a recipe sets "
+                                 "fields of a section: [section] then field = value")
+            if isinstance(value, bool):
+                value = str(value).lower()
+            elif isinstance(value, list):
+                value = ",".join(map(str, value))
+            out.append(f"{section}.{name}={value}")
+    return out
+
+
+def apply_recipe(cfg: "Config", path) -> "Config":
+    """``cfg`` with the recipe file at ``path`` applied; an unknown section or field names the file."""
+    settings = recipe_settings(path)
+    try:
+        return apply_settings(cfg, settings)
+    except ValueError as err:
+        raise ValueError(f"recipe {path}: {str(err).replace('--set ', '')}") from None
+
+
 def check_profile(profile: str) -> str:
     if profile not in PROFILES:
         raise ValueError(
@@ -349,4 +394,4 @@ def get_config(world: str, profile: str | None = None, artifacts: str | None = N
 
 __all__ = ["WORLDS", "PROFILES", "DEFAULT_PROFILE", "World", "WORLD", "world_info", "CollectConfig",
            "VAEConfig", "MDNRNNConfig", "EvolutionConfig", "DreamConfig", "Config", "check_world",
-           "check_profile", "current_profile", "get_config", "apply_settings"]
+           "check_profile", "current_profile", "get_config", "apply_settings", "recipe_settings", "apply_recipe"]

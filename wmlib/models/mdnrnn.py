@@ -121,11 +121,16 @@ class MDNRNN(nn.Module):
 
     ``done_head=True`` (Doom) also adds the restart flag to the input: [z, a, restart].
     Without it (CarRacing) the input is [z, a].
+    ``dropout``: the chance each LSTM output unit is zeroed before the heads, in training
+    mode only (a training setting, not part of ``arch()``; ``run_epoch`` sets it from the config).
     """
 
     def __init__(self, z_size: int, action_size: int, hidden: int, n_mixtures: int = 5,
-                 done_head: bool = False, discrete_actions: bool = False):
+                 done_head: bool = False, discrete_actions: bool = False, dropout: float = 0.0):
         super().__init__()
+        if not 0 <= dropout < 1:
+            raise ValueError(f"M's dropout is a probability in [0, 1), got {dropout}: set mdnrnn.dropout=0.1, say")
+        self.dropout = float(dropout)
         if discrete_actions and action_size != 1:
             raise ValueError("discrete_actions is for Doom's one action (left / stay / right); "
                              f"this M reads {action_size} actions: set mdnrnn.discrete_actions=False")
@@ -188,11 +193,13 @@ class MDNRNN(nn.Module):
         done = self.done(h).squeeze(-1) if self.has_done else None
         return mix, done
 
-    def forward(self, z, a, state=None, restart=None):
+    def forward(self, z, a, state=None, restart=None, steps=None):
         """z [B,T,z], a [B,T,A], restart [B,T] or None -> (MixtureOut, done_logit [B,T] or None, state).
 
         ``restart[b, t] = 1`` marks the first step of an episode: the state entering
         that step is zeroed (and Doom's M also reads the flag as an input).
+        ``steps``: a bool mask [B,T]; the heads then run on those steps only and the outputs
+        are [N, z, K] and [N] in ``h[steps]`` order (training skips a batch's padding this way).
         """
         if z.dim() != 3 or a.dim() != 3 or z.shape[:2] != a.shape[:2]:
             raise ValueError(f"forward wants z [B,T,{self.z_size}] and a [B,T,{self.action_size}], "
@@ -201,6 +208,9 @@ class MDNRNN(nn.Module):
             raise ValueError(f"this M was built for z_size={self.z_size}, action_size={self.action_size}; "
                              f"got z {tuple(z.shape)}, a {tuple(a.shape)}")
         h, state = self._run_lstm(self._inputs(z, a, restart), state, restart)
+        h = h if steps is None else h[steps]
+        if self.dropout > 0 and self.training:  # skipped at 0: no random draws, the same numbers as before
+            h = nn.functional.dropout(h, self.dropout, training=True)
         mix, done = self.heads(h)
         return mix, done, state
 
