@@ -19,22 +19,23 @@ import time
 
 import numpy as np
 
-import wmlib.agent.rollout as rollout
+import wmlib.agent.pool as pool_module
+from wmlib.agent.episode import agent_spec
 from wmlib.book.pretrained import load_shipped_controller_params, load_shipped_mdnrnn, load_shipped_vae, shipped_card
 from wmlib.config import world_info
 
 
 def play(spec, params, games: int, workers: int, queued: int, seed: int) -> tuple[float, int, np.ndarray]:
     """(seconds, steps, lengths) of ``games`` games with tasks of up to ``queued`` x lockstep episodes."""
-    was, rollout.QUEUED = rollout.QUEUED, queued
+    was, pool_module.QUEUED = pool_module.QUEUED, queued
     try:
-        with rollout.RolloutPool(spec, "processes", workers) as pool:
+        with pool_module.RolloutPool(spec, "processes", workers) as pool:
             pool.run(params[None], 2 * workers, seed + 1)  # every worker builds its env and agent first
             start = time.perf_counter()
             lengths = pool.run(params[None], games, seed)["lengths"][0]
             return time.perf_counter() - start, int(lengths.sum()), lengths
     finally:
-        rollout.QUEUED = was
+        pool_module.QUEUED = was
 
 
 def main():
@@ -47,11 +48,11 @@ def main():
 
     card = shipped_card("doom")
     cap = 200 if args.quick else world_info("doom").episode_cap
-    spec = rollout.agent_spec("doom", "zh", load_shipped_vae("doom"), load_shipped_mdnrnn("doom"), cap,
-                              real_z=card.get("real_z", "mean"))
+    spec = agent_spec("doom", "zh", load_shipped_vae("doom"), load_shipped_mdnrnn("doom"), cap,
+                      real_z=card.get("real_z", "mean"))
     params = load_shipped_controller_params("doom")
     ways = {f"tasks of at most {spec['lockstep']} (no refill)": 1,
-            f"tasks of up to {rollout.QUEUED} x {spec['lockstep']} (refill)": rollout.QUEUED}
+            f"tasks of up to {pool_module.QUEUED} x {spec['lockstep']} (refill)": pool_module.QUEUED}
     runs = {name: [] for name in ways}
     for r in range(args.rounds):
         for name, queued in ways.items():

@@ -165,6 +165,7 @@ def main():
 
     if args.phase == "ship":  # the shipped V and M stay bit for bit; only C (mode zh, deployed) changes
         import torch
+        from wmlib.book import export, model_card
         from wmlib.book import pretrained as pt
         from wmlib.training.controller import controller_params
 
@@ -176,10 +177,10 @@ def main():
         card.update(exported=time.strftime("%Y-%m-%d"),
                     controller=f"evolved in the real world (C reads z and h): {ev.generations} generations x "
                                f"{ev.population} x {ev.rollouts} on the fast renderer (experiments/carracing_modes.py)")
-        pt.write_shipped(pt.shipped_dir("carracing"), pt.load_shipped_vae("carracing"),
-                         pt.load_shipped_mdnrnn("carracing"), params, m_ckpt["first_mu"].float().numpy(),
-                         m_ckpt["first_logvar"].float().numpy(), card)
-        pt.write_model_card("carracing")
+        export.write_shipped(pt.shipped_dir("carracing"), pt.load_shipped_vae("carracing"),
+                             pt.load_shipped_mdnrnn("carracing"), params, m_ckpt["first_mu"].float().numpy(),
+                             m_ckpt["first_logvar"].float().numpy(), card)
+        model_card.write_model_card("carracing")
         print(pt.shipped_dir("carracing"), "(now score it: python -m wmlib evaluate-shipped carracing --episodes 100)")
         return
 

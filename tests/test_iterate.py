@@ -57,7 +57,7 @@ def test_rounds_add_real_games_and_retrain_m_and_c(round0, monkeypatch):
 
 
 def test_export_ships_the_last_rounds_m_and_c(round0, monkeypatch, tmp_path):
-    from wmlib.book import pretrained
+    from wmlib.book import export, pretrained
 
     monkeypatch.setenv("WM_ARTIFACTS", str(round0))
     cfg = cfg_with_rounds(1)
@@ -66,7 +66,7 @@ def test_export_ships_the_last_rounds_m_and_c(round0, monkeypatch, tmp_path):
     close = lambda a, b: np.allclose(np.asarray(a, np.float32), np.asarray(b, np.float32), atol=2e-3, rtol=2e-3)
     for k in (1, 0):  # round 1's M and C; without iterative training, the pipeline's own
         root = tmp_path / f"round-{k}"
-        pretrained.export_pretrained("doom", root=root, cfg=cfg_with_rounds(k))
+        export.export_pretrained("doom", root=root, cfg=cfg_with_rounds(k))
         card = pretrained.shipped_card("doom", root=root)
         assert card["round"] == k and ("round 1 of iterative training" in card["controller"]) == (k == 1)
         assert close(pretrained.load_shipped_controller_params("doom", root=root), it.round_params(cfg, k))
@@ -307,14 +307,14 @@ def test_reading_or_exporting_a_chosen_c_never_plays(round0, monkeypatch, tmp_pa
     """round_params reads the saved choice; export-pretrained ships it; neither plays a game. Without a
     choice on disk both stop with an error naming the command that chooses."""
     from wmlib.agent import rollout
-    from wmlib.book import pretrained
+    from wmlib.book import export, pretrained
 
     monkeypatch.setenv("WM_ARTIFACTS", str(round0))
     cfg = cfg_with_rounds(1).with_overrides(iterate=dict(validation_games=2))
     it.iterate(cfg, progress=False)  # round 1 with its C chosen on 2 real games
     chosen = it.round_params(cfg, 1)
     monkeypatch.setattr(rollout.RolloutPool, "run", lambda *a, **k: pytest.fail("loading must not play"))
-    pretrained.export_pretrained("doom", root=tmp_path / "ship", cfg=cfg)
+    export.export_pretrained("doom", root=tmp_path / "ship", cfg=cfg)
     shipped = pretrained.load_shipped_controller_params("doom", root=tmp_path / "ship")
     assert np.allclose(shipped, chosen, atol=2e-3, rtol=2e-3)
     choice = paths.round_dir(cfg, 1) / "choice.json"
@@ -324,7 +324,7 @@ def test_reading_or_exporting_a_chosen_c_never_plays(round0, monkeypatch, tmp_pa
         with pytest.raises(FileNotFoundError, match="iterate doom --rounds 1"):
             it.round_params(cfg, 1)
         with pytest.raises(FileNotFoundError, match="iterate doom --rounds 1"):
-            pretrained.export_pretrained("doom", root=tmp_path / "ship2", cfg=cfg)
+            export.export_pretrained("doom", root=tmp_path / "ship2", cfg=cfg)
         with pytest.raises(ValueError, match="other candidates"):  # a choice made for another number of games
             choice.write_bytes(saved)
             it.round_params(cfg.with_overrides(iterate=dict(validation_games=3)), 1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmlib.book import pretrained, results
+from wmlib.book import export, model_card, pretrained, results
 from wmlib.config import get_config
 from wmlib.models.mdnrnn import MDNRNN
 from wmlib.models.vae import ConvVAE
@@ -25,7 +25,7 @@ def _ship(root, world="doom", z=16, hidden=32):
     first_mu, first_logvar = np.zeros((3, z), np.float32), np.full((3, z), -2.0, np.float32)
     card = dict(world=world, profile="ci", exported="today", controller="test", tau=1.15,
                 data=dict(episodes=3, frames=30, policy="random"))
-    pretrained.write_shipped(pretrained.shipped_dir(world, root), vae, m, params, first_mu, first_logvar, card)
+    export.write_shipped(pretrained.shipped_dir(world, root), vae, m, params, first_mu, first_logvar, card)
     return vae, m, params
 
 
@@ -88,7 +88,7 @@ def test_own_models_else_shipped_ones_never_mixed(tmp_path, monkeypatch, artifac
 
 def test_evaluate_shipped_plays_the_real_game_and_updates_the_card(tmp_path):
     _ship(tmp_path)
-    res = pretrained.evaluate_shipped("doom", episodes=2, workers=1, backend="serial", root=tmp_path, max_steps=30)
+    res = model_card.evaluate_shipped("doom", episodes=2, workers=1, backend="serial", root=tmp_path, max_steps=30)
     assert res["episodes"] == 2 and 1 <= res["mean"] <= 30
     card = pretrained.shipped_card("doom", root=tmp_path)
     assert card["scores"]["real"]["mean"] == res["mean"]

@@ -36,11 +36,11 @@ def test_reproduce_runs_every_stage_and_resumes(tmp_path, args, world, last):
     assert read_json(tmp_path / world / "ci" / "reproduce.json")["scores"] == record["scores"]
     assert {p: p.stat().st_mtime_ns for p in saved} == saved, "a finished stage rewrote its checkpoint"
     if world == "carracing":  # the shipped card names the budget its C was evolved with
-        from wmlib.book import pretrained
+        from wmlib.book import export
         from wmlib.config import get_config
 
         ev = get_config(world, "ci").evolution
-        out = pretrained.export_pretrained(world, "ci", root=tmp_path / "shipped", artifacts=str(tmp_path))
+        out = export.export_pretrained(world, "ci", root=tmp_path / "shipped", artifacts=str(tmp_path))
         controller = read_json(out / "card.json")["controller"]
         assert f"{ev.generations} generations x {ev.population} candidates x {ev.rollouts} track(s)" in controller
         assert "--rollouts" not in controller  # the profile's own budget needs no extra flag

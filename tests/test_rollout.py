@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 import torch
 
+from crashing_runner import CrashOnce
+from wmlib.agent.loop import real_episode
 from wmlib.models.controller import Controller, param_count
 from wmlib.worlds.envs import make_env
 from wmlib.models.mdnrnn import MDNRNN
@@ -27,23 +29,11 @@ def population(world="carracing", mode="zh", P=3, scale=0.5, seed=0):
     return np.random.default_rng(seed).normal(size=(P, n)) * scale
 
 
-@torch.no_grad()
 def reference_episode(world, vae, m, params, seed, max_steps):
-    """The paper's loop written out for one episode: act on (z, h[, c]), then M steps."""
-    ctrl = Controller(world, Z, H, "zh").set_flat(params)
+    """The paper's loop for one episode (``agent.loop.real_episode``) -> (return, steps)."""
     with make_env(world, max_steps=max_steps) as env:
-        obs, _ = env.reset(seed=seed)
-        h, c = m.initial_state(1)
-        total, t = 0.0, 0
-        while True:
-            z, _ = vae.encode(frames_to_tensor(obs))
-            a = ctrl.act(z, h[0], c[0])
-            restart = torch.ones(1) if (m.has_done and t == 0) else (torch.zeros(1) if m.has_done else None)
-            _, _, (h, c) = m.step(z, a, (h, c), restart)
-            obs, r, term, trunc, _ = env.step(a[0].numpy())
-            total, t = total + r, t + 1
-            if term or trunc:
-                return total, t
+        ref = real_episode(env, vae, m, Controller(world, Z, H, "zh").set_flat(params), seed)
+    return ref["ret"], ref["steps"]
 
 
 @torch.no_grad()
@@ -140,8 +130,8 @@ def reference():
 
 def test_processes_replace_a_dead_worker_and_lose_nothing(reference, tmp_path):
     spec, params, expected = reference
-    fault = dict(seed=episode_seed(3, 2, 1), marker=str(tmp_path / "crashed"))
-    with RolloutPool(spec, "processes", workers=2, fault=fault) as pool:
+    crash = dict(seed=episode_seed(3, 2, 1), marker=str(tmp_path / "crashed"))
+    with RolloutPool(dict(spec, crash=crash), "processes", workers=2, runner=CrashOnce) as pool:
         out = pool.run(params, 2, seed=3)
         assert pool.restarts == 1 and (tmp_path / "crashed").exists()
         np.testing.assert_array_equal(out["returns"], expected["returns"])
@@ -157,8 +147,11 @@ def test_ray_backend_equals_processes_even_when_an_actor_dies(reference, tmp_pat
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
              log_to_driver=False, configure_logging=False)
     try:
-        fault = dict(seed=episode_seed(3, 0, 1), marker=str(tmp_path / "crashed"))
-        with RolloutPool(spec, "ray", workers=2, fault=fault) as pool:
+        import crashing_runner
+
+        ray.cloudpickle.register_pickle_by_value(crashing_runner)  # Ray's workers cannot import tests/
+        crash = dict(seed=episode_seed(3, 0, 1), marker=str(tmp_path / "crashed"))
+        with RolloutPool(dict(spec, crash=crash), "ray", workers=2, runner=CrashOnce) as pool:
             out = pool.run(params, 2, seed=3)
             assert pool.restarts == 1
         np.testing.assert_array_equal(out["returns"], expected["returns"])

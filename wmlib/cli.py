@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import paths
-from .config import PROFILES, WORLDS, Config, apply_recipe, apply_settings, get_config
+from .config import PROFILES, WORLDS, Config, apply_recipe, apply_settings, get_config, world_info
 
 __all__ = ["main", "build_parser"]
 
@@ -54,7 +54,7 @@ def cmd_baseline(args):
     path = paths.baseline_file(cfg, len(r), args.skill)
     write_json(path, dict(world=cfg.world, episodes=len(r), skill=args.skill, mean=float(r.mean()),
                           std=float(r.std()), command=f"python -m wmlib baseline {cfg.world} --episodes {len(r)}"
-                          + (f" --skill {args.skill}" if cfg.world == "doom" else "")))
+                          + (f" --skill {args.skill}" if world_info(cfg.world).skill is not None else "")))
     print(f"saved {path}")
 
 
@@ -211,8 +211,9 @@ def cmd_reproduce(args):
         raise ValueError(f"unknown world {world!r}: choose one of {', '.join(WORLDS)}")
     cfg = _config(args, world)
     if args.rounds is not None or args.restarts is not None:
-        if world != "doom":
-            raise ValueError("--rounds and --restarts are iterative training in the dream: Doom only")
+        if not world_info(world).dream_trained:
+            raise ValueError(f"--rounds and --restarts are iterative training in the dream: Doom only "
+                             f"({world}'s C is trained in the real world)")
         cfg = _iterate_options(cfg, args)
         if args.rounds is not None:  # the rounds asked for, not the profile's shorter main job
             cfg = cfg.with_overrides(iterate=dict(reproduce_rounds=args.rounds))
@@ -242,7 +243,7 @@ def cmd_iterate(args):
 
 
 def cmd_export_pretrained(args):
-    from .book.pretrained import export_pretrained
+    from .book.export import export_pretrained
 
     out = export_pretrained(args.world, args.profile or "laptop", artifacts=args.artifacts)
     size = sum(f.stat().st_size for f in out.glob("*.pt")) / 2**20
@@ -251,7 +252,7 @@ def cmd_export_pretrained(args):
 
 
 def cmd_evaluate_shipped(args):
-    from .book.pretrained import evaluate_shipped
+    from .book.model_card import evaluate_shipped
 
     res = evaluate_shipped(args.world, args.episodes, args.workers)
     print(f"shipped {args.world} agent over {res['episodes']} episodes: {res['mean']:.1f} +- {res['std']:.1f}")
@@ -367,7 +368,7 @@ def _common() -> argparse.ArgumentParser:
 
 
 def _rollout_options(p, help_backend: str | None = None) -> None:
-    from .agent.rollout import BACKENDS
+    from .agent.pool import BACKENDS
 
     p.add_argument("--backend", choices=BACKENDS, default="processes", help=help_backend)
     p.add_argument("--workers", type=int, default=None, help="rollout workers (default: profile)")

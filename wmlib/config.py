@@ -27,12 +27,33 @@ class World:
     episode_cap: int     # the paper's episode length limit, in steps
     fps: int             # the game's own frame rate (videos play at it)
     done_head: bool      # M predicts when the episode ends (and dreams can end)
+    action_low: tuple    # the env's action range, per action
+    action_high: tuple
+    c_squash: tuple      # per action, how C's tanh output becomes the env's: "tanh" (as it is, -1..1),
+                         # "half" ((a + 1) / 2, 0..1) or "clip" (clip(a, 0, 1))
+    plays_levels: bool   # the game plays C's one continuous action as left / stay / right (thresholds +-1/3)
+    random_play: str     # the random policy that collects V's and M's data: "hold" (a uniform action
+                         # held 1..collect.hold_max steps) or "walk" (a smooth random walk of steering and gas)
+    skill: int | None    # the game's default difficulty level; None: the world has no levels
+    renderer: str | None  # the one renderer the world draws with; None: collect / evolution.renderer choose
+    dream_trained: bool  # the paper trained C in M's dream (then iterative rounds), not in the real world
+    buttons: tuple       # the dream player's controls: (name, action) pairs
+    idle: str            # the button that steers nowhere (what a dream held still plays)
+    place: str           # what an episode is played on, in captions
 
 
 WORLD = {
-    "doom": World("doom", action_size=1, c_reads_cell=True, c_bias=False, episode_cap=2100, fps=35, done_head=True),
+    "doom": World("doom", action_size=1, c_reads_cell=True, c_bias=False, episode_cap=2100, fps=35, done_head=True,
+                  action_low=(-1.0,), action_high=(1.0,), c_squash=("tanh",), plays_levels=True,
+                  random_play="hold", skill=4, renderer="engine", dream_trained=True,
+                  buttons=(("left", (-1.0,)), ("stay", (0.0,)), ("right", (1.0,))), idle="stay", place="game"),
     "carracing": World("carracing", action_size=3, c_reads_cell=False, c_bias=True, episode_cap=1000, fps=50,
-                       done_head=False),
+                       done_head=False, action_low=(-1.0, 0.0, 0.0), action_high=(1.0, 1.0, 1.0),
+                       c_squash=("tanh", "half", "clip"), plays_levels=False, random_play="walk", skill=None,
+                       renderer=None, dream_trained=False,
+                       buttons=(("left", (-1.0, 0.3, 0.0)), ("straight", (0.0, 0.5, 0.0)),
+                                ("right", (1.0, 0.3, 0.0)), ("brake", (0.0, 0.0, 0.8))),
+                       idle="straight", place="track"),
 }
 
 

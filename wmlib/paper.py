@@ -47,6 +47,20 @@ TRAINING = {
     "vae_batch": 100, "vae_lr": 1e-4, "m_lr": 1e-3,
 }
 
+# What each world's whole pipeline cost the paper, in words (the results table's wall-time row).
+COST = {
+    "doom": f"~{TRAINING['doom_dream_generation_seconds']} s per dream generation on {TRAINING['cpu_workers']} "
+            "CPU workers",
+    "carracing": f"~{TRAINING['car_days']} days on {TRAINING['cpu_workers']} CPU workers for C",
+}
+
+# The paper's full agent in each world, beside the shipped one: (which score, (mean, std), when it is solved).
+FULL_AGENT = {
+    "doom": ("tau 1.15, real game", DOOM_TEMPERATURE[1.15][1], f"solved above {DOOM_SOLVED}"),
+    "carracing": ("full agent", CARRACING_SCORES["World Model, full (C reads z and h)"],
+                  f"solved at {CARRACING_SOLVED}"),
+}
+
 
 __all__ = ["PARAMS", "CARRACING_SCORES", "CARRACING_SOLVED", "DOOM_TEMPERATURE", "DOOM_RANDOM_POLICY",
-           "DOOM_LEADERBOARD", "DOOM_SOLVED", "DOOM_EPISODE_CAP", "TRAINING"]
+           "DOOM_LEADERBOARD", "DOOM_SOLVED", "DOOM_EPISODE_CAP", "TRAINING", "COST", "FULL_AGENT"]

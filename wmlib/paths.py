@@ -28,7 +28,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .config import Config, check_profile, check_world
+from .config import Config, check_profile, check_world, world_info
 
 __all__ = ["root", "ready", "run_dir", "data_dir", "vae_dir", "vae_file", "series_dir", "mdnrnn_dir",
            "mdnrnn_file", "controller_dir", "dream_dir", "sweep_dir", "reproduce_record", "baseline_file",
@@ -174,5 +174,6 @@ def reproduce_record(cfg: Config) -> Path:
 
 def baseline_file(cfg: Config, episodes: int, skill: int = 4) -> Path:
     """A random-policy score (``python -m wmlib baseline``); shared by every profile of a world."""
-    name = f"random-{episodes}" + (f"-skill{skill}" if cfg.world == "doom" else "") + ".json"
+    levels = world_info(cfg.world).skill is not None  # a game with difficulty levels names the one played
+    name = f"random-{episodes}" + (f"-skill{skill}" if levels else "") + ".json"
     return root(cfg) / check_world(cfg.world) / "baselines" / name

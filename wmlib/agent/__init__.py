@@ -1,6 +1,8 @@
-"""The agent acting: in the real worlds (rollout), in M's dream (dream), and evolved (evolution)."""
+"""The agent acting: its loops written plainly (loop), real-game episodes (episode) on a pool of
+workers (pool), M's dream (dream), and CMA-ES (evolution)."""
 from .dream import DreamEnv
+from .episode import EpisodeRunner
 from .evolution import evolve
-from .rollout import EpisodeRunner, RolloutPool
+from .pool import RolloutPool
 
 __all__ = ["EpisodeRunner", "RolloutPool", "DreamEnv", "evolve"]

@@ -56,8 +56,9 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from ..models.controller import batched_act, controller_inputs
+from ..config import WORLD, world_info
 from ..device import resolve_device
+from ..models.controller import batched_act, controller_inputs
 
 DONE_RULES = ("threshold", "sample", "never")
 _MASK32 = 0xFFFFFFFF
@@ -218,8 +219,6 @@ def step_kernels(device):
 
 def world_of(mdnrnn) -> str:
     """The world whose action size and done head ``mdnrnn`` has (read from ``config.WORLD``)."""
-    from ..config import WORLD
-
     worlds = [w.name for w in WORLD.values()
               if w.action_size == mdnrnn.action_size and w.done_head == mdnrnn.has_done]
     if len(worlds) != 1:
@@ -229,9 +228,8 @@ def world_of(mdnrnn) -> str:
 
 
 def _action_space(world):
-    if world == "doom":
-        return spaces.Box(-1.0, 1.0, (1,), np.float32)
-    return spaces.Box(np.array([-1, 0, 0], np.float32), np.array([1, 1, 1], np.float32), dtype=np.float32)
+    w = world_info(world)
+    return spaces.Box(np.array(w.action_low, np.float32), np.array(w.action_high, np.float32), dtype=np.float32)
 
 
 # ----------------------------------------------------------------------------- one episode at a time

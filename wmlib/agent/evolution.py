@@ -1,7 +1,7 @@
 """CMA-ES over a flat parameter vector, on pycma: ask, evaluate, tell, checkpoint.
 
 The loop is generic: ``evaluate_fn(solutions [P, n], generation, rng_seed) ->
-returns [P, rollouts]`` can play real episodes (``wmlib.agent.rollout``) or dreams
+returns [P, rollouts]`` can play real episodes (``wmlib.agent.episode``) or dreams
 (``wmlib.agent.dream``). As in the paper: mean 0, sigma0 0.1, fitness = the mean
 return over a candidate's rollouts, here minus an L2 penalty
 ``weight_decay * mean(params ** 2)`` so large weights score WORSE (the original

@@ -56,7 +56,7 @@ def real_behaviour(cfg, tau: float, episodes: int = 5, seed: int = 1000) -> list
     The games are played by the rollouts' own agent loop (``EpisodeRunner``, traced): the
     same V -> C -> M step, codes and seeds as the real-game scores.
     """
-    from ..agent.rollout import EpisodeRunner, episode_seed
+    from ..agent.episode import EpisodeRunner, episode_seed
     from ..training.dream import dream_params, real_spec
 
     params = np.asarray(dream_params(cfg, tau))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import paper
 from .. import paths
-from ..config import get_config
+from ..config import get_config, world_info
 from ..training import pipeline
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -142,7 +142,8 @@ def reproduce_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
             ends = _ends(rec)
             if ends and not any(reused):  # the main job's end; a longer run's rounds (--rounds k) beside it
                 cfg = get_config(world, profile, artifacts)
-                end_at = min(pipeline.reproduce_rounds(cfg), len(ends) - 1) if world == "doom" else len(ends) - 1
+                end_at = (min(pipeline.reproduce_rounds(cfg), len(ends) - 1) if world_info(world).dream_trained
+                          else len(ends) - 1)
                 minutes, r = ends[end_at]
                 took = (f"{minutes:.0f} min on 2 CPU cores; it ends at {r['mean']:.0f} +- {r['std']:.0f} real "
                         f"({r.get('episodes', '?')} episodes)")
@@ -151,8 +152,7 @@ def reproduce_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
             elif ends:
                 r = ends[-1][1]
                 took += f"; it ends at {r['mean']:.0f} +- {r['std']:.0f} real ({r.get('episodes', '?')} episodes)"
-        paper_cost = ("~116 s per dream generation on 64 CPU workers" if world == "doom"
-                      else "~46 days on 64 CPU workers for C")
+        paper_cost = paper.COST[world]
         shipped, shipped_round = _shipped(world)
         ship = f"{_fmt(shipped)} (round {shipped_round})" if shipped_round else "-"
         rows.append(f"| {world}: whole pipeline, wall time | {paper_cost} | {took} | {ship} | "
@@ -173,11 +173,11 @@ def own_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
                     f"`python -m wmlib vae-report {world}` |")
         rows.append(f"| {world}: M held-out NLL, nats per latent dim (no-change baseline) | - | {m_text} | - | "
                     f"`python -m wmlib eval-mdnrnn {world}` |")
-        if world == "doom":
+        if world_info(world).done_head:
             d_text = (f"{m['done_precision']:.2f} / {m['done_recall']:.2f} ({m['deaths']} deaths)"
                       if m else "not run")
-            rows.append(f"| doom: M's done head at p > 0.5, precision / recall | - | {d_text} | - | "
-                        f"`python -m wmlib eval-mdnrnn doom` |")
+            rows.append(f"| {world}: M's done head at p > 0.5, precision / recall | - | {d_text} | - | "
+                        f"`python -m wmlib eval-mdnrnn {world}` |")
     return rows
 
 

@@ -68,13 +68,16 @@ def unflatten(world: str, params: torch.Tensor):
     return W, b
 
 
+_SQUASH = {"tanh": lambda a: a, "half": lambda a: (a + 1) / 2, "clip": lambda a: a.clamp(0, 1)}
+
+
 def to_env_action(world: str, raw: torch.Tensor) -> torch.Tensor:
-    """Pre-activation [..., A] -> the env's action: tanh, then the car's gas/brake ranges."""
+    """Pre-activation [..., A] -> the env's action: tanh, then each action's range (the car's gas, brake)."""
     a = torch.tanh(raw)
-    if world == "doom":
+    squash = world_info(world).c_squash
+    if all(s == "tanh" for s in squash):
         return a
-    steer, gas, brake = a.unbind(-1)
-    return torch.stack([steer, (gas + 1) / 2, brake.clamp(0, 1)], dim=-1)
+    return torch.stack([_SQUASH[s](x) for s, x in zip(squash, a.unbind(-1))], dim=-1)
 
 
 def batched_act(world: str, params: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,8 @@ import torch
 
 from .. import paper, paths
 from ..agent.evolution import EvolutionResult
-from ..agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_seed
+from ..agent.episode import EpisodeRunner, agent_spec, episode_seed
+from ..agent.pool import RolloutPool
 from ..artifacts import file_sha256
 from ..config import Config, world_info
 from ..models.controller import Controller, check_mode

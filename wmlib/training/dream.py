@@ -10,7 +10,7 @@ the code of a real first frame (the encoded series' ``first_mu/first_logvar``;
 M samples every next code at temperature tau and decides when the agent dies;
 the return is the number of steps survived. No real frame is seen until the
 test, where the same C drives the real game through V and M exactly as in
-``wmlib.agent.rollout`` (z = V's mean code of the frame, M's state updated from the
+``wmlib.agent.episode`` (z = V's mean code of the frame, M's state updated from the
 real z and the action).
 
 Population, rollouts and generations come from ``cfg.dream`` where set (dreams
@@ -35,9 +35,10 @@ import torch
 
 from .. import paths
 from ..agent.evolution import EvolutionResult
-from ..agent.rollout import BACKENDS, RolloutPool, agent_spec
+from ..agent.episode import agent_spec
+from ..agent.pool import BACKENDS, RolloutPool
 from ..artifacts import file_sha256, write_json
-from ..config import Config
+from ..config import Config, world_info
 from ..models.controller import Controller, param_count
 from ..paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
 from .c_run import CRun, params_sha256, read_params
@@ -50,7 +51,7 @@ DREAM_TEST_SEED = 123_456_789  # the dream test uses dreams no generation traine
 # ----------------------------------------------------------------------------- where, and with what
 
 def check_dream_world(cfg: Config) -> None:
-    if cfg.world != "doom":
+    if not world_info(cfg.world).dream_trained:
         raise ValueError(f"training in the dream needs an M that predicts when the episode ends (a done head) "
                          f"and a reward that is 'steps survived': only Doom's has both, not {cfg.world}'s. "
                          f"Train the car's C in the real world: `python -m wmlib train-controller {cfg.world}`")

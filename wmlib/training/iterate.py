@@ -253,7 +253,7 @@ def choose_round(cfg: Config, k: int) -> dict:
     the ``FINALISTS`` best play on to ``validation_games``. Saved as ``round-K/choice.json``
     (reused while the candidates, M and the numbers of games are the same).
     """
-    from ..agent.rollout import RolloutPool
+    from ..agent.pool import RolloutPool
 
     it = cfg.iterate
     games, screen = it.validation_games, it.validation_screen
@@ -312,7 +312,7 @@ def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
 def collect_round(cfg: Config, k: int, progress: bool = True):
     """Round k's data: C of round k-1 plays ``iterate.episodes`` real games with exploration."""
     from ..worlds.data import RolloutDataset, write_shard
-    from ..agent.rollout import RolloutPool
+    from ..agent.pool import RolloutPool
 
     from ..worlds.envs import FRAME_SHAPE
 
@@ -471,7 +471,7 @@ def _round_evolution(cfg: Config, k: int):
 
 def score_round(cfg: Config, k: int) -> dict:
     """C of round k over ``dream.real_episodes`` real games and ``dream.dream_episodes`` dreams."""
-    from ..agent.rollout import RolloutPool
+    from ..agent.pool import RolloutPool
     from .c_run import params_sha256
     from .controller import TEST_SEED
     from .dream import DREAM_TEST_SEED, Dreamer, _summary
@@ -495,7 +495,7 @@ def score_round(cfg: Config, k: int) -> dict:
 
 def record_round(cfg: Config, k: int, seed: int) -> dict:
     """C of round k plays one real game: dict(steps, frames) with the raw frames it saw (uint8 [T, H, W, 3])."""
-    from ..agent.rollout import EpisodeRunner
+    from ..agent.episode import EpisodeRunner
 
     with EpisodeRunner(real_spec(cfg, load_round_mdnrnn(cfg, k))) as runner:
         out = runner.run(round_params(cfg, k)[None], [int(seed)], record=True)

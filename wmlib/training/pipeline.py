@@ -17,7 +17,7 @@ import time
 
 from .. import paths
 from ..artifacts import read_json, write_json
-from ..config import Config
+from ..config import Config, world_info
 from .. import paper
 from .stages import watch
 
@@ -51,7 +51,7 @@ def pipeline(cfg: Config, tau: float | None = None) -> list:
         ("encode", lambda: dict(episodes=int(encode_dataset(cfg).n_episodes))),
         ("train M", lambda: dict(path=str(train_mdnrnn(cfg)))),
     ]
-    if cfg.world == "doom":
+    if world_info(cfg.world).dream_trained:
         from .dream import evaluate_in_reality, train_in_dream
 
         tau = cfg.dream.tau if tau is None else float(tau)
@@ -138,7 +138,7 @@ def format_record(record: dict, tau: float | None = None) -> str:
                  + ("  (stages found on disk, built by other commands, not counted)" if reused else ""))
     lines.append("")
     scores = record.get("scores", {})
-    if record["world"] == "doom":
+    if world_info(record["world"]).dream_trained:
         tau = tau if tau is not None else 1.15
         ref = paper.DOOM_TEMPERATURE.get(round(tau, 2))
         for key, idx in (("dream", 0), ("real", 1)):

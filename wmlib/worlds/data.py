@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import paths
 from ..artifacts import read_json, write_json
-from ..config import Config, check_world
+from ..config import Config, check_world, world_info
 from .envs import FRAME_SHAPE, make_env
 from .policies import random_policy
 
@@ -43,7 +43,7 @@ class CorruptShardError(ValueError):
 def collection_seed(base_seed: int, episode: int) -> int:
     """The env seed of random-play episode ``episode`` (data collection and baselines).
 
-    Not ``agent.rollout.episode_seed``, which names a candidate's rollout: the two
+    Not ``agent.episode.episode_seed``, which names a candidate's rollout: the two
     streams are kept apart so the data never replays an evolution episode.
     """
     return base_seed * 1_000_003 + episode
@@ -178,7 +178,7 @@ def collect(cfg: Config, episodes: int | None = None, workers: int | None = None
     if meta_path.exists():
         old = read_json(meta_path)
         old.setdefault("hold_max", 10)  # folders written before the knob existed held 1-10 steps
-        old.setdefault("renderer", "gymnasium" if cfg.world == "carracing" else "engine")  # ... drawn officially
+        old.setdefault("renderer", world_info(cfg.world).renderer or "gymnasium")  # ... drawn officially
         for key in ("world", "seed", "max_steps", "hold_max"):
             if old.get(key) != meta[key]:
                 raise ValueError(
@@ -210,7 +210,7 @@ def check_renderer(cfg: Config) -> str:
 
     if cfg.collect.renderer not in RENDERERS:
         raise ValueError(f"collect.renderer {cfg.collect.renderer!r}: use one of {', '.join(RENDERERS)}")
-    return cfg.collect.renderer if cfg.world == "carracing" else "engine"
+    return world_info(cfg.world).renderer or cfg.collect.renderer
 
 
 def _run_collection(cfg, root, groups, workers, progress):

@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium import spaces
 from PIL import Image
 
-from ..config import WORLD, check_world
+from ..config import WORLD, world_info
 from ..models.mdnrnn import DOOM_ACTION_THRESHOLD
 from .doom_engine import engine_path, scratch_dir
 
@@ -29,7 +29,7 @@ FRAME_SHAPE = (64, 64, 3)
 DOOM_ROOM_Y = (16.0, 752.0)  # Take Cover's walls on the agent's axis (measured: right, left); it starts at 384
 DOOM_EPISODE_CAP = WORLD["doom"].episode_cap
 CAR_EPISODE_CAP = WORLD["carracing"].episode_cap
-DOOM_SKILL = 4
+DOOM_SKILL = WORLD["doom"].skill
 
 
 def resize_frame(frame: np.ndarray, size: int = 64) -> np.ndarray:
@@ -178,6 +178,9 @@ class DoomTakeCoverEnv(gym.Env):
             self._game = None
 
 
+ENVS = {"doom": DoomTakeCoverEnv, "carracing": CarRacingEnv}  # each world's env class
+
+
 def make_env(world: str, max_steps: int | None = None, render_mode: str | None = None,
              skill: int = DOOM_SKILL, renderer: str = "gymnasium") -> gym.Env:
     """The real world by name: ``doom`` or ``carracing`` (``skill`` is Doom's difficulty).
@@ -185,12 +188,13 @@ def make_env(world: str, max_steps: int | None = None, render_mode: str | None =
     ``renderer`` picks CarRacing's frame drawing (``"gymnasium"`` or ``"fast"``); Doom has
     one renderer, its engine's, whatever is asked.
     """
-    world = check_world(world)
-    if world == "doom":
-        return DoomTakeCoverEnv(max_steps=max_steps or DOOM_EPISODE_CAP, skill=skill,
-                                render_mode=render_mode)
-    return CarRacingEnv(max_steps=max_steps or CAR_EPISODE_CAP, render_mode=render_mode,
-                        renderer=renderer)
+    w = world_info(world)
+    options = {}
+    if w.skill is not None:      # a game with difficulty levels
+        options["skill"] = skill
+    if w.renderer is None:       # a world whose frames can be drawn more than one way
+        options["renderer"] = renderer
+    return ENVS[w.name](max_steps=max_steps or w.episode_cap, render_mode=render_mode, **options)
 
 
 __all__ = ["FRAME_SHAPE", "DOOM_EPISODE_CAP", "CAR_EPISODE_CAP", "DOOM_SKILL", "resize_frame",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import check_world
+from ..config import world_info
 
 
 class DoomRandomPolicy:
@@ -73,8 +73,8 @@ class UniformRandomPolicy:
 
     def __init__(self, world: str, rng: np.random.Generator):
         self.rng = rng
-        self.low, self.high = (np.array([-1.0]), np.array([1.0])) if check_world(world) == "doom" \
-            else (np.array([-1.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0]))
+        w = world_info(world)
+        self.low, self.high = np.array(w.action_low), np.array(w.action_high)
 
     def __call__(self, obs=None) -> np.ndarray:
         return self.rng.uniform(self.low, self.high).astype(np.float32)
@@ -82,8 +82,16 @@ class UniformRandomPolicy:
 
 def random_policy(world: str, rng: np.random.Generator, hold_max: int = 10):
     """The data-collection policy of each world (``hold_max``: Doom's longest hold)."""
-    world = check_world(world)
-    return DoomRandomPolicy(rng, hold_max) if world == "doom" else CarRandomWalkPolicy(rng)
+    if world_info(world).random_play == "hold":
+        return DoomRandomPolicy(rng, hold_max)
+    return CarRandomWalkPolicy(rng)
 
 
-__all__ = ["DoomRandomPolicy", "CarRandomWalkPolicy", "UniformRandomPolicy", "random_policy"]
+def describe_random_play(world: str, hold_max: int) -> str:
+    """The data-collection policy in words (model cards)."""
+    if world_info(world).random_play == "hold":
+        return f"a uniform action held 1-{hold_max} steps"
+    return "a smooth random walk"
+
+
+__all__ = ["DoomRandomPolicy", "CarRandomWalkPolicy", "UniformRandomPolicy", "random_policy", "describe_random_play"]

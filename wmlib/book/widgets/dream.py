@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...config import WORLD, world_info
+from ...models.mdnrnn import DOOM_ACTION_THRESHOLD
 from .base import _Shown, to_png
 
 # ----------------------------------------------------------------------------- the dream
 
-DOOM_ACTIONS = {"left": (-1.0,), "stay": (0.0,), "right": (1.0,)}
-CAR_ACTIONS = {"left": (-1.0, 0.3, 0.0), "straight": (0.0, 0.5, 0.0), "right": (1.0, 0.3, 0.0),
-               "brake": (0.0, 0.0, 0.8)}
+DOOM_ACTIONS = dict(WORLD["doom"].buttons)
+CAR_ACTIONS = dict(WORLD["carracing"].buttons)
 
 
 def as_controller(controller, world: str, z_size: int, hidden: int):
@@ -147,8 +148,10 @@ def death_chance(done_prob: float, rule: str, pos_weight: float = 1.0) -> float:
 
 def describe_action(world: str, action) -> str:
     a = np.asarray(action, np.float32).reshape(-1)
-    if world == "doom":
-        word = "left" if a[0] < -1 / 3 else "right" if a[0] > 1 / 3 else "stay"
+    w = world_info(world)
+    if w.plays_levels:  # the button the game plays: left / stay / right
+        level = float(a[0] > DOOM_ACTION_THRESHOLD) - float(a[0] < -DOOM_ACTION_THRESHOLD)
+        word = next(name for name, act in w.buttons if act[0] == level)
         return f"{word} (a = {a[0]:+.2f})"
     return f"steer {a[0]:+.2f}, gas {a[1]:.2f}, brake {a[2]:.2f}"
 
@@ -191,7 +194,7 @@ class DreamPlayer(_Shown):
             raise ValueError("the player shows V's decoding of the dream: build the DreamEnv with vae=load_vae(cfg)")
         self.env, self.seed, self.scale = env, int(seed), scale
         self.world = env.world
-        self.actions = DOOM_ACTIONS if self.world == "doom" else CAR_ACTIONS
+        self.actions = dict(world_info(self.world).buttons)
         if env.action_space.shape != (len(next(iter(self.actions.values()))),):
             raise ValueError(f"a {self.world} dream needs {self.world} actions, got {env.action_space}")
         self.has_death = env.m.has_done
@@ -224,7 +227,8 @@ class DreamPlayer(_Shown):
         self.rule_note = W.HTML(f"<small>{describe_done_rule(self.rule, env.done_threshold)}</small>"
                                 if self.has_death else "")
         self.keys_note = W.HTML("<small>keys, with the pointer over the picture: &larr; &rarr; (or a, d) steer, "
-                                "&uarr; / &darr; (w, s) " + ("stay" if self.world == "doom" else "straight / brake")
+                                "&uarr; / &darr; (w, s) " + " / ".join(dict.fromkeys(
+                                    self.key_action(k) for k in ("ArrowUp", "ArrowDown")))
                                 + ", space switches the autopilot</small>")
         self.widget = W.VBox([W.HBox([self.image, W.VBox([self.death, self.status, self.rule_note])]),
                               W.HBox([*self.buttons.values(), self.new_button]),
@@ -246,9 +250,9 @@ class DreamPlayer(_Shown):
     def key_action(self, key: str) -> str | None:
         """The button a key stands for in this world (None: not a driving key)."""
         name = self.KEYS.get(key if len(key) > 1 else key.lower())
-        if name in ("straight", "brake") and self.world == "doom":
-            return "stay"
-        return name if name in self.actions else None
+        if name is None:
+            return None
+        return name if name in self.actions else world_info(self.world).idle  # Doom: up / down stay
 
     def on_key(self, event: dict) -> str | None:
         """A keyboard event (ipyevents' dict: type, key, code) -> what it did: a button's name,
@@ -371,7 +375,7 @@ class DreamPlayer(_Shown):
 
         env = copy.copy(self.env)  # reset and step assign new tensors: the player's own dream is untouched
         obs, _ = env.reset(seed=self.seed + 10_000 if seed is None else int(seed))
-        hold = np.asarray(self.actions["stay" if self.world == "doom" else "straight"], np.float32)
+        hold = np.asarray(self.actions[world_info(self.world).idle], np.float32)
         frames = []
         for t in range(int(steps)):
             prob = death_chance(env.done_prob, self.rule, getattr(env, "done_pos_weight", 1.0))  # 0 at the start

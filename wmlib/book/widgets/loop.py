@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...config import world_info
 from .base import _Shown, figure_png, to_png
 from .dream import as_controller
 
@@ -155,7 +156,7 @@ def pad_frames(frames) -> list:
 # ----------------------------------------------------------------------------- two agents, one track
 
 def record_drive(spec: dict, params, seed: int, more_seeds=()) -> dict:
-    """One real episode of an agent (``wmlib.agent.rollout.agent_spec``) on env seed ``seed``.
+    """One real episode of an agent (``wmlib.agent.episode.agent_spec``) on env seed ``seed``.
 
     -> dict(frames [T+1, H, W, 3]: the env's own frames, from the start to after the last step;
     seen [T, 64, 64, 3]: what V read before each action; actions [T, A]; rewards [T]; ret; length;
@@ -163,7 +164,7 @@ def record_drive(spec: dict, params, seed: int, more_seeds=()) -> dict:
     ``more_seeds``: more episodes played alongside (in lockstep), only scored: ``games`` holds the
     seeds, returns and lengths of all of them, the recorded one first.
     """
-    from ...agent.rollout import EpisodeRunner
+    from ...agent.episode import EpisodeRunner
 
     seeds = [int(seed), *(int(s) for s in more_seeds)]
     with EpisodeRunner(spec) as runner:
@@ -285,7 +286,8 @@ class SideBySide(_Shown):
 
     @property
     def _where(self) -> str:
-        return "track" if all(d["world"] == "carracing" for d in self.drives.values()) else "game"
+        places = {world_info(d["world"]).place for d in self.drives.values()}
+        return places.pop() if len(places) == 1 else "game"
 
     @property
     def book_caption(self) -> str:

@@ -26,7 +26,7 @@ def play_real_game(agent: dict, seed: int, max_steps: int, real_z: str = "sample
     """One real game of ``agent`` on env seed ``seed``: dict(frames uint8 [T+1, H, W, 3], steps,
     actions [T], done_prob [T], y [T], died). The same agent loop (V -> C -> M) and code noise
     (``real_z``) as every real-game score in the book."""
-    from ...agent.rollout import EpisodeRunner, agent_spec
+    from ...agent.episode import EpisodeRunner, agent_spec
 
     spec = agent_spec(world, "zh", agent["vae"], agent["mdnrnn"], int(max_steps), lockstep=1, real_z=real_z)
     with EpisodeRunner(spec) as runner:
