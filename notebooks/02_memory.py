@@ -870,10 +870,10 @@ if m.has_done:
 
 # %%
 from wmlib.agent.dream import DreamEnv
-from wmlib.book.pretrained import _load as load_shipped_part, load_shipped_controller_params
+from wmlib.book.pretrained import load_shipped_checkpoint, load_shipped_controller_params
 from wmlib.book.widgets import DreamPlayer
 
-car_starts = load_shipped_part("carracing", "mdnrnn")  # the first-frame codes dreams start from
+car_starts = load_shipped_checkpoint("carracing", "mdnrnn")  # the first-frame codes dreams start from
 car_dream = DreamEnv(load_shipped_mdnrnn("carracing"), car_starts["first_mu"].float().numpy(),
                      car_starts["first_logvar"].float().numpy(), tau=1.0, max_steps=1000,
                      vae=load_shipped_vae("carracing"))

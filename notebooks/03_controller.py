@@ -327,10 +327,10 @@ assert valley(race["pycma (CMA-ES)"][0]) < valley(race["your ES"][0])      # and
 # %%
 from wmlib.agent.dream import dream_rollouts
 from wmlib.book.pretrained import load_shipped_mdnrnn
-from wmlib.book.pretrained import _load as load_shipped_part
+from wmlib.book.pretrained import load_shipped_checkpoint
 
 doom_m = load_shipped_mdnrnn("doom")
-starts = load_shipped_part("doom", "mdnrnn")
+starts = load_shipped_checkpoint("doom", "mdnrnn")
 first_mu, first_logvar = starts["first_mu"].float().numpy(), starts["first_logvar"].float().numpy()
 POP, GENS, ROLL, CAP = {"ci": (8, 4, 2, 100), "laptop": (16, 12, 4, 200), "paper": (32, 30, 8, 1000)}[PROFILE]
 
@@ -454,7 +454,7 @@ from wmlib.worlds.envs import make_env
 
 car_v, car_m = load_shipped_vae("carracing"), load_shipped_mdnrnn("carracing")
 car_c = load_shipped_controller_params("carracing")
-car_starts = load_shipped_part("carracing", "mdnrnn")
+car_starts = load_shipped_checkpoint("carracing", "mdnrnn")
 LOOP_STEPS = {"ci": 30, "laptop": 120, "paper": 120}[PROFILE]
 with make_env("carracing", max_steps=LOOP_STEPS) as track:
     real_trace = record_loop(car_v, car_m, car_c, LOOP_STEPS, env=track, seed=7)

@@ -175,9 +175,9 @@ def test_controller_size_must_fit(vae):
 def test_the_shipped_models_play_a_dream_with_their_own_c(world):
     """The widget works before any training: shipped V, M and C, a few ticks of Play."""
     from wmlib.book.pretrained import load_shipped_controller_params, load_shipped_mdnrnn, load_shipped_vae
-    from wmlib.book.pretrained import _load
+    from wmlib.book.pretrained import load_shipped_checkpoint
 
-    ck = _load(world, "mdnrnn")  # the first-frame codes dreams start from ship with M
+    ck = load_shipped_checkpoint(world, "mdnrnn")  # the first-frame codes dreams start from ship with M
     env = DreamEnv(load_shipped_mdnrnn(world), ck["first_mu"].float().numpy(), ck["first_logvar"].float().numpy(),
                    tau=1.0, max_steps=30, vae=load_shipped_vae(world))
     player = DreamPlayer(env, controller=load_shipped_controller_params(world))

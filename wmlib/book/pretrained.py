@@ -46,7 +46,9 @@ def _missing(world: str, part: str, root: Path | None = None) -> FileNotFoundErr
         f"(the files are package data), or train your own (`python -m wmlib reproduce {world}`)")
 
 
-def _load(world: str, part: str, root: Path | None = None) -> dict:
+def load_shipped_checkpoint(world: str, part: str, root: Path | None = None) -> dict:
+    """The shipped checkpoint of `part` (vae, mdnrnn, controller) as saved: weights and what ships beside
+    them (M also carries the first-frame codes dreams start from)."""
     path = shipped_file(shipped_dir(world, root), part)
     if not path.exists():
         raise _missing(world, part, root)
@@ -56,15 +58,15 @@ def _load(world: str, part: str, root: Path | None = None) -> dict:
 # ----------------------------------------------------------------------------- loading
 
 def load_shipped_vae(world: str, device="cpu", root: Path | None = None) -> ConvVAE:
-    return ConvVAE.from_checkpoint(_load(world, "vae", root), device)
+    return ConvVAE.from_checkpoint(load_shipped_checkpoint(world, "vae", root), device)
 
 
 def load_shipped_mdnrnn(world: str, device="cpu", root: Path | None = None) -> MDNRNN:
-    return MDNRNN.from_checkpoint(_load(world, "mdnrnn", root), device)
+    return MDNRNN.from_checkpoint(load_shipped_checkpoint(world, "mdnrnn", root), device)
 
 
 def load_shipped_controller_params(world: str, root: Path | None = None) -> np.ndarray:
-    ckpt = _load(world, "controller", root)
+    ckpt = load_shipped_checkpoint(world, "controller", root)
     return ckpt["params"].float().numpy().astype(np.float64)
 
 
@@ -104,12 +106,12 @@ def world_model_for(cfg: Config, device="cpu") -> dict:
             return dict(vae=load_vae(cfg, device), mdnrnn=load_mdnrnn(cfg, device),
                         first_mu=np.asarray(s.first_mu, np.float32), first_logvar=np.asarray(s.first_logvar, np.float32),
                         source=f"your V and M ({cfg.profile} profile)")
-    ckpt = _load(cfg.world, "mdnrnn")
+    ckpt = load_shipped_checkpoint(cfg.world, "mdnrnn")
     return dict(vae=load_shipped_vae(cfg.world, device), mdnrnn=load_shipped_mdnrnn(cfg.world, device),
                 first_mu=ckpt["first_mu"].float().numpy(), first_logvar=ckpt["first_logvar"].float().numpy(),
                 source="the shipped V and M (laptop profile)")
 
 
-__all__ = ["SHIPPED_ROOT", "PARTS", "CONTROLLER_MODE", "shipped_dir", "shipped_file", "load_shipped_vae",
+__all__ = ["SHIPPED_ROOT", "PARTS", "CONTROLLER_MODE", "shipped_dir", "shipped_file", "load_shipped_checkpoint", "load_shipped_vae",
            "load_shipped_mdnrnn", "load_shipped_controller_params", "shipped_card", "has_shipped", "vae_for",
            "world_model_for"]

@@ -99,9 +99,9 @@ def dream_agent_for(cfg) -> dict:
                         note=f"your own agent: round {k} of your {cfg.profile} run")
         note = (f"your V and M ({cfg.profile} profile) have no C evolved in their dream yet, so the shipped "
                 "agent plays: train one below, or run `python -m wmlib reproduce doom`")
-    from ..pretrained import _load, load_shipped_mdnrnn, load_shipped_vae
+    from ..pretrained import load_shipped_checkpoint, load_shipped_mdnrnn, load_shipped_vae
 
-    ck = _load(cfg.world, "mdnrnn")
+    ck = load_shipped_checkpoint(cfg.world, "mdnrnn")
     card = shipped_card(cfg.world)
     k = int(card.get("round") or 0)
     return dict(vae=load_shipped_vae(cfg.world), mdnrnn=load_shipped_mdnrnn(cfg.world),
