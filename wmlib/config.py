@@ -194,6 +194,10 @@ class Config:
     iterate: IterateConfig = field(default_factory=IterateConfig)
     artifacts: str | None = None  # the output root; None: $WM_ARTIFACTS or ./artifacts (wmlib.paths)
 
+    def __post_init__(self):  # checked once, here: whoever holds a Config holds a known world and profile
+        check_world(self.world)
+        check_profile(self.profile)
+
     def with_overrides(self, **sections) -> "Config":
         """``cfg.with_overrides(collect={"episodes": 3})`` -> a new Config."""
         changes = {}

@@ -28,7 +28,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .config import Config, check_profile, check_world, world_info
+from .config import Config, world_info
 
 __all__ = ["root", "ready", "run_dir", "data_dir", "vae_dir", "vae_file", "series_dir", "mdnrnn_dir",
            "mdnrnn_file", "controller_dir", "dream_dir", "sweep_dir", "reproduce_record", "baseline_file",
@@ -72,7 +72,7 @@ def ready(folder: Path) -> Path:
 
 def run_dir(cfg: Config) -> Path:
     """``<root>/<world>/<profile>``: every stage of one world at one profile."""
-    return root(cfg) / check_world(cfg.world) / check_profile(cfg.profile)
+    return root(cfg) / cfg.world / cfg.profile  # a Config's world and profile are checked when it is made
 
 
 # ----------------------------------------------------------------------------- data, V, M
@@ -176,4 +176,4 @@ def baseline_file(cfg: Config, episodes: int, skill: int = 4) -> Path:
     """A random-policy score (``python -m wmlib baseline``); shared by every profile of a world."""
     levels = world_info(cfg.world).skill is not None  # a game with difficulty levels names the one played
     name = f"random-{episodes}" + (f"-skill{skill}" if levels else "") + ".json"
-    return root(cfg) / check_world(cfg.world) / "baselines" / name
+    return root(cfg) / cfg.world / "baselines" / name

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .. import paths
 from ..artifacts import load_checkpoint, read_json
@@ -23,12 +24,13 @@ from ..config import Config, check_world
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
 from ..training.mdnrnn import load_mdnrnn
+from ..training.finished import FULL_MODE
 from ..training.series import load_series
 from ..training.vae import load_vae
 
 SHIPPED_ROOT = Path(__file__).resolve().parents[1] / "pretrained"  # package data: wmlib/pretrained/<world>/
 PARTS = ("vae", "mdnrnn", "controller")
-CONTROLLER_MODE = "zh"                # the full agent: C reads z and h (Doom: z, c, h)
+CONTROLLER_MODE = FULL_MODE           # the full agent: C reads z and h (Doom: z, c, h)
 
 
 def shipped_dir(world: str, root: Path | None = None) -> Path:
@@ -53,6 +55,33 @@ def load_shipped_checkpoint(world: str, part: str, root: Path | None = None) -> 
     if not path.exists():
         raise _missing(world, part, root)
     return load_checkpoint(path)
+
+
+# ----------------------------------------------------------------------------- the files' contents (fp16)
+
+def half(state: dict) -> dict:
+    """A state dict in fp16 on the CPU (integer tensors as they are)."""
+    return {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()) for k, v in state.items()}
+
+
+def _half_array(x) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(x, np.float32)).half()
+
+
+def vae_payload(vae: ConvVAE) -> dict:
+    return dict(z_size=vae.z_size, model=half(vae.state_dict()))
+
+
+def mdnrnn_payload(m: MDNRNN, first_mu, first_logvar) -> dict:
+    """M with the first-frame codes its dreams start from."""
+    return dict(arch=m.arch(), model=half(m.state_dict()), first_mu=_half_array(first_mu),
+                first_logvar=_half_array(first_logvar))
+
+
+def controller_payload(params, mode: str, z_size: int, hidden: int, **about) -> dict:
+    """C's flat parameters with what it reads (``about``: a note and the M it was evolved with, for extras)."""
+    return dict(mode=mode, z_size=int(z_size), hidden=int(hidden), **about,
+                params=torch.as_tensor(np.asarray(params), dtype=torch.float32).half())
 
 
 # ----------------------------------------------------------------------------- loading
@@ -112,6 +141,7 @@ def world_model_for(cfg: Config, device="cpu") -> dict:
                 source="the shipped V and M (laptop profile)")
 
 
-__all__ = ["SHIPPED_ROOT", "PARTS", "CONTROLLER_MODE", "shipped_dir", "shipped_file", "load_shipped_checkpoint", "load_shipped_vae",
+__all__ = ["SHIPPED_ROOT", "PARTS", "CONTROLLER_MODE", "shipped_dir", "shipped_file", "load_shipped_checkpoint", "half", "vae_payload",
+           "mdnrnn_payload", "controller_payload", "load_shipped_vae",
            "load_shipped_mdnrnn", "load_shipped_controller_params", "shipped_card", "has_shipped", "vae_for",
            "world_model_for"]

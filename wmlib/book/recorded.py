@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .. import paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config, check_world
+from .pretrained import controller_payload, mdnrnn_payload
 
 SHIPPED_ROOT = Path(__file__).resolve().parents[1] / "pretrained"
 RUN = "run"
@@ -126,28 +126,27 @@ def ship_controller(world: str, name: str, params, mode: str, z_size: int, hidde
                     root: Path | None = None, mdnrnn: str = "mdnrnn") -> Path:
     """Save C's parameters as fp16 with what it reads and which shipped M it was evolved with."""
     path = controller_file(world, name, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(path, dict(mode=mode, z_size=int(z_size), hidden=int(hidden), note=note, mdnrnn=mdnrnn,
-                               params=torch.as_tensor(np.asarray(params), dtype=torch.float32).half()))
-    _index(world, root)
+    ship_files([(path, controller_payload(params, mode, z_size, hidden, note=note, mdnrnn=mdnrnn))])
     return path
 
 
 def ship_mdnrnn(world: str, name: str, m, first_mu, first_logvar, root: Path | None = None) -> Path:
     """An M beside the shipped one (Doom's round 0, which the round-0 and sweep controllers read)."""
     path = controller_file(world, name, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    half = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
-            for k, v in m.state_dict().items()}
-    save_checkpoint(path, dict(arch=m.arch(), model=half,
-                               first_mu=torch.as_tensor(np.asarray(first_mu, np.float32)).half(),
-                               first_logvar=torch.as_tensor(np.asarray(first_logvar, np.float32)).half()))
-    _index(world, root)
+    ship_files([(path, mdnrnn_payload(m, first_mu, first_logvar))])
     return path
 
 
-def _index(world: str, root: Path | None = None) -> None:
-    folder = controller_file(world, "x", root).parent
+def ship_files(files: list[tuple[Path, dict]]) -> None:
+    """Save extra Ms and Cs ((path, payload) each) and index their folder once (name: sha256 of every file)."""
+    for path, payload in files:
+        save_checkpoint(path, payload)
+    for folder in sorted({path.parent for path, _ in files}):
+        write_index(folder)
+
+
+def write_index(folder: Path) -> None:
+    """``index.json``: the sha256 of every extra model in ``folder``, by name."""
     write_json(folder / "index.json", {p.stem: file_sha256(p) for p in sorted(folder.glob("*.pt"))})
 
 
@@ -181,5 +180,5 @@ def load_mdnrnn(world: str, name: str, device="cpu", root: Path | None = None):
 
 
 __all__ = ["Result", "SHIPPED_PROFILE", "shipped_run_dir", "shipped_path", "result", "shipped_result", "ship_run",
-           "controller_file", "ship_controller", "ship_mdnrnn", "shipped_controllers", "load_controller",
+           "controller_file", "ship_controller", "ship_mdnrnn", "ship_files", "write_index", "shipped_controllers", "load_controller",
            "load_mdnrnn"]

@@ -172,7 +172,7 @@ def round_params(cfg: Config, k: int) -> np.ndarray:
     if k == 0:
         return dream_params(cfg, cfg.dream.tau)
     cands = round_candidates(cfg, k)
-    return cands[round_choice(cfg, k)["chosen"]] if cfg.iterate.validation_games else cands["deployed"]
+    return cands[round_choice(cfg, k, cands)["chosen"]] if cfg.iterate.validation_games else cands["deployed"]
 
 
 def _choice_key(cfg: Config, k: int, cands: dict) -> dict:
@@ -185,18 +185,18 @@ def _choice_key(cfg: Config, k: int, cands: dict) -> dict:
     return key
 
 
-def round_choice(cfg: Config, k: int) -> dict:
+def round_choice(cfg: Config, k: int, cands: dict | None = None) -> dict:
     """The saved choice of round k's C (``round-K/choice.json``): read only, it never plays a game.
 
-    Missing, or made for other candidates, M or numbers of games: a clear error naming the command that
-    chooses (``choose_round`` plays the validation games)."""
+    Missing, or made for other candidates (``cands``: round k's, read when not given), M or numbers of
+    games: a clear error naming the command that chooses (``choose_round`` plays the validation games)."""
     path = paths.round_dir(cfg, k) / "choice.json"
     fix = (f"run `python -m wmlib iterate {cfg.world} --rounds {k} --profile {cfg.profile}` (its real validation "
            "games choose the round's C)")
     if not path.exists():
         raise FileNotFoundError(f"round {k} has no chosen C yet ({path} is missing): {fix}")
     saved = read_json(path)
-    if saved.get("key") != _choice_key(cfg, k, round_candidates(cfg, k)):
+    if saved.get("key") != _choice_key(cfg, k, round_candidates(cfg, k) if cands is None else cands):
         raise ValueError(f"{path} chose among other candidates, another M or another number of games than "
                          f"round {k} now holds: {fix}")
     return saved
