@@ -1,12 +1,12 @@
 """CarRacing learning curves of several runs in one figure: C's evaluated mean against episodes played.
 
-Each argument is a run folder of ``experiments/carracing_modes.py`` (``artifacts-experiments/car/<name>``,
-or any artifacts root holding ``carracing/laptop/controller-<mode>/``); every mode found is drawn, the
-population and rollouts read from the run's own saved evolution config, and the 100-track test score
-(where scored) printed beside it.
+Each argument is an artifacts root holding ``carracing/laptop/controller-<mode>/`` (the ``--artifacts`` of
+``reproduce carracing`` or ``train-controller carracing``, a car recipe's folder); every mode found is drawn,
+episodes counted with the run's own saved population and rollouts, and the 100-track test score (where
+scored) printed beside it.
 
-    python experiments/carracing_curves.py artifacts-experiments/car/fresh-s0 artifacts-experiments/car/fresh-s1 \\
-        artifacts-experiments/car/fresh-r4 --out figures/carracing_fresh_curves.png
+    python experiments/carracing_curves.py artifacts artifacts-car-seed1 artifacts-car-r4 \\
+        --out figures/carracing_fresh_curves.png
 """
 from __future__ import annotations
 
@@ -17,23 +17,33 @@ from pathlib import Path
 NAMES = {"z": "V only", "zh": "V + M"}
 
 
+def curve(run: dict) -> list[dict]:
+    """(episodes played, evaluated mean) per generation of a saved evolution run, episodes counted with
+    the run's own population and rollouts (whatever the profile says now)."""
+    ev, played, rows = run["config"], 0, []
+    for h in run["history"]:
+        played += ev["population"] * ev["rollouts"] + h.get("eval_episodes", 0)
+        rows.append(dict(generation=h["generation"], episodes=played, eval_mean=h.get("eval_mean")))
+    return rows
+
+
 def run_curve(folder: Path):
     """(mode, label, episodes played, evaluated means, test score or None) per mode present in ``folder``."""
-    from carracing_modes import curve, saved_run  # this folder's script: the one way episodes are counted
-
     from wmlib import paths
+    from wmlib.agent.evolution import CHECKPOINT
+    from wmlib.artifacts import load_checkpoint
     from wmlib.config import get_config
 
     cfg = get_config("carracing", "laptop", artifacts=folder)
     for mode in ("z", "zh"):
-        try:
-            run = saved_run(cfg, mode)
-        except FileNotFoundError:
+        saved = paths.controller_dir(cfg, mode) / CHECKPOINT
+        if not saved.exists():
             continue
-        ev = run["config"]  # the evolution config the run used
+        run = load_checkpoint(saved)  # its history and the evolution config it was evolved with
+        ev = run["config"]
         points = [(r["episodes"], r["eval_mean"]) for r in curve(run) if r["eval_mean"] is not None]
         xs, ys = (list(v) for v in zip(*points)) if points else ([], [])
-        test = paths.controller_dir(cfg, mode) / "test-deployed-100.json"
+        test = paths.controller_score(cfg, mode, "deployed", 100)
         score = json.loads(test.read_text()) if test.exists() else None
         label = f"{folder.name}: {NAMES[mode]} ({ev['population']} x {ev['rollouts']}, seed {ev['seed']})"
         yield mode, label, xs, ys, score

@@ -6,9 +6,11 @@ in the M of an artifacts root, at a temperature, starting at recorded first fram
 (``anywhere``: M's state from the real steps before the start). Deaths are drawn
 from M's un-weighted probability (the laptop profile's done rule).
 
-    python experiments/doom_constant_actions.py --artifacts /tmp/wm-fresh-doom/artifacts
-    python experiments/doom_constant_actions.py --artifacts /tmp/wm-fresh-doom/artifacts --start-from anywhere
-    python experiments/doom_constant_actions.py --artifacts artifacts-experiments/starts/first --round 1
+    python experiments/doom_constant_actions.py --artifacts artifacts
+    python experiments/doom_constant_actions.py --artifacts artifacts --start-from anywhere
+    python experiments/doom_constant_actions.py --artifacts artifacts-first --round 1   # doom-starts-first.toml's root
+
+``--artifacts``: a finished Doom root (``python -m wmlib reproduce doom``'s, or a recipe's); it only reads it.
 
 Prints the mean +- std of steps survived per policy (the cap is 2,100). For comparison, in the
 real game holding right lives 172.2 +- 47.4 steps and random play 223.7 +- 104.7.
@@ -16,7 +18,6 @@ real game holding right lives 172.2 +- 47.4 steps and random play 223.7 +- 104.7
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 import torch
@@ -30,17 +31,18 @@ def main():
     ap.add_argument("--tau", type=float, default=1.15)
     ap.add_argument("--dreams", type=int, default=400)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                    help="the settings the root was built with, when not the laptop profile's (as on its commands)")
     args = ap.parse_args()
-    os.environ["WM_ARTIFACTS"] = str(args.artifacts)
 
     from wmlib.agent.dream import done_now, sample_from_noise
-    from wmlib.config import get_config
+    from wmlib.config import apply_settings, get_config
     from wmlib.training.dream import recorded_starts
     from wmlib.training.iterate import load_round_mdnrnn
     from wmlib.training.mdnrnn import Transitions
     from wmlib.training.series import load_series
 
-    cfg = get_config("doom", "laptop")
+    cfg = apply_settings(get_config("doom", "laptop", args.artifacts), args.set)
     m, series = load_round_mdnrnn(cfg, args.round), load_series(cfg)
     if args.start_from == "anywhere":
         mu, logvar, (h0, c0, restart0) = recorded_starts(m, Transitions(series), cfg.dream.start_stride)

@@ -1,15 +1,15 @@
-"""Two Doom Cs on the same 100 real test games: the paired difference of their scores.
+"""Two Cs on the same 100 real test games (or tracks): the paired difference of their scores.
 
-    python experiments/paired.py artifacts-experiments/levers/fresh-w40cos-t1.3 artifacts-experiments/levers/fresh-w40cos
-    python experiments/paired.py <arm or fresh root> <other> --rounds 1 0   # round 1 of the first, round 0 of the second
+    python experiments/paired.py artifacts-m160 artifacts                # round 0 of two Doom artifacts roots
+    python experiments/paired.py artifacts-restarts3 artifacts --rounds 1 1
+    python experiments/paired.py artifacts-car-g80/carracing/laptop/controller-{zh,z}/test-deployed-100.json
 
-Each argument is an arm folder (or a fresh root's ``artifacts``), or a score file itself (e.g. a
-``dream-tau1.15/score-deployed.json``): an arm's ``doom/laptop/iterate/round-<k>/score.json`` holds the real returns game by game, on the profile's
-test seeds, so the same index is the same game. Prints both means, the mean difference +- the standard
-error of the paired difference, and in how many games the first lived longer.
-A car controller's ``controller-<mode>/test-deployed-100.json`` works the same way (its 100 test tracks):
-
-    python experiments/paired.py artifacts-experiments/car/fresh-s1/carracing/laptop/controller-{zh,z}/test-deployed-100.json
+Each argument is a Doom artifacts root (the ``--artifacts`` a recipe ran in) or a score file itself. A root's
+round ``k`` is its iterative round's ``score.json``; round 0 falls back to the dream-trained C's
+``score-deployed.json`` when no round was run. Both hold the real returns game by game on the profile's
+test seeds, so the same index is the same game; a car C's ``test-deployed-100.json`` likewise holds its
+100 test tracks. Prints both means, the mean difference +- the standard error of the paired difference,
+and in how many games the first lived longer.
 """
 from __future__ import annotations
 
@@ -19,11 +19,25 @@ from pathlib import Path
 
 import numpy as np
 
+from wmlib import paths
+from wmlib.config import get_config
+
+
+def score_file(arm, k: int = 0) -> Path:
+    """The score file of ``arm`` (a JSON file as given, or round ``k`` of a Doom artifacts root)."""
+    if str(arm).endswith(".json"):
+        return Path(arm)
+    cfg = get_config("doom", "laptop", arm)
+    path = paths.round_score(cfg, k)
+    if k == 0 and not path.exists():
+        path = paths.dream_score(cfg, cfg.dream.tau, "deployed")
+    return path
+
 
 def test_returns(arm, k: int = 0) -> np.ndarray:
-    score = Path(arm) if str(arm).endswith(".json") else Path(arm) / f"doom/laptop/iterate/round-{k}/score.json"
+    score = score_file(arm, k)
     if not score.exists():
-        raise SystemExit(f"{score} does not exist: is {arm} a finished arm (round {k} scored)?")
+        raise SystemExit(f"{score} does not exist: is {arm} a finished run (round {k} scored)?")
     data = json.loads(score.read_text())
     return np.asarray(data["real"]["returns"] if "real" in data else data["returns"], float)
 
