@@ -162,7 +162,7 @@ def epoch_slots(cfg, data, train_eps, epochs: int) -> tuple[int, int]:
     """(data steps, batch slots B x L) trained over ``epochs`` epochs: the same batches the stage draws."""
     steps = slots = 0
     for e in range(epochs):
-        rng, _ = tm._epoch_generators(cfg.mdnrnn.seed, e)
+        rng, _ = tm.epoch_generators(cfg.mdnrnn.seed, e)
         for b in tm.make_batches(cfg, data, train_eps, rng):
             steps += int(b.valid.sum())
             slots += b.idx.size  # rows x width, as the LSTM runs it

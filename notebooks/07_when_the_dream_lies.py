@@ -612,4 +612,4 @@ md(exercise_table("07_when_the_dream_lies"))
 # * D. Ha and J. Schmidhuber, *World Models* (2018), sections "Cheating the World
 #   Model" and "Iterative Training Procedure".
 # * N. Hansen, *The CMA Evolution Strategy: A Tutorial* (2016).
-# * `experiments/README.md`: every experiment script, its command and what it measured.
+# * `experiments/README.md`: every recipe and analysis, its command and what it measured.

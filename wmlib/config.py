@@ -269,7 +269,7 @@ _LAPTOP = {
         mdnrnn=dict(seq_len=200, batch_size=16, epochs=20, val_episodes=4),
         # Evolution draws the car with the fast renderer (~5.6x gymnasium's): a generation of 16
         # one-episode candidates takes ~45-70 s on one core, so 40 generations per mode fit the
-        # 90-minute budget for both modes on 2 cores (experiments/carracing_modes.py).
+        # 90-minute budget for both modes on 2 cores (the carracing-* recipes in experiments/recipes/).
         evolution=dict(population=16, rollouts=1, generations=40, workers=2, eval_every=5, eval_episodes=8),
     ),
 }

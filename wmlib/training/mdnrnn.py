@@ -276,7 +276,8 @@ def build_model(cfg: Config, z_size: int) -> MDNRNN:
                   discrete_actions=mc.discrete_actions, dropout=mc.dropout)
 
 
-def _epoch_generators(seed: int, epoch: int):
+def epoch_generators(seed: int, epoch: int):
+    """Epoch ``epoch``'s random sources: numpy's for the batches' order, torch's for re-sampling z."""
     rng = np.random.default_rng([seed, epoch])
     gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
     return rng, gen
@@ -307,7 +308,7 @@ def run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step
     from tqdm.auto import tqdm
 
     mc = cfg.mdnrnn
-    rng, gen = _epoch_generators(mc.seed, epoch)
+    rng, gen = epoch_generators(mc.seed, epoch)
     batches = make_batches(cfg, data, train_eps, rng)
     carry = mc.batching in CARRIES_STATE
     model.dropout = mc.dropout  # a training setting: also reaches an M rebuilt from its arch (iterative rounds)
@@ -600,4 +601,4 @@ def format_evaluation(res: dict) -> str:
 
 __all__ = ["mdnrnn_stage", "train_mdnrnn", "fit", "load_mdnrnn", "evaluate_mdnrnn", "teacher_forced", "Transitions", "read_log",
            "stream_batches", "aligned_stream_batches", "window_batches", "episode_batches", "m_loss", "format_evaluation", "calibration",
-           "unweight_probability", "precision_recall"]
+           "unweight_probability", "precision_recall", "epoch_generators", "make_batches"]
