@@ -73,11 +73,8 @@ from wmlib.book import chapter, recorded
 from wmlib.book.chapter import fmt, md
 from wmlib.config import get_config
 from wmlib.models.controller import Controller
-from wmlib.worlds.data import collect
 from wmlib.paths import controller_dir
 from wmlib.training.controller import evaluate_controller, train_controller
-from wmlib.training.mdnrnn import train_mdnrnn
-from wmlib.training.vae import encode_dataset, train_vae
 
 # Both cores for V and M when TRAIN must build them; otherwise every tensor here is small (one frame, a few
 # dozen dreams), and on a busy machine two threads synchronising per small op are many times slower than one.
@@ -483,13 +480,7 @@ loop.play.value = 0
 from wmlib.book.pretrained import world_model_for
 
 if TRAIN:
-    for stage, done, build in (("collect", paths.vae_file(cfg).exists(), lambda: collect(cfg)),
-                               ("train V", paths.vae_file(cfg).exists(), lambda: train_vae(cfg)),
-                               ("encode", paths.mdnrnn_file(cfg).exists(), lambda: encode_dataset(cfg)),
-                               ("train M", paths.mdnrnn_file(cfg).exists(), lambda: train_mdnrnn(cfg))):
-        if not done:
-            chapter.announce(cfg, stage)
-        build()
+    chapter.build_world_model(cfg)  # collect, train V, encode, train M: what is missing
 print("V and M:", world_model_for(cfg)["source"])
 
 # %% [markdown]

@@ -69,14 +69,12 @@ from wmlib.book import chapter, recorded
 from wmlib.book.chapter import fmt, md
 from wmlib.config import get_config
 from wmlib.models.controller import Controller
-from wmlib.worlds.data import collect
 from wmlib.agent.dream import dream_rollouts, episode_keys, play_dream
 from wmlib.agent.rollout import EpisodeRunner, agent_spec
 from wmlib.worlds.envs import make_env
 from wmlib.models.mdnrnn import sample_mixture
 from wmlib.training.dream import Dreamer, dream_evolution_config, evaluate_in_reality, paper_row, train_in_dream
-from wmlib.training.mdnrnn import train_mdnrnn
-from wmlib.training.vae import encode_dataset, train_vae
+from wmlib.training.vae import encode_dataset
 from wmlib.models.vae import frames_to_tensor
 from wmlib.book.widgets import DreamPlayer, describe_done_rule, dream_agent_for, dream_env_for
 
@@ -129,13 +127,7 @@ DreamPlayer(dream_env_for(agent, cfg, tau=TAU), controller=agent["controller"])
 from wmlib.book.pretrained import world_model_for
 
 if TRAIN:
-    for stage, done, build in (("collect", paths.vae_file(cfg).exists(), lambda: collect(cfg)),
-                               ("train V", paths.vae_file(cfg).exists(), lambda: train_vae(cfg)),
-                               ("encode", paths.mdnrnn_file(cfg).exists(), lambda: encode_dataset(cfg)),
-                               ("train M", paths.mdnrnn_file(cfg).exists(), lambda: train_mdnrnn(cfg))):
-        if not done:
-            chapter.announce(cfg, stage)
-        build()
+    chapter.build_world_model(cfg)  # collect, train V, encode, train M: what is missing
 wm = world_model_for(cfg)
 vae, m = wm["vae"], wm["mdnrnn"]
 series = SimpleNamespace(first_mu=wm["first_mu"], first_logvar=wm["first_logvar"])  # the real first frames' codes

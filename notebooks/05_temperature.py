@@ -91,16 +91,9 @@ print(f"random policy in the real game: {paper.DOOM_RANDOM_POLICY[0]} +- {paper.
 # %%
 if TRAIN:
     from wmlib.training.dream import temperature_sweep
-    from wmlib.training.mdnrnn import train_mdnrnn
-    from wmlib.training.vae import encode_dataset, train_vae
-    from wmlib.worlds.data import collect
+    from wmlib.book.chapter import build_world_model
 
-    collect(cfg)
-    announce(cfg, "train V")
-    train_vae(cfg)
-    encode_dataset(cfg)
-    announce(cfg, "train M")
-    train_mdnrnn(cfg)
+    build_world_model(cfg)  # collect, train V, encode, train M: what is missing
     announce(cfg, f"train C in the dream (tau {cfg.dream.tau:g})",
              what=f"the temperature sweep: C evolved in the dream at each of {len(cfg.dream.taus)} temperatures, "
                   "then scored (each evolution about as long as this one stage of the pipeline)")

@@ -86,16 +86,9 @@ print("profile:", PROFILE, "| TRAIN:", TRAIN, "| rounds:", ROUNDS, "|", cfg.iter
 # %%
 if TRAIN:
     from wmlib.training.dream import evaluate_in_reality, train_in_dream
-    from wmlib.training.mdnrnn import train_mdnrnn
-    from wmlib.training.vae import encode_dataset, train_vae
-    from wmlib.worlds.data import collect
+    from wmlib.book.chapter import build_world_model
 
-    collect(cfg)
-    announce(cfg, "train V")
-    train_vae(cfg)
-    encode_dataset(cfg)
-    announce(cfg, "train M")
-    train_mdnrnn(cfg)
+    build_world_model(cfg)  # collect, train V, encode, train M: what is missing
     announce(cfg, f"train C in the dream (tau {cfg.dream.tau:g})")
     train_in_dream(cfg)
     score0 = evaluate_in_reality(cfg)

@@ -15,6 +15,7 @@ import os
 
 from .. import paths
 from ..config import Config
+from ..training.pipeline import pipeline
 from . import recorded
 
 TRUE = ("1", "true", "yes", "on")
@@ -33,20 +34,21 @@ def train_flag(value=None) -> bool:
     raise ValueError(f"WM_TRAIN={raw!r} is neither on nor off: use WM_TRAIN=1 to train, or leave it unset")
 
 
+def _stage_seconds(rec: recorded.Result | None, stage: str) -> float | None:
+    s = rec.data.get("stages", {}).get(stage) if rec is not None else None
+    return None if not s or s.get("reused") else float(s["seconds"])
+
+
 def stage_seconds(cfg: Config, stage: str) -> float | None:
     """The wall time of ``stage`` ("train V", "train M", ...) in the run record: yours, else the shipped run's."""
-    rec = recorded.result(cfg, paths.reproduce_record(cfg))
-    if rec is None:
-        return None
-    s = rec.data.get("stages", {}).get(stage)
-    return None if not s or s.get("reused") else float(s["seconds"])
+    return _stage_seconds(recorded.result(cfg, paths.reproduce_record(cfg)), stage)
 
 
 def announce(cfg: Config, stage: str, what: str | None = None, seconds: float | None = None) -> str:
     """Print what is about to run and how long it took when it was measured (a stage of ``reproduce``)."""
-    seconds = stage_seconds(cfg, stage) if seconds is None else seconds
-    where = ("the shipped laptop run" if recorded.result(cfg, paths.reproduce_record(cfg)) is None
-             or recorded.result(cfg, paths.reproduce_record(cfg)).shipped else "your last run")
+    rec = recorded.result(cfg, paths.reproduce_record(cfg))
+    seconds = _stage_seconds(rec, stage) if seconds is None else seconds
+    where = "the shipped laptop run" if rec is None or rec.shipped else "your last run"
     if cfg.profile == "ci":
         when = "seconds at the ci profile"
     elif seconds is None:
@@ -56,6 +58,17 @@ def announce(cfg: Config, stage: str, what: str | None = None, seconds: float | 
     line = f"TRAIN is on: {what or stage} ({when}). It resumes where it stopped if interrupted."
     print(line, flush=True)
     return line
+
+
+def build_world_model(cfg: Config) -> None:
+    """V and M at ``cfg``'s profile, for a chapter with TRAIN on: the pipeline's own first four stages
+    (collect, train V, encode, train M), each get-or-build, announced when its output is not on disk yet."""
+    done = {"collect": paths.vae_file(cfg), "train V": paths.vae_file(cfg),
+            "encode": paths.mdnrnn_file(cfg), "train M": paths.mdnrnn_file(cfg)}
+    for stage, run in pipeline(cfg)[:len(done)]:
+        if not done[stage].exists():
+            announce(cfg, stage)
+        run()
 
 
 def fmt(score: dict | None, digits: int = 1, unit: str = "") -> str:
@@ -86,4 +99,4 @@ def source_note(res: recorded.Result | None, command: str) -> str:
     return f"from your run (`{command}`)"
 
 
-__all__ = ["train_flag", "stage_seconds", "announce", "fmt", "md", "source_note"]
+__all__ = ["train_flag", "stage_seconds", "announce", "build_world_model", "fmt", "md", "source_note"]
