@@ -10,6 +10,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 WORLDS = ("doom", "carracing")
 PROFILES = ("ci", "laptop", "paper")
@@ -356,9 +362,6 @@ def recipe_settings(path) -> list[str]:
     The file is TOML, one table per config section, e.g. ``[mdnrnn]`` then ``dropout = 0.1``
     (``experiments/recipes/``). Fields are checked by ``apply_settings``, like ``--set``.
     """
-    import tomllib
-    from pathlib import Path
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no recipe file at {path}: pass the path of a .toml file "
