@@ -120,3 +120,36 @@ def test_train_controller_command_passes_rollouts_and_refuses_zero(monkeypatch, 
     assert cli.main(argv) == 0 and seen["rollouts"] == 1  # the profile's own
     assert cli.main(argv + ["--rollouts", "0"]) == 2
     assert "--rollouts must be at least 1" in capsys.readouterr().err
+
+
+def test_a_score_says_how_many_episodes_it_averages_fresh_or_reused(artifacts, monkeypatch):
+    """The score file is read by chapters and cards: its episode count is data, not only the reuse key."""
+    from wmlib.config import get_config
+    from wmlib.training import controller as ctl
+
+    class FakePool:
+        calls = 0
+
+        def __init__(self, *a, **k):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def run(self, params, episodes, seed):
+            FakePool.calls += 1
+            r = np.arange(1, episodes + 1, dtype=float)[None]
+            return dict(returns=r, lengths=np.full((1, episodes), 7))
+
+    cfg = get_config("doom", "ci")
+    monkeypatch.setattr(ctl, "controller_params", lambda cfg, mode, which="deployed": np.zeros(5, np.float32))
+    monkeypatch.setattr(ctl, "build_spec", lambda cfg, mode: None)
+    monkeypatch.setattr(ctl, "RolloutPool", FakePool)
+    fresh = ctl.evaluate_controller(cfg, "zh", episodes=3)
+    again = ctl.evaluate_controller(cfg, "zh", episodes=3)
+    assert FakePool.calls == 1
+    for s in (fresh, again):
+        assert s["episodes"] == 3 == len(s["returns"]) and s["mean"] == 2.0 and s["seed"] == ctl.TEST_SEED

@@ -175,7 +175,7 @@ def evaluate_controller(cfg: Config, mode: str = "zh", episodes: int | None = No
             run = pool.run(params[None], episodes, seed)
         r = run["returns"][0]
         return dict(world=cfg.world, profile=cfg.profile, mode=mode, which=which, renderer="gymnasium",
-                    returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()), std=float(r.std()))
+                    episodes=episodes, seed=seed, returns=r.tolist(), lengths=run["lengths"][0].tolist(), mean=float(r.mean()), std=float(r.std()))
 
     res = cached(paths.controller_score(cfg, mode, which, episodes), key, play, name=f"score of C ({mode})")
     if video:
