@@ -330,3 +330,113 @@ def test_reading_or_exporting_a_chosen_c_never_plays(round0, monkeypatch, tmp_pa
             it.round_params(cfg.with_overrides(iterate=dict(validation_games=3)), 1)
     finally:
         choice.write_bytes(saved)
+
+
+# ----------------------------------------------------------------------------- who plays a round's games
+
+def fresh_root(round0, tmp_path):
+    """round0's pipeline without its rounds: a root where round 1 is still to be played."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(round0, root, ignore=lambda folder, names: ["iterate"] if "iterate" in names else [])
+    return root
+
+
+def test_explore_policy_is_checked_and_keys_the_rounds_games():
+    from wmlib.training.explore import EXPLORE_POLICIES
+
+    cfg = cfg_with_rounds(1)
+    with pytest.raises(ValueError, match=r"iterate.explore_policy='greedy' is not one of current, random, curious"):
+        it.check_iterate(cfg.with_overrides(iterate=dict(explore_policy="greedy")))
+    with pytest.raises(ValueError, match="not a multiple of iterate.curious_population"):
+        it.check_iterate(cfg.with_overrides(iterate=dict(explore_policy="curious", episodes=4, curious_population=3)))
+    with pytest.raises(ValueError, match="iterate.seed"):
+        it.check_iterate(cfg.with_overrides(iterate=dict(seed=-1)))
+    keys = {p: it.round_data_stage(cfg.with_overrides(iterate=dict(explore_policy=p)), 1).key for p in EXPLORE_POLICIES}
+    assert len(set(keys.values())) == 3
+    # the paper's policy keeps the key rounds had before the knob; downstream stages follow the games
+    assert "iterate.explore_policy" not in it.round_data_stage(cfg, 1).settings()
+    curious = cfg.with_overrides(iterate=dict(explore_policy="curious"))
+    assert it.round_m_stage(curious, 1).key != it.round_m_stage(cfg, 1).key
+    assert it.round_row_stage(curious, 1).key != it.round_row_stage(cfg, 1).key
+    seeded = cfg.with_overrides(iterate=dict(seed=2))
+    assert it.data_seed(seeded, 1) != it.data_seed(cfg, 1) and it.run_seed(seeded, 1) != it.run_seed(cfg, 1)
+    assert it.round_data_stage(seeded, 1).key != it.round_data_stage(cfg, 1).key
+
+
+def test_random_play_records_collections_policy_on_the_rounds_seeds(round0, tmp_path, monkeypatch):
+    """explore_policy=random: the round's games are collection's random play (holds of 1..hold_max steps)
+    on the env seeds the current C's games use; the round's M and C then train on them."""
+    from wmlib.agent.episode import episode_rng, episode_seed
+    from wmlib.worlds.data import play_episode
+    from wmlib.worlds.envs import make_env
+    from wmlib.worlds.policies import random_policy
+
+    monkeypatch.setenv("WM_ARTIFACTS", str(fresh_root(round0, tmp_path)))
+    cfg = cfg_with_rounds(1).with_overrides(iterate=dict(explore_policy="random"))
+    data = it.collect_round(cfg, 1, progress=False)
+    assert data.n_episodes == 3
+    with make_env("doom", max_steps=cfg.dream.max_steps) as env:
+        for i in range(3):
+            seed = episode_seed(it.data_seed(cfg, 1), 0, i)
+            ref = play_episode(env, random_policy("doom", episode_rng(seed), cfg.collect.hold_max), seed)
+            np.testing.assert_array_equal(data.episode(i).actions, ref["actions"])
+    rows = it.iterate(cfg, progress=False)
+    assert rows[1]["explore_policy"] == "random" and rows[1]["episodes"] == rows[0]["episodes"] + 3
+    # the same root asked for the paper's policy: refused, naming the knob (never silently reused)
+    with pytest.raises(ValueError, match="iterate.explore_policy='random'"):
+        it.iterate(cfg_with_rounds(1), progress=False)
+
+
+def test_a_curious_round_records_the_games_of_its_search_for_ms_surprise(round0, tmp_path, monkeypatch):
+    """explore_policy=curious: a CMA-ES search from round 0's C, fitness round 0's M's summed surprise; its
+    generations' games (population x generations = iterate.episodes) are the round's data, nothing more."""
+    from wmlib.agent import rollout
+    from wmlib.agent.evolution import load_result
+    from wmlib.training import explore
+
+    monkeypatch.setenv("WM_ARTIFACTS", str(fresh_root(round0, tmp_path)))
+    cfg = cfg_with_rounds(1).with_overrides(iterate=dict(explore_policy="curious", episodes=4, curious_population=2))
+    played = []
+    original = rollout.RolloutPool.run
+
+    def spy(self, params, rollouts, seed, **kw):
+        out = original(self, params, rollouts, seed, **kw)
+        played.append((len(params) * rollouts, kw.get("surprise", False), out.get("surprise")))
+        return out
+
+    monkeypatch.setattr(rollout.RolloutPool, "run", spy)
+    data = it.collect_round(cfg, 1, progress=False)
+    assert [(n, s) for n, s, _ in played] == [(2, True), (2, True)]  # two generations of two games, no more
+    res = load_result(explore.curious_dir(cfg, 1))
+    assert res.generations == 2
+    assert [h["mean"] for h in res.history] == pytest.approx([float(s.mean()) for _, _, s in played])
+    assert data.n_episodes == 4 and (data.episode_ids // it.ROUND_EPISODE_BASE == 1).all()
+    assert not np.allclose(res.mean_params, it.round_params(cfg, 0))  # the search moved off round 0's C
+    played.clear()
+    assert it.collect_round(cfg, 1, progress=False).n_episodes == 4 and not played  # reused, not replayed
+    with pytest.raises(ValueError, match="begun by iterate.explore_policy='curious'"):  # half-played by another
+        explore.play_round(cfg.with_overrides(iterate=dict(explore_policy="random")), 1,
+                           paths.iterate_data_dir(cfg), progress=False)
+
+
+def test_the_command_line_runs_a_curious_round(round0, tmp_path, capsys):
+    """`python -m wmlib iterate doom --profile ci --set iterate.explore_policy=curious`, end to end; then M of
+    round 1 is judged on its C's own next games."""
+    from wmlib import cli
+    from wmlib.config import apply_settings
+
+    root = fresh_root(round0, tmp_path)
+    args = ["iterate", "doom", "--profile", "ci", "--artifacts", str(root), "--set", "iterate.explore_policy=curious"]
+    assert cli.main(args) == 0
+    assert "rounds table" in capsys.readouterr().out
+    cfg = apply_settings(get_config("doom", "ci", artifacts=str(root)), ["iterate.explore_policy=curious"])
+    rows = it.iterate(cfg, progress=False)  # read back, nothing replayed
+    assert rows[1]["explore_policy"] == "curious" and rows[1]["curious"]["generations"] == 1
+    judged = it.judge_next_games(cfg, 1)  # the test games: those score_round scored
+    assert judged["games"] == cfg.dream.real_episodes and np.isfinite(judged["nll"]) and judged["surprise"] > 0
+    assert judged["real"] == rows[1]["real"]["mean"]
+    assert it.judge_next_games(cfg, 1) == judged  # cached
+    assert cli.main(args[:-1] + ["iterate.explore_policy=greedy"]) == 2
+    assert "iterate.explore_policy='greedy'" in capsys.readouterr().err

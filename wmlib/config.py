@@ -185,6 +185,13 @@ class IterateConfig:
                                  # round's M): a round whose dream offers nothing better keeps what it had
     reproduce_rounds: int = -1   # rounds ``reproduce doom`` runs unless --rounds is given (-1: ``rounds``):
                                  # a profile whose rounds outlast its time budget stops the main job sooner
+    explore_policy: str = "current"  # who plays a round's new games (``training.explore``): "current" (the last
+                                 # round's C with ``explore``'s holds), "random" (collection's random play) or
+                                 # "curious" (a search in the real game for M's surprise; its games are the data)
+    curious_population: int = 10  # the curious search's candidates per generation, one game each: ``episodes``
+                                 # / this = its generations
+    seed: int = 0                # a round's own randomness (its games, M's fine-tuning order, its CMA-ES runs);
+                                 # the validation and test games stay the same (0: as before the knob)
 
 
 @dataclass(frozen=True)
@@ -289,7 +296,8 @@ _CI = {
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=100, workers=2,
                        eval_every=1, eval_episodes=2, test_episodes=2),
         dream=dict(max_steps=100, real_episodes=2, dream_episodes=4, **_DOOM_TRANSFER["dream"]),
-        iterate=dict(rounds=1, episodes=3, mdnrnn_epochs=1, generations=2, ensemble="min", validation_games=2, validation_screen=1),
+        iterate=dict(rounds=1, episodes=3, mdnrnn_epochs=1, generations=2, ensemble="min", validation_games=2, validation_screen=1,
+                     curious_population=3),
     ),
     "carracing": dict(
         collect=dict(episodes=2, max_steps=60, workers=2, shard_episodes=1, baseline_episodes=2),

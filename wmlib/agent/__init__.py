@@ -1,5 +1,5 @@
 """The agent acting: its loops written plainly (loop), real-game episodes (episode) on a pool of
-workers (pool), M's dream (dream), and CMA-ES (evolution)."""
+workers (pool), M's dream (dream), CMA-ES (evolution), and M's surprise along a game (curiosity)."""
 from .dream import DreamEnv
 from .episode import EpisodeRunner
 from .evolution import evolve

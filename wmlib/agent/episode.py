@@ -30,7 +30,7 @@ import torch
 
 from ..config import check_world, world_info
 from ..models.controller import batched_act, check_mode, controller_inputs, param_count
-from ..models.mdnrnn import MDNRNN
+from ..models.mdnrnn import MDNRNN, MixtureOut, done_nll, mixture_nll
 from ..models.vae import ConvVAE, frames_to_tensor
 from ..worlds.carracing_fast import RENDERERS
 from ..worlds.envs import make_env
@@ -134,7 +134,7 @@ class EpisodeRunner:
         return self.envs[slot]
 
     def run(self, params: np.ndarray, seeds, record: bool = False, explore=None, keep: bool = False,
-            trace: bool = False) -> dict:
+            trace: bool = False, surprise: bool = False, pos_weight: float = 1.0) -> dict:
         """Play one episode per row of ``params`` [k, n] with env seed ``seeds[i]``.
 
         Returns dict(returns [k], lengths [k]) and, with ``record``, the raw frames of episode 0.
@@ -145,17 +145,21 @@ class EpisodeRunner:
         ``trace``: also return ``traces``, per episode the actions played, M's death probability
         after each step (M with a done head; else None) and the env's ``info["y"]`` where it
         reports one (Doom: the agent's position), and whether the game ended it (``terminated``).
+        ``surprise``: also return ``surprise`` [k], M's summed loss on each game (``agent.curiosity``:
+        per step the mixture NLL of the next code, nats per dim, plus the done head's loss weighted
+        by ``pos_weight``); with ``trace`` each trace holds it per step (``surprise``, and its parts
+        ``z_surprise``, NaN on the last step, and ``done_surprise``).
         """
         seeds = [int(s) for s in seeds]
         caller_threads = torch.get_num_threads()  # in-process use: leave the caller's setting as it was
         torch.set_num_threads(self.threads)
         try:
-            return self._run(params, seeds, record, explore, keep, trace)
+            return self._run(params, seeds, record, explore, keep, trace, surprise, pos_weight)
         finally:
             torch.set_num_threads(caller_threads)
 
     @torch.no_grad()
-    def _run(self, params, seeds, record, explore=None, keep=False, trace=False):
+    def _run(self, params, seeds, record, explore=None, keep=False, trace=False, surprise=False, pos_weight=1.0):
         params = torch.as_tensor(np.asarray(params, np.float32))
         k = len(seeds)
         returns, lengths = np.zeros(k), np.zeros(k, np.int64)
@@ -179,6 +183,13 @@ class EpisodeRunner:
         kept = [dict(frames=[], actions=[], rewards=[], dones=[]) for _ in range(k)] if keep else None
         traced = [dict(actions=[], done_prob=[], y=[], terminated=False) for _ in range(k)] if trace else None
         done_probs = None
+        if surprise and m is None:
+            raise ValueError("surprise is M's loss along the game: run with mode 'zh' and an M")
+        # M's prediction for each slot's next code (made at step t, scored on z_{t+1}), and per episode
+        # its loss on each step: the done part at once, the code's part when the next frame arrives
+        pred = None
+        z_part = [[] for _ in range(k)] if surprise else None
+        d_part = [[] for _ in range(k)] if surprise else None
 
         def start(slot):
             i = queue.popleft()
@@ -205,6 +216,14 @@ class EpisodeRunner:
                 z, logvar = z.chunk(2, dim=-1)
                 eps = np.stack([rngs[i].standard_normal(z.shape[1]) for i in eps_of]).astype(np.float32)
                 z = z + torch.exp(0.5 * logvar) * torch.from_numpy(eps)
+            if surprise and pred is not None:  # how well M's last prediction knew this frame's code
+                seen = [j for j, s in enumerate(active) if not first[s]]
+                if seen:
+                    slot_rows = idx[seen]
+                    nll = mixture_nll(pred.logpi[slot_rows], pred.mu[slot_rows], pred.logsigma[slot_rows],
+                                      z[seen]).mean(-1)
+                    for j, v in zip(seen, nll.tolist()):
+                        z_part[eps_of[j]][-1] = v
             hs, cs = (None, None) if m is None else (h[idx], c[idx])
             x = controller_inputs(self.world, z, hs, cs, self.mode)
             rows = params[eps_of]
@@ -222,8 +241,17 @@ class EpisodeRunner:
                 restart = torch.as_tensor(first[active], dtype=z.dtype) if m.has_done else None
                 h1, c1 = m.advance(z, actions, (hs[None], cs[None]), restart)  # C reads h: no heads
                 h[idx], c[idx] = h1[0], c1[0]
+                done_logit = None
+                if surprise:  # M's prediction of the next code (and of the end), from its new state
+                    mix, done_logit = m.heads(h1[0])
+                    if pred is None:
+                        pred = MixtureOut(*(torch.zeros(slots, *t.shape[1:]) for t in mix))
+                    for full, part in zip(pred, mix):
+                        full[idx] = part
                 if trace and m.has_done:  # M's belief that this step ended the episode
-                    done_probs = torch.sigmoid(m.done(h1[0]).squeeze(-1)).numpy()
+                    if done_logit is None:
+                        done_logit = m.done(h1[0]).squeeze(-1)
+                    done_probs = torch.sigmoid(done_logit).numpy()
             first[active] = False
             act_np = actions.numpy()
             for j, slot in enumerate(active):
@@ -237,6 +265,10 @@ class EpisodeRunner:
                     traced[i]["done_prob"].append(np.nan if done_probs is None else float(done_probs[j]))
                     traced[i]["y"].append(float(info.get("y", np.nan)))
                     traced[i]["terminated"] = bool(terminated)
+                if surprise:
+                    z_part[i].append(np.nan)  # filled in when the next frame's code arrives
+                    d_part[i].append(0.0 if done_logit is None else
+                                     float(done_nll(done_logit[j], float(terminated), pos_weight)))
                 if keep:
                     kept[i]["actions"].append(act_np[j].astype(np.float32).reshape(-1))
                     kept[i]["rewards"].append(reward)
@@ -260,6 +292,13 @@ class EpisodeRunner:
             out["traces"] = [dict(actions=np.stack(t["actions"]),
                                   done_prob=None if m is None or not m.has_done else np.asarray(t["done_prob"]),
                                   y=np.asarray(t["y"]), terminated=t["terminated"]) for t in traced]
+        if surprise:
+            zs, ds = [np.asarray(p, np.float64) for p in z_part], [np.asarray(p, np.float64) for p in d_part]
+            per_step = [np.nan_to_num(a) + b for a, b in zip(zs, ds)]  # the last step has no next code
+            out["surprise"] = np.array([p.sum() for p in per_step])
+            if trace:
+                for t, a, b, p in zip(out["traces"], zs, ds, per_step):
+                    t.update(surprise=p, z_surprise=a, done_surprise=b)
         return out
 
     def _action_size(self) -> int:

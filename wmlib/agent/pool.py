@@ -237,7 +237,7 @@ class RolloutPool:
         return getattr(self._impl, "restarts", 0)
 
     def tasks(self, params: np.ndarray, rollouts: int, seed: int, explore=None, keep: bool = False,
-              same_games: bool = False):
+              same_games: bool = False, **opts):
         """Split P x R episodes into tasks: [(params rows, env seeds, options)], in (candidate, rollout) order.
 
         ``same_games``: every candidate plays the same R games (candidate 0's seeds), so candidates
@@ -247,7 +247,8 @@ class RolloutPool:
         workers idle at the end). A task may hold up to ``QUEUED`` x ``lockstep`` episodes:
         its runner steps ``lockstep`` of them together and starts the next one in the slot
         of each that ends, so the batch stays full instead of shrinking to the longest
-        episode alone (Doom's games run 150 to 2,100 steps).
+        episode alone (Doom's games run 150 to 2,100 steps). ``opts``: more options of every
+        task's ``EpisodeRunner.run`` (``trace``, ``surprise``, ``pos_weight``).
         """
         P = len(params)
         order = [(p, r) for p in range(P) for r in range(rollouts)]
@@ -256,19 +257,21 @@ class RolloutPool:
         explore = None if explore is None else np.broadcast_to(np.asarray(explore, np.float64), (P, rollouts))
         for start in range(0, len(order), size):
             chunk = order[start:start + size]
-            opts = dict(keep=True) if keep else {}
+            task = dict(opts, keep=True) if keep else dict(opts)
             if explore is not None:
-                opts["explore"] = [float(explore[p, r]) for p, r in chunk]
+                task["explore"] = [float(explore[p, r]) for p, r in chunk]
             out.append((np.stack([params[p] for p, _ in chunk]).astype(np.float32),
-                        [episode_seed(seed, 0 if same_games else p, r) for p, r in chunk], opts))
+                        [episode_seed(seed, 0 if same_games else p, r) for p, r in chunk], task))
         return out
 
     def run(self, params, rollouts: int, seed: int, explore=None, keep: bool = False,
-            same_games: bool = False) -> dict:
+            same_games: bool = False, trace: bool = False, surprise: bool = False, pos_weight: float = 1.0) -> dict:
         """Returns dict(returns [P, R], lengths [P, R]) and, with ``keep``, ``episodes`` (row-major list).
 
         ``explore``: exploration rate per episode ([P, R] or broadcastable; see ``EpisodeRunner.run``).
         ``same_games``: all candidates play candidate 0's games (see ``tasks``).
+        ``trace``: also ``traces`` (row-major list); ``surprise``: also ``surprise`` [P, R], M's summed
+        loss on each game (``pos_weight``: on deaths, as M was trained; see ``EpisodeRunner.run``).
         """
         params = np.atleast_2d(np.asarray(params, np.float32))
         if params.shape[1] != self.n_params:
@@ -276,12 +279,19 @@ class RolloutPool:
                              f"{params.shape[1]}: check the mode (z / zh) and the V and M sizes")
         if int(rollouts) < 1:
             raise ValueError(f"rollouts must be at least 1 (got {rollouts})")
-        results = self._impl.map(self.tasks(params, rollouts, seed, explore, keep, same_games))
+        opts = dict(trace=True) if trace else {}
+        if surprise:
+            opts.update(surprise=True, pos_weight=float(pos_weight))
+        results = self._impl.map(self.tasks(params, rollouts, seed, explore, keep, same_games, **opts))
         returns = np.concatenate([r["returns"] for r in results]).reshape(len(params), rollouts)
         lengths = np.concatenate([r["lengths"] for r in results]).reshape(len(params), rollouts)
         out = dict(returns=returns, lengths=lengths)
         if keep:
             out["episodes"] = [e for r in results for e in r["episodes"]]
+        if trace:
+            out["traces"] = [t for r in results for t in r["traces"]]
+        if surprise:
+            out["surprise"] = np.concatenate([r["surprise"] for r in results]).reshape(len(params), rollouts)
         return out
 
     def evaluate_fn(self, rollouts: int, same_games: bool = False):

@@ -49,6 +49,17 @@ def mixture_nll(logpi, mu, logsigma, target):
     return -torch.logsumexp(logpi + log_normal, dim=-1)
 
 
+def done_nll(logit, done, pos_weight: float = 1.0):
+    """The done head's loss per step: -(w * y * log p + (1 - y) * log(1 - p)), p = sigmoid(logit).
+
+    ``done`` (y) is 1 where the episode ended after this step; ``pos_weight`` (w) is the weight M
+    was trained with on deaths (``mdnrnn.done_pos_weight``), so this is M's own loss term.
+    """
+    done = torch.as_tensor(done, dtype=logit.dtype, device=logit.device)
+    weight = torch.tensor(float(pos_weight), dtype=logit.dtype, device=logit.device)
+    return nn.functional.binary_cross_entropy_with_logits(logit, done, reduction="none", pos_weight=weight)
+
+
 def temper(logpi, logsigma, tau):
     """The mixture at temperature tau: (log weights softmax(logpi / tau), logsigma + log(tau) / 2).
 
@@ -260,5 +271,5 @@ class MDNRNN(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-__all__ = ["MDNRNN", "MixtureOut", "doom_action_levels", "action_shares", "mixture_nll", "sample_mixture", "temper", "mixture_mean_var",
+__all__ = ["MDNRNN", "MixtureOut", "doom_action_levels", "action_shares", "mixture_nll", "done_nll", "sample_mixture", "temper", "mixture_mean_var",
            "mixture_density"]

@@ -6,7 +6,9 @@ wall, and a fireball there). The paper's remedy (section "Iterative Training
 Procedure"), round by round:
 
 1. play the current C in the real game, with some exploration (per episode a
-   chance each step of a random 1-10 step hold), and keep those episodes;
+   chance each step of a random 1-10 step hold), and keep those episodes
+   (``iterate.explore_policy``: or random play, or a curious search for M's
+   surprise: ``training.explore``);
 2. encode them with V and fine-tune M on the random data plus every round's
    episodes (M resumes its weights and optimiser);
 3. evolve C again in the corrected dream (CMA-ES, warm-started from the last C);
@@ -32,6 +34,7 @@ from ..config import Config
 from ..models.mdnrnn import action_shares  # noqa: F401  (notebook 06 reads it here)
 from .dream import real_spec
 from . import stages
+from .explore import check_explore, curious_summary, explore_fields, play_round, round_games
 from .stages import Stage, cached, data_stage, note
 
 ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
@@ -40,6 +43,17 @@ ENSEMBLES = ("none", "min")      # iterate.ensemble: round k's M alone, or the w
 VALIDATION_SEED = 31_000         # real games that choose among a round's Cs (never the test's or the data's)
 FINALISTS = 3                    # with iterate.validation_screen: candidates that play every validation game
 RESTART_SEED = 100               # CMA-ES seed of a round's run r: the round's seed + r * RESTART_SEED
+SEED_STRIDE = 10_000             # iterate.seed s shifts a round's own seeds by s * SEED_STRIDE
+
+
+def data_seed(cfg: Config, k: int) -> int:
+    """The base seed of round k's new real games (and of a curious search's CMA-ES)."""
+    return DATA_SEED + k + SEED_STRIDE * cfg.iterate.seed
+
+
+def run_seed(cfg: Config, k: int, r: int = 0) -> int:
+    """The CMA-ES seed of run r of round k (run 0 of seed 0: the round's own seed, as before restarts)."""
+    return cfg.evolution.seed + k + RESTART_SEED * r + SEED_STRIDE * cfg.iterate.seed
 
 
 def check_iterate(cfg: Config) -> None:
@@ -68,6 +82,9 @@ def check_iterate(cfg: Config) -> None:
                          "rate them alike): set iterate.validation_games, or restarts=1")
     if not it.explore or any(not 0 <= e <= 1 for e in it.explore):
         raise ValueError(f"iterate.explore must be exploration rates in [0, 1] (got {it.explore})")
+    if it.seed < 0:
+        raise ValueError(f"iterate.seed must be 0 or more (got {it.seed}): fix the profile or --set")
+    check_explore(cfg)
 
 
 # ----------------------------------------------------------------------------- the rounds as stages
@@ -79,31 +96,34 @@ def round_m_stage(cfg: Config, k: int) -> Stage:
     if k == 0:
         return mdnrnn_stage(cfg)
     path = paths.round_mdnrnn(cfg, k)
-    return Stage(f"M of round {k}", path.parent, {"iterate.mdnrnn_epochs": cfg.iterate.mdnrnn_epochs},
+    fields = {"iterate.mdnrnn_epochs": cfg.iterate.mdnrnn_epochs}
+    if cfg.iterate.seed:  # its batches' order and z noise
+        fields["iterate.seed"] = cfg.iterate.seed
+    return Stage(f"M of round {k}", path.parent, fields,
                  done=path.exists, reads=(round_m_stage(cfg, k - 1), round_data_stage(cfg, k)), file="stage-m.json")
 
 
 def round_data_stage(cfg: Config, k: int) -> Stage:
-    """Round k's games: C and M of round k-1 play ``iterate.episodes`` real games with exploration."""
+    """Round k's games: ``iterate.episodes`` real games played by ``iterate.explore_policy`` (the paper's:
+    C and M of round k-1, with exploration); the policy is part of the key (``explore.explore_fields``)."""
     root = paths.iterate_data_dir(cfg)
-    first = k * ROUND_EPISODE_BASE
-    return Stage(f"games of round {k}", root, {"iterate.episodes": cfg.iterate.episodes,
-                                               "iterate.explore": list(cfg.iterate.explore)},
-                 done=lambda: any(root.glob(f"shard-{first:06d}-*")),
+    fields = {"iterate.episodes": cfg.iterate.episodes, "iterate.explore": list(cfg.iterate.explore),
+              **explore_fields(cfg)}
+    return Stage(f"games of round {k}", root, fields,
+                 done=lambda: round_games(root, k) >= cfg.iterate.episodes,
                  reads=(round_c_stage(cfg, k - 1), round_m_stage(cfg, k - 1)), file=f"stage-round-{k}.json")
 
 
 def round_run_stage(cfg: Config, k: int, r: int = 0) -> Stage:
     """CMA-ES run r of round k, in round k's dream (and with the ensemble, every earlier round's)."""
     from ..agent.evolution import CHECKPOINT, load_result
-    from .dream import dream_evolution_config, dream_fields
+    from .dream import dream_fields
 
     it = cfg.iterate
     out = paths.round_run_dir(cfg, k, r)
     done = lambda: (out / CHECKPOINT).exists() and load_result(out).generations >= it.generations
 
-    ev = dream_evolution_config(cfg).evolution
-    fields = {**dream_fields(cfg, cfg.dream.tau), "evolution.seed": ev.seed + k + RESTART_SEED * r,
+    fields = {**dream_fields(cfg, cfg.dream.tau), "evolution.seed": run_seed(cfg, k, r),
               "iterate.ensemble": it.ensemble, "iterate.warm_start": it.warm_start}
     return Stage(f"C of round {k}" + (f" (run {r})" if r else ""), out, fields, done=done,
                  reads=(round_m_stage(cfg, k),), legacy=lambda: check_run_ensemble(cfg, k, out))
@@ -310,9 +330,9 @@ def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
 
 
 def collect_round(cfg: Config, k: int, progress: bool = True):
-    """Round k's data: C of round k-1 plays ``iterate.episodes`` real games with exploration."""
-    from ..worlds.data import RolloutDataset, write_shard
-    from ..agent.pool import RolloutPool
+    """Round k's data: ``iterate.episodes`` real games played by ``iterate.explore_policy`` (the paper's: C of
+    round k-1 with exploration; ``training.explore``)."""
+    from ..worlds.data import RolloutDataset
 
     from ..worlds.envs import FRAME_SHAPE
 
@@ -320,23 +340,7 @@ def collect_round(cfg: Config, k: int, progress: bool = True):
     if not (root / "dataset.json").exists():
         write_json(root / "dataset.json", dict(world=cfg.world, frame_shape=list(FRAME_SHAPE),
                                                action_size=cfg.action_size, policy="iterative training rounds"))
-    first = k * ROUND_EPISODE_BASE
-    it = cfg.iterate
-
-    def play():
-        params = round_params(cfg, k - 1)
-        m = load_round_mdnrnn(cfg, k - 1)
-        explore = np.resize(np.asarray(it.explore, np.float64), it.episodes)
-        with RolloutPool(real_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
-            out = pool.run(params[None], it.episodes, DATA_SEED + k, explore=explore[None], keep=True)
-        ids = list(range(first, first + it.episodes))
-        write_shard(root, ids, out["episodes"], cfg.world)
-        if progress:
-            r = out["returns"][0]
-            print(f"round {k}: C of round {k - 1} played {it.episodes} real games with exploration "
-                  f"{tuple(it.explore)}: {r.mean():.1f} +- {r.std():.1f} steps")
-
-    stages.get(round_data_stage(cfg, k), play, lambda: None)
+    stages.get(round_data_stage(cfg, k), lambda: play_round(cfg, k, root, progress), lambda: None)
     return RolloutDataset(root)
 
 
@@ -367,6 +371,44 @@ def judge_m(cfg: Config, m, data, episodes) -> dict:
                 deaths=int(tf["done"].sum()))
 
 
+def judge_next_games(cfg: Config, k: int, games: int | None = None) -> dict:
+    """How well M of round k knows the games its own C plays next, as ``judge_m`` judges recorded games.
+
+    C of round k plays ``games`` (default ``dream.real_episodes``) real games with no exploration, on the
+    test's seeds (the games ``score_round`` scores), M driving as always; M's surprise along them
+    (``agent.curiosity``) gives its NLL of each next code (nats per dim, on the codes the game fed it) and
+    its done head's recall and precision at p > 0.5. No frame is kept. Saved as ``judge-next.json`` beside
+    the round's score (reused while C, M and the number of games are the same).
+    """
+    from ..agent.pool import RolloutPool
+    from .c_run import params_sha256
+    from .controller import TEST_SEED
+    from .mdnrnn import precision_recall
+
+    games = cfg.dream.real_episodes if games is None else int(games)
+    if games < 1:
+        raise ValueError(f"judging M needs at least one real game (got {games})")
+    params = round_params(cfg, k)
+    key = dict(params=params_sha256(params), mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)), games=games,
+               real_z=cfg.dream.real_z, pos_weight=cfg.mdnrnn.done_pos_weight)
+
+    def play():
+        with RolloutPool(real_spec(cfg, load_round_mdnrnn(cfg, k)), "processes", cfg.evolution.workers) as pool:
+            out = pool.run(params[None], games, TEST_SEED, trace=True, surprise=True,
+                           pos_weight=cfg.mdnrnn.done_pos_weight)
+        traces = out["traces"]
+        nll = np.concatenate([t["z_surprise"][:-1] for t in traces])  # the last step has no next code
+        done = np.concatenate([np.arange(len(t["actions"])) == len(t["actions"]) - 1 if t["terminated"]
+                               else np.zeros(len(t["actions"]), bool) for t in traces])
+        pr = precision_recall(np.concatenate([t["done_prob"] for t in traces]), done)
+        clean = lambda x: None if np.isnan(x) else float(x)
+        return dict(round=k, games=games, nll=float(nll.mean()), done_recall=clean(pr["recall"]),
+                    done_precision=clean(pr["precision"]), deaths=int(done.sum()),
+                    surprise=float(out["surprise"].mean()), real=float(out["returns"].mean()))
+
+    return cached(paths.round_score(cfg, k).parent / "judge-next.json", key, play, name=f"M of round {k} on its C's games")
+
+
 def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
     """M of round k: M of round k-1 trained ``iterate.mdnrnn_epochs`` more epochs on ``data``."""
     out = paths.round_mdnrnn(cfg, k)
@@ -389,7 +431,8 @@ def _finetune_m(cfg: Config, k: int, data, progress: bool) -> Path:
         opt.load_state_dict(prev["optimizer"])
     scaler = grad_scaler(device)
     epochs = cfg.iterate.mdnrnn_epochs
-    mcfg = cfg.with_overrides(mdnrnn=dict(epochs=epochs, seed=cfg.mdnrnn.seed + 1000 * k))
+    mcfg = cfg.with_overrides(mdnrnn=dict(epochs=epochs, seed=cfg.mdnrnn.seed + 1000 * k
+                                          + SEED_STRIDE * cfg.iterate.seed))
     log = dict(step=[], loss=[])
     _, step = fit(mcfg, model, opt, scaler, data, np.arange(len(data.lengths)), device, log, progress=progress)
     save_checkpoint(out, dict(model=model.state_dict(), optimizer=opt.state_dict(), arch=model.arch(),
@@ -460,8 +503,8 @@ def _round_evolution(cfg: Config, k: int):
                                        for j in range(k)] + [dreamer], rollouts)
 
     def evolve_run(r: int, out: Path, progress: bool):
-        seed = cfg.evolution.seed + k + RESTART_SEED * r  # run 0: the round's own seed, as before restarts
-        ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=it.generations, seed=seed))
+        ecfg = dream_evolution_config(cfg).with_overrides(evolution=dict(generations=it.generations,
+                                                                         seed=run_seed(cfg, k, r)))
         # the periodic evaluations (and every reported dream score) dream in round k's M alone
         return evolve(ecfg.evolution, dreamer.n_params, fitness, out, progress=progress, x0=x0,
                       evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
@@ -534,10 +577,12 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         # is get-or-build, so only what changed is redone (the other steps keep their first times)
         it = cfg.iterate
         row, t = dict(round=k, key=row_key, ensemble=it.ensemble, screen=it.validation_screen, restarts=it.restarts,
-                      incumbent=it.keep_incumbent), {}
+                      incumbent=it.keep_incumbent, explore_policy=it.explore_policy, iterate_seed=it.seed), {}
         clock = time.perf_counter()
         dataset = collect_round(cfg, k, progress)
         t["play"] = time.perf_counter() - clock
+        if it.explore_policy == "curious":
+            row["curious"] = curious_summary(cfg, k)
         clock = time.perf_counter()
         rounds_data = Transitions(encode_rounds(cfg, dataset, progress))
         t["encode"] = time.perf_counter() - clock
@@ -597,5 +642,6 @@ def format_rounds(rows) -> str:
 
 
 __all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "run_candidates",
-           "choose_round", "round_choice", "validate", "RESTART_SEED", "INCUMBENT", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
+           "choose_round", "round_choice", "validate", "RESTART_SEED", "SEED_STRIDE", "data_seed", "run_seed",
+           "judge_next_games", "INCUMBENT", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]

@@ -41,13 +41,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import paths
 from ..artifacts import load_checkpoint, save_checkpoint, write_json
 from ..config import Config, MDNRNNConfig
 from ..device import autocast, grad_scaler, resolve_device
-from ..models.mdnrnn import MDNRNN, mixture_nll
+from ..models.mdnrnn import MDNRNN, done_nll, mixture_nll
 from .series import EncodedSeries, load_series
 from . import stages
 from .stages import Stage
@@ -260,9 +259,7 @@ def m_loss(model: MDNRNN, t: dict, state, pos_weight: float, device, amp: bool =
     parts = dict(z_loss=z_loss)
     loss = z_loss
     if done_logit is not None:
-        bce = F.binary_cross_entropy_with_logits(
-            done_logit.float(), pick(t["done"]), reduction="none",
-            pos_weight=torch.tensor(pos_weight, device=t["done"].device))
+        bce = done_nll(done_logit.float(), pick(t["done"]), pos_weight)
         parts["done_loss"] = bce.sum() / t["valid"].sum().clamp_min(1)  # bce holds the valid steps only
         loss = loss + parts["done_loss"]
     return loss, parts, state
