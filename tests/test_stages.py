@@ -8,6 +8,7 @@ import wmlib.training.c_run as c_run
 import wmlib.training.mdnrnn as tm
 import wmlib.training.vae as tv
 from wmlib import paths
+from wmlib.artifacts import write_json
 from wmlib.config import get_config
 from wmlib.training import stages
 from wmlib.training.dream import train_in_dream
@@ -127,3 +128,26 @@ def test_a_folder_from_before_keys_gets_the_old_check_then_a_key(here):
     tv.train_vae(cfg, progress=False)  # the old check passes: reused, and the key is written beside it
     assert key.read_bytes() == saved
 
+
+
+def test_a_setting_added_later_at_its_neutral_value_keeps_old_builds(tmp_path):
+    """An M built before ``mdnrnn.dropout`` existed is the one dropout 0 builds: reused, not refused;
+    dropout 0.1 is refused naming the field. A key written with the neutral value spelled out matches too."""
+    from wmlib.training import stages
+
+    def stage(dropout, folder=tmp_path / "m"):
+        return stages.Stage("M", folder, {"mdnrnn.epochs": 80, "mdnrnn.dropout": dropout}, done=lambda: True)
+
+    old = tmp_path / "m"
+    old.mkdir()
+    write_json(old / stages.STAGE_FILE, dict(stage="M", key=stages._digest({"mdnrnn.epochs": 80}),
+                                             settings={"mdnrnn.epochs": 80}))
+    assert stage(0.0).key == stages._digest({"mdnrnn.epochs": 80})
+    assert stages.get(stage(0.0), build=lambda: "built", load=lambda: "reused") == "reused"
+    with pytest.raises(stages.StageChanged, match=r"mdnrnn.dropout=None \(config now says 0.1\)"):
+        stages.get(stage(0.1), build=lambda: "built", load=lambda: "reused")
+    spelled = tmp_path / "spelled"
+    spelled.mkdir()
+    write_json(spelled / stages.STAGE_FILE, dict(stage="M", key="written-with-dropout-0",
+                                                 settings={"mdnrnn.epochs": 80, "mdnrnn.dropout": 0.0}))
+    assert stages.get(stage(0.0, spelled), build=lambda: "built", load=lambda: "reused") == "reused"

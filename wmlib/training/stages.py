@@ -30,7 +30,7 @@ from typing import Callable
 from .. import paths
 from ..artifacts import read_json, write_json
 
-__all__ = ["Stage", "StageChanged", "get", "cached", "changed_fields", "watch", "note", "data_stage", "STAGE_FILE"]
+__all__ = ["Stage", "StageChanged", "get", "cached", "changed_fields", "matches", "NEUTRAL", "watch", "note", "data_stage", "STAGE_FILE"]
 
 STAGE_FILE = "stage.json"
 
@@ -54,11 +54,12 @@ class Stage:
     file: str = STAGE_FILE         # the key file's name (several stages may share a folder)
 
     def settings(self) -> dict:
-        """Every setting its output depends on: the upstream stages' and its own."""
+        """Every setting its output depends on: the upstream stages' and its own (a ``NEUTRAL`` one left out
+        at its neutral value, so the key is the one written before the setting existed)."""
         out = {}
         for up in self.reads:
             out.update(up.settings())
-        out.update(self.fields)
+        out.update({k: v for k, v in self.fields.items() if not (k in NEUTRAL and v == NEUTRAL[k])})
         return out
 
     @property
@@ -74,11 +75,33 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+# Settings added after stages were first keyed, with the value that builds exactly what was built before
+# them: a key written without the field matches a config that holds this value (an M trained before
+# dropout existed is the M ``mdnrnn.dropout = 0`` trains).
+NEUTRAL = {"mdnrnn.dropout": 0.0}
+
+
 def changed_fields(saved: dict, now: dict) -> dict:
-    """{field: (saved value, value now)} for every field that differs (a field on one side only too)."""
+    """{field: (saved value, value now)} for every field that differs (a field on one side only too,
+    unless the other side holds its ``NEUTRAL`` value)."""
     norm = lambda v: json.loads(json.dumps(v, default=str))  # tuples read back from JSON as lists
-    return {k: (saved.get(k), now.get(k)) for k in sorted(set(saved) | set(now))
-            if norm(saved.get(k)) != norm(now.get(k))}
+    missing = object()
+    out = {}
+    for k in sorted(set(saved) | set(now)):
+        old, new = saved.get(k, missing), now.get(k, missing)
+        if missing in (old, new) and k in NEUTRAL and norm(new if old is missing else old) == norm(NEUTRAL[k]):
+            continue
+        if old is missing or new is missing or norm(old) != norm(new):
+            out[k] = (None if old is missing else old, None if new is missing else new)
+    return out
+
+
+def matches(stage: Stage, saved: dict | None) -> bool:
+    """Whether a saved key file says ``stage`` was built from the config's settings now."""
+    if saved is None or saved.get("key") is None:
+        return False
+    return saved["key"] == stage.key or ("settings" in saved and not changed_fields(saved["settings"],
+                                                                                      stage.settings()))
 
 
 def _refusal(stage: Stage, saved: dict, reader: Stage | None = None) -> StageChanged:
@@ -135,7 +158,7 @@ def get(stage: Stage, build: Callable, load: Callable):
     this stage's key says it reads."""
     for up in stage.reads:
         old = _saved(up)
-        if old is not None and old.get("key") != up.key:
+        if old is not None and not matches(up, old):
             raise _refusal(up, old, reader=stage)
     saved = _saved(stage)
     if stage.done():
@@ -144,7 +167,7 @@ def get(stage: Stage, build: Callable, load: Callable):
             saved = dict(key=stage.key if fine else None)
             if fine:
                 _write_key(stage)
-        if saved.get("key") == stage.key:
+        if matches(stage, saved):
             note(stage.name, "reused")
             return load()
         if not stage.rebuild and saved.get("key") is not None:
