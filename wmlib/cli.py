@@ -166,7 +166,7 @@ def cmd_train_in_dream(args):
     print(f"{cfg.world} C ({args.which}) trained in the dream at tau {tau:g} for {res.generations} generations:\n"
           f"  dream: {dr['mean']:.1f} +- {dr['std']:.1f} over {dr['episodes']} dreams\n"
           f"  real:  {re['mean']:.1f} +- {re['std']:.1f} over {re['episodes']} episodes")
-    paper = paper_row(tau)
+    paper = paper_row(tau, cfg.world)
     if paper:
         print(f"  paper at tau {tau:g}: dream {paper[0][0]} +- {paper[0][1]}, real {paper[1][0]} +- {paper[1][1]}")
     print(f"run in {res.ckpt_dir}")
@@ -474,8 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
         _rollout_options(p, "real-game rollouts")
 
     p = command("train-in-dream", cmd_train_in_dream,
-                "evolve Doom's C inside M's dream, then score it in the dream and in the real game")
-    p.add_argument("--tau", type=float, default=None, help="dream temperature (default: profile, 1.15)")
+                "evolve C inside M's dream (Doom; the car with M's reward head: --recipe "
+                "experiments/recipes/carracing-dream.toml), then score it in the dream and in the real game")
+    p.add_argument("--tau", type=float, default=None, help="dream temperature (default: profile: Doom 1.15, car 1.0)")
     p.add_argument("--generations", type=int, default=None, help="total generations (default: profile)")
     dream_options(p)
 

@@ -118,6 +118,10 @@ class MDNRNNConfig:
                                  # not C's continuous output (which lets C find "-0.4 is safe" exploits)
     dropout: float = 0.0         # chance an LSTM output unit is zeroed before the heads, training only
                                  # (0: off; "Dropout's Dream Land" used 0.1 for Doom)
+    reward_head: bool = False    # M also predicts each step's reward, so C can be trained in the car's dream
+                                 # (experiments/recipes/carracing-dream.toml); off: the paper's M
+    reward_pessimism: float = 1.0  # the reward head's squared error counts over-prediction this many times
+                                 # (>= 1; 1: plain squared error, M predicts the mean reward)
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,9 @@ _LAPTOP = {
         # one-episode candidates takes ~45-70 s on one core, so 40 generations per mode fit the
         # 90-minute budget for both modes on 2 cores (the carracing-* recipes in experiments/recipes/).
         evolution=dict(population=16, rollouts=1, generations=40, workers=2, eval_every=5, eval_episodes=8),
+        # The car in its own dream (only with M's reward head: experiments/recipes/carracing-dream.toml):
+        # dreams are cheap next to real tracks, so 32 candidates x 8 dreams of 1,000 steps per generation
+        dream=dict(population=32, rollouts=8, generations=40),
     ),
 }
 

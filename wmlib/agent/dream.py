@@ -9,7 +9,8 @@ frame until the test.
 * ``DreamEnv`` is that world as a gymnasium environment (it passes
   ``check_env``): the observation is ``concat(z, c, h)`` (the code and M's LSTM
   cell and hidden state, what the Doom controller reads), the reward is +1 per
-  step survived, and ``render()`` decodes z with V.
+  step survived (Doom), or M's predicted reward of the step when M has a reward
+  head (the car's dream), and ``render()`` decodes z with V.
 * ``dream_rollouts`` plays a whole CMA-ES population x rollouts as ONE tensor
   program: one LSTM step for every episode at once, each row its own controller
   weights, finished episodes masked and (every chunk of steps) dropped from the
@@ -31,7 +32,8 @@ lets it begin mid-episode instead, with M in the state it reached on the real st
 that led there (``wmlib.training.dream.recorded_starts``, ``dream.start_from="anywhere"``).
 
 Either way the episode is cut at ``max_steps`` (2,100 for Doom). Car's M has no
-done head, so its dreams only end at the cap.
+done head, so its dreams only end at the cap, as most real car episodes do (the
+game's time limit); what the car earns there is M's predicted reward.
 
 Randomness is counter-based, so the two paths agree: every episode has a key
 (an integer seed), and the noise of step t is a hash of (key, t, lane) -- the
@@ -314,7 +316,8 @@ class DreamEnv(gym.Env):
         self.done_prob = float(torch.sigmoid(done_logit)[0]) if done_logit is not None else 0.0
         terminated = bool(ended[0])
         truncated = self.t >= self.max_steps and not terminated
-        return self._obs(), 1.0, terminated, truncated, {"done_prob": self.done_prob}
+        reward = float(self.m.predict_reward(self.state[0][0])[0]) if self.m.has_reward else 1.0
+        return self._obs(), reward, terminated, truncated, {"done_prob": self.done_prob}
 
     @torch.inference_mode()
     def decode(self) -> np.ndarray:
@@ -366,7 +369,8 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     ``params`` [P, n]: one flat controller per row (the CMA-ES population). Episode
     (p, r) has key ``episode_keys(seed, P, rollouts)[p, r]``, so
     ``play_dream(DreamEnv(...), controller_p, key)`` gives the same return. The
-    reward is +1 per step, so a return is the number of steps survived.
+    reward is +1 per step, so a return is the number of steps survived; an M with a
+    reward head pays its predicted reward instead (summed in float64), the car's return.
 
     ``same_episodes``: every candidate dreams candidate 0's keys (the same starts and
     the same noise: common random numbers), so two candidates' dreams differ only
@@ -412,12 +416,17 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     alive = torch.ones(B, dtype=torch.bool, device=device)
     steps = torch.zeros(B, dtype=torch.int64, device=device)             # = return (+1 per step)
     lengths = torch.zeros(B, dtype=torch.int64, device=device)
+    paid = m.has_reward                                                  # M pays its predicted reward
+    earned = torch.zeros(B, dtype=torch.float64, device=device) if paid else None
+    returns = torch.zeros(B, dtype=torch.float64, device=device) if paid else None
     chunk = chunk or _noise_chunk(B, lanes)
 
     t = 0
     while t < max_steps:
         if compact and t > 0:                     # drop the episodes that ended (one sync per chunk)
             lengths[episode] = steps
+            if paid:
+                returns[episode] = earned
             keep = alive.nonzero().squeeze(1)
             if keep.numel() == 0:
                 break
@@ -425,6 +434,7 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
                 episode, words, row_params = episode[keep], words[keep], row_params[keep]
                 z, h, c, alive, steps = z[keep], h[:, keep], c[:, keep], alive[keep], steps[keep]
                 restart = restart[keep]
+                earned = earned[keep] if paid else None
         n = min(chunk, max_steps - t)
         u = bits_to_uniform(noise_bits(words, torch.arange(t + 1, t + n + 1, device=device), lanes))
         for i in range(n):
@@ -434,6 +444,8 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
                 mix, done_logit, (h, c) = m.step(z, a, (h, c), restart)
             z = sample_from_noise(*mix, tau, u[i, :, :Z], u[i, :, Z:2 * Z])
             steps += alive
+            if paid:  # the step's reward, read from the LSTM output the other heads read
+                earned += alive * m.predict_reward(h[0]).double()
             alive &= ~done_now(done_logit, u[i, :, 2 * Z], done_rule, done_threshold, done_pos_weight)
             if i == 0 and t == 0:
                 restart = torch.zeros_like(restart)
@@ -441,6 +453,9 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
         if not compact and not bool(alive.any()):
             break
     lengths[episode] = steps
+    if paid:
+        returns[episode] = earned
+        return returns.reshape(P, R).cpu().numpy()
     return lengths.reshape(P, R).cpu().numpy().astype(np.float64)
 
 

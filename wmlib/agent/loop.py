@@ -9,7 +9,8 @@ One episode in the real game::
 
 One episode in M's dream: the same loop with the game unplugged. M's mixture,
 sampled at temperature tau, gives the next z, and M's done head says when the
-agent died.
+agent died. Doom's dream pays +1 per step survived; an M with a reward head (the
+car's) pays the reward it predicts for each step.
 
 These are one episode, one environment, one step at a time. The library plays
 whole populations at once with the same maths: ``agent.episode.EpisodeRunner``
@@ -59,9 +60,10 @@ def real_episode(env, vae, mdnrnn, controller, seed: int, real_z: str = "mean") 
 @torch.no_grad()
 def dream_episode(mdnrnn, controller, z0, tau: float, max_steps: int, done_rule: str = "threshold",
                   done_threshold: float = 0.5, done_pos_weight: float = 1.0, seed: int = 0, noise=None) -> dict:
-    """Live one dream from the code ``z0`` [1, z]: returns dict(ret, steps, actions [T, A]).
+    """Live one dream from the code ``z0`` [1, z]: returns dict(ret, steps, actions [T, A], rewards [T]).
 
-    The reward is +1 per step survived, so ``ret == steps``. ``noise(t)`` -> uniforms
+    The reward is +1 per step survived, so ``ret == steps``; with a reward head, M's predicted
+    reward of each step, read from the LSTM output h it just made. ``noise(t)`` -> uniforms
     [2 z + 1] for step t (which mixture component, the Gaussian noise, and a death draw);
     None: a torch generator seeded with ``seed``. ``done_rule`` as in ``agent.dream``.
     """
@@ -71,7 +73,7 @@ def dream_episode(mdnrnn, controller, z0, tau: float, max_steps: int, done_rule:
     n = mdnrnn.z_size
     z = torch.as_tensor(z0, dtype=torch.float32).reshape(1, n)
     h, c = mdnrnn.initial_state(1)
-    actions = []
+    actions, rewards = [], []
     for t in range(max_steps):
         a = controller.act(z, h[0], c[0])                           # C
         restart = torch.tensor([float(t == 0)])
@@ -79,9 +81,11 @@ def dream_episode(mdnrnn, controller, z0, tau: float, max_steps: int, done_rule:
         u = noise(t + 1)[None]
         z = sample_from_noise(*mix, tau, u[:, :n], u[:, n:2 * n])  # M's next code, at temperature tau
         actions.append(a[0].numpy())
+        rewards.append(float(mdnrnn.predict_reward(h[0])[0]) if mdnrnn.has_reward else 1.0)  # what M pays
         if done_now(done_logit, u[:, 2 * n], done_rule, done_threshold, done_pos_weight)[0]:
             break                                                   # M says the agent died
-    return dict(ret=float(len(actions)), steps=len(actions), actions=np.stack(actions))
+    return dict(ret=float(sum(rewards)), steps=len(actions), actions=np.stack(actions),
+                rewards=np.asarray(rewards))
 
 
 __all__ = ["real_episode", "dream_episode"]

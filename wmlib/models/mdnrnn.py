@@ -5,7 +5,9 @@ the action a_t, M predicts a probability distribution over z_{t+1}: for EACH
 latent dimension separately a mixture of K Gaussians (the mixture weights are
 not shared across dimensions, as in the paper). Doom's M also reads a restart
 flag (1 on the first step of an episode) and predicts a "done" logit: the
-chance the episode ends after this action.
+chance the episode ends after this action. With ``reward_head`` (beyond the
+paper: the car's dream) M also predicts the reward of the step, so a dream can
+pay C what the game would; ``reward_loss`` is its (optionally pessimistic) loss.
 
 Shapes: z [B, T, z], a [B, T, A], restart [B, T]; the mixture parts are
 [B, T, z, K]. The LSTM state is ``(h, c)``, each [1, B, hidden] (torch's
@@ -111,6 +113,27 @@ def mixture_density(logpi, mu, logsigma, x, tau=1.0):
     return torch.logsumexp(lp.unsqueeze(-2) + log_normal, dim=-1).exp()
 
 
+# ----------------------------------------------------------------------------- reward maths
+
+def reward_loss(pred, target, pessimism: float = 1.0):
+    """Per-step loss of a predicted reward: squared error, over-prediction weighted ``pessimism`` times.
+
+    ``(pred - target)^2``, times ``pessimism`` where ``pred > target``. With 1 it is plain squared
+    error, whose minimiser is the mean reward: a dream's return is then the expected return. With
+    k > 1 the minimiser is the 1 / (1 + k) expectile, below the mean: M pays in its dream only the
+    reward it is fairly sure of, so a C that chases a reward M merely hopes for gains less. Squared,
+    not Huber: the sum of predicted rewards should be the expected return, and Huber's minimiser sits
+    between the mean and the median.
+    """
+    if not pessimism >= 1:
+        raise ValueError(f"reward pessimism must be >= 1 (got {pessimism}): 1 is plain squared error, "
+                         "k > 1 makes over-predicting cost k times as much as under-predicting")
+    err = pred - target
+    weight = torch.where(err > 0, torch.as_tensor(float(pessimism), dtype=err.dtype, device=err.device),
+                         torch.ones((), dtype=err.dtype, device=err.device))
+    return weight * err ** 2
+
+
 # ----------------------------------------------------------------------------- the model
 
 DOOM_ACTION_THRESHOLD = 1 / 3  # the game's wrapper: a < -1/3 is left, a > 1/3 is right, else stay
@@ -128,16 +151,21 @@ def action_shares(actions) -> dict:
 
 
 class MDNRNN(nn.Module):
-    """LSTM + per-dimension mixture density head (+ a done logit when ``done_head``).
+    """LSTM + per-dimension mixture density head (+ a done logit when ``done_head``, + a reward when
+    ``reward_head``).
 
     ``done_head=True`` (Doom) also adds the restart flag to the input: [z, a, restart].
     Without it (CarRacing) the input is [z, a].
+    ``reward_head=True``: a linear read-out of the LSTM output predicting the reward of the step
+    (the one after action a_t, read from the same output as the done logit). It changes nothing
+    else: the other heads and the LSTM are built (and initialised) as without it.
     ``dropout``: the chance each LSTM output unit is zeroed before the heads, in training
     mode only (a training setting, not part of ``arch()``; ``run_epoch`` sets it from the config).
     """
 
     def __init__(self, z_size: int, action_size: int, hidden: int, n_mixtures: int = 5,
-                 done_head: bool = False, discrete_actions: bool = False, dropout: float = 0.0):
+                 done_head: bool = False, discrete_actions: bool = False, dropout: float = 0.0,
+                 reward_head: bool = False):
         super().__init__()
         if not 0 <= dropout < 1:
             raise ValueError(f"M's dropout is a probability in [0, 1), got {dropout}: set mdnrnn.dropout=0.1, say")
@@ -158,6 +186,8 @@ class MDNRNN(nn.Module):
             self.lstm.weight_ih_l0[hidden:2 * hidden, -1].fill_(1.0)
         self.mdn = nn.Linear(hidden, 3 * n_mixtures * z_size)
         self.done = nn.Linear(hidden, 1) if done_head else None
+        self.has_reward = bool(reward_head)  # made last: M without it draws the same initial weights
+        self.reward = nn.Linear(hidden, 1) if reward_head else None
 
     def initial_state(self, batch: int, device=None, dtype=torch.float32):
         """Zero (h, c), each [1, batch, hidden]."""
@@ -204,13 +234,20 @@ class MDNRNN(nn.Module):
         done = self.done(h).squeeze(-1) if self.has_done else None
         return mix, done
 
-    def forward(self, z, a, state=None, restart=None, steps=None):
-        """z [B,T,z], a [B,T,A], restart [B,T] or None -> (MixtureOut, done_logit [B,T] or None, state).
+    def predict_reward(self, h):
+        """The reward M expects for the step whose LSTM output is ``h`` [..., hidden] -> [...].
 
-        ``restart[b, t] = 1`` marks the first step of an episode: the state entering
-        that step is zeroed (and Doom's M also reads the flag as an input).
-        ``steps``: a bool mask [B,T]; the heads then run on those steps only and the outputs
-        are [N, z, K] and [N] in ``h[steps]`` order (training skips a batch's padding this way).
+        In a dream, ``h`` is the new state's h that ``step`` returns (``state[0][0]``): at one step
+        and in eval mode it is the LSTM output the heads read."""
+        if self.reward is None:
+            raise ValueError("this M has no reward head: train one with mdnrnn.reward_head=true "
+                             "(e.g. --recipe experiments/recipes/carracing-dream.toml)")
+        return self.reward(h).squeeze(-1)
+
+    def features(self, z, a, state=None, restart=None, steps=None):
+        """What the heads read: the LSTM outputs h [B,T,hidden] (or [N,hidden] with ``steps``), and the state.
+
+        Arguments as in ``forward``; dropout (in training) is applied here, so every head reads the same h.
         """
         if z.dim() != 3 or a.dim() != 3 or z.shape[:2] != a.shape[:2]:
             raise ValueError(f"forward wants z [B,T,{self.z_size}] and a [B,T,{self.action_size}], "
@@ -222,6 +259,18 @@ class MDNRNN(nn.Module):
         h = h if steps is None else h[steps]
         if self.dropout > 0 and self.training:  # skipped at 0: no random draws, the same numbers as before
             h = nn.functional.dropout(h, self.dropout, training=True)
+        return h, state
+
+    def forward(self, z, a, state=None, restart=None, steps=None):
+        """z [B,T,z], a [B,T,A], restart [B,T] or None -> (MixtureOut, done_logit [B,T] or None, state).
+
+        ``restart[b, t] = 1`` marks the first step of an episode: the state entering
+        that step is zeroed (and Doom's M also reads the flag as an input).
+        ``steps``: a bool mask [B,T]; the heads then run on those steps only and the outputs
+        are [N, z, K] and [N] in ``h[steps]`` order (training skips a batch's padding this way).
+        The reward head's prediction: ``predict_reward`` of ``features``' h.
+        """
+        h, state = self.features(z, a, state, restart, steps)
         mix, done = self.heads(h)
         return mix, done, state
 
@@ -264,6 +313,8 @@ class MDNRNN(nn.Module):
                     n_mixtures=self.n_mixtures, done_head=self.has_done)
         if self.discrete_actions:  # only when set, so older checkpoints' arch still matches
             arch["discrete_actions"] = True
+        if self.has_reward:  # likewise
+            arch["reward_head"] = True
         return arch
 
     @property
@@ -271,5 +322,5 @@ class MDNRNN(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-__all__ = ["MDNRNN", "MixtureOut", "doom_action_levels", "action_shares", "mixture_nll", "done_nll", "sample_mixture", "temper", "mixture_mean_var",
-           "mixture_density"]
+__all__ = ["MDNRNN", "MixtureOut", "doom_action_levels", "action_shares", "mixture_nll", "done_nll", "sample_mixture", "temper",
+           "mixture_mean_var", "mixture_density", "reward_loss"]

@@ -13,6 +13,17 @@ test, where the same C drives the real game through V and M exactly as in
 ``wmlib.agent.episode`` (z = V's mean code of the frame, M's state updated from the
 real z and the action).
 
+The car (beyond the paper): with ``mdnrnn.reward_head`` on, M predicts each
+step's reward and the dream pays it, so the same command trains the car's C
+(mode "zh": [z, h], 867 parameters) in M's dream, and ``evaluate_in_reality``
+scores it on the official renderer. Recipe: ``experiments/recipes/carracing-dream.toml``.
+A real car episode ends at the time limit (1,000 steps), on finishing a lap, or on
+leaving the playfield (-100). The car's M has no done head and its dream ends at
+the cap (``dream.max_steps``): random play gives such a head nothing to learn
+(10 of 10 random-walk episodes ran the full 1,000 steps; only ~1.4% of their steps
+paid a tile), a finished lap only stops the tiles paying (-0.1 a step, which the
+reward head sees), and a -100 is a reward the head can learn where it happens.
+
 Population, rollouts and generations come from ``cfg.dream`` where set (dreams
 are cheap, so a profile may afford more than in the real game), else from
 ``cfg.evolution``; the dream's cap and done rule come from ``cfg.dream``.
@@ -51,10 +62,14 @@ DREAM_TEST_SEED = 123_456_789  # the dream test uses dreams no generation traine
 # ----------------------------------------------------------------------------- where, and with what
 
 def check_dream_world(cfg: Config) -> None:
-    if not world_info(cfg.world).dream_trained:
-        raise ValueError(f"training in the dream needs an M that predicts when the episode ends (a done head) "
-                         f"and a reward that is 'steps survived': only Doom's has both, not {cfg.world}'s. "
-                         f"Train the car's C in the real world: `python -m wmlib train-controller {cfg.world}`")
+    """A dream must pay C what the game would: Doom's by steps survived (its M's done head), another
+    world's only with M's reward head (``mdnrnn.reward_head``)."""
+    if not world_info(cfg.world).dream_trained and not cfg.mdnrnn.reward_head:
+        raise ValueError(f"training in the dream needs an M that dreams the reward: Doom's is 'steps survived' "
+                         f"(its done head), {cfg.world}'s needs M with a reward head: train M and C with "
+                         f"--recipe experiments/recipes/{cfg.world}-dream.toml (mdnrnn.reward_head=true) in an "
+                         f"artifacts folder of its own, or train the car's C in the real world: "
+                         f"`python -m wmlib train-controller {cfg.world}`")
 
 
 def check_tau(tau) -> float:
@@ -293,9 +308,9 @@ def _summary(returns) -> dict:
     return dict(mean=float(r.mean()), std=float(r.std()), episodes=int(r.size), returns=r.tolist())
 
 
-def paper_row(tau: float):
-    """The paper's ((dream mean, std), (real mean, std)) at ``tau``, or None."""
-    return DOOM_TEMPERATURE.get(round(float(tau), 2))
+def paper_row(tau: float, world: str = "doom"):
+    """The paper's Doom ((dream mean, std), (real mean, std)) at ``tau``, or None (another world: always)."""
+    return DOOM_TEMPERATURE.get(round(float(tau), 2)) if world == "doom" else None
 
 
 def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "deployed",
@@ -327,7 +342,7 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
         dream = Dreamer(cfg, tau, device)(params[None], dream_episodes, DREAM_TEST_SEED)[0]
         with contextlib.nullcontext(pool) if pool is not None else SharedPool(cfg, backend, workers) as real_pool:
             real = real_pool.run(np.asarray(params)[None], real_episodes, TEST_SEED)
-        paper = paper_row(tau)
+        paper = paper_row(tau, cfg.world)
         return dict(world=cfg.world, profile=cfg.profile, tau=tau, which=which, generations=run.result().generations,
                     dream=_summary(dream), real=dict(_summary(real["returns"][0]), lengths=real["lengths"][0].tolist()),
                     paper=None if paper is None else dict(dream=list(paper[0]), real=list(paper[1])))
@@ -337,8 +352,8 @@ def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "dep
 
 def record_dream(cfg: Config, tau: float, params, vae=None, seed: int = DREAM_TEST_SEED,
                  dreamer: Dreamer | None = None, dream_tau: float | None = None) -> dict:
-    """One dream of a controller: M's death probability per step [T], the return, whether M killed it,
-    and (given V) the frames V decodes, uint8 [T+1, 64, 64, 3].
+    """One dream of a controller: M's death probability per step [T], the reward M paid per step [T],
+    the return, whether M killed it, and (given V) the frames V decodes, uint8 [T+1, 64, 64, 3].
 
     ``dream_tau``: dream at another temperature than the one the controller was trained at (``tau``).
     """
@@ -346,16 +361,17 @@ def record_dream(cfg: Config, tau: float, params, vae=None, seed: int = DREAM_TE
     env = dreamer.env(vae, tau=dream_tau)
     ctrl = Controller(cfg.world, dreamer.m.z_size, dreamer.m.hidden, "zh").set_flat(params)
     obs, _ = env.reset(seed=seed)
-    frames, probs = ([env.decode()] if vae is not None else None), []
+    frames, probs, rewards = ([env.decode()] if vae is not None else None), [], []
     while True:
         z, c, h = env.split_obs(obs)
-        obs, _, terminated, truncated, info = env.step(ctrl.act(z, h, c))
+        obs, reward, terminated, truncated, info = env.step(ctrl.act(z, h, c))
         probs.append(info["done_prob"])
+        rewards.append(reward)
         if frames is not None:
             frames.append(env.decode())
         if terminated or truncated:
             return dict(frames=None if frames is None else np.stack(frames), done_prob=np.asarray(probs),
-                        ret=float(len(probs)), died=bool(terminated))
+                        reward=np.asarray(rewards), ret=float(sum(rewards)), died=bool(terminated))
 
 
 # ----------------------------------------------------------------------------- the temperature table
@@ -376,7 +392,7 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
         for tau in taus:
             res = train_in_dream(cfg, tau, progress=progress, device=device)
             score = evaluate_in_reality(cfg, tau, which, device=device, pool=pool)
-            paper = paper_row(tau)
+            paper = paper_row(tau, cfg.world)
             rows.append(dict(tau=tau, generations=res.generations,
                              dream_mean=score["dream"]["mean"], dream_std=score["dream"]["std"],
                              real_mean=score["real"]["mean"], real_std=score["real"]["std"],

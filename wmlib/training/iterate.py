@@ -22,7 +22,6 @@ get-or-build, so a killed run resumes at the step it was in.
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -420,7 +419,7 @@ def _finetune_m(cfg: Config, k: int, data, progress: bool) -> Path:
 
     from ..device import grad_scaler, resolve_device
     from ..models.mdnrnn import MDNRNN
-    from .mdnrnn import fit
+    from .mdnrnn import fit, m_settings
 
     out = paths.ready(paths.round_mdnrnn(cfg, k).parent) / paths.round_mdnrnn(cfg, k).name
     prev = load_checkpoint(paths.round_mdnrnn(cfg, k - 1))
@@ -436,7 +435,7 @@ def _finetune_m(cfg: Config, k: int, data, progress: bool) -> Path:
     log = dict(step=[], loss=[])
     _, step = fit(mcfg, model, opt, scaler, data, np.arange(len(data.lengths)), device, log, progress=progress)
     save_checkpoint(out, dict(model=model.state_dict(), optimizer=opt.state_dict(), arch=model.arch(),
-                              config=dataclasses.asdict(mcfg.mdnrnn), epoch=epochs, step=step,
+                              config=m_settings(mcfg.mdnrnn), epoch=epochs, step=step,
                               log=log, series=data.series_id, round=k))
     return out
 

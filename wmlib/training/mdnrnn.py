@@ -24,6 +24,9 @@
   Padding is masked out of the loss, and M's heads skip it (``m_loss``).
 * ``mdnrnn.dropout`` (default 0, off): the share of the LSTM's outputs zeroed
   before M's heads in training, its masks seeded by (seed, epoch) like the rest.
+* ``mdnrnn.reward_head`` (default off): M also learns the reward of every step
+  (``rewards[t]``, the one after action t) with ``models.mdnrnn.reward_loss``,
+  over-prediction weighted ``mdnrnn.reward_pessimism``; the car's dream pays it.
 * All randomness of epoch e comes from generators seeded by (seed, e), and a
   checkpoint is written after every epoch, so a killed run resumes exactly
   where an uninterrupted one would be.
@@ -46,7 +49,7 @@ from .. import paths
 from ..artifacts import load_checkpoint, save_checkpoint, write_json
 from ..config import Config, MDNRNNConfig
 from ..device import autocast, grad_scaler, resolve_device
-from ..models.mdnrnn import MDNRNN, done_nll, mixture_nll
+from ..models.mdnrnn import MDNRNN, done_nll, mixture_nll, reward_loss
 from .series import EncodedSeries, load_series
 from . import stages
 from .stages import Stage
@@ -54,12 +57,21 @@ from .stages import Stage
 BATCHINGS = ("stream", "aligned", "windows")
 CARRIES_STATE = ("stream", "aligned")  # batchings whose LSTM state flows from one chunk to the next
 VAL_SEED = 12345  # fixed z noise for validation, so epochs are comparable
+# Knobs added after Ms were trained and keyed: recorded (in a stage key, a checkpoint's config) only when
+# they differ from their default, so every M trained before them keeps its key and its bytes.
+LATER_KNOBS = ("reward_head", "reward_pessimism")
+
+
+def m_settings(mc: MDNRNNConfig) -> dict:
+    """``cfg.mdnrnn`` as recorded: every field, less the later knobs at their default (``LATER_KNOBS``)."""
+    default = asdict(MDNRNNConfig())
+    return {k: v for k, v in asdict(mc).items() if k not in LATER_KNOBS or v != default[k]}
 
 
 # ----------------------------------------------------------------------------- data
 
 class Transitions:
-    """V's series as flat arrays by global step: mu/logvar (memory-mapped), actions, dones."""
+    """V's series as flat arrays by global step: mu/logvar (memory-mapped), actions, rewards, dones."""
 
     def __init__(self, series: EncodedSeries):
         ds = series.dataset
@@ -70,6 +82,10 @@ class Transitions:
         self.actions = np.concatenate([np.asarray(ds.episode(i).actions, np.float32)
                                        for i in range(ds.n_episodes)])
         self.dones = np.concatenate([np.asarray(ds.episode(i).dones, bool) for i in range(ds.n_episodes)])
+        # the reward head's targets (None from a dataset stand-in without rewards: no reward head on it)
+        rewards = [getattr(ds.episode(i), "rewards", None) for i in range(ds.n_episodes)]
+        self.rewards = (None if any(r is None for r in rewards)
+                        else np.concatenate([np.asarray(r, np.float32) for r in rewards]))
         self.action_size = self.actions.shape[1]
         self.series = series
         # which V made these codes (V's checkpoint digest when V wrote it), to catch a stale resume
@@ -108,6 +124,7 @@ class Transitions:
         out.logvar = np.concatenate([np.asarray(p.logvar) for p in parts])
         out.actions = np.concatenate([p.actions for p in parts])
         out.dones = np.concatenate([p.dones for p in parts])
+        out.rewards = None if any(p.rewards is None for p in parts) else np.concatenate([p.rewards for p in parts])
         out.lengths = np.concatenate([p.lengths for p in parts])
         out.starts = np.concatenate([p.starts[:-1] + o for p, o in zip(parts, offsets)] + [offsets[-1:]])
         out.z_size, out.action_size, out.series = parts[0].z_size, parts[0].action_size, None
@@ -218,7 +235,8 @@ def make_batches(cfg: Config, data: Transitions, episodes, rng) -> list[Batch]:
 
 
 def batch_tensors(data: Transitions, batch: Batch, generator: torch.Generator, device) -> dict:
-    """Sample z_t and z_{t+1} from the stored posteriors; return float tensors on ``device``."""
+    """Sample z_t and z_{t+1} from the stored posteriors; return float tensors on ``device``
+    (and the step's ``reward`` when ``data`` has rewards)."""
     idx = batch.idx
     nxt = np.where(batch.valid & ~batch.last, idx + 1, idx)
     # any object with mu and logvar arrays will do (the notebooks pass their own); Transitions caches tensors
@@ -236,23 +254,29 @@ def batch_tensors(data: Transitions, batch: Batch, generator: torch.Generator, d
              restart=torch.from_numpy(batch.restart.astype(np.float32)),
              z_mask=torch.from_numpy((batch.valid & ~batch.last).astype(np.float32)),
              valid=torch.from_numpy(batch.valid.astype(np.float32)))
+    if getattr(data, "rewards", None) is not None:  # what the reward head learns (no random draw)
+        t["reward"] = torch.from_numpy(np.asarray(data.rewards[idx], np.float32))
     return {k: v.to(device, non_blocking=True) for k, v in t.items()}
 
 
 # ----------------------------------------------------------------------------- loss
 
-def m_loss(model: MDNRNN, t: dict, state, pos_weight: float, device, amp: bool = True):
-    """Masked mean mixture NLL per dimension (+ weighted done BCE) -> (loss, parts, state).
+def m_loss(model: MDNRNN, t: dict, state, pos_weight: float, device, amp: bool = True,
+           reward_pessimism: float = 1.0):
+    """Masked mean mixture NLL per dimension (+ weighted done BCE, + the reward loss) -> (loss, parts, state).
 
     The LSTM runs under mixed precision on CUDA (``amp``); the loss is always float32. The heads and
     the loss run on the batch's valid steps only: "windows" batches are ~30% padding, and the MDN
-    head is ~a quarter of M's arithmetic.
+    head is ~a quarter of M's arithmetic. With a reward head, ``reward_loss`` (over-prediction
+    weighted ``reward_pessimism``) is averaged over the valid steps and added, unweighted.
     """
     valid = t["valid"] > 0
     steps = None if bool(valid.all()) else valid
     pick = (lambda x: x) if steps is None else (lambda x: x[steps])
     with autocast(device) if amp else contextlib.nullcontext():
-        mix, done_logit, state = model(t["z"], t["a"], state, restart=t["restart"], steps=steps)
+        h, state = model.features(t["z"], t["a"], state, restart=t["restart"], steps=steps)
+        mix, done_logit = model.heads(h)
+        reward = model.predict_reward(h) if model.has_reward else None
     nll = mixture_nll(*(p.float() for p in mix), pick(t["z_next"])).mean(-1)  # per step, nats per dim
     z_mask = pick(t["z_mask"])
     z_loss = (nll * z_mask).sum() / z_mask.sum().clamp_min(1)
@@ -262,6 +286,13 @@ def m_loss(model: MDNRNN, t: dict, state, pos_weight: float, device, amp: bool =
         bce = done_nll(done_logit.float(), pick(t["done"]), pos_weight)
         parts["done_loss"] = bce.sum() / t["valid"].sum().clamp_min(1)  # bce holds the valid steps only
         loss = loss + parts["done_loss"]
+    if reward is not None:
+        if "reward" not in t:
+            raise ValueError("this M has a reward head but the batch holds no rewards: pass data with a "
+                             "rewards array (wmlib.training.mdnrnn.Transitions has one)")
+        per_step = reward_loss(reward.float(), pick(t["reward"]), reward_pessimism)
+        parts["reward_loss"] = per_step.sum() / t["valid"].sum().clamp_min(1)
+        loss = loss + parts["reward_loss"]
     return loss, parts, state
 
 
@@ -270,7 +301,7 @@ def m_loss(model: MDNRNN, t: dict, state, pos_weight: float, device, amp: bool =
 def build_model(cfg: Config, z_size: int) -> MDNRNN:
     mc = cfg.mdnrnn
     return MDNRNN(z_size, cfg.action_size, mc.hidden, mc.n_mixtures, done_head=mc.done_head,
-                  discrete_actions=mc.discrete_actions, dropout=mc.dropout)
+                  discrete_actions=mc.discrete_actions, dropout=mc.dropout, reward_head=mc.reward_head)
 
 
 def epoch_generators(seed: int, epoch: int):
@@ -317,7 +348,8 @@ def run_epoch(cfg, model, opt, scaler, data, train_eps, epoch, device, log, step
             for group in opt.param_groups:
                 group["lr"] = learning_rate(mc, (epoch + i / len(batches)) / mc.epochs)
             t = batch_tensors(data, batch, gen, device)
-            loss, parts, state = m_loss(model, t, state if carry else None, mc.done_pos_weight, device)
+            loss, parts, state = m_loss(model, t, state if carry else None, mc.done_pos_weight, device,
+                                        reward_pessimism=mc.reward_pessimism)
             state = tuple(s.detach().float() for s in state)  # truncate backprop at the chunk edge
             optimizer_step(model, opt, scaler, loss, mc.grad_clip)
             step += 1
@@ -381,12 +413,15 @@ def _check_config(cfg: Config):
                          "of the LSTM's outputs in training")
     if mc.lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"unknown mdnrnn.lr_schedule {mc.lr_schedule!r}: choose one of {', '.join(LR_SCHEDULES)}")
+    if not mc.reward_pessimism >= 1:
+        raise ValueError(f"mdnrnn.reward_pessimism must be >= 1 (got {mc.reward_pessimism}): 1 is plain squared "
+                         "error, k > 1 makes over-predicting a reward cost k times as much as under-predicting it")
 
 
 def check_finished_m(ckpt: dict, cfg: Config, path: Path) -> None:
     """Refuse to hand back a finished M trained with other settings than ``cfg.mdnrnn`` (naming each field)."""
     saved = {**asdict(MDNRNNConfig()), **ckpt.get("config", {})}  # a knob added since ran at its default
-    want = asdict(cfg.mdnrnn)
+    want = {**asdict(MDNRNNConfig()), **m_settings(cfg.mdnrnn)}
     diff = {k: (saved.get(k), v) for k, v in want.items() if saved.get(k) != v}
     if diff:
         what = ", ".join(f"mdnrnn.{k}={old!r} (config now says {new!r})" for k, (old, new) in sorted(diff.items()))
@@ -399,7 +434,7 @@ def mdnrnn_stage(cfg: Config) -> Stage:
     from .vae import series_stage
 
     final = paths.mdnrnn_file(cfg)
-    return Stage("M", paths.mdnrnn_dir(cfg), {f"mdnrnn.{k}": v for k, v in asdict(cfg.mdnrnn).items()},
+    return Stage("M", paths.mdnrnn_dir(cfg), {f"mdnrnn.{k}": v for k, v in m_settings(cfg.mdnrnn).items()},
                  done=final.exists, reads=(series_stage(cfg),),
                  legacy=lambda: check_finished_m(load_checkpoint(final), cfg, final))
 
@@ -450,11 +485,11 @@ def _train_mdnrnn(cfg: Config, progress: bool, device) -> Path:
     def saved(epoch, step):  # every epoch: a killed run resumes from here
         save_checkpoint(ckpt_path, dict(model=model.state_dict(), optimizer=opt.state_dict(),
                                         scaler=scaler.state_dict(), epoch=epoch, step=step, log=log,
-                                        arch=model.arch(), config=asdict(mc), series=data.series_id))
+                                        arch=model.arch(), config=m_settings(mc), series=data.series_id))
         write_json(out / paths.LOG, log)
 
     epoch, step = fit(cfg, model, opt, scaler, data, train_eps, device, log, epoch, step, val_eps, progress, saved)
-    save_checkpoint(final, dict(model=model.state_dict(), arch=model.arch(), config=asdict(mc),
+    save_checkpoint(final, dict(model=model.state_dict(), arch=model.arch(), config=m_settings(mc),
                                 epoch=epoch, step=step, log=log, series=data.series_id))
     write_json(out / paths.LOG, log)
     return final
@@ -466,7 +501,19 @@ def load_mdnrnn(cfg: Config, device="cpu") -> MDNRNN:
     if not path.exists():
         raise FileNotFoundError(f"no trained M at {path}: run `python -m wmlib train-mdnrnn {cfg.world} "
                                 f"--profile {cfg.profile}` (or train_mdnrnn(cfg)) first")
-    return MDNRNN.from_checkpoint(load_checkpoint(path), resolve_device(device))
+    m = MDNRNN.from_checkpoint(load_checkpoint(path), resolve_device(device))
+    check_reward_head(m, cfg, path)
+    return m
+
+
+def check_reward_head(m: MDNRNN, cfg: Config, path) -> None:
+    """Refuse an M without a reward head where the config asks for one (a dream would pay C nothing)."""
+    if cfg.mdnrnn.reward_head and not m.has_reward:
+        raise ValueError(f"the config asks for M with a reward head (mdnrnn.reward_head=true) but {path} was "
+                         f"trained without one: train M with it in an artifacts folder of its own (`python -m wmlib "
+                         f"train-mdnrnn {cfg.world} --profile {cfg.profile} --recipe "
+                         f"experiments/recipes/carracing-dream.toml --artifacts <new folder>`), or move the folder "
+                         f"{Path(path).parent} away to train M afresh")
 
 
 def read_log(cfg: Config) -> dict:
@@ -487,15 +534,17 @@ def teacher_forced(model: MDNRNN, data: Transitions, episodes, device="cpu", see
 
     Returns per-step arrays over the episodes' steps that have a next code: ``nll``
     [N, z] (nats), ``z`` and ``z_next`` [N, z]; and over all steps: ``done_prob`` [M]
-    and ``done`` [M] (None / empty for a world without a done head).
+    and ``done`` [M] (None for a world without a done head), ``reward_pred`` [M] and
+    ``reward`` [M] (None for an M without a reward head).
     """
     model.eval()
     device = torch.device(device)
     gen = torch.Generator().manual_seed(seed)
-    nll, z, z_next, probs, dones = [], [], [], [], []
+    nll, z, z_next, probs, dones, preds, rewards = [], [], [], [], [], [], []
     for batch in episode_batches(data, episodes, batch_size):
         t = batch_tensors(data, batch, gen, device)
-        mix, done_logit, _ = model(t["z"], t["a"], restart=t["restart"])
+        h, _ = model.features(t["z"], t["a"], restart=t["restart"])
+        mix, done_logit = model.heads(h)
         m = t["z_mask"].bool()
         nll.append(mixture_nll(*(p.float() for p in mix), t["z_next"])[m].cpu())
         z.append(t["z"][m].cpu())
@@ -504,8 +553,13 @@ def teacher_forced(model: MDNRNN, data: Transitions, episodes, device="cpu", see
             v = t["valid"].bool()
             probs.append(torch.sigmoid(done_logit.float())[v].cpu())
             dones.append(t["done"][v].cpu())
+        if model.has_reward:
+            v = t["valid"].bool()
+            preds.append(model.predict_reward(h).float()[v].cpu())
+            rewards.append(t["reward"][v].cpu())
     cat = lambda xs: torch.cat(xs).numpy() if xs else None
-    return dict(nll=cat(nll), z=cat(z), z_next=cat(z_next), done_prob=cat(probs), done=cat(dones))
+    return dict(nll=cat(nll), z=cat(z), z_next=cat(z_next), done_prob=cat(probs), done=cat(dones),
+                reward_pred=cat(preds), reward=cat(rewards))
 
 
 def held_out_nll(model, data, episodes, device="cpu") -> np.ndarray:
@@ -578,6 +632,12 @@ def evaluate_mdnrnn(cfg: Config, device="cpu", write: bool = True, model: MDNRNN
         pr = precision_recall(pred["done_prob"], pred["done"])
         res.update(done_precision=pr["precision"], done_recall=pr["recall"], done_tp=pr["tp"],
                    done_fp=pr["fp"], done_fn=pr["fn"], deaths=int(pred["done"].sum()))
+    if pred["reward_pred"] is not None:  # against the constant that knows only the training rewards' mean
+        p, r = pred["reward_pred"].astype(np.float64), pred["reward"].astype(np.float64)
+        mean = float(np.mean(data.rewards[np.concatenate([np.arange(data.starts[e], data.starts[e + 1])
+                                                          for e in train_eps])]))
+        res.update(reward_mse=float(np.mean((p - r) ** 2)), reward_baseline_mse=float(np.mean((mean - r) ** 2)),
+                   reward_mean=float(r.mean()), reward_pred_mean=float(p.mean()))
     if write:
         write_json(paths.ready(paths.mdnrnn_dir(cfg)) / paths.MDNRNN_EVAL, res)
     return res
@@ -593,6 +653,10 @@ def format_evaluation(res: dict) -> str:
     if "done_precision" in res:
         lines.append(f"done head @0.5: precision {res['done_precision']:.3f} recall {res['done_recall']:.3f} "
                      f"(tp {res['done_tp']}, fp {res['done_fp']}, fn {res['done_fn']}, deaths {res['deaths']})")
+    if "reward_mse" in res:
+        lines.append(f"reward head: squared error {res['reward_mse']:.4f} (the training mean as a constant: "
+                     f"{res['reward_baseline_mse']:.4f}); predicted {res['reward_pred_mean']:+.4f} per step on "
+                     f"average, real {res['reward_mean']:+.4f}")
     return "\n".join(lines)
 
 
