@@ -144,7 +144,7 @@ def test_a_setting_added_later_at_its_neutral_value_keeps_old_builds(tmp_path):
                                              settings={"mdnrnn.epochs": 80}))
     assert stage(0.0).key == stages._digest({"mdnrnn.epochs": 80})
     assert stages.get(stage(0.0), build=lambda: "built", load=lambda: "reused") == "reused"
-    with pytest.raises(stages.StageChanged, match=r"mdnrnn.dropout=None \(config now says 0.1\)"):
+    with pytest.raises(stages.StageChanged, match=r"mdnrnn.dropout=0.0 \(config now says 0.1\)"):
         stages.get(stage(0.1), build=lambda: "built", load=lambda: "reused")
     spelled = tmp_path / "spelled"
     spelled.mkdir()

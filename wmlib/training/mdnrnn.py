@@ -57,15 +57,14 @@ from .stages import Stage
 BATCHINGS = ("stream", "aligned", "windows")
 CARRIES_STATE = ("stream", "aligned")  # batchings whose LSTM state flows from one chunk to the next
 VAL_SEED = 12345  # fixed z noise for validation, so epochs are comparable
-# Knobs added after Ms were trained and keyed: recorded (in a stage key, a checkpoint's config) only when
-# they differ from their default, so every M trained before them keeps its key and its bytes.
-LATER_KNOBS = ("reward_head", "reward_pessimism")
-
-
 def m_settings(mc: MDNRNNConfig) -> dict:
-    """``cfg.mdnrnn`` as recorded: every field, less the later knobs at their default (``LATER_KNOBS``)."""
-    default = asdict(MDNRNNConfig())
-    return {k: v for k, v in asdict(mc).items() if k not in LATER_KNOBS or v != default[k]}
+    """``cfg.mdnrnn`` as recorded (in a stage key, a checkpoint's config): every field, less the knobs added
+    after Ms were trained and keyed at their neutral value (``stages.NEUTRAL``), so every M trained before
+    them keeps its key and its bytes."""
+    return {k: v for k, v in asdict(mc).items() if stages.NEUTRAL.get(f"mdnrnn.{k}", _ABSENT) != v}
+
+
+_ABSENT = object()
 
 
 # ----------------------------------------------------------------------------- data

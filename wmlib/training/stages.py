@@ -78,21 +78,18 @@ def _digest(obj) -> str:
 # Settings added after stages were first keyed, with the value that builds exactly what was built before
 # them: a key written without the field matches a config that holds this value (an M trained before
 # dropout existed is the M ``mdnrnn.dropout = 0`` trains).
-NEUTRAL = {"mdnrnn.dropout": 0.0}
+NEUTRAL = {"mdnrnn.dropout": 0.0, "mdnrnn.reward_head": False, "mdnrnn.reward_pessimism": 1.0}
 
 
 def changed_fields(saved: dict, now: dict) -> dict:
     """{field: (saved value, value now)} for every field that differs (a field on one side only too,
     unless the other side holds its ``NEUTRAL`` value)."""
     norm = lambda v: json.loads(json.dumps(v, default=str))  # tuples read back from JSON as lists
-    missing = object()
     out = {}
     for k in sorted(set(saved) | set(now)):
-        old, new = saved.get(k, missing), now.get(k, missing)
-        if missing in (old, new) and k in NEUTRAL and norm(new if old is missing else old) == norm(NEUTRAL[k]):
-            continue
-        if old is missing or new is missing or norm(old) != norm(new):
-            out[k] = (None if old is missing else old, None if new is missing else new)
+        old, new = saved.get(k, NEUTRAL.get(k)), now.get(k, NEUTRAL.get(k))  # absent: its neutral value
+        if norm(old) != norm(new):
+            out[k] = (old, new)
     return out
 
 
