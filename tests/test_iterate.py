@@ -417,8 +417,9 @@ def test_a_curious_round_records_the_games_of_its_search_for_ms_surprise(round0,
     played.clear()
     assert it.collect_round(cfg, 1, progress=False).n_episodes == 4 and not played  # reused, not replayed
     with pytest.raises(ValueError, match="begun by iterate.explore_policy='curious'"):  # half-played by another
+        never = explore.Previous(params=lambda: pytest.fail("played"), mdnrnn=lambda: pytest.fail("played"), seed=0)
         explore.play_round(cfg.with_overrides(iterate=dict(explore_policy="random")), 1,
-                           paths.iterate_data_dir(cfg), progress=False)
+                           paths.iterate_data_dir(cfg), never, progress=False)
 
 
 def test_the_command_line_runs_a_curious_round(round0, tmp_path, capsys):

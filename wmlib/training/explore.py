@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Callable
 
 import numpy as np
 
@@ -70,16 +71,28 @@ def explore_fields(cfg: Config) -> dict:
     return out
 
 
+ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
+
+
+@dataclasses.dataclass(frozen=True)
+class Previous:
+    """What round k's games take from the round before (``iterate`` hands it over, so this module never
+    reads the rounds itself): round k-1's C and M, each read only when the policy plays with it, and the
+    base seed of the round's games."""
+    params: Callable[[], np.ndarray]
+    mdnrnn: Callable[[], object]
+    seed: int
+
+
 def round_games(root, k: int) -> int:
     """How many of round k's games the data folder holds (complete shards only)."""
     from ..worlds.data import complete_shards
-    from .iterate import ROUND_EPISODE_BASE
 
     return sum(int(i) // ROUND_EPISODE_BASE == k for s in complete_shards(root)
                for i in read_json(s / "meta.json")["episode_ids"])
 
 
-def play_round(cfg: Config, k: int, root, progress: bool = True) -> None:
+def play_round(cfg: Config, k: int, root, previous: Previous, progress: bool = True) -> None:
     """Round k's ``iterate.episodes`` real games, played by ``iterate.explore_policy``, written to ``root``."""
     check_explore(cfg)
     policy = cfg.iterate.explore_policy
@@ -89,26 +102,24 @@ def play_round(cfg: Config, k: int, root, progress: bool = True) -> None:
         raise ValueError(f"round {k}'s games were begun by iterate.explore_policy={began!r}, not {policy!r}: "
                          f"set it back, or move {paths.iterate_dir(cfg)} away to play the rounds afresh")
     write_json(marker, dict(explore_policy=policy))
-    dict(current=play_current, random=play_random, curious=play_curious)[policy](cfg, k, root, progress)
+    dict(current=play_current, random=play_random, curious=play_curious)[policy](cfg, k, root, previous, progress)
 
 
-def _spec(cfg: Config, k: int):
+def _spec(cfg: Config, previous: Previous):
     from .dream import real_spec
-    from .iterate import load_round_mdnrnn
 
-    return real_spec(cfg, load_round_mdnrnn(cfg, k - 1))
+    return real_spec(cfg, previous.mdnrnn())
 
 
-def play_current(cfg: Config, k: int, root, progress: bool = True) -> None:
+def play_current(cfg: Config, k: int, root, previous: Previous, progress: bool = True) -> None:
     """Round k-1's C plays the games, each with its exploration rate (``iterate.explore``, cycled)."""
     from ..agent.pool import RolloutPool
     from ..worlds.data import write_shard
-    from .iterate import ROUND_EPISODE_BASE, data_seed, round_params
 
     it = cfg.iterate
     explore = np.resize(np.asarray(it.explore, np.float64), it.episodes)
-    with RolloutPool(_spec(cfg, k), "processes", cfg.evolution.workers) as pool:
-        out = pool.run(round_params(cfg, k - 1)[None], it.episodes, data_seed(cfg, k), explore=explore[None], keep=True)
+    with RolloutPool(_spec(cfg, previous), "processes", cfg.evolution.workers) as pool:
+        out = pool.run(previous.params()[None], it.episodes, previous.seed, explore=explore[None], keep=True)
     first = k * ROUND_EPISODE_BASE
     write_shard(root, list(range(first, first + it.episodes)), out["episodes"], cfg.world)
     if progress:
@@ -144,16 +155,15 @@ class RandomPlayRunner:
         self.env.close()
 
 
-def play_random(cfg: Config, k: int, root, progress: bool = True) -> None:
+def play_random(cfg: Config, k: int, root, previous: Previous, progress: bool = True) -> None:
     """Collection's random play plays the games (on the env seeds C's games would have)."""
     from ..agent.pool import RolloutPool
     from ..worlds.data import write_shard
-    from .iterate import ROUND_EPISODE_BASE, data_seed
 
     it = cfg.iterate
-    spec = dict(_spec(cfg, k), hold_max=cfg.collect.hold_max)
+    spec = dict(_spec(cfg, previous), hold_max=cfg.collect.hold_max)
     with RolloutPool(spec, "processes", cfg.evolution.workers, runner=RandomPlayRunner) as pool:
-        out = pool.run(np.zeros((1, pool.n_params)), it.episodes, data_seed(cfg, k), keep=True)
+        out = pool.run(np.zeros((1, pool.n_params)), it.episodes, previous.seed, keep=True)
     first = k * ROUND_EPISODE_BASE
     write_shard(root, list(range(first, first + it.episodes)), out["episodes"], cfg.world)
     if progress:
@@ -166,29 +176,28 @@ def curious_dir(cfg: Config, k: int):
     return paths.round_dir(cfg, k) / CURIOUS
 
 
-def play_curious(cfg: Config, k: int, root, progress: bool = True):
+def play_curious(cfg: Config, k: int, root, previous: Previous, progress: bool = True):
     """A CMA-ES search for M's surprise plays the games: ``iterate.episodes / curious_population``
     generations of one real game per candidate, each generation's games kept as a shard."""
     from ..agent.curiosity import curious_fitness
     from ..agent.evolution import evolve
     from ..agent.pool import RolloutPool
     from ..worlds.data import shard_name, write_shard
-    from .iterate import ROUND_EPISODE_BASE, data_seed, round_params
 
     it = cfg.iterate
     P = it.curious_population
     first = k * ROUND_EPISODE_BASE
     # the fitness is surprise alone (no penalty on weights), each candidate on a game of its own
     ev = dataclasses.replace(cfg.evolution, population=P, rollouts=1, generations=it.episodes // P,
-                             seed=data_seed(cfg, k), weight_decay=0.0, same_episodes=False)
+                             seed=previous.seed, weight_decay=0.0, same_episodes=False)
 
     def keep(generation, episodes):
         ids = list(range(first + generation * P, first + (generation + 1) * P))
         if not (root / shard_name(ids[0], ids[-1])).exists():  # a generation re-run after a kill: same games
             write_shard(root, ids, episodes, cfg.world)
 
-    x0 = round_params(cfg, k - 1) if it.warm_start else None
-    with RolloutPool(_spec(cfg, k), "processes", cfg.evolution.workers) as pool:
+    x0 = previous.params() if it.warm_start else None
+    with RolloutPool(_spec(cfg, previous), "processes", cfg.evolution.workers) as pool:
         res = evolve(ev, pool.n_params, curious_fitness(pool, 1, cfg.mdnrnn.done_pos_weight, keep),
                      paths.ready(curious_dir(cfg, k)), progress=progress, x0=x0)
     if progress:
@@ -209,5 +218,5 @@ def curious_summary(cfg: Config, k: int) -> dict | None:
     return dict(generations=len(hist), surprise_mean=[h["mean"] for h in hist], surprise_max=[h["max"] for h in hist])
 
 
-__all__ = ["EXPLORE_POLICIES", "check_explore", "explore_fields", "round_games", "play_round", "play_current",
+__all__ = ["EXPLORE_POLICIES", "ROUND_EPISODE_BASE", "Previous", "check_explore", "explore_fields", "round_games", "play_round", "play_current",
            "play_random", "play_curious", "RandomPlayRunner", "curious_dir", "curious_summary"]

@@ -33,10 +33,10 @@ from ..config import Config
 from ..models.mdnrnn import action_shares  # noqa: F401  (notebook 06 reads it here)
 from .dream import real_spec
 from . import stages
-from .explore import check_explore, curious_summary, explore_fields, play_round, round_games
+from .explore import (ROUND_EPISODE_BASE, Previous, check_explore, curious_summary, explore_fields, play_round,
+                      round_games)
 from .stages import Stage, cached, data_stage, note
 
-ROUND_EPISODE_BASE = 1_000_000   # episode ids of round k: k * base + i (never clash with random play)
 DATA_SEED = 77_000               # real-game seeds of the rounds' data (the test uses TEST_SEED)
 ENSEMBLES = ("none", "min")      # iterate.ensemble: round k's M alone, or the worst of rounds 0..k's Ms
 VALIDATION_SEED = 31_000         # real games that choose among a round's Cs (never the test's or the data's)
@@ -339,7 +339,9 @@ def collect_round(cfg: Config, k: int, progress: bool = True):
     if not (root / "dataset.json").exists():
         write_json(root / "dataset.json", dict(world=cfg.world, frame_shape=list(FRAME_SHAPE),
                                                action_size=cfg.action_size, policy="iterative training rounds"))
-    stages.get(round_data_stage(cfg, k), lambda: play_round(cfg, k, root, progress), lambda: None)
+    previous = Previous(params=lambda: round_params(cfg, k - 1), mdnrnn=lambda: load_round_mdnrnn(cfg, k - 1),
+                        seed=data_seed(cfg, k))
+    stages.get(round_data_stage(cfg, k), lambda: play_round(cfg, k, root, previous, progress), lambda: None)
     return RolloutDataset(root)
 
 
