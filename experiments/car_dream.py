@@ -13,7 +13,9 @@ only read. In ``--out`` the script builds, with the library's own functions:
   (``train_in_dream``), then scored by ``evaluate_in_reality``: ``--episodes`` dreams and as many
   official tracks (gymnasium's renderer, the test seeds every car score uses);
 * ``car_dream.json``: the settings, M's held-out reward error, each seed's dream and real score, their
-  mean, and the random policy's real score over ``--episodes`` tracks for reference.
+  mean, and the random policy's real score over ``--episodes`` tracks for reference; and ``trace``: the
+  first seed's C on the first official track, per step the game's reward and the one M predicted
+  (``training.dream.real_reward_trace``; notebook 08 draws it).
 
 Every stage is get-or-build, so a killed run resumes and a finished one is read back. Training
 happens here (M, C), but only through the library's commands' functions.
@@ -22,30 +24,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from wmlib import paths
-from wmlib.artifacts import write_json
+from wmlib.artifacts import link_stages, write_json
 from wmlib.config import apply_recipe, apply_settings, get_config
 
 RECIPE = Path(__file__).resolve().parent / "recipes" / "carracing-dream.toml"
 SHARED = ("data", "vae", "series")  # what every arm reads from the source root, unchanged
-
-
-def link_stages(source: Path, target: Path, names) -> None:
-    """``target/<name>`` -> ``source/<name>`` for each name (a symlink; an existing one is kept)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        src, dst = source / name, target / name
-        if not src.exists():
-            raise SystemExit(f"{src} does not exist: the source root needs the car's {name} at this profile "
-                             f"(`python -m wmlib reproduce carracing --artifacts <root>` builds every stage)")
-        if not dst.exists():
-            os.symlink(src.resolve(), dst, target_is_directory=True)
 
 
 def car_config(root: Path, profile: str, recipe: Path, settings) -> object:
@@ -74,7 +63,7 @@ def main(argv=None):
     if args.episodes < 1 or not args.seeds:
         raise SystemExit("need --episodes >= 1 and at least one seed")
 
-    from wmlib.training.dream import evaluate_in_reality, train_in_dream
+    from wmlib.training.dream import dream_params, evaluate_in_reality, real_reward_trace, train_in_dream
     from wmlib.training.mdnrnn import evaluate_mdnrnn, train_mdnrnn
     from wmlib.worlds.baseline import random_baseline
 
@@ -91,7 +80,7 @@ def main(argv=None):
     print(f"M with a reward head: held-out NLL {m_eval['nll']:.4f}, reward squared error {m_eval['reward_mse']:.4f} "
           f"(a constant: {m_eval['reward_baseline_mse']:.4f})")
 
-    seeds = []
+    seeds, trace = [], None
     for seed in args.seeds:
         cfg = apply_settings(car_config(out / f"seed-{seed}", args.profile, args.recipe, args.set),
                              [f"evolution.seed={seed}"])
@@ -103,6 +92,10 @@ def main(argv=None):
         seeds.append(dict(seed=seed, generations=res.generations, seconds=time.time() - t0,
                           dream=summary(score["dream"]["returns"]), real=summary(score["real"]["returns"]),
                           real_returns=score["real"]["returns"]))
+        if trace is None:  # the first seed's C on the first official track: M's predicted reward beside the game's
+            t = real_reward_trace(cfg, dream_params(cfg, cfg.dream.tau))
+            trace = dict(t, seed=seed, track_seed=t["seed"], real=[round(x, 4) for x in t["real"]],
+                         predicted=[round(x, 4) for x in t["predicted"]])
         print(f"seed {seed}: dream {seeds[-1]['dream']['mean']:.1f}, real {seeds[-1]['real']['mean']:.1f} "
               f"+- {seeds[-1]['real']['std']:.1f} over {args.episodes} official tracks")
 
@@ -113,7 +106,7 @@ def main(argv=None):
                   evolution={k: getattr(shared.evolution, k) for k in ("population", "rollouts", "generations")},
                   m=dict(seconds=m_seconds, **{k: m_eval[k] for k in m_eval if k.startswith(("nll", "reward"))
                                                and not k.endswith("per_dim")}),
-                  seeds=seeds, random=summary(rnd["returns"]),
+                  seeds=seeds, random=summary(rnd["returns"]), trace=trace,
                   mean_over_seeds=dict(dream=float(np.mean([s["dream"]["mean"] for s in seeds])),
                                        real=float(np.mean([s["real"]["mean"] for s in seeds]))))
     write_json(out / "car_dream.json", record)

@@ -26,8 +26,6 @@ workers); a killed run resumes where it stopped (every stage is get-or-build).
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -36,28 +34,11 @@ import numpy as np
 from wmlib import paths
 from wmlib.artifacts import write_json
 from wmlib.config import apply_settings, get_config
-from wmlib.training.explore import EXPLORE_POLICIES
+from wmlib.training.explore import EXPLORE_POLICIES, arm_root
 from wmlib.training.iterate import iterate, judge_next_games, score_round
 
 METRICS = (("m_next", "nll"), ("m_next", "done_recall"), ("real", "mean"), ("dream", "mean"), ("gap", None),
            ("new_m_heldout", "nll"), ("new_m_heldout", "done_recall"))
-
-
-def arm_root(base_cfg, folder: Path) -> Path:
-    """A root whose round-0 stages are links to ``base_cfg``'s (everything but ``iterate/``), and whose
-    round 0 score is the base's (the same C, M and games): the arm plays only its own round."""
-    run = paths.run_dir(base_cfg)
-    mine = folder / base_cfg.world / base_cfg.profile
-    mine.mkdir(parents=True, exist_ok=True)
-    for entry in run.iterdir():
-        if entry.name not in ("iterate", paths.reproduce_record(base_cfg).name) and not (mine / entry.name).exists():
-            os.symlink(entry.resolve(), mine / entry.name)
-    score0 = paths.round_score(base_cfg, 0)
-    target = mine / score0.relative_to(run)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(score0, target)
-    return folder
 
 
 def run_arm(base_cfg, settings, arm: str, seed: int, folder: Path, games: int) -> dict:

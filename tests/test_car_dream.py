@@ -277,6 +277,37 @@ def test_train_in_dream_carracing_runs_end_to_end_at_ci(car_root):
     assert all(r > -0.1 * cfg.dream.max_steps - 1e-6 for r in score["real"]["returns"])
 
 
+def test_the_reward_trace_along_a_real_track_is_ms_prediction_step_by_step(car_root):
+    """real_reward_trace: the game's reward of each step, and the reward M predicts for it, reading the codes
+    and actions of that track one step at a time (what the car's dream would pay)."""
+    from wmlib.agent.episode import EpisodeRunner
+    from wmlib.training.dream import real_reward_trace, real_spec
+    from wmlib.models.vae import frames_to_tensor
+    from wmlib.training.vae import load_vae
+
+    cfg = car_root["dream"]
+    assert cfg.dream.real_z == "mean"
+    params = np.random.default_rng(3).normal(size=param_count("carracing", cfg.vae.z_size, cfg.mdnrnn.hidden)) * 0.5
+    trace = real_reward_trace(cfg, params, seed=11)
+    with EpisodeRunner(real_spec(cfg)) as runner:
+        game = runner.run(params[None], [11], keep=True)
+    ep = game["episodes"][0]
+    assert trace["steps"] == len(trace["real"]) == len(trace["predicted"]) == len(ep["actions"])
+    np.testing.assert_allclose(trace["real"], ep["rewards"], atol=1e-5)
+    assert trace["real_return"] == pytest.approx(float(game["returns"][0]), abs=1e-4)
+    m, vae = tm.load_mdnrnn(cfg), load_vae(cfg)
+    state, predicted = None, []
+    with torch.no_grad():
+        for frame, a in zip(ep["frames"], ep["actions"]):
+            z = vae.encode(frames_to_tensor(frame))[0]  # V's mean code, as the car reads it (real_z mean)
+            _, _, state = m.step(z, torch.from_numpy(a)[None], state)
+            predicted.append(float(m.predict_reward(state[0][0])[0]))
+    np.testing.assert_allclose(trace["predicted"], predicted, atol=1e-4)
+    assert trace["predicted_return"] == pytest.approx(sum(predicted), abs=1e-3)
+    with pytest.raises(ValueError, match="no reward head.*carracing-dream.toml"):
+        real_reward_trace(car_root["plain"], params)
+
+
 def test_a_reward_head_config_on_an_m_without_one_names_the_fix(car_root):
     from wmlib.training.dream import train_in_dream
     from wmlib.training.stages import StageChanged
@@ -312,4 +343,8 @@ def test_the_measuring_script_gathers_seeds_and_the_random_policy(car_root, tmp_
     for s in record["seeds"]:
         assert s["real"]["episodes"] == 2 and s["dream"]["episodes"] == 2 and len(s["real_returns"]) == 2
     assert record["seeds"][0]["dream"] != record["seeds"][1]["dream"]  # two CMA-ES seeds, two Cs
+    tr = record["trace"]  # seed 0's C on the first official track: the game's reward and M's, per step
+    assert tr["seed"] == 0 and len(tr["real"]) == len(tr["predicted"]) == tr["steps"] >= 1
+    assert tr["real_return"] == pytest.approx(record["seeds"][0]["real_returns"][0], abs=1e-3)
+    assert saved["trace"]["predicted"] == tr["predicted"]
     assert sorted(p.name for p in paths.run_dir(source).iterdir()) == before  # the source is only read

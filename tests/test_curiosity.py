@@ -132,3 +132,28 @@ def test_a_curious_c_goes_where_m_is_most_surprised(sign, tmp_path):
     assert abs(actions[0]).max() == 0  # C with zero weights stands still
     assert sign * actions[1].mean() > 0.3, f"the curious C should push the action towards {sign}"
     assert out["surprise"][1].mean() > 2 * out["surprise"][0].mean()
+
+
+def test_an_arm_root_reads_round_0_and_keeps_its_own_rounds(tmp_path):
+    """The chapter's and the experiment's arm: round 0's stages linked (read, never rebuilt), the round-0 score
+    copied, its own iterate/ folder; a stage missing from the source is refused with the fix."""
+    from wmlib import paths
+    from wmlib.artifacts import link_stages, read_json, write_json
+    from wmlib.config import get_config
+    from wmlib.training.explore import arm_root
+
+    base = get_config("doom", "ci", str(tmp_path / "base"))
+    run = paths.run_dir(base)
+    for stage in ("data", "vae", "mdnrnn"):
+        (run / stage).mkdir(parents=True)
+    write_json(paths.round_score(base, 0), dict(round=0))
+    write_json(paths.reproduce_record(base), dict(stages={}))
+    root = arm_root(base, tmp_path / "arm")
+    mine = paths.run_dir(get_config("doom", "ci", str(root)))
+    assert sorted(p.name for p in mine.iterdir()) == ["data", "iterate", "mdnrnn", "vae"]
+    assert all((mine / s).is_symlink() and (mine / s).resolve() == (run / s).resolve() for s in ("data", "vae", "mdnrnn"))
+    assert not (mine / "iterate").is_symlink() and read_json(mine / paths.round_score(base, 0).relative_to(run)) == {"round": 0}
+    assert arm_root(base, tmp_path / "arm") == root  # again: nothing changes
+    with pytest.raises(FileNotFoundError, match="has no series.*reproduce"):
+        link_stages(run, tmp_path / "other", ("vae", "series"))
+    assert not (tmp_path / "other").exists()  # nothing linked when a stage is missing

@@ -27,6 +27,7 @@ controller = answers("03_controller", "03-ex1-code", "03-ex2-code", "03-ex7-code
 dream = answers("04_dream", "04-ex1-code", "04-ex2-code", "04-ex4-code")
 temperature = answers("05_temperature", "05-ex3-code", "05-ex5-code")
 iterative = answers("06_iterative", "06-ex1-code", "06-ex4-code")
+beyond = answers("08_beyond_the_paper", "08-ex1-code", "08-ex2-code")
 
 
 def test_worlds_random_survival_holds_actions():
@@ -180,3 +181,27 @@ def test_iterative_exploration_and_curiosity(one_torch_thread):
     assert (hot > cold).all()  # futures sampled far from M's modes surprise M more
     fit = iterative.curious_fitness(np.full((4, 3), 10.0), hot, weight=2.0)
     np.testing.assert_allclose(fit, 10.0 + 2.0 * hot)
+
+
+def test_beyond_the_expectile_and_learning_progress(one_torch_thread):
+    from wmlib.agent.curiosity import surprise_along
+    from wmlib.models.mdnrnn import reward_loss
+
+    rewards = np.array([-0.1] * 9 + [3.2])
+    assert beyond.expectile(rewards, 1.0) == pytest.approx(rewards.mean(), abs=1e-8)  # k = 1: the mean
+    grid = torch.linspace(-0.2, 0.4, 60001, dtype=torch.float64)
+    loss = reward_loss(grid[:, None], torch.tensor(rewards), 5.0).mean(1)
+    assert beyond.expectile(rewards, 5.0) == pytest.approx(float(grid[loss.argmin()]), abs=2e-5)
+    often = np.array([-0.1, -0.1, 3.2] * 5)
+    assert beyond.expectile(rewards, 5.0) < 0 < beyond.expectile(often, 5.0) < often.mean()
+
+    m0, m1 = tiny_doom_m(seed=0), tiny_doom_m(seed=1)
+    rng = np.random.default_rng(0)
+    z, a = rng.normal(size=(12, 8)).astype(np.float32), rng.uniform(-1, 1, (12, 1)).astype(np.float32)
+    dones = np.zeros(12, bool)
+    dones[-1] = True
+    out = beyond.progress_along(m0, m1, z, a, dones, pos_weight=5.0)
+    np.testing.assert_allclose(out["before"], surprise_along(m0, z, a, dones, 5.0)["surprise"])
+    np.testing.assert_allclose(out["progress"], out["before"] - out["after"])
+    assert 0.0 < out["learned"] < 1.0  # two random Ms: each is better on some steps
+    assert beyond.progress_along(m0, m0, z, a, dones)["learned"] == 0.0  # the same M learned nothing

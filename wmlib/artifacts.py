@@ -70,5 +70,22 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def link_stages(source: Path, target: Path, names=None, skip=()) -> Path:
+    """``target/<name>`` -> ``source/<name>`` (a symlink; one already there is kept) for each stage folder or
+    file ``names`` of a run folder (default: every entry of ``source`` not in ``skip``): another root reads
+    those stages, never retrains or writes them, and builds the rest in its own folder. -> ``target``."""
+    source, target = Path(source), Path(target)
+    names = [e.name for e in sorted(source.iterdir()) if e.name not in skip] if names is None else list(names)
+    missing = [n for n in names if not (source / n).exists()]
+    if missing:
+        raise FileNotFoundError(f"{source} has no {', '.join(missing)}: build those stages there first "
+                                "(`python -m wmlib reproduce <world> --artifacts <root>` builds every stage)")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if not (target / name).exists():
+            os.symlink((source / name).resolve(), target / name, target_is_directory=(source / name).is_dir())
+    return target
+
+
 __all__ = ["atomic_write_bytes", "write_json", "read_json", "save_checkpoint", "load_checkpoint",
-           "file_sha256"]
+           "file_sha256", "link_stages"]

@@ -144,7 +144,9 @@ class EpisodeRunner:
         64x64 frames seen before each action, the actions played, rewards, dones).
         ``trace``: also return ``traces``, per episode the actions played, M's death probability
         after each step (M with a done head; else None) and the env's ``info["y"]`` where it
-        reports one (Doom: the agent's position), and whether the game ended it (``terminated``).
+        reports one (Doom: the agent's position), and whether the game ended it (``terminated``);
+        also the game's reward of each step (``rewards``) and, with M's reward head, the reward M
+        predicted for it (``reward_pred``, as the car's dream pays it; else None).
         ``surprise``: also return ``surprise`` [k], M's summed loss on each game (``agent.curiosity``:
         per step the mixture NLL of the next code, nats per dim, plus the done head's loss weighted
         by ``pos_weight``); with ``trace`` each trace holds it per step (``surprise``, and its parts
@@ -181,8 +183,9 @@ class EpisodeRunner:
         holds = np.zeros(k, np.int64)          # steps left of an exploratory hold
         held = np.zeros((k, self._action_size()), np.float32)
         kept = [dict(frames=[], actions=[], rewards=[], dones=[]) for _ in range(k)] if keep else None
-        traced = [dict(actions=[], done_prob=[], y=[], terminated=False) for _ in range(k)] if trace else None
-        done_probs = None
+        traced = ([dict(actions=[], done_prob=[], y=[], terminated=False, rewards=[], reward_pred=[]) for _ in range(k)]
+                  if trace else None)
+        done_probs = reward_preds = None
         if surprise and m is None:
             raise ValueError("surprise is M's loss along the game: run with mode 'zh' and an M")
         # M's prediction for each slot's next code (made at step t, scored on z_{t+1}), and per episode
@@ -248,6 +251,8 @@ class EpisodeRunner:
                         pred = MixtureOut(*(torch.zeros(slots, *t.shape[1:]) for t in mix))
                     for full, part in zip(pred, mix):
                         full[idx] = part
+                if trace and m.has_reward:  # the reward M expects for this step: what its dream would pay
+                    reward_preds = m.predict_reward(h1[0]).numpy()
                 if trace and m.has_done:  # M's belief that this step ended the episode
                     if done_logit is None:
                         done_logit = m.done(h1[0]).squeeze(-1)
@@ -265,6 +270,9 @@ class EpisodeRunner:
                     traced[i]["done_prob"].append(np.nan if done_probs is None else float(done_probs[j]))
                     traced[i]["y"].append(float(info.get("y", np.nan)))
                     traced[i]["terminated"] = bool(terminated)
+                    traced[i]["rewards"].append(float(reward))
+                    if reward_preds is not None:
+                        traced[i]["reward_pred"].append(float(reward_preds[j]))
                 if surprise:
                     z_part[i].append(np.nan)  # filled in when the next frame's code arrives
                     d_part[i].append(0.0 if done_logit is None else
@@ -291,7 +299,9 @@ class EpisodeRunner:
         if trace:
             out["traces"] = [dict(actions=np.stack(t["actions"]),
                                   done_prob=None if m is None or not m.has_done else np.asarray(t["done_prob"]),
-                                  y=np.asarray(t["y"]), terminated=t["terminated"]) for t in traced]
+                                  y=np.asarray(t["y"]), terminated=t["terminated"], rewards=np.asarray(t["rewards"]),
+                                  reward_pred=np.asarray(t["reward_pred"]) if m is not None and m.has_reward else None)
+                             for t in traced]
         if surprise:
             zs, ds = [np.asarray(p, np.float64) for p in z_part], [np.asarray(p, np.float64) for p in d_part]
             per_step = [np.nan_to_num(a) + b for a, b in zip(zs, ds)]  # the last step has no next code

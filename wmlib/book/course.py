@@ -77,6 +77,8 @@ EXERCISES: dict[str, tuple[Exercise, ...]] = {
     "07_when_the_dream_lies": (Exercise(10, ("collect", "train V", "encode", "train M",
                                              "train C in the dream (tau 1.15)")), Exercise(15), Exercise(15),
                                Exercise(10), Exercise(15)),
+    # 08's project plays two iterative rounds at laptop (experiments/curiosity.py: the current and the curious arm)
+    "08_beyond_the_paper": (Exercise(10), Exercise(15), Exercise(15, ("iterative round 1", "iterative round 1"))),
 }
 
 

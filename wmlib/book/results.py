@@ -30,6 +30,7 @@ CHAPTERS = {
     "05_temperature": "the paper's temperature table, one tau at a time",
     "06_iterative": "iterative training: round 0's and round 1's agents on the same real game",
     "07_when_the_dream_lies": "what went wrong at laptop scale and what fixed it, from recorded runs",
+    "08_beyond_the_paper": "the paper's two proposals: M's surprise along a real game (curiosity); the car in its own dream",
 }
 CHAPTER_TIMES = Path(__file__).resolve().parents[1] / "pretrained" / "book" / "chapter_times.json"
 PROFILE = "laptop"  # the README reports the laptop profile's runs

@@ -374,6 +374,28 @@ def record_dream(cfg: Config, tau: float, params, vae=None, seed: int = DREAM_TE
                         reward=np.asarray(rewards), ret=float(sum(rewards)), died=bool(terminated))
 
 
+def real_reward_trace(cfg: Config, params, seed: int | None = None) -> dict:
+    """One real game (the first official track of the test, by default) of C ``params`` driving with
+    ``cfg``'s V and M (it needs M's reward head): per step the game's reward and the reward M predicted
+    for it, from the codes and actions of that game, as its dream would pay it.
+
+    -> dict(seed, real [T], predicted [T], real_return, predicted_return, steps).
+    """
+    from ..agent.episode import EpisodeRunner, episode_seed
+
+    seed = episode_seed(TEST_SEED, 0, 0) if seed is None else int(seed)
+    spec = real_spec(cfg)
+    if not spec["mdnrnn"]["arch"].get("reward_head"):
+        raise ValueError("M has no reward head, so it predicts no reward along the track: train it with "
+                         "mdnrnn.reward_head=true (--recipe experiments/recipes/carracing-dream.toml)")
+    with EpisodeRunner(spec) as runner:
+        out = runner.run(np.asarray(params, np.float32)[None], [seed], trace=True)
+    t = out["traces"][0]
+    return dict(seed=seed, real=t["rewards"].tolist(), predicted=t["reward_pred"].tolist(),
+                real_return=float(out["returns"][0]), predicted_return=float(t["reward_pred"].sum()),
+                steps=int(out["lengths"][0]))
+
+
 # ----------------------------------------------------------------------------- the temperature table
 
 def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress: bool = True, device=None,
@@ -424,4 +446,4 @@ def format_table(rows) -> str:
 
 __all__ = ["DREAM_TEST_SEED", "check_dream_world", "check_tau", "dream_evolution_config", "dream_run",
            "Dreamer", "train_in_dream", "dream_params", "dream_controller", "real_spec", "SharedPool",
-           "paper_row", "evaluate_in_reality", "record_dream", "temperature_sweep", "format_table"]
+           "paper_row", "evaluate_in_reality", "record_dream", "real_reward_trace", "temperature_sweep", "format_table"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -205,6 +206,25 @@ def play_curious(cfg: Config, k: int, root, previous: Previous, progress: bool =
         print(f"round {k}: a curious search played {it.episodes} real games ({len(gens)} generations of {P}); "
               f"M's mean summed surprise per game by generation: " + ", ".join(f"{s:.0f}" for s in gens))
     return res
+
+
+def arm_root(base_cfg: Config, folder) -> Path:
+    """A root in ``folder`` whose round-0 stages are links to ``base_cfg``'s (everything but ``iterate/`` and
+    the pipeline's record), and whose round 0 score is the base's (the same C, M and games): one round
+    played there by another ``iterate.explore_policy`` compares with the base's at equal round 0."""
+    import shutil
+
+    from ..artifacts import link_stages
+
+    run = paths.run_dir(base_cfg)
+    mine = Path(folder) / base_cfg.world / base_cfg.profile
+    link_stages(run, mine, skip=(paths.iterate_dir(base_cfg).name, paths.reproduce_record(base_cfg).name))
+    score0 = paths.round_score(base_cfg, 0)
+    target = mine / score0.relative_to(run)
+    if not target.exists():
+        paths.ready(target.parent)
+        shutil.copy2(score0, target)
+    return Path(folder)
 
 
 def curious_summary(cfg: Config, k: int) -> dict | None:

@@ -22,6 +22,7 @@ The explainer's interactive figures and the authors' article, and what gives the
   trained C, with a tau slider and Play, Doom and CarRacing: ``dream.DreamPlayer`` (02, 04)
 * the temperature table, one tau at a time, each tau's C playing: ``temperature.TauStepper`` (05)
 * iterative training: round 0's and round 1's agents on the same real game: ``rounds.RoundsPlayer`` (06)
+* M's surprise along a real game, a slider over its steps: ``curiosity.SurpriseTrace`` (08)
 """
 from .base import figure_png, grid, to_png
 from .vision import *  # noqa: F401,F403
@@ -30,3 +31,4 @@ from .dream import *  # noqa: F401,F403
 from .loop import *  # noqa: F401,F403
 from .temperature import *  # noqa: F401,F403
 from .rounds import *  # noqa: F401,F403
+from .curiosity import *  # noqa: F401,F403
