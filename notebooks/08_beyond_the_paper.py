@@ -330,7 +330,17 @@ if cur is not None and {"curious", "current"} <= set(arms):
         word = "the same" if not clear else "better" if gain > 0 else "worse"
         said.append(f"{what}: {c['mean']:.3g} with curious data against {b['mean']:.3g}, {word} "
                     f"({'beyond' if clear else 'within'} the spread over seeds)")
-    if not verdicts or not any(verdicts):
+    seeds = min(sm["curious"]["real.mean"]["seeds"], sm["current"]["real.mean"]["seeds"])
+    if seeds < 2:  # one seed has no spread: every difference would look "beyond" it
+        said = [f"{what}: {c:.3g} with curious data against {b:.3g}" for what, c, b in
+                (("M's NLL on the next C's games", sm["curious"]["m_next.nll"]["mean"], sm["current"]["m_next.nll"]["mean"]),
+                 ("the share of real deaths M flagged", sm["curious"]["m_next.done_recall"]["mean"],
+                  sm["current"]["m_next.done_recall"]["mean"]),
+                 ("the next C's real score", sm["curious"]["real.mean"]["mean"], sm["current"]["real.mean"]["mean"]))]
+        verdict = ("One seed per arm: no verdict. CMA-ES's seed alone moves a C's real score by about "
+                   f"{history.load('doom', 'round0_seeds')['facts']['m80_one_run']['std']:.0f} steps on one M "
+                   "(notebook 07), more than these arms differ by.")
+    elif not verdicts or not any(verdicts):
         verdict = "No difference beyond the spread over seeds: at this size the arms cannot be told apart."
     elif min(verdicts) >= 0:
         verdict = "Raw surprise **helped**, beyond the spread over seeds, where it differed at all."
