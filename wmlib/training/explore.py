@@ -115,18 +115,23 @@ def _spec(cfg: Config, previous: Previous):
 def play_current(cfg: Config, k: int, root, previous: Previous, progress: bool = True) -> None:
     """Round k-1's C plays the games, each with its exploration rate (``iterate.explore``, cycled)."""
     from ..agent.pool import RolloutPool
-    from ..worlds.data import write_shard
 
     it = cfg.iterate
     explore = np.resize(np.asarray(it.explore, np.float64), it.episodes)
     with RolloutPool(_spec(cfg, previous), "processes", cfg.evolution.workers) as pool:
         out = pool.run(previous.params()[None], it.episodes, previous.seed, explore=explore[None], keep=True)
-    first = k * ROUND_EPISODE_BASE
-    write_shard(root, list(range(first, first + it.episodes)), out["episodes"], cfg.world)
+    _keep_round(cfg, k, root, out, f"C of round {k - 1} (exploration {tuple(it.explore)})", progress)
+
+
+def _keep_round(cfg: Config, k: int, root, out: dict, who: str, progress: bool) -> None:
+    """Write the round's games (ids k * ROUND_EPISODE_BASE + i) as one shard, and say how long they lasted."""
+    from ..worlds.data import write_shard
+
+    first, n = k * ROUND_EPISODE_BASE, cfg.iterate.episodes
+    write_shard(root, list(range(first, first + n)), out["episodes"], cfg.world)
     if progress:
         r = out["returns"][0]
-        print(f"round {k}: C of round {k - 1} played {it.episodes} real games with exploration "
-              f"{tuple(it.explore)}: {r.mean():.1f} +- {r.std():.1f} steps")
+        print(f"round {k}: {who} played {n} real games: {r.mean():.1f} +- {r.std():.1f} steps")
 
 
 class RandomPlayRunner:
@@ -159,18 +164,12 @@ class RandomPlayRunner:
 def play_random(cfg: Config, k: int, root, previous: Previous, progress: bool = True) -> None:
     """Collection's random play plays the games (on the env seeds C's games would have)."""
     from ..agent.pool import RolloutPool
-    from ..worlds.data import write_shard
 
     it = cfg.iterate
     spec = dict(_spec(cfg, previous), hold_max=cfg.collect.hold_max)
     with RolloutPool(spec, "processes", cfg.evolution.workers, runner=RandomPlayRunner) as pool:
         out = pool.run(np.zeros((1, pool.n_params)), it.episodes, previous.seed, keep=True)
-    first = k * ROUND_EPISODE_BASE
-    write_shard(root, list(range(first, first + it.episodes)), out["episodes"], cfg.world)
-    if progress:
-        r = out["returns"][0]
-        print(f"round {k}: random play (holds of 1-{cfg.collect.hold_max} steps) played {it.episodes} real games: "
-              f"{r.mean():.1f} +- {r.std():.1f} steps")
+    _keep_round(cfg, k, root, out, f"random play (holds of 1-{cfg.collect.hold_max} steps)", progress)
 
 
 def curious_dir(cfg: Config, k: int):
