@@ -269,7 +269,10 @@ METRIC_NAMES = {"m_next.nll": "M's NLL on C's next games (nats / dim)", "m_next.
 
 
 def cell(v, digits=3):
-    return "-" if v is None or v.get("mean") is None else f"{v['mean']:.{digits}f} ± {v['std']:.{digits}f}"
+    """mean ± std over the seeds; one seed has no spread, so only its value."""
+    if v is None or v.get("mean") is None:
+        return "-"
+    return f"{v['mean']:.{digits}f}" + (f" ± {v['std']:.{digits}f}" if v.get("seeds", 2) > 1 else "")
 
 
 if cur is None:
@@ -289,7 +292,7 @@ else:
                                                    else 3) for k in METRIC_NAMES) + " |")
     seeds = sorted({s for arm in arms for s in cur["runs"][arm]})
     md("\n".join(lines) + f"\n\n*Measured:* the {cur['profile']} profile, seeds {', '.join(seeds)} (mean ± std over "
-       f"the seeds), {cur['games']} real games judging each M; settings: {', '.join(cur['settings']) or 'as the profile'}. "
+       f"the seeds where there are several), {cur['games']} real games judging each M; settings: {', '.join(cur['settings']) or 'as the profile'}. "
        f"*Re-run:* `python experiments/curiosity.py --profile {cur['profile']} --seeds {' '.join(seeds)}`.")
 
 # %%
