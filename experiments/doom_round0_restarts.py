@@ -4,7 +4,7 @@
 
 ``artifacts`` is a finished Doom laptop root (data, V, M; ``reproduce doom`` made one). For every CMA-ES
 seed, round 0's C is evolved in M's dream in a folder of its own beside it (``<root>-seedS``: the stage
-store keeps one seed per folder; data is linked, V, series and M copied, so M is the same for every seed)
+store keeps one seed per folder; data, V, series and M are links to the root's, so M is the same for every seed)
 with ``train-in-dream doom --set evolution.seed=S`` (any ``--set`` / ``--recipe`` given here is passed on),
 which also scores it on the profile's 100 test games. Every seed's C then plays the same
 ``--games`` real validation games (``iterate``'s validation seeds, never the test games). Seeds are cut
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from wmlib import paths
+from wmlib.artifacts import link_stages
 from wmlib.config import get_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,18 +35,10 @@ def seed_root(root: Path, seed: int) -> Path:
 
 
 def prepare(root: Path, seed: int, profile: str) -> Path:
-    """A folder for one seed holding the root's data (linked), V, series and M (copied)."""
-    src = Path(paths.run_dir(get_config("doom", profile, str(root))))
+    """A folder for one seed whose data, V, series and M are links to the root's (read, never retrained)."""
     out = seed_root(root, seed)
-    dst = Path(paths.run_dir(get_config("doom", profile, str(out))))
-    dst.mkdir(parents=True, exist_ok=True)
-    if not (dst / "data").exists():
-        os.symlink((src / "data").resolve(), dst / "data")
-    for part in ("vae", "series", "mdnrnn"):
-        if not (src / part).exists():
-            raise SystemExit(f"{src / part} is missing: run `python -m wmlib reproduce doom --artifacts {root}` first")
-        if not (dst / part).exists():
-            shutil.copytree(src / part, dst / part)
+    link_stages(paths.run_dir(get_config("doom", profile, str(root))),
+                paths.run_dir(get_config("doom", profile, str(out))), ("data", "vae", "series", "mdnrnn"))
     return out
 
 
@@ -75,7 +66,6 @@ def main():
     from wmlib.config import apply_recipe, apply_settings
     from wmlib.training.dream import dream_params, real_spec
     from wmlib.training.iterate import validate
-    from wmlib.training.mdnrnn import load_mdnrnn
 
     extra = [a for s in args.set for a in ("--set", s)] + (["--recipe", args.recipe] if args.recipe else [])
     rows = {}
@@ -93,7 +83,7 @@ def main():
         print(f"seed {seed}: test {score['real']['mean']:.1f} +- {score['real']['std']:.1f} "
               f"(dream {score['dream']['mean']:.1f}), {seconds / 60:.1f} min", flush=True)
     games = args.games or cfg.iterate.validation_games
-    with RolloutPool(real_spec(cfg, load_mdnrnn(cfg)), "processes", cfg.evolution.workers) as pool:
+    with RolloutPool(real_spec(cfg), "processes", cfg.evolution.workers) as pool:
         val = validate(pool, {str(s): r["params"] for s, r in rows.items()}, games)["validation"]
     for s, r in rows.items():
         r["validation"] = val[str(s)]["mean"]
