@@ -61,10 +61,8 @@ def m_settings(mc: MDNRNNConfig) -> dict:
     """``cfg.mdnrnn`` as recorded (in a stage key, a checkpoint's config): every field, less the knobs added
     after Ms were trained and keyed at their neutral value (``stages.NEUTRAL``), so every M trained before
     them keeps its key and its bytes."""
-    return {k: v for k, v in asdict(mc).items() if stages.NEUTRAL.get(f"mdnrnn.{k}", _ABSENT) != v}
-
-
-_ABSENT = object()
+    neutral = {k.removeprefix("mdnrnn."): v for k, v in stages.NEUTRAL.items() if k.startswith("mdnrnn.")}
+    return {k: v for k, v in asdict(mc).items() if k not in neutral or v != neutral[k]}
 
 
 # ----------------------------------------------------------------------------- data
