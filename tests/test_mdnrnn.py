@@ -319,6 +319,55 @@ def test_window_batches_tile_each_episode_once(artifacts):
     assert sum(b.restart.sum() for b in batches) == len(train)
 
 
+def test_bucket_batches_hold_the_windows_batches_of_about_one_length(artifacts):
+    """Buckets batch the very windows "windows" cuts (same rng), in as many batches, with less padding."""
+    cfg = tiny_cfg(batching="buckets")
+    make_series(cfg)
+    data = tm.Transitions.load(cfg)
+    train, _ = data.split(1)
+    windows = tm.window_batches(data, train, 3, 16, np.random.default_rng(1))
+    buckets = tm.bucket_batches(data, train, 3, 16, np.random.default_rng(1))
+    rows = lambda batches: sorted(tuple(r[v]) for b in batches for r, v in zip(b.idx, b.valid))
+    assert rows(buckets) == rows(windows)  # each window whole, each step once
+    assert len(buckets) == len(windows)
+    assert sum(b.restart.sum() for b in buckets) == sum(b.last.sum() for b in buckets) == len(train)
+    for b in buckets:  # as wide as its longest window, a window's steps in order from the row's start
+        assert b.valid.sum(1).max() == b.idx.shape[1] <= 16
+        assert all(v[:v.sum()].all() and np.all(np.diff(r[v]) == 1) for r, v in zip(b.idx, b.valid))
+    slots = lambda batches: sum(b.idx.size for b in batches)
+    assert slots(buckets) < slots(windows)
+
+
+def test_a_window_scores_the_same_in_any_batch_width(artifacts):
+    """State starts at zero in every window and padding is masked: a window's loss does not depend on
+    which batch (or how wide a one) holds it, so buckets train the same loss as windows."""
+    cfg = tiny_cfg(batching="buckets")
+    make_series(cfg)
+    data = tm.Transitions.load(cfg)
+    data.logvar = np.full_like(np.asarray(data.logvar), -60.0)  # z = mu exactly
+    train, _ = data.split(1)
+    torch.manual_seed(0)
+    model = tm.build_model(cfg, Z).eval()
+    gen = torch.Generator().manual_seed(0)
+
+    def per_step(batches):
+        out = {}
+        with torch.no_grad():
+            for b in batches:
+                t = tm.batch_tensors(data, b, gen, "cpu")
+                mix, done, _ = model(t["z"], t["a"], restart=t["restart"])
+                nll = mixture_nll(*mix, t["z_next"]).mean(-1)
+                v = torch.from_numpy(b.valid)
+                out.update({int(i): (float(n), float(d)) for i, n, d in zip(b.idx[b.valid], nll[v], done[v])})
+        return out
+
+    wide = per_step(tm.window_batches(data, train, 3, 16, np.random.default_rng(2)))
+    tight = per_step(tm.bucket_batches(data, train, 3, 16, np.random.default_rng(2)))
+    assert wide.keys() == tight.keys()
+    np.testing.assert_allclose(np.array([tight[k] for k in wide]), np.array(list(wide.values())),
+                               rtol=1e-4, atol=1e-5)
+
+
 def test_batch_tensors_resample_z_around_mu(artifacts):
     cfg = tiny_cfg()
     mu, _ = make_series(cfg)

@@ -112,7 +112,8 @@ class MDNRNNConfig:
     val_episodes: int = 10
     batching: str = "stream"     # "stream": truncated BPTT through concatenated episodes (Doom);
                                  # "aligned": the same, each episode padded to whole chunks (faster on a CPU);
-                                 # "windows": random-phase windows of seq_len cut from each episode (car)
+                                 # "windows": random-phase windows of seq_len cut from each episode (car);
+                                 # "buckets": those windows batched by length, each batch cut to its longest
     seed: int = 0                # model init, episode order and the z re-sampling noise
     discrete_actions: bool = False  # Doom: M reads the action as the game plays it (-1 / 0 / +1),
                                  # not C's continuous output (which lets C find "-0.4 is safe" exploits)

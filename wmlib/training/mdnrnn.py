@@ -18,9 +18,15 @@
     run segment by segment (``MDNRNN._run_lstm``), which on 2 CPU cores cost
     ~1.8x at 32 streams and ~2.7x at 8 (``benchmarks/mdnrnn.py``), so
     aligned chunks afford small batches and many more optimiser steps.
-  - ``"windows"`` (CarRacing): each episode is tiled into windows of
-    ``seq_len`` with a random phase (every step once per epoch), padded to a
+  - ``"windows"`` (CarRacing, laptop Doom): each episode is tiled into windows
+    of ``seq_len`` with a random phase (every step once per epoch), padded to a
     batch; the state starts at zero in each window.
+  - ``"buckets"``: the same windows, but batched with windows of about their
+    length (sorted within pools of ``BUCKET_POOL`` shuffled batches, the
+    batches' order shuffled again) and each batch cut to its longest window.
+    An episode's first and last windows are short, so "windows" pads laptop
+    Doom's batches to ~1.4 slots per step, which the LSTM runs through;
+    buckets bring it near 1 (``benchmarks/mdnrnn_batching.py``).
   Padding is masked out of the loss, and M's heads skip it (``m_loss``).
 * ``mdnrnn.dropout`` (default 0, off): the share of the LSTM's outputs zeroed
   before M's heads in training, its masks seeded by (seed, epoch) like the rest.
@@ -54,7 +60,7 @@ from .series import EncodedSeries, load_series
 from . import stages
 from .stages import Stage
 
-BATCHINGS = ("stream", "aligned", "windows")
+BATCHINGS = ("stream", "aligned", "windows", "buckets")
 CARRIES_STATE = ("stream", "aligned")  # batchings whose LSTM state flows from one chunk to the next
 VAL_SEED = 12345  # fixed z noise for validation, so epochs are comparable
 def m_settings(mc: MDNRNNConfig) -> dict:
@@ -195,10 +201,8 @@ def aligned_stream_batches(data: Transitions, episodes, batch_size: int, seq_len
     return [Batch(cut(idx, c), cut(restart, c), cut(last, c), cut(valid, c)) for c in range(width // seq_len)]
 
 
-def window_batches(data: Transitions, episodes, batch_size: int, seq_len: int,
-                   rng: np.random.Generator) -> list[Batch]:
-    """Tile each episode into windows of seq_len with a random phase; shuffle; batch."""
-    episodes = np.asarray(episodes)
+def _windows(data: Transitions, episodes, seq_len: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Each episode tiled into windows of at most seq_len steps, cut at a random phase."""
     windows = []
     for e in episodes:
         a, n = int(data.starts[e]), int(data.lengths[e])
@@ -206,10 +210,38 @@ def window_batches(data: Transitions, episodes, batch_size: int, seq_len: int,
         cuts = [0] + [c for c in range(seq_len - phase, n, seq_len)] + [n]
         cuts = sorted(set(cuts))
         windows += [np.arange(a + lo, a + hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
+    return windows
+
+
+def window_batches(data: Transitions, episodes, batch_size: int, seq_len: int,
+                   rng: np.random.Generator) -> list[Batch]:
+    """Tile each episode into windows of seq_len with a random phase; shuffle; batch."""
+    episodes = np.asarray(episodes)
+    windows = _windows(data, episodes, seq_len, rng)
     order = rng.permutation(len(windows))
     first, final = data.starts[episodes], data.starts[episodes + 1] - 1
     return [_rows_to_batch([windows[i] for i in order[k:k + batch_size]], first, final, seq_len)
             for k in range(0, len(order), batch_size)]
+
+
+BUCKET_POOL = 16  # batches whose windows are sorted together: larger pads less, mixes episodes' parts less
+
+
+def bucket_batches(data: Transitions, episodes, batch_size: int, seq_len: int,
+                   rng: np.random.Generator) -> list[Batch]:
+    """``window_batches``' windows, batched with windows of about their length; each batch as wide as its
+    longest window. Every step is still trained once per epoch, in the same number of batches."""
+    episodes = np.asarray(episodes)
+    windows = _windows(data, episodes, seq_len, rng)
+    order = rng.permutation(len(windows))
+    first, final = data.starts[episodes], data.starts[episodes + 1] - 1
+    batches = []
+    for p in range(0, len(order), batch_size * BUCKET_POOL):
+        pool = sorted(order[p:p + batch_size * BUCKET_POOL], key=lambda i: len(windows[i]))  # stable: ties keep order
+        for k in range(0, len(pool), batch_size):
+            rows = [windows[i] for i in pool[k:k + batch_size]]
+            batches.append(_rows_to_batch(rows, first, final, max(map(len, rows))))
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def episode_batches(data: Transitions, episodes, batch_size: int) -> list[Batch]:
@@ -227,7 +259,8 @@ def make_batches(cfg: Config, data: Transitions, episodes, rng) -> list[Batch]:
     mc = cfg.mdnrnn
     if mc.batching not in BATCHINGS:
         raise ValueError(f"unknown mdnrnn.batching {mc.batching!r}: choose one of {', '.join(BATCHINGS)}")
-    fn = dict(stream=stream_batches, aligned=aligned_stream_batches, windows=window_batches)[mc.batching]
+    fn = dict(stream=stream_batches, aligned=aligned_stream_batches, windows=window_batches,
+              buckets=bucket_batches)[mc.batching]
     return fn(data, episodes, mc.batch_size, mc.seq_len, rng)
 
 
