@@ -121,6 +121,10 @@ def test_table_and_plot(tmp_path):
             for i, t in enumerate((0.1, 1.15))]
     text = tid.format_table(rows)
     assert "2086 +-  140" in text and " 1.15 |" in text and "random policy" in text
+    # The car: no paper row (the paper never trained it in the dream), nor Doom's random policy or units.
+    assert tid.paper_row(1.0, "carracing") is None
+    car = tid.format_table([dict(rows[1], paper_dream=None, paper_real=None)], "carracing")
+    assert "random policy" not in car and "solved: > 900" in car and "steps survived" not in car
     fig = plot_temperature(rows, tmp_path / "t.png", cap=CAP)
     assert (tmp_path / "t.png").stat().st_size > 1000
     import matplotlib.pyplot as plt

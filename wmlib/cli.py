@@ -178,7 +178,7 @@ def cmd_temperature_sweep(args):
     cfg = _config(args)
     table = temperature_sweep(cfg, args.taus, args.which, device=args.device, backend=args.backend,
                               workers=args.workers)
-    print(format_table(table["rows"]))
+    print(format_table(table["rows"], cfg.world))
     from .book.plots import plot_temperature  # the library writes numbers; the command line draws them
     import matplotlib.pyplot as plt
 

@@ -46,20 +46,22 @@ class World:
     buttons: tuple       # the dream player's controls: (name, action) pairs
     idle: str            # the button that steers nowhere (what a dream held still plays)
     place: str           # what an episode is played on, in captions
+    score: str           # what a score counts, in captions
 
 
 WORLD = {
     "doom": World("doom", action_size=1, c_reads_cell=True, c_bias=False, episode_cap=2100, fps=35, done_head=True,
                   action_low=(-1.0,), action_high=(1.0,), c_squash=("tanh",), plays_levels=True,
                   random_play="hold", skill=4, renderer="engine", dream_trained=True,
-                  buttons=(("left", (-1.0,)), ("stay", (0.0,)), ("right", (1.0,))), idle="stay", place="game"),
+                  buttons=(("left", (-1.0,)), ("stay", (0.0,)), ("right", (1.0,))), idle="stay", place="game",
+                  score="steps survived"),
     "carracing": World("carracing", action_size=3, c_reads_cell=False, c_bias=True, episode_cap=1000, fps=50,
                        done_head=False, action_low=(-1.0, 0.0, 0.0), action_high=(1.0, 1.0, 1.0),
                        c_squash=("tanh", "half", "clip"), plays_levels=False, random_play="walk", skill=None,
                        renderer=None, dream_trained=False,
                        buttons=(("left", (-1.0, 0.3, 0.0)), ("straight", (0.0, 0.5, 0.0)),
                                 ("right", (1.0, 0.3, 0.0)), ("brake", (0.0, 0.0, 0.8))),
-                       idle="straight", place="track"),
+                       idle="straight", place="track", score="the track's return (tiles minus time)"),
 }
 
 

@@ -51,7 +51,7 @@ from ..agent.pool import BACKENDS, RolloutPool
 from ..artifacts import file_sha256, write_json
 from ..config import Config, world_info
 from ..models.controller import Controller, param_count
-from ..paper import DOOM_RANDOM_POLICY, DOOM_SOLVED, DOOM_TEMPERATURE
+from ..paper import RANDOM_POLICY, SOLVED, TEMPERATURE
 from .c_run import CRun, params_sha256, read_params
 from .controller import TEST_SEED, search_fields
 from .stages import cached
@@ -309,8 +309,9 @@ def _summary(returns) -> dict:
 
 
 def paper_row(tau: float, world: str = "doom"):
-    """The paper's Doom ((dream mean, std), (real mean, std)) at ``tau``, or None (another world: always)."""
-    return DOOM_TEMPERATURE.get(round(float(tau), 2)) if world == "doom" else None
+    """The paper's ((dream mean, std), (real mean, std)) at ``tau`` in ``world``, or None (the paper has no
+    such row: another tau, or a world it did not train in the dream)."""
+    return TEMPERATURE.get(world, {}).get(round(float(tau), 2))
 
 
 def evaluate_in_reality(cfg: Config, tau: float | None = None, which: str = "deployed",
@@ -425,13 +426,17 @@ def temperature_sweep(cfg: Config, taus=None, which: str = "deployed", progress:
     table = dict(world=cfg.world, profile=cfg.profile, which=which, rows=rows,
                  dream=dataclasses.asdict(cfg.dream),
                  evolution=dataclasses.asdict(dream_evolution_config(cfg).evolution),
-                 random_policy=list(DOOM_RANDOM_POLICY), solved=DOOM_SOLVED)
+                 random_policy=_listed(RANDOM_POLICY.get(cfg.world)), solved=SOLVED.get(cfg.world))
     write_json(out / "table.json", table)
     return dict(table, json=str(out / "table.json"))
 
 
-def format_table(rows) -> str:
-    """Our dream and real scores beside the paper's, one line per tau."""
+def _listed(pair):
+    return None if pair is None else list(pair)
+
+
+def format_table(rows, world: str = "doom") -> str:
+    """Our dream and real scores beside the paper's, one line per tau; the paper's reference line for ``world``."""
     pm = lambda m, s: f"{m:7.1f} +- {s:6.1f}"
     pp = lambda p: f"{p[0]:5d} +- {p[1]:4d}" if p else " " * 13
     lines = [f"{'tau':>5} | {'dream (ours)':>17} | {'real (ours)':>17} | {'dream (paper)':>13} | {'real (paper)':>13}"]
@@ -439,8 +444,12 @@ def format_table(rows) -> str:
     for r in rows:
         lines.append(f"{r['tau']:5.2f} | {pm(r['dream_mean'], r['dream_std'])} | {pm(r['real_mean'], r['real_std'])} | "
                      f"{pp(r['paper_dream'])} | {pp(r['paper_real'])}")
-    lines.append(f"random policy in the real game (paper): {DOOM_RANDOM_POLICY[0]} +- {DOOM_RANDOM_POLICY[1]}; "
-                 f"solved: > {DOOM_SOLVED}; scores = steps survived")
+    reference = [f"random policy in the real game (paper): {RANDOM_POLICY[world][0]} +- {RANDOM_POLICY[world][1]}"
+                 ] if world in RANDOM_POLICY else []
+    if world in SOLVED:
+        reference.append(f"solved: > {SOLVED[world]}")
+    reference.append(f"scores = {world_info(world).score}")
+    lines.append("; ".join(reference))
     return "\n".join(lines)
 
 
