@@ -2,6 +2,7 @@
 
     python experiments/car_dream.py artifacts --seeds 0 1 2 --out car-dream
     python experiments/car_dream.py artifacts --seeds 0 1 2 --out car-dream-k1 --set mdnrnn.reward_pessimism=1
+    python experiments/car_dream.py artifacts --seeds 0 1 2 --out car-dream-k1 --set mdnrnn.reward_pessimism=1 --rounds 1
 
 The first argument is a finished car root (an ``--artifacts`` folder whose ``carracing/<profile>/`` holds
 the random-play data, V and the encoded series: ``python -m wmlib reproduce carracing`` makes one). It is
@@ -12,6 +13,9 @@ only read. In ``--out`` the script builds, with the library's own functions:
 * ``seed-<s>/``: the same models linked, and C evolved in M's dream with ``evolution.seed=s``
   (``train_in_dream``), then scored by ``evaluate_in_reality``: ``--episodes`` dreams and as many
   official tracks (gymnasium's renderer, the test seeds every car score uses);
+* with ``--rounds k``: then k iterative rounds per seed (``iterate``: the seed's C drives ``iterate.episodes``
+  real tracks, their rewards join M's data, M is fine-tuned and C re-evolved in the new dream), each round's C
+  scored on the same tracks; the rounds' rows go under the seed's ``rounds``;
 * ``car_dream.json``: the settings, M's held-out reward error, each seed's dream and real score, their
   mean, and the random policy's real score over ``--episodes`` tracks for reference; and ``trace``: the
   first seed's C on the first official track, per step the game's reward and the one M predicted
@@ -59,11 +63,15 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2, help="real-track worker processes")
     ap.add_argument("--backend", default="processes", help="real tracks on: processes | serial | ray")
     ap.add_argument("--device", default=None, help="where M dreams (default: cuda when present)")
+    ap.add_argument("--rounds", type=int, default=0,
+                    help="iterative rounds after each seed's C (iterate: its own tracks join M's data, M is "
+                         "fine-tuned, C re-evolved in the new dream); each round scored on the same tracks")
     args = ap.parse_args(argv)
-    if args.episodes < 1 or not args.seeds:
-        raise SystemExit("need --episodes >= 1 and at least one seed")
+    if args.episodes < 1 or not args.seeds or args.rounds < 0:
+        raise SystemExit("need --episodes >= 1, at least one seed and --rounds >= 0")
 
     from wmlib.training.dream import dream_params, evaluate_in_reality, real_reward_trace, train_in_dream
+    from wmlib.training.iterate import iterate
     from wmlib.training.mdnrnn import evaluate_mdnrnn, train_mdnrnn
     from wmlib.worlds.baseline import random_baseline
 
@@ -82,22 +90,30 @@ def main(argv=None):
 
     seeds, trace = [], None
     for seed in args.seeds:
+        # every score (round 0's and the rounds') over --episodes tracks and dreams; a round's games seeded by seed
         cfg = apply_settings(car_config(out / f"seed-{seed}", args.profile, args.recipe, args.set),
-                             [f"evolution.seed={seed}"])
+                             [f"evolution.seed={seed}", f"iterate.seed={seed}", f"dream.real_episodes={args.episodes}",
+                              f"dream.dream_episodes={args.episodes}"])
         link_stages(paths.run_dir(shared), paths.run_dir(cfg), SHARED + ("mdnrnn",))
         t0 = time.time()
         res = train_in_dream(cfg, device=args.device)
-        score = evaluate_in_reality(cfg, real_episodes=args.episodes, dream_episodes=args.episodes,
-                                    backend=args.backend, workers=args.workers, device=args.device)
+        score = evaluate_in_reality(cfg, backend=args.backend, workers=args.workers, device=args.device)
         seeds.append(dict(seed=seed, generations=res.generations, seconds=time.time() - t0,
                           dream=summary(score["dream"]["returns"]), real=summary(score["real"]["returns"]),
                           real_returns=score["real"]["returns"]))
+        if args.rounds:  # round k's M and C (iterate's rounds table: M judged on the new tracks, the scores)
+            rows = iterate(cfg, rounds=args.rounds)
+            seeds[-1]["rounds"] = [dict(round=r["round"], dream=r["dream"], real=r["real"],
+                                        new_m_heldout=r.get("new_m_heldout"), minutes=sum(r["seconds"].values()) / 60)
+                                   for r in rows[1:]]
         if trace is None:  # the first seed's C on the first official track: M's predicted reward beside the game's
             t = real_reward_trace(cfg, dream_params(cfg, cfg.dream.tau))
             trace = dict(t, seed=seed, track_seed=t["seed"], real=[round(x, 4) for x in t["real"]],
                          predicted=[round(x, 4) for x in t["predicted"]])
         print(f"seed {seed}: dream {seeds[-1]['dream']['mean']:.1f}, real {seeds[-1]['real']['mean']:.1f} "
-              f"+- {seeds[-1]['real']['std']:.1f} over {args.episodes} official tracks")
+              f"+- {seeds[-1]['real']['std']:.1f} over {args.episodes} official tracks"
+              + "".join(f"; round {r['round']}: dream {r['dream']['mean']:.1f}, real {r['real']['mean']:.1f} +- "
+                        f"{r['real']['std']:.1f}" for r in seeds[-1].get("rounds", [])))
 
     rnd = random_baseline("carracing", args.episodes, workers=args.workers, max_steps=shared.dream.max_steps)
     record = dict(source=str(Path(args.source).resolve()), profile=args.profile, recipe=str(args.recipe),
@@ -109,6 +125,9 @@ def main(argv=None):
                   seeds=seeds, random=summary(rnd["returns"]), trace=trace,
                   mean_over_seeds=dict(dream=float(np.mean([s["dream"]["mean"] for s in seeds])),
                                        real=float(np.mean([s["real"]["mean"] for s in seeds]))))
+    for k in range(1, args.rounds + 1):  # round k's scores over the seeds
+        record["mean_over_seeds"][f"round_{k}"] = {
+            w: float(np.mean([s["rounds"][k - 1][w]["mean"] for s in seeds])) for w in ("dream", "real")}
     write_json(out / "car_dream.json", record)
     print(f"mean over {len(seeds)} seeds: dream {record['mean_over_seeds']['dream']:.1f}, real "
           f"{record['mean_over_seeds']['real']:.1f}; random policy {record['random']['mean']:.1f} +- "

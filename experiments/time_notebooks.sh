@@ -4,8 +4,8 @@
 #
 #   bash experiments/time_notebooks.sh <artifacts root> [notebook ...]     # e.g. 04_dream 06_iterative
 #
-# The times also go to <root>/executed/times.json; with WM_RECORD=1 (every chapter, TRAIN off, at laptop,
-# from an empty root) they are kept as the shipped record, wmlib/pretrained/book/chapter_times.json, which
+# The times also go to <root>/executed/times.json; with WM_RECORD=1 (TRAIN off, at laptop, from an empty
+# root) the chapters timed replace theirs in the shipped record, wmlib/pretrained/book/chapter_times.json, which
 # the README's chapter table shows (`python -m wmlib results --write-readme`).
 #
 # Each notebook is executed as a reader's "Run All" (nbconvert, every cell, no nbval) with
@@ -37,7 +37,16 @@ for nb in "${names[@]}"; do
     "$times" "$nb" "$(( $(date +%s) - start ))" "$status" "$load"
   echo "$nb: $status in $(( ($(date +%s) - start) / 60 )) min $(( ($(date +%s) - start) % 60 )) s (load $(cut -d' ' -f1 /proc/loadavg))"
 done
-if [ "${WM_RECORD:-0}" = 1 ]; then
-  mkdir -p wmlib/pretrained/book && cp "$times" wmlib/pretrained/book/chapter_times.json
-  echo "recorded: wmlib/pretrained/book/chapter_times.json"
+if [ "${WM_RECORD:-0}" = 1 ]; then  # the chapters timed here replace theirs in the record; the others stay
+  mkdir -p wmlib/pretrained/book
+  python3 -c "
+import json, os, sys
+new, rec = json.load(open(sys.argv[1])), sys.argv[2]
+old = json.load(open(rec)) if os.path.exists(rec) else dict(new, chapters={})
+if (old['profile'], old['train']) != (new['profile'], new['train']):
+    sys.exit(f'{rec} holds profile {old[\"profile\"]}, TRAIN {old[\"train\"]}: record those, or remove it first')
+old['chapters'].update(new['chapters'])
+old['chapters'] = dict(sorted(old['chapters'].items()))
+json.dump(old, open(rec, 'w'), indent=1)
+" "$times" wmlib/pretrained/book/chapter_times.json && echo "recorded: wmlib/pretrained/book/chapter_times.json"
 fi

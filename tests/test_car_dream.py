@@ -277,6 +277,42 @@ def test_train_in_dream_carracing_runs_end_to_end_at_ci(car_root):
     assert all(r > -0.1 * cfg.dream.max_steps - 1e-6 for r in score["real"]["returns"])
 
 
+def test_an_iterative_round_of_the_car_learns_from_its_own_tracks(car_root):
+    """`iterate carracing` with the dream recipe: round 0's C drives real tracks, their rewards join M's data,
+    M (with its reward head) is fine-tuned and C re-evolved in the new dream; M is judged without a done head."""
+    from wmlib.models.mdnrnn import MDNRNN
+    from wmlib.artifacts import load_checkpoint
+    from wmlib.training.dream import evaluate_in_reality, train_in_dream
+    from wmlib.training.iterate import iterate
+    from wmlib.worlds.data import RolloutDataset
+
+    cfg = car_root["dream"]
+    train_in_dream(cfg, progress=False)  # round 0's C (reused when the CLI test made it)
+    deployed = evaluate_in_reality(cfg, backend="serial")  # what the pipeline scores it with
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "wmlib", "iterate", "carracing", "--profile", "ci", "--recipe", str(RECIPE),
+           "--artifacts", cfg.artifacts, "--rounds", "1"]
+    out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    played = [line for line in out.stdout.splitlines() if "real games:" in line]
+    assert len(played) == 1 and "the track's return" in played[0] and "steps" not in played[0]
+    rows = read_json(paths.rounds_table(cfg))
+    base = int(tm.Transitions.load(cfg).lengths.size)
+    assert [r["round"] for r in rows] == [0, 1] and rows[1]["episodes"] == base + cfg.iterate.episodes
+    round0 = read_json(paths.round_score(cfg, 0))  # the pipeline's score of that C on the same games, not replayed
+    assert round0["reused"] == "score-deployed.json" and round0["real"] == deployed["real"]
+    judged = rows[1]["new_m_heldout"]
+    assert judged["done_recall"] is None and judged["deaths"] is None  # no done head: nothing to recall
+    assert judged["reward_mse"] >= 0 and np.isfinite(judged["nll"])
+    games = RolloutDataset(paths.iterate_data_dir(cfg))
+    rewards = np.concatenate([games.episode(i).rewards for i in range(len(games))])
+    assert rewards.std() > 0  # the car's own per-step rewards, what the reward head learns from
+    m0, m1 = tm.load_mdnrnn(cfg), MDNRNN.from_checkpoint(load_checkpoint(paths.round_mdnrnn(cfg, 1)))
+    assert m1.has_reward and not torch.equal(m0.reward.weight, m1.reward.weight)
+    with pytest.raises(ValueError, match="reward head.*carracing-dream.toml"):
+        iterate(car_root["plain"], rounds=1, progress=False)
+
+
 def test_the_reward_trace_along_a_real_track_is_ms_prediction_step_by_step(car_root):
     """real_reward_trace: the game's reward of each step, and the reward M predicts for it, reading the codes
     and actions of that track one step at a time (what the car's dream would pay)."""
@@ -335,7 +371,7 @@ def test_the_measuring_script_gathers_seeds_and_the_random_policy(car_root, tmp_
     source = car_root["plain"]
     before = sorted(p.name for p in paths.run_dir(source).iterdir())
     record = script.main([source.artifacts, "--profile", "ci", "--seeds", "0", "1", "--episodes", "2",
-                          "--out", str(tmp_path / "out"), "--workers", "1", "--backend", "serial"])
+                          "--out", str(tmp_path / "out"), "--workers", "1", "--backend", "serial", "--rounds", "1"])
     saved = read_json(tmp_path / "out" / "car_dream.json")
     assert saved["seeds"] == record["seeds"] and saved["random"] == record["random"]
     assert [s["seed"] for s in record["seeds"]] == [0, 1] and record["random"]["episodes"] == 2
@@ -347,4 +383,8 @@ def test_the_measuring_script_gathers_seeds_and_the_random_policy(car_root, tmp_
     assert tr["seed"] == 0 and len(tr["real"]) == len(tr["predicted"]) == tr["steps"] >= 1
     assert tr["real_return"] == pytest.approx(record["seeds"][0]["real_returns"][0], abs=1e-3)
     assert saved["trace"]["predicted"] == tr["predicted"]
+    for s in record["seeds"]:  # one iterative round each, its C scored on as many tracks as round 0's
+        (row,) = s["rounds"]
+        assert row["round"] == 1 and row["real"]["episodes"] == 2 and row["new_m_heldout"]["reward_mse"] >= 0
+    assert set(record["mean_over_seeds"]["round_1"]) == {"dream", "real"}
     assert sorted(p.name for p in paths.run_dir(source).iterdir()) == before  # the source is only read

@@ -448,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restarts", type=int, default=None, help=RESTARTS_HELP)
 
     p = command("iterate", cmd_iterate, "iterative training: C's real games go back into M's data, M and C are "
-                "retrained, round by round (resumable)", world=("doom",))
+                "retrained, round by round (resumable); the car with a reward head (experiments/recipes/carracing-dream.toml)")
     p.add_argument("--rounds", type=int, default=None, help="rounds in total (default: profile)")
     p.add_argument("--restarts", type=int, default=None, help=RESTARTS_HELP)
     p.add_argument("--generations", type=int, default=None,

@@ -61,7 +61,7 @@ WORLD = {
                        renderer=None, dream_trained=False,
                        buttons=(("left", (-1.0, 0.3, 0.0)), ("straight", (0.0, 0.5, 0.0)),
                                 ("right", (1.0, 0.3, 0.0)), ("brake", (0.0, 0.0, 0.8))),
-                       idle="straight", place="track", score="the track's return (tiles minus time)"),
+                       idle="straight", place="track", score="the track's return: tiles minus time"),
 }
 
 
@@ -294,6 +294,8 @@ _LAPTOP = {
         # The car in its own dream (only with M's reward head: experiments/recipes/carracing-dream.toml):
         # dreams are cheap next to real tracks, so 32 candidates x 8 dreams of 1,000 steps per generation
         dream=dict(population=32, rollouts=8, generations=40),
+        # Iterative rounds of the car's dream (its recipe): C's own tracks show M where tiles pay
+        iterate=dict(rounds=1, episodes=60, mdnrnn_epochs=10, generations=20),
     ),
 }
 
@@ -316,6 +318,7 @@ _CI = {
         evolution=dict(population=4, rollouts=1, generations=2, max_steps=50, workers=2,
                        eval_every=1, eval_episodes=2, test_episodes=2),
         dream=dict(max_steps=50, real_episodes=2, dream_episodes=4),
+        iterate=dict(rounds=1, episodes=2, mdnrnn_epochs=1, generations=2),
     ),
 }
 

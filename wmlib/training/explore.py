@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import paths
 from ..artifacts import read_json, write_json
-from ..config import Config
+from ..config import Config, world_info
 
 EXPLORE_POLICIES = ("current", "random", "curious")
 CURIOUS = "curious"  # the curious search's folder in round-K/
@@ -131,7 +131,8 @@ def _keep_round(cfg: Config, k: int, root, out: dict, who: str, progress: bool) 
     write_shard(root, list(range(first, first + n)), out["episodes"], cfg.world)
     if progress:
         r = out["returns"][0]
-        print(f"round {k}: {who} played {n} real games: {r.mean():.1f} +- {r.std():.1f} steps")
+        print(f"round {k}: {who} played {n} real games: {r.mean():.1f} +- {r.std():.1f} "
+              f"({world_info(cfg.world).score})")
 
 
 class RandomPlayRunner:

@@ -362,14 +362,19 @@ def new_episodes(dataset, k: int) -> np.ndarray:
 
 
 def judge_m(cfg: Config, m, data, episodes) -> dict:
-    """How well an M knows some episodes it never trained on: NLL per dim, deaths flagged at p > 0.5."""
+    """How well an M knows some episodes it never trained on: NLL per dim, deaths flagged at p > 0.5
+    (None without a done head: the car), and with a reward head its squared error on the steps' rewards."""
     from .mdnrnn import precision_recall, teacher_forced
 
     tf = teacher_forced(m, data, episodes)
-    pr = precision_recall(tf["done_prob"], tf["done"])
-    clean = lambda x: None if np.isnan(x) else float(x)  # undefined without deaths / flags (JSON has no NaN)
-    return dict(nll=float(tf["nll"].mean()), done_recall=clean(pr["recall"]), done_precision=clean(pr["precision"]),
-                deaths=int(tf["done"].sum()))
+    clean = lambda x: None if x is None or np.isnan(x) else float(x)  # undefined without deaths / flags (JSON has no NaN)
+    out = dict(nll=float(tf["nll"].mean()), done_recall=None, done_precision=None, deaths=None)
+    if tf["done_prob"] is not None:
+        pr = precision_recall(tf["done_prob"], tf["done"])
+        out.update(done_recall=clean(pr["recall"]), done_precision=clean(pr["precision"]), deaths=int(tf["done"].sum()))
+    if tf["reward_pred"] is not None:
+        out["reward_mse"] = float(np.mean((tf["reward_pred"] - tf["reward"]) ** 2))
+    return out
 
 
 def judge_next_games(cfg: Config, k: int, games: int | None = None) -> dict:
@@ -527,6 +532,10 @@ def score_round(cfg: Config, k: int) -> dict:
                real_episodes=cfg.dream.real_episodes, real_z=cfg.dream.real_z)
 
     def play():
+        played = _deployed_score(cfg, key) if k == 0 else None
+        if played is not None:  # the pipeline already played round 0's C on these games: not twice
+            return dict(round=0, dream=played["dream"], real=played["real"], reused=paths.dream_score(
+                cfg, cfg.dream.tau, "deployed").name)
         m = load_round_mdnrnn(cfg, k)
         dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=dream_series(cfg))(
             params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
@@ -535,6 +544,24 @@ def score_round(cfg: Config, k: int) -> dict:
         return dict(round=k, dream=_summary(dream), real=_summary(real["returns"][0]))
 
     return cached(path, key, play, name=f"score of round {k}")
+
+
+def _deployed_score(cfg: Config, key: dict) -> dict | None:
+    """``evaluate_in_reality``'s score of round 0's C (the pipeline's deployed dream C), where it played the
+    very games ``score_round`` would (same C, M, test seeds and numbers of games); else None."""
+    from .controller import TEST_SEED
+    from .dream import DREAM_TEST_SEED
+
+    path = paths.dream_score(cfg, cfg.dream.tau, "deployed")
+    if not path.exists():
+        return None
+    score = read_json(path)
+    k = score.get("key", {})
+    same = dict(params_sha256=key["params"], real_episodes=key["real_episodes"], real_z=key["real_z"],
+                dream_episodes=cfg.dream.dream_episodes, real_seed=TEST_SEED, dream_seed=DREAM_TEST_SEED)
+    if any(k.get(f) != v for f, v in same.items()) or k.get("models", {}).get("mdnrnn") != key["mdnrnn"]:
+        return None
+    return score
 
 
 def record_round(cfg: Config, k: int, seed: int) -> dict:
