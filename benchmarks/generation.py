@@ -26,7 +26,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from rollout import untrained_agent  # noqa: E402  (the sibling benchmark)
 from wmlib.agent.rollout import RolloutPool, agent_spec  # noqa: E402
-from wmlib.config import get_config  # noqa: E402
+from wmlib.config import PROFILES, get_config  # noqa: E402
 from wmlib.models.controller import param_count  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def play(pool, n_params: int, population: int, rollouts: int, seed: int) -> tupl
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", default="carracing", choices=["carracing", "doom"])
-    ap.add_argument("--profile", default="paper", choices=["ci", "laptop", "paper"])
+    ap.add_argument("--profile", default="paper", choices=PROFILES)
     ap.add_argument("--workers", type=int, default=os.cpu_count(), help="rollout worker processes (W)")
     ap.add_argument("--renderer", default=None, choices=["fast", "gymnasium"])
     ap.add_argument("--quick", action="store_true", help="4 x 2 episodes of 50 steps (a smoke test)")

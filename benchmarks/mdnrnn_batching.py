@@ -26,7 +26,7 @@ import torch
 
 from mdnrnn_stage import CLOCKS, build_series, epoch_slots  # noqa: E402  (the sibling benchmark)
 from wmlib import paths  # noqa: E402
-from wmlib.config import apply_settings, get_config  # noqa: E402
+from wmlib.config import PROFILES, apply_settings, get_config  # noqa: E402
 from wmlib.training import mdnrnn as tm  # noqa: E402
 
 BATCHINGS = ("windows", "buckets")
@@ -43,7 +43,7 @@ def time_stage(cfg, clock) -> float:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", default="doom", choices=["doom", "carracing"])
-    ap.add_argument("--profile", default="laptop", choices=["ci", "laptop", "paper"])
+    ap.add_argument("--profile", default="laptop", choices=PROFILES)
     ap.add_argument("--epochs", type=int, default=2, help="M's epochs per timed run")
     ap.add_argument("--repeats", type=int, default=2, help="timed runs per batching (the best counts)")
     ap.add_argument("--clock", choices=CLOCKS, default="wall")

@@ -46,7 +46,7 @@ import torch
 
 from mdnrnn import time_training  # noqa: E402  (the sibling benchmark: the kernel)
 from wmlib import paths  # noqa: E402
-from wmlib.config import apply_settings, get_config  # noqa: E402
+from wmlib.config import PROFILES, apply_settings, get_config  # noqa: E402
 from wmlib.training import mdnrnn as tm  # noqa: E402
 from wmlib.training.series import SeriesWriter  # noqa: E402
 from wmlib.worlds.data import write_shard  # noqa: E402
@@ -198,7 +198,7 @@ def stage_rate(cfg, seconds: float, kernel: float, profile: bool = False, clock=
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", default="doom", choices=["doom", "carracing"])
-    ap.add_argument("--profile", default="laptop", choices=["ci", "laptop", "paper"])
+    ap.add_argument("--profile", default="laptop", choices=PROFILES)
     ap.add_argument("--seconds", type=float, default=90, help="time budget of the whole run (about)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     ap.add_argument("--clock", choices=CLOCKS, default="wall",

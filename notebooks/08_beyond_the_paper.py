@@ -458,9 +458,26 @@ assert abs(5 * float((e - rewards[rewards < e]).sum()) - float((rewards[rewards 
 # several CMA-ES seeds. Beside it: the paper's car, trained in the real game.
 
 # %%
-cd = recorded_table("carracing", "car_dream")
+# every recorded lever of the car's dream: car_dream.json (the recipe) and car_dream_<lever>.json beside it
+car_runs = [recorded_table("carracing", n) for n in history.names("carracing") if n.startswith("car_dream")]
+cd = car_runs[0] if car_runs else None
 v_only, full = paper.CARRACING_SCORES["World Model, V only (C reads z)"], paper.CARRACING_SCORES[
     "World Model, full (C reads z and h)"]
+
+
+def lever(run) -> str:
+    """What a recorded run changed: the reward head's pessimism, and its settings beyond the recipe."""
+    rounds = run["seeds"][0].get("rounds") or []
+    return (f"pessimism k = {run['mdnrnn']['reward_pessimism']:g}" + (f", {len(rounds)} iterative round(s)"
+                                                                      if rounds else ""))
+
+
+def over_seeds(run, what: str, k: int = 0) -> dict:
+    """A run's real or dream score: mean ± std over its CMA-ES seeds (each a mean over its tracks)."""
+    means = [(s if k == 0 else s["rounds"][k - 1])[what]["mean"] for s in run["seeds"]]
+    return dict(mean=float(np.mean(means)), std=float(np.std(means)), seeds=len(means))
+
+
 if cd is None:
     md("**Not recorded yet.** No run of `experiments/car_dream.py` ships with this copy of the book "
        "(`wmlib/pretrained/carracing/history/car_dream.json`). Make one with "
@@ -468,21 +485,28 @@ if cd is None:
        "`TRAIN` on. For reference, the paper's car trained in the **real** game: V only "
        f"{v_only[0]} ± {v_only[1]}, full agent {full[0]} ± {full[1]}.")
 else:
-    lines = ["| the car | in the dream | on the official tracks |", "|---|---|---|"]
-    lines += [f"| C evolved in M's dream, CMA-ES seed {s['seed']} | {fmt(s['dream'])} | {fmt(s['real'])} |"
-              for s in cd["seeds"]]
-    lines += [f"| mean over the {len(cd['seeds'])} seeds | {cd['mean_over_seeds']['dream']:.1f} | "
-              f"{cd['mean_over_seeds']['real']:.1f} |",
-              f"| random policy | | {fmt(cd['random'])} |",
-              f"| the paper: V only, trained in the real game | | {v_only[0]} ± {v_only[1]} |",
-              f"| the paper: full agent, trained in the real game | | {full[0]} ± {full[1]} |"]
-    m = cd["m"]
-    md("\n".join(lines) + f"\n\n*Measured:* the {cd['profile']} profile; M's reward head with pessimism "
-       f"{cd['mdnrnn']['reward_pessimism']:g} (held-out squared error {m.get('reward_mse', float('nan')):.4f}, a "
-       f"constant's {m.get('reward_baseline_mse', float('nan')):.4f}); dreams at tau {cd['dream']['tau']:g} starting "
-       f"{cd['dream']['start_from']}; settings: {', '.join(cd['settings']) or 'as the recipe'}. *Re-run:* "
-       f"`python experiments/car_dream.py <a car root> --profile {cd['profile']} --seeds "
-       f"{' '.join(str(s['seed']) for s in cd['seeds'])}`.")
+    lines = ["| the car evolved in M's dream | CMA-ES seeds | in the dream | on the official tracks |",
+             "|---|---|---|---|"]
+    for run in car_runs:
+        seeds = ", ".join(str(s["seed"]) for s in run["seeds"])
+        lines.append(f"| {lever(run)} | {seeds} | {cell(over_seeds(run, 'dream'), 1)} | "
+                     f"{cell(over_seeds(run, 'real'), 1)} |")
+        for k in range(1, len(run["seeds"][0].get("rounds") or []) + 1):
+            lines.append(f"| ... after iterative round {k} | {seeds} | {cell(over_seeds(run, 'dream', k), 1)} | "
+                         f"{cell(over_seeds(run, 'real', k), 1)} |")
+    lines += [f"| random policy | | | {fmt(cd['random'])} |",
+              f"| the paper: V only, trained in the real game | | | {v_only[0]} ± {v_only[1]} |",
+              f"| the paper: full agent, trained in the real game | | | {full[0]} ± {full[1]} |"]
+    said = []
+    for run in car_runs:
+        m = run["m"]
+        said.append(f"{lever(run)}: M's held-out reward error {m.get('reward_mse', float('nan')):.4f} (a constant's "
+                    f"{m.get('reward_baseline_mse', float('nan')):.4f}); each seed over "
+                    f"{run['seeds'][0]['real']['episodes']} official tracks")
+    md("\n".join(lines) + "\n\nMean ± std over the CMA-ES seeds (one seed: its value alone). *Measured:* the "
+       f"{cd['profile']} profile, dreams at tau {cd['dream']['tau']:g} starting {cd['dream']['start_from']}; "
+       + "; ".join(said) + f". *Re-run:* `python experiments/car_dream.py <a car root> --profile {cd['profile']} "
+       "--seeds 0 1 2` (with `--set mdnrnn.reward_pessimism=1` for k = 1, `--rounds 1` for a round).")
 
 # %% [markdown]
 # What does the dream pay, and what does the track? One official track driven

@@ -47,7 +47,7 @@ def test_overrides_make_new_config():
     small = cfg.with_overrides(collect={"episodes": 1})
     assert small.collect.episodes == 1 and cfg.collect.episodes != 1
     assert set(cfg.to_dict()) >= {"collect", "vae", "mdnrnn", "evolution", "dream"}
-    assert PROFILES == ("ci", "laptop", "paper")
+    assert PROFILES == ("ci", "laptop", "paper", "gpu")
 
 
 def test_set_changes_a_field_with_its_type_and_refuses_what_does_not_exist():
@@ -108,3 +108,23 @@ def test_a_bad_recipe_names_the_file_and_the_problem(tmp_path, capsys, text, why
     assert "bad.toml" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match="no recipe file"):
         apply_recipe(get_config("doom", "ci"), tmp_path / "missing.toml")
+
+
+def test_the_gpu_profile_is_the_papers_data_and_m_with_the_laptops_levers():
+    """gpu: 10,000 random games and the paper's M, trained the laptop's measured way; C evolved as the
+    paper's population of 64 x 16 in the dream, one round of iterative training in the main job."""
+    for world in WORLDS:
+        gpu, paper = get_config(world, "gpu"), get_config(world, "paper")
+        assert gpu.collect.episodes == paper.collect.episodes == 10_000 and gpu.collect.workers == 16
+        assert (gpu.vae.z_size, gpu.mdnrnn.hidden, gpu.mdnrnn.done_head) == (
+            paper.vae.z_size, paper.mdnrnn.hidden, paper.mdnrnn.done_head)
+        assert gpu.mdnrnn.batching == "buckets"
+        assert (gpu.dream.population, gpu.dream.rollouts) == (64, 16)
+    doom, laptop = get_config("doom", "gpu"), get_config("doom", "laptop")
+    for section in ("collect", "mdnrnn", "dream"):  # the transfer levers measured at laptop scale
+        for field in ("hold_max", "discrete_actions", "done_rule", "real_z", "start_from"):
+            if hasattr(getattr(laptop, section), field):
+                assert getattr(getattr(doom, section), field) == getattr(getattr(laptop, section), field)
+    from wmlib.training.pipeline import reproduce_rounds
+
+    assert reproduce_rounds(doom) == 1 and doom.iterate.validation_games == laptop.iterate.validation_games

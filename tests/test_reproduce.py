@@ -88,3 +88,22 @@ def test_laptop_reproduce_stops_at_round_0_unless_rounds_are_asked_for(monkeypat
         assert cli.main(["reproduce", *argv, "--profile", "laptop", "--artifacts", str(tmp_path)]) == 0
         assert pipeline.reproduce_rounds(seen[-1]) == rounds
     assert [n for n, _ in pipeline.pipeline(seen[-1])][-2:] == ["iterative round 1", "iterative round 2"]
+
+
+def test_the_gpu_profile_runs_end_to_end_on_a_cpu_at_ci_sizes(tmp_path):
+    """The gpu profile's pipeline (buckets, 64 x 16 dreams shrunk, a round of iterative training) at ci's
+    sizes on this machine's CPU: what a GPU session runs at full size (benchmarks/gpu_reproduce.sh)."""
+    from wmlib import config
+    from wmlib.training import pipeline
+
+    cfg = config.get_config("doom", "gpu", str(tmp_path))
+    small = {section: dict(values) for section, values in config._CI["doom"].items()}
+    small["dream"].update(population=4, rollouts=2, generations=2)
+    cfg = cfg.with_overrides(**small)
+    assert cfg.mdnrnn.batching == "buckets" and cfg.collect.episodes == 4
+    stages = pipeline.pipeline(cfg)
+    assert [name for name, _ in stages][-1] == "iterative round 1"
+    out = {name: run() for name, run in stages}
+    assert out["iterative round 1"]["real"]["episodes"] == cfg.dream.real_episodes
+    log = read_json(tmp_path / "doom" / "gpu" / "mdnrnn" / "log.json")
+    assert log["step"], "M trained"

@@ -18,7 +18,7 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
 WORLDS = ("doom", "carracing")
-PROFILES = ("ci", "laptop", "paper")
+PROFILES = ("ci", "laptop", "paper", "gpu")
 DEFAULT_PROFILE = "laptop"
 
 
@@ -322,7 +322,31 @@ _CI = {
     ),
 }
 
-_PROFILE_OVERRIDES = {"paper": {}, "laptop": _LAPTOP, "ci": _CI}
+# One GPU machine and its CPU cores (issue: "one GPU, minutes"): the paper's data (10,000 random games) and
+# M's size, the laptop's measured transfer levers, M trained on windows batched by length on the GPU, C
+# evolved as one population of 64 x 16 dreams on the GPU, the real games on 16 worker processes. Its sizes
+# are the paper's where a GPU makes them cheap and a guess of 15 minutes elsewhere (M's epochs, the dream's
+# generations): not yet run on a GPU (benchmarks/gpu_reproduce.sh is the script that times it there).
+_GPU = {
+    "doom": dict(
+        collect=dict(episodes=10_000, workers=16, shard_episodes=50, **_DOOM_TRANSFER["collect"]),
+        vae=dict(epochs=1, batch_size=256, val_episodes=100, encode_batch=4096),
+        mdnrnn=dict(seq_len=100, batch_size=128, epochs=20, batching="buckets", val_episodes=100,
+                    lr_schedule="cosine", **_DOOM_TRANSFER["mdnrnn"]),
+        evolution=dict(population=64, rollouts=16, generations=20, workers=16, eval_every=10, eval_episodes=64),
+        dream=dict(population=64, rollouts=16, generations=30, **_DOOM_TRANSFER["dream"]),
+        iterate=dict(rounds=1, episodes=1000, mdnrnn_epochs=3, generations=30, reproduce_rounds=1, **_DOOM_ROUND),
+    ),
+    "carracing": dict(
+        collect=dict(episodes=10_000, workers=16, shard_episodes=4),
+        vae=dict(epochs=1, batch_size=256, val_episodes=100, encode_batch=4096),
+        mdnrnn=dict(seq_len=200, batch_size=128, epochs=20, batching="buckets", val_episodes=100),
+        evolution=dict(population=64, rollouts=16, generations=100, workers=16, eval_every=10, eval_episodes=64),
+        dream=dict(population=64, rollouts=16, generations=40),
+    ),
+}
+
+_PROFILE_OVERRIDES = {"paper": {}, "laptop": _LAPTOP, "ci": _CI, "gpu": _GPU}
 
 
 def check_world(world: str) -> str:
