@@ -42,7 +42,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGETS_MARKER = "<!-- wm-book:widgets -->"
 # Seconds one notebook may take to execute, per profile (the contract at laptop is 3 minutes
 # on 2 cores; the limit leaves room for a loaded machine).
-TIMEOUTS = {"ci": 600, "laptop": 900, "paper": 3600}
+TIMEOUTS = {"ci": 600, "laptop": 900, "paper": 3600, "gpu": 3600}
 
 __all__ = ["build", "stage", "chapters", "book_env", "execute_notebook", "execute_all", "run_jupyter_book",
            "widget_summary", "repository_url", "NotebookFailed", "BookBuildError", "BuildReport", "REPO",
