@@ -507,6 +507,12 @@ else:
        f"{cd['profile']} profile, dreams at tau {cd['dream']['tau']:g} starting {cd['dream']['start_from']}; "
        + "; ".join(said) + f". *Re-run:* `python experiments/car_dream.py <a car root> --profile {cd['profile']} "
        "--seeds 0 1 2` (with `--set mdnrnn.reward_pessimism=1` for k = 1, `--rounds 1` for a round).")
+    best = max(car_runs, key=lambda r: over_seeds(r, "real")["mean"])
+    gain = over_seeds(best, "real")["mean"] - cd["random"]["mean"]
+    md(f"The best recorded lever, {lever(best)}, drives {abs(gain):.1f} {'more' if gain > 0 else 'less'} than the "
+       "random policy on the official tracks: " + ("the car learned something in its dream." if gain > 0 else
+       "at this scale the car does **not** learn to drive in its own dream. The traces below show why: the "
+       "dream pays C for what M believes of the road C actually takes, not for what the track pays."))
 
 # %% [markdown]
 # What does the dream pay, and what does the track? One official track driven
@@ -529,14 +535,15 @@ def draw_trace(tr, title):
     return real, pred
 
 
-if cd is not None and cd.get("trace"):
-    tr = cd["trace"]
-    real, pred = draw_trace(tr, f"CMA-ES seed {tr['seed']}'s C, official track seed {tr['track_seed']} (recorded)")
-    md(f"Along this track the car earned {real.sum():.1f}; M's reward head would have paid {pred.sum():.1f}. "
-       f"M predicted a tile's bonus (above zero) on {np.mean(pred > 0):.0%} of the steps; the track paid one on "
-       f"{np.mean(real > 0):.0%}.")
-elif cd is not None:
-    md("This record has no per-step trace (an older `experiments/car_dream.py`): re-run it to draw one.")
+for run in [r for r in car_runs if r.get("trace")]:  # each lever's first seed on the first official track
+    tr = run["trace"]
+    real, pred = draw_trace(tr, f"{lever(run)}: CMA-ES seed {tr['seed']}'s C, official track seed {tr['track_seed']} "
+                                "(recorded)")
+    md(f"{lever(run).capitalize()}: along this track the car earned {real.sum():.1f}; M's reward head would have "
+       f"paid {pred.sum():.1f}. M predicted a tile's bonus (above zero) on {np.mean(pred > 0):.0%} of the steps; "
+       f"the track paid one on {np.mean(real > 0):.0%}.")
+if cd is not None and not any(r.get("trace") for r in car_runs):
+    md("These records have no per-step trace (an older `experiments/car_dream.py`): re-run it to draw one.")
 
 # %% [markdown]
 # With `TRAIN` on, the car's dream at your profile: random play, V and the
@@ -576,8 +583,8 @@ if TRAIN:
     assert car_score["real"]["episodes"] == car.dream.real_episodes
     assert abs(my_trace["real_return"] - car_score["real"]["returns"][0]) < 1e-3, "the trace is the first scored track"
     assert len(my_trace["real"]) == len(my_trace["predicted"]) == my_trace["steps"]
-if cd is not None and cd.get("trace"):
-    assert len(cd["trace"]["real"]) == len(cd["trace"]["predicted"]) == cd["trace"]["steps"]
+for run in [r for r in car_runs if r.get("trace")]:
+    assert len(run["trace"]["real"]) == len(run["trace"]["predicted"]) == run["trace"]["steps"]
 
 # %% [markdown]
 # ## Summary
