@@ -319,6 +319,13 @@ if cur is not None:
     fig.tight_layout(); plt.show()
 
 # %%
+def standard_error(a: dict, b: dict) -> float:
+    """Of the difference of two arms' means over their seeds (each std is over seeds, ddof 0: corrected
+    to the sample's); 0 with one seed each."""
+    var = lambda v: v["std"] ** 2 * v["seeds"] / max(v["seeds"] - 1, 1) / v["seeds"]
+    return float(np.sqrt(var(a) + var(b)))
+
+
 if cur is not None and {"curious", "current"} <= set(arms):
     sm, said, verdicts = cur["summary"], [], []
     for key, sign, what in (("m_next.nll", -1, "M's NLL on the next C's games"),
@@ -328,11 +335,12 @@ if cur is not None and {"curious", "current"} <= set(arms):
         if c.get("mean") is None or b.get("mean") is None:
             continue
         gain = sign * (c["mean"] - b["mean"])  # > 0: curious data did better
-        clear = abs(c["mean"] - b["mean"]) > max(c["std"], b["std"], 1e-9)
+        clear = abs(c["mean"] - b["mean"]) > 2 * standard_error(c, b)
         verdicts.append(0 if not clear else int(np.sign(gain)))
-        word = "the same" if not clear else "better" if gain > 0 else "worse"
+        word = "no clear difference" if not clear else "better" if gain > 0 else "worse"
         said.append(f"{what}: {c['mean']:.3g} with curious data against {b['mean']:.3g}, {word} "
-                    f"({'beyond' if clear else 'within'} the spread over seeds)")
+                    f"({'beyond' if clear else 'within'} twice the standard error over seeds, "
+                    f"{2 * standard_error(c, b):.2g})")
     seeds = min(sm["curious"]["real.mean"]["seeds"], sm["current"]["real.mean"]["seeds"])
     if seeds < 2:  # one seed has no spread: every difference would look "beyond" it
         said = [f"{what}: {c:.3g} with curious data against {b:.3g}" for what, c, b in
@@ -344,9 +352,10 @@ if cur is not None and {"curious", "current"} <= set(arms):
                    f"{history.load('doom', 'round0_seeds')['facts']['m80_one_run']['std']:.0f} steps on one M "
                    "(notebook 07), more than these arms differ by.")
     elif not verdicts or not any(verdicts):
-        verdict = "No difference beyond the spread over seeds: at this size the arms cannot be told apart."
+        verdict = ("No difference beyond twice the standard error over seeds: at this size the arms cannot be told "
+                   "apart.")
     elif min(verdicts) >= 0:
-        verdict = "Raw surprise **helped**, beyond the spread over seeds, where it differed at all."
+        verdict = "Raw surprise **helped**, beyond twice the standard error over seeds, where it differed at all."
     else:
         verdict = ("Raw surprise did **not** help on every count: where it lost, the curious search was paid for "
                    "what M cannot learn, or for longer games (the caveat above).")
@@ -714,7 +723,7 @@ def progress_along(m_before, m_after, z, actions, dones=None, pos_weight: float 
 # when the curious games covered places the current C's games never reached, or worse when the search
 # was paid for noise and for long games. The real score of one seed cannot settle it: the spread of one
 # CMA-ES run across seeds is as large as most effects measured at laptop scale, so a claim needs the
-# three seeds of `curiosity.json` and a difference beyond their spread.
+# three seeds of `curiosity.json` and a difference beyond twice its standard error over them.
 # <!-- END SOLUTION -->
 
 # %% [markdown]
