@@ -367,7 +367,7 @@ def judge_m(cfg: Config, m, data, episodes) -> dict:
     from .mdnrnn import precision_recall, teacher_forced
 
     tf = teacher_forced(m, data, episodes)
-    clean = lambda x: None if x is None or np.isnan(x) else float(x)  # undefined without deaths / flags (JSON has no NaN)
+    clean = lambda x: None if np.isnan(x) else float(x)  # undefined without deaths / flags (JSON has no NaN)
     out = dict(nll=float(tf["nll"].mean()), done_recall=None, done_precision=None, deaths=None)
     if tf["done_prob"] is not None:
         pr = precision_recall(tf["done_prob"], tf["done"])
@@ -534,8 +534,7 @@ def score_round(cfg: Config, k: int) -> dict:
     def play():
         played = _deployed_score(cfg, key) if k == 0 else None
         if played is not None:  # the pipeline already played round 0's C on these games: not twice
-            return dict(round=0, dream=played["dream"], real=played["real"], reused=paths.dream_score(
-                cfg, cfg.dream.tau, "deployed").name)
+            return played
         m = load_round_mdnrnn(cfg, k)
         dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=dream_series(cfg))(
             params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
@@ -547,8 +546,9 @@ def score_round(cfg: Config, k: int) -> dict:
 
 
 def _deployed_score(cfg: Config, key: dict) -> dict | None:
-    """``evaluate_in_reality``'s score of round 0's C (the pipeline's deployed dream C), where it played the
-    very games ``score_round`` would (same C, M, test seeds and numbers of games); else None."""
+    """Round 0's score as ``score_round`` records it, read from ``evaluate_in_reality``'s score of the
+    pipeline's deployed dream C where that played the very games ``score_round`` would (same C, M, test
+    seeds and numbers of games); else None."""
     from .controller import TEST_SEED
     from .dream import DREAM_TEST_SEED
 
@@ -561,7 +561,7 @@ def _deployed_score(cfg: Config, key: dict) -> dict | None:
                 dream_episodes=cfg.dream.dream_episodes, real_seed=TEST_SEED, dream_seed=DREAM_TEST_SEED)
     if any(k.get(f) != v for f, v in same.items()) or k.get("models", {}).get("mdnrnn") != key["mdnrnn"]:
         return None
-    return score
+    return dict(round=0, dream=score["dream"], real=score["real"], reused=path.name)
 
 
 def record_round(cfg: Config, k: int, seed: int) -> dict:

@@ -63,6 +63,8 @@ from .stages import Stage
 BATCHINGS = ("stream", "aligned", "windows", "buckets")
 CARRIES_STATE = ("stream", "aligned")  # batchings whose LSTM state flows from one chunk to the next
 VAL_SEED = 12345  # fixed z noise for validation, so epochs are comparable
+
+
 def m_settings(mc: MDNRNNConfig) -> dict:
     """``cfg.mdnrnn`` as recorded (in a stage key, a checkpoint's config): every field, less the knobs added
     after Ms were trained and keyed at their neutral value (``stages.NEUTRAL``), so every M trained before
@@ -201,8 +203,9 @@ def aligned_stream_batches(data: Transitions, episodes, batch_size: int, seq_len
     return [Batch(cut(idx, c), cut(restart, c), cut(last, c), cut(valid, c)) for c in range(width // seq_len)]
 
 
-def _windows(data: Transitions, episodes, seq_len: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Each episode tiled into windows of at most seq_len steps, cut at a random phase."""
+def _shuffled_windows(data: Transitions, episodes, seq_len: int, rng: np.random.Generator):
+    """Each episode tiled into windows of at most seq_len steps, cut at a random phase, in a shuffled order;
+    with the episodes' first and last steps (for the batches' flags) -> (windows, first, final)."""
     windows = []
     for e in episodes:
         a, n = int(data.starts[e]), int(data.lengths[e])
@@ -210,18 +213,16 @@ def _windows(data: Transitions, episodes, seq_len: int, rng: np.random.Generator
         cuts = [0] + [c for c in range(seq_len - phase, n, seq_len)] + [n]
         cuts = sorted(set(cuts))
         windows += [np.arange(a + lo, a + hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
-    return windows
+    order = rng.permutation(len(windows))
+    return [windows[i] for i in order], data.starts[episodes], data.starts[episodes + 1] - 1
 
 
 def window_batches(data: Transitions, episodes, batch_size: int, seq_len: int,
                    rng: np.random.Generator) -> list[Batch]:
     """Tile each episode into windows of seq_len with a random phase; shuffle; batch."""
-    episodes = np.asarray(episodes)
-    windows = _windows(data, episodes, seq_len, rng)
-    order = rng.permutation(len(windows))
-    first, final = data.starts[episodes], data.starts[episodes + 1] - 1
-    return [_rows_to_batch([windows[i] for i in order[k:k + batch_size]], first, final, seq_len)
-            for k in range(0, len(order), batch_size)]
+    windows, first, final = _shuffled_windows(data, np.asarray(episodes), seq_len, rng)
+    return [_rows_to_batch(windows[k:k + batch_size], first, final, seq_len)
+            for k in range(0, len(windows), batch_size)]
 
 
 BUCKET_POOL = 16  # batches whose windows are sorted together: larger pads less, mixes episodes' parts less
@@ -231,16 +232,12 @@ def bucket_batches(data: Transitions, episodes, batch_size: int, seq_len: int,
                    rng: np.random.Generator) -> list[Batch]:
     """``window_batches``' windows, batched with windows of about their length; each batch as wide as its
     longest window. Every step is still trained once per epoch, in the same number of batches."""
-    episodes = np.asarray(episodes)
-    windows = _windows(data, episodes, seq_len, rng)
-    order = rng.permutation(len(windows))
-    first, final = data.starts[episodes], data.starts[episodes + 1] - 1
+    windows, first, final = _shuffled_windows(data, np.asarray(episodes), seq_len, rng)
     batches = []
-    for p in range(0, len(order), batch_size * BUCKET_POOL):
-        pool = sorted(order[p:p + batch_size * BUCKET_POOL], key=lambda i: len(windows[i]))  # stable: ties keep order
-        for k in range(0, len(pool), batch_size):
-            rows = [windows[i] for i in pool[k:k + batch_size]]
-            batches.append(_rows_to_batch(rows, first, final, max(map(len, rows))))
+    for p in range(0, len(windows), batch_size * BUCKET_POOL):
+        pool = sorted(windows[p:p + batch_size * BUCKET_POOL], key=len)  # stable: ties keep the shuffled order
+        batches += [_rows_to_batch(pool[k:k + batch_size], first, final, max(map(len, pool[k:k + batch_size])))
+                    for k in range(0, len(pool), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
