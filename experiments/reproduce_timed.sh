@@ -4,7 +4,7 @@
 #
 #   bash experiments/reproduce_timed.sh doom ../wm-fresh-doom                 # -> ../wm-fresh-doom/reproduce.log
 #   bash experiments/reproduce_timed.sh doom ../wm-fresh-doom --rounds 1      # the documented longer run
-#   bash experiments/reproduce_timed.sh doom ../wm-m160 --recipe experiments/recipes/doom-m160.toml
+#   bash experiments/reproduce_timed.sh doom ../wm-m80 --recipe experiments/recipes/doom-m80-windows.toml
 #
 # CLONE is made afresh: a folder this script cloned before (it holds reproduce.log) is replaced, any other
 # existing folder is refused. Flags after it go to `reproduce`;

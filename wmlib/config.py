@@ -268,9 +268,11 @@ _LAPTOP = {
         # clone's data round 0's C lives 410.5 real steps, round 1's 744.8 (README "M's batching").
         # The learning rate decays (cosine, to 1e-5): on the AMD fresh clone's data round 0's C lives
         # 643.8 and 548.1 real steps (two CMA-ES seeds) against 178.6 at a constant rate (README "A decaying rate").
-        # 80 epochs, not 40: round 0's C lives 669.9, 723.4, 689.3 (three CMA-ES seeds) against 643.8, 548.1,
-        # 506.1 with 40, for ~7 more minutes (README "M trained longer")
-        mdnrnn=dict(seq_len=100, batch_size=8, epochs=80, batching="windows", val_episodes=10, lr_schedule="cosine",
+        # Epochs paid in the real game at every doubling (40 -> 80 -> 160: 566 -> 694 -> 781 over three CMA-ES
+        # seeds; history m_epochs_gpu), so M trains 160 (round 0's C 790.3 / 780.1 / 795.0 on a 2-core CPU;
+        # history round0_seeds). Windows batched by length ("buckets") train ~1.2x faster but their M's C
+        # lived 681.0 on seed 0 (experiments/README, "The default")
+        mdnrnn=dict(seq_len=100, batch_size=8, epochs=160, batching="windows", val_episodes=10, lr_schedule="cosine",
                     **_DOOM_TRANSFER["mdnrnn"]),
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
         # 10 generations: round 0's C only has to find the dream's cheat for round 1's games to
