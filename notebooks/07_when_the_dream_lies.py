@@ -408,34 +408,57 @@ assert real == sorted(real) and nll == sorted(nll, reverse=True)
 #
 # Every score above is one CMA-ES run's. The same M, the same dream and the
 # same 100 test games, with only CMA-ES's seed changed, give controllers far
-# apart; and choosing among three runs on 20 real validation games (the
-# lever rounds 1 and later use) is a weak judge of which is best.
+# apart; choosing among three runs on 20 real validation games (the lever
+# rounds 1 and later use) is a weak judge of which is best; and M itself,
+# trained twice by the same seeded command, is not the same M twice.
 
 # %%
 rs = H["round0_seeds"]
 history.show(rs)
 f = rs["facts"]
-fig, ax = plt.subplots(figsize=(6, 2.6))
-for i, (m, color) in enumerate(zip(sorted({r["m"] for r in rs["rows"]}, key=lambda m: int(m.split()[0])),
-                                   ["tab:blue", "tab:orange"])):
+ms_ = list(dict.fromkeys(r["m"] for r in rs["rows"]))   # the Ms in the record's order
+fig, ax = plt.subplots(figsize=(6, 1.2 + 0.8 * len(ms_)))
+for i, m in enumerate(ms_):
     tests = [M(r["test"]) for r in rs["rows"] if r["m"] == m]
-    ax.scatter(tests, [i] * len(tests), color=color, s=18)
-    ax.plot([np.mean(tests)] * 2, [i - 0.3, i + 0.3], color=color)
+    ax.scatter(tests, [i] * len(tests), color=f"C{i}", s=18)
+    ax.plot([np.mean(tests)] * 2, [i - 0.3, i + 0.3], color=f"C{i}")
     ax.text(np.mean(tests), i + 0.35, f"mean {np.mean(tests):.0f} ({len(tests)} seeds)", ha="center", fontsize=7)
-ax.set_yticks([0, 1], ["M 80 epochs", "M 160 epochs"]); ax.set_ylim(-0.6, 1.8)
-ax.axvline(750, ls=":", color="black"); ax.set_xlabel("round 0's C, real steps (100 test games)")
+ax.set_yticks(range(len(ms_)), [f"M {m}" for m in ms_], fontsize=7); ax.set_ylim(-0.6, len(ms_) - 0.2)
+ax.axvline(paper.DOOM_SOLVED, ls=":", color="black"); ax.set_xlabel("round 0's C, real steps (100 test games)")
 plt.tight_layout(); plt.show()
-best = max(rs["rows"], key=lambda r: M(r["test"]))
-worst = min(rs["rows"], key=lambda r: M(r["test"]))
-md(f"On the {f['m80_one_run']['seeds']} seeds of the default's M one run's controller lives "
+rows80_ = [r for r in rs["rows"] if r["m"].startswith("80")]
+best = max(rows80_, key=lambda r: M(r["test"]))
+worst = min(rows80_, key=lambda r: M(r["test"]))
+md(f"On the {f['m80_one_run']['seeds']} seeds of the earlier default's M (80 epochs) one run's controller lives "
    f"{f['m80_one_run']['mean']} ± {f['m80_one_run']['std']} real steps (mean ± std over seeds; from "
    f"{M(worst['test'])} to {M(best['test'])}). Three runs chosen on 20 validation games score "
    f"{f['m80_chosen']['mean']} ± {f['m80_chosen']['std']} over {f['m80_chosen']['groups']} such choices: a little "
-   f"better than one run, for three times the search. The {f['m160_one_run']['seeds']} seeds of the 160-epoch M "
-   f"lie within {2 * f['m160_one_run']['std']:.0f} steps of each other around {f['m160_one_run']['mean']}: "
-   "a better M does not only raise the score, it makes the dream teach the same lesson whatever the search's luck.")
+   "better than one run, for three times the search.")
+tw_, a_, b_ = f["m160_twins"], f["m160_one_run"], f["default_one_run"]
+md(f"The same seeded command trained the 160-epoch M twice on the same data and V, on the same box: M a while other "
+   f"runs loaded the box, M b from a fresh clone with the box idle. Their first training losses agree to six digits "
+   f"({tw_['first_losses_a'][2]:.7f} and {tw_['first_losses_b'][2]:.7f} at step 3); floating-point rounding then "
+   f"compounds over {tw_['steps']:,} steps into Ms with held-out NLLs of {tw_['val_nll_a']} and {tw_['val_nll_b']}, "
+   f"whose dreams teach controllers living {a_['mean']} ± {a_['std']} and {b_['mean']} ± {b_['std']} real steps "
+   f"({a_['seeds']} CMA-ES seeds each). Paired over the same 100 test games, seed by seed, M b's controller lives "
+   + ", ".join(f"{p['mean']:+.1f} ± {p['se']:.1f}" for p in tw_["paired_b_minus_a"])
+   + " steps against M a's (± the standard error): "
+   + ("every one beyond twice its standard error. " if all(abs(p["mean"]) > 2 * p["se"] for p in tw_["paired_b_minus_a"])
+      else "not every one beyond twice its standard error. ")
+   + "M's training run is a draw, as "
+   "CMA-ES's seed is: a recipe measured on one M is measured once.")
+fast = [M(r["test"]) for r in rs["rows"] if "buckets" in r["m"]]
+within = min(a_["mean"], b_["mean"]) <= np.mean(fast) <= max(a_["mean"], b_["mean"])
+md(f"M trains 160 epochs at the laptop default now: a fresh clone's `python -m wmlib reproduce doom` ends after "
+   f"{f['default_minutes']} min on 2 cores (that is M b), "
+   f"{sum(t > paper.DOOM_SOLVED for t in b_['tests'])} of its {b_['seeds']} seeds above the "
+   f"{paper.DOOM_SOLVED} steps that count as solved. Batching the same windows by length (recipe `doom-m-buckets`) "
+   f"trains M faster; its M's controllers lived {', '.join(f'{x:.1f}' for x in fast)} real steps "
+   f"({len(fast)} seeds), " + ("within the spread of the two Ms above: neither shown better nor worse."
+                                if within else "outside the spread of the two Ms above."))
 
 # %% tags=["check"]
+assert b_["tests"] == [M(r["test"]) for r in rs["rows"] if r["m"] == b_["m"]] and len(b_["tests"]) == b_["seeds"]
 m80 = [M(r["test"]) for r in rs["rows"] if r["m"].startswith("80")]
 assert np.isclose(np.mean(m80), f["m80_one_run"]["mean"], atol=0.1) and len(m80) == f["m80_one_run"]["seeds"]
 assert all(g["test"] == max((r for r in rs["rows"] if r["m"].startswith("80") and r["seed"] in g["seeds"]),
@@ -462,19 +485,23 @@ md(f"With {ms['facts']['times_laptop_transitions']}x the laptop M's transitions 
 # %% [markdown]
 # ## 7. The temperature table beside the paper's
 #
-# The sweep on today's default M (round 0, before any iterative round): one
-# CMA-ES run per $\tau$, 100 dreams and 100 real games each. Notebook 05
-# shows the shipped run's own sweep and lets you play its five controllers.
+# The sweep on today's default M (round 0, before any iterative round), at
+# several CMA-ES seeds per $\tau$: each seed's controller plays 100 dreams and
+# 100 real games, and the table gives the mean over the seeds with their
+# spread (one run per $\tau$ is one draw: section 5). Notebook 05 shows the
+# shipped run's own sweep and lets you play its five controllers.
 
 # %%
 from wmlib.book.plots import plot_temperature
 
-tw = H["temperature_w80"]
-history.show(tw, columns=["tau", "dream", "real", "command"])
+tw = H["temperature_m160"]
+history.show(tw, columns=["tau", "dream", "real", "real_seeds", "command"])
 rows80 = [dict(tau=r["tau"], dream_mean=M(r["dream"]), dream_std=r["dream"]["std"], real_mean=M(r["real"]),
                real_std=r["real"]["std"], paper_dream=list(paper.DOOM_TEMPERATURE[round(r["tau"], 2)][0]),
                paper_real=list(paper.DOOM_TEMPERATURE[round(r["tau"], 2)][1])) for r in tw["rows"]]
-fig = plot_temperature(rows80, title="laptop profile, 80-epoch M, round 0 (recorded) beside the paper", cap=2100)
+n_seeds = len(tw["rows"][0]["real_seeds"])
+fig = plot_temperature(rows80, title=f"laptop profile, 160-epoch M, round 0: mean and spread over {n_seeds} CMA-ES "
+                       "seeds, beside the paper", cap=2100)
 plt.show()
 
 # %% tags=["check"]
@@ -486,12 +513,21 @@ d = [r["dream_mean"] for r in rows80]
 rl = [r["real_mean"] for r in rows80]
 kinder = [f"{r['tau']:g}" for r in rows80 if r["dream_mean"] > r["real_mean"]]
 paper_harsher = [f"{t:g}" for t, ((pd, _), (pr, _)) in paper.DOOM_TEMPERATURE.items() if pd < pr]
-md(f"The dream hardens as $\\tau$ rises ({d[0]:.0f} steps at {rows80[0]['tau']:g}, {d[-1]:.0f} at "
-   f"{rows80[-1]['tau']:g}) while the real score rises ({' -> '.join(f'{x:.0f}' for x in rl)}): the paper's lesson "
-   "in the paper's direction. A cold dream is easy to cheat and its controller does not transfer; a warm one "
-   f"teaches a controller that lives. Here the dream scored above the game at $\\tau$ = {', '.join(kinder) or 'none'}; "
-   f"the paper's dream scored below its game at {', '.join(paper_harsher)}. One CMA-ES run per $\\tau$ is one draw "
-   "(section 5).")
+hardens, rises = d[-1] < d[0], rl[-1] > rl[0]
+md(f"From $\\tau$ = {rows80[0]['tau']:g} to {rows80[-1]['tau']:g} the dream "
+   f"{'hardens' if hardens else 'does not harden'} ({d[0]:.0f} steps to {d[-1]:.0f}) and the real score "
+   f"{'rises' if rises else 'does not rise'} ({' -> '.join(f'{x:.0f}' for x in rl)})"
+   + (": the paper's lesson in the paper's direction. A cold dream is easy to cheat and its controller does not "
+      "transfer; a warm one teaches a controller that lives." if hardens and rises else ".")
+   + f" Here the dream scored above the game at $\\tau$ = {', '.join(kinder) or 'none'}; the paper's dream scored "
+   f"below its game at {', '.join(paper_harsher)}. Each $\\tau$ is the mean of {n_seeds} CMA-ES runs, the bars their "
+   "spread (section 5 shows why one run is not enough).")
+
+# %% [markdown]
+# The same sweep on the earlier default M (80 epochs), one CMA-ES run per $\tau$:
+
+# %%
+history.show(H["temperature_w80"], columns=["tau", "dream", "real"])
 
 # %% [markdown]
 # On an earlier M (40 epochs at a constant rate) the same sweep found only the
@@ -508,11 +544,12 @@ history.show(H["temperature_w40_constant"], columns=["tau", "dream", "real"])
 # iterative round (`--rounds 1`), against the wall time.
 
 # %%
+history.show(H["stages_m160"])
 history.show(H["stages_w80"])
 da = H["defaults_on_amd"]
 fig, ax = plt.subplots(figsize=(6, 3))
 for r in da["rows"]:
-    pts = [r["round0"], r["round1"]]
+    pts = [r[k] for k in ("round0", "round1") if r.get(k)]   # a run timed to round 0 only has one point
     ax.plot([p["at_minutes"] for p in pts], [p["mean"] for p in pts], marker="o", label=r["run"])
 ax.axhline(paper.DOOM_SOLVED, color="green", ls=":", lw=0.8, label=f"solved (> {paper.DOOM_SOLVED})")
 ax.set_xlabel("minutes from a fresh clone (2-core AMD box)"); ax.set_ylabel("real steps (100 games)")
@@ -534,6 +571,8 @@ md(f"*Re-run:* `{da['command']}`. Conditions per run: {da['measured']}.")
 #   controllers the dream cannot tell apart.
 # * One CMA-ES run is one draw; its spread across seeds was the largest
 #   effect measured in the search, and only real games rank the results.
+#   M's training run is a draw too: the same seeded command, run twice on
+#   one box, gave Ms whose dreams taught controllers far apart.
 # * The largest single gains came from M's training at the same data: small
 #   batches, a decaying rate, more epochs. The held-out NLL hardly moves;
 #   the dream's lessons do.

@@ -269,9 +269,10 @@ _LAPTOP = {
         # The learning rate decays (cosine, to 1e-5): on the AMD fresh clone's data round 0's C lives
         # 643.8 and 548.1 real steps (two CMA-ES seeds) against 178.6 at a constant rate (README "A decaying rate").
         # Epochs paid in the real game at every doubling (40 -> 80 -> 160: 566 -> 694 -> 781 over three CMA-ES
-        # seeds; history m_epochs_gpu), so M trains 160 (round 0's C 790.3 / 780.1 / 795.0 on a 2-core CPU;
-        # history round0_seeds). Windows batched by length ("buckets") train ~1.2x faster but their M's C
-        # lived 681.0 on seed 0 (experiments/README, "The default")
+        # seeds; history m_epochs_gpu), so M trains 160: a fresh clone ends round 0 after 37.3 min on 2 cores.
+        # M's training run is a draw: two Ms of this command gave round-0 Cs of 788.4 and 530.3 (three CMA-ES
+        # seeds each; history round0_seeds). "buckets" trains ~1.2x faster, its Cs between the two
+        # (recipe doom-m-buckets)
         mdnrnn=dict(seq_len=100, batch_size=8, epochs=160, batching="windows", val_episodes=10, lr_schedule="cosine",
                     **_DOOM_TRANSFER["mdnrnn"]),
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
@@ -281,8 +282,8 @@ _LAPTOP = {
         # one round of iterative training: C's own real games expose its cheat; the round's C is
         # judged by the worse of both Ms' dreams; each generation's best candidate plays 5 real
         # validation games, the best 3 play 20 and the best of those is the round's C (README "Which C?")
-        # ``reproduce doom`` stops at round 0 to end within 45 minutes on 2 cores (669.9 real at 36.5 min from a
-        # fresh clone); ``--rounds 1`` is the best measured (768.2 at 52.4 min; README "M trained longer")
+        # ``reproduce doom`` stops at round 0 to end within 45 minutes on 2 cores; ``--rounds 1`` adds one round
+        # (80-epoch M: 669.9 -> 768.2 real, 36.5 -> 52.4 min from a fresh clone; history stages_w80)
         iterate=dict(rounds=1, episodes=100, mdnrnn_epochs=10, generations=20, reproduce_rounds=0, **_DOOM_ROUND),
     ),
     "carracing": dict(
