@@ -455,7 +455,8 @@ md(f"M trains 160 epochs at the laptop default now: a fresh clone's `python -m w
    f"{paper.DOOM_SOLVED} steps that count as solved. Batching the same windows by length (recipe `doom-m-buckets`) "
    f"trains M faster; its M's controllers lived {', '.join(f'{x:.1f}' for x in fast)} real steps "
    f"({len(fast)} seeds), " + ("within the spread of the two Ms above: neither shown better nor worse."
-                                if within else "outside the spread of the two Ms above."))
+                                if within else f"{'below' if np.mean(fast) < b_['mean'] else 'above'} both Ms above; "
+                                "but it is one more M, so it says as much about M's luck as about the batching."))
 
 # %% tags=["check"]
 assert b_["tests"] == [M(r["test"]) for r in rs["rows"] if r["m"] == b_["m"]] and len(b_["tests"]) == b_["seeds"]
