@@ -562,9 +562,10 @@ assert np.allclose(my_losses[:REPLAYED], ref_losses, rtol=1e-4), (my_losses[:REP
 #   (`batching="windows"`): on two CPU cores, 8 short windows per batch give
 #   many more gradient steps than 32 long streams in the same minutes, and a
 #   dream whose C transfers better (notebook 07 and `experiments/README.md`
-#   have the measurements). Laptop Doom batches those same windows by length
-#   (`batching="buckets"`), so a batch of short windows is not padded to
-#   `seq_len`. Yours: `cfg.mdnrnn.batching`.
+#   have the measurements). `batching="buckets"` batches those same windows
+#   by length, so a batch of short windows is not padded to `seq_len`: faster
+#   per epoch, not the default (notebook 07 says why). Yours:
+#   `cfg.mdnrnn.batching`.
 # * **A rate that decays (Doom, laptop).** The original kept Adam's rate at
 #   $10^{-3}$ for 400 epochs. With far fewer epochs on a laptop, the rate
 #   falls along a cosine to $10^{-5}$ (`cfg.mdnrnn.lr_schedule`): M settles

@@ -445,8 +445,7 @@ md(f"The same seeded command trained the 160-epoch M twice on the same data and 
    + " steps against M a's (± the standard error): "
    + ("every one beyond twice its standard error. " if all(abs(p["mean"]) > 2 * p["se"] for p in tw_["paired_b_minus_a"])
       else "not every one beyond twice its standard error. ")
-   + "M's training run is a draw, as "
-   "CMA-ES's seed is: a recipe measured on one M is measured once.")
+   + "M's training run is a draw, as CMA-ES's seed is: a recipe measured on one M is measured once.")
 fast = [M(r["test"]) for r in rs["rows"] if "buckets" in r["m"]]
 within = min(a_["mean"], b_["mean"]) <= np.mean(fast) <= max(a_["mean"], b_["mean"])
 md(f"M trains 160 epochs at the laptop default now: a fresh clone's `python -m wmlib reproduce doom` ends after "
@@ -497,25 +496,25 @@ from wmlib.book.plots import plot_temperature
 
 tw = H["temperature_m160"]
 history.show(tw, columns=["tau", "dream", "real", "real_seeds", "command"])
-rows80 = [dict(tau=r["tau"], dream_mean=M(r["dream"]), dream_std=r["dream"]["std"], real_mean=M(r["real"]),
+temp_rows = [dict(tau=r["tau"], dream_mean=M(r["dream"]), dream_std=r["dream"]["std"], real_mean=M(r["real"]),
                real_std=r["real"]["std"], paper_dream=list(paper.DOOM_TEMPERATURE[round(r["tau"], 2)][0]),
                paper_real=list(paper.DOOM_TEMPERATURE[round(r["tau"], 2)][1])) for r in tw["rows"]]
 n_seeds = len(tw["rows"][0]["real_seeds"])
-fig = plot_temperature(rows80, title=f"laptop profile, 160-epoch M, round 0: mean and spread over {n_seeds} CMA-ES "
+fig = plot_temperature(temp_rows, title=f"laptop profile, 160-epoch M, round 0: mean and spread over {n_seeds} CMA-ES "
                        "seeds, beside the paper", cap=2100)
 plt.show()
 
 # %% tags=["check"]
-assert all(r["paper_dream"] == [M(x["paper_dream"]), x["paper_dream"]["std"]] for r, x in zip(rows80, tw["rows"])), \
+assert all(r["paper_dream"] == [M(x["paper_dream"]), x["paper_dream"]["std"]] for r, x in zip(temp_rows, tw["rows"])), \
     "the log's paper columns should be wmlib.paper's numbers"
 
 # %%
-d = [r["dream_mean"] for r in rows80]
-rl = [r["real_mean"] for r in rows80]
-kinder = [f"{r['tau']:g}" for r in rows80 if r["dream_mean"] > r["real_mean"]]
+d = [r["dream_mean"] for r in temp_rows]
+rl = [r["real_mean"] for r in temp_rows]
+kinder = [f"{r['tau']:g}" for r in temp_rows if r["dream_mean"] > r["real_mean"]]
 paper_harsher = [f"{t:g}" for t, ((pd, _), (pr, _)) in paper.DOOM_TEMPERATURE.items() if pd < pr]
 hardens, rises = d[-1] < d[0], rl[-1] > rl[0]
-md(f"From $\\tau$ = {rows80[0]['tau']:g} to {rows80[-1]['tau']:g} the dream "
+md(f"From $\\tau$ = {temp_rows[0]['tau']:g} to {temp_rows[-1]['tau']:g} the dream "
    f"{'hardens' if hardens else 'does not harden'} ({d[0]:.0f} steps to {d[-1]:.0f}) and the real score "
    f"{'rises' if rises else 'does not rise'} ({' -> '.join(f'{x:.0f}' for x in rl)})"
    + (": the paper's lesson in the paper's direction. A cold dream is easy to cheat and its controller does not "
@@ -550,7 +549,7 @@ history.show(H["stages_w80"])
 da = H["defaults_on_amd"]
 fig, ax = plt.subplots(figsize=(6, 3))
 for r in da["rows"]:
-    pts = [r[k] for k in ("round0", "round1") if r.get(k)]   # a run timed to round 0 only has one point
+    pts = [r["round0"], r["round1"]]
     ax.plot([p["at_minutes"] for p in pts], [p["mean"] for p in pts], marker="o", label=r["run"])
 ax.axhline(paper.DOOM_SOLVED, color="green", ls=":", lw=0.8, label=f"solved (> {paper.DOOM_SOLVED})")
 ax.set_xlabel("minutes from a fresh clone (2-core AMD box)"); ax.set_ylabel("real steps (100 games)")

@@ -322,7 +322,7 @@ if cur is not None:
 def standard_error(a: dict, b: dict) -> float:
     """Of the difference of two arms' means over their seeds (each std is over seeds, ddof 0: corrected
     to the sample's); 0 with one seed each."""
-    var = lambda v: v["std"] ** 2 * v["seeds"] / max(v["seeds"] - 1, 1) / v["seeds"]
+    var = lambda v: v["std"] ** 2 / max(v["seeds"] - 1, 1)   # (std^2 * n / (n - 1)) / n
     return float(np.sqrt(var(a) + var(b)))
 
 
@@ -335,12 +335,13 @@ if cur is not None and {"curious", "current"} <= set(arms):
         if c.get("mean") is None or b.get("mean") is None:
             continue
         gain = sign * (c["mean"] - b["mean"])  # > 0: curious data did better
-        clear = abs(c["mean"] - b["mean"]) > 2 * standard_error(c, b)
+        two_se = 2 * standard_error(c, b)
+        clear = abs(c["mean"] - b["mean"]) > two_se
         verdicts.append(0 if not clear else int(np.sign(gain)))
         word = "no clear difference" if not clear else "better" if gain > 0 else "worse"
         said.append(f"{what}: {c['mean']:.3g} with curious data against {b['mean']:.3g}, {word} "
                     f"({'beyond' if clear else 'within'} twice the standard error over seeds, "
-                    f"{2 * standard_error(c, b):.2g})")
+                    f"{two_se:.2g})")
     seeds = min(sm["curious"]["real.mean"]["seeds"], sm["current"]["real.mean"]["seeds"])
     if seeds < 2:  # one seed has no spread: every difference would look "beyond" it
         said = [f"{what}: {c:.3g} with curious data against {b:.3g}" for what, c, b in
