@@ -195,3 +195,61 @@ def test_a_dream_tells_its_world_from_m_and_asks_when_it_cannot():
     odd = MDNRNN(Z, 2, H, done_head=False)  # no world has two actions
     with pytest.raises(ValueError, match="pass world="):
         DreamEnv(odd, *first_codes(), tau=1.0, max_steps=CAP)
+
+
+# ----------------------------------------------------------------------------- dropout: each dream its own M
+
+def test_dream_dropout_draws_one_mask_per_episode_from_its_key():
+    from wmlib.agent.dream import _words_tensor, episode_masks
+
+    keys = episode_keys(3, 4, 50).reshape(-1)
+    masks = episode_masks(_words_tensor(keys, "cpu"), 256, 0.1)
+    assert masks.shape == (200, 256)
+    assert torch.unique(masks).tolist() == pytest.approx([0.0, 1 / 0.9])  # inverted dropout's scale
+    assert abs(float((masks == 0).float().mean()) - 0.1) < 0.01  # 51,200 draws: the share asked for
+    assert not torch.equal(masks[0], masks[1])  # every episode its own M
+    again = episode_masks(_words_tensor(keys[:2], "cpu"), 256, 0.1)
+    assert torch.equal(again, masks[:2])  # and the same key, the same M
+    assert episode_masks(_words_tensor(keys, "cpu"), 256, 0.0) is None
+
+
+@pytest.mark.parametrize("world", ["doom", "carracing"])
+def test_batched_dreams_with_dropout_equal_one_at_a_time(world):
+    """The batched path and DreamEnv draw the same mask for a key, so they dream the same episode."""
+    m = tiny_m(world, done_bias=-3.0, done_scale=40.0)
+    if world == "carracing":  # the car dreams only with a reward head: its prediction reads the masked output
+        m = MDNRNN(Z, 3, H, reward_head=True).eval()
+    mu, logvar = first_codes()
+    params = population(world, P=3)
+    want = one_at_a_time(m, world, params, mu, logvar, rollouts=4, tau=1.15, seed=7, done_rule="sample",
+                         dropout=0.3)
+    for compact, chunk in [(True, None), (True, 1), (False, 7)]:
+        got = dream_rollouts(m, world, params, mu, logvar, rollouts=4, tau=1.15, max_steps=CAP, seed=7,
+                             done_rule="sample", compact=compact, chunk=chunk, dropout=0.3)
+        np.testing.assert_allclose(got, want, rtol=1e-4, err_msg=f"compact={compact} chunk={chunk}")
+    plain = dream_rollouts(m, world, params, mu, logvar, rollouts=4, tau=1.15, max_steps=CAP, seed=7,
+                           done_rule="sample")
+    assert not np.allclose(plain, want)  # the masks change the dreams
+
+
+def test_dream_dropout_changes_what_the_heads_read_not_the_state():
+    from wmlib.agent.dream import dream_step
+
+    m = tiny_m()
+    z, a, restart = torch.randn(2, Z), torch.zeros(2, 1), torch.ones(2)
+    mask = torch.tensor([[0.0] * H, [2.0] * H])
+    _, _, (h0, c0) = dream_step(m, z, a, m.initial_state(2), restart)
+    mix, done, (h, c) = dream_step(m, z, a, m.initial_state(2), restart, mask)
+    torch.testing.assert_close(h, h0, atol=1e-6, rtol=1e-5)  # M's state goes on unmasked
+    torch.testing.assert_close(c, c0, atol=1e-6, rtol=1e-5)
+    want = m.heads(torch.stack([torch.zeros(H), 2 * h0[0, 1]]))  # the heads read the masked output
+    torch.testing.assert_close(mix.mu, want[0].mu)
+    torch.testing.assert_close(done, want[1])
+
+
+def test_bad_dream_dropout_is_refused_with_a_fix():
+    m, (mu, logvar) = tiny_m(), first_codes()
+    with pytest.raises(ValueError, match="dream.dropout=0.1"):
+        dream_rollouts(m, "doom", population("doom", P=1), mu, logvar, 2, 1.0, 5, 0, dropout=1.0)
+    with pytest.raises(ValueError, match="dream.dropout=0.1"):
+        DreamEnv(m, mu, logvar, dropout=-0.1)

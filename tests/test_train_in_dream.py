@@ -82,6 +82,8 @@ def test_the_run_keeps_its_m_and_dream(world):
     tid.train_in_dream(world, 1.0, progress=False, generations=1)
     with pytest.raises(ValueError, match="dream settings"):
         tid.train_in_dream(small_cfg(max_steps=CAP + 1), 1.0, progress=False)
+    with pytest.raises(ValueError, match="'dropout': 0.1"):  # each dream its own M is another dream
+        tid.train_in_dream(small_cfg(dropout=0.1), 1.0, progress=False)
     save_models(world, seed=1)
     with pytest.raises(ValueError, match="M changed"):
         tid.train_in_dream(world, 1.0, progress=False)
@@ -96,6 +98,17 @@ def test_bad_requests_name_the_fix(world):
         tid.dream_params(world, 1.3)
     with pytest.raises(ValueError, match="dream.population"):
         tid.dream_evolution_config(small_cfg(population=-1))
+    with pytest.raises(ValueError, match="dream.dropout=0.1"):
+        tid.train_in_dream(small_cfg(dropout=1.5), 1.0, progress=False)
+
+
+def test_dream_dropout_reaches_the_dreams_c_is_evolved_in(world):
+    """``dream.dropout`` gives every dream its own mask: the same C, seed and M dream other episodes."""
+    params = np.random.default_rng(0).normal(size=(2, Z + 2 * H))
+    plain = tid.Dreamer(world, 1.15)(params, 6, seed=3)
+    masked = tid.Dreamer(small_cfg(dropout=0.5), 1.15)(params, 6, seed=3)
+    assert not np.array_equal(plain, masked)
+    np.testing.assert_array_equal(masked, tid.Dreamer(small_cfg(dropout=0.5), 1.15)(params, 6, seed=3))
 
 
 def test_scores_in_dream_and_reality_are_saved_and_reused(world, monkeypatch):

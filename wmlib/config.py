@@ -164,6 +164,8 @@ class DreamConfig:
     start_stride: int = 10       # recorded episodes (every stride-th step, M's state from the real steps before it)
     real_z: str = "mean"         # the real game feeds C V's "mean" code, or a "sample" mu + sigma * eps
                                  # (what the original code did, and what M and C saw in training)
+    dropout: float = 0.0         # each dream its own M: this share of M's outputs zeroed before its heads, one
+                                 # mask per dream episode ("Dropout's Dream Land"; with mdnrnn.dropout); 0: off
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are
     # cheap next to the real game, so a profile can afford a larger, less noisy population.
     population: int = 0

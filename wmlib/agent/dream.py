@@ -31,6 +31,12 @@ frame, with M's state zero. ``start_state=(h, c, restart)`` (one row per start c
 lets it begin mid-episode instead, with M in the state it reached on the real steps
 that led there (``wmlib.training.dream.recorded_starts``, ``dream.start_from="anywhere"``).
 
+``dropout`` (0: off) makes every dream episode a different M, as in "Dropout's Dream Land":
+a share ``dropout`` of M's LSTM outputs is zeroed before its heads (the rest scaled by
+1 / (1 - dropout), as M trained with ``mdnrnn.dropout``), one mask per episode, drawn from the
+episode's key and held for all its steps. A controller that exploits one M's flaw meets it in
+few of its dreams. C still reads M's whole state; the real game has no mask.
+
 Either way the episode is cut at ``max_steps`` (2,100 for Doom). Car's M has no
 done head, so its dreams only end at the cap, as most real car episodes do (the
 game's time limit); what the car earns there is M's predicted reward.
@@ -127,6 +133,40 @@ def bits_to_uniform(bits: torch.Tensor) -> torch.Tensor:
 def _words_tensor(keys, device) -> torch.Tensor:
     return torch.tensor([episode_words(int(k)) for k in np.asarray(keys).reshape(-1)],
                         dtype=torch.int64, device=device).reshape(-1, 2)
+
+
+MASK_STEP = _MASK32   # the step index whose noise draws an episode's dropout mask (never a real step's)
+
+
+def check_dropout(p: float) -> float:
+    p = float(p)
+    if not 0 <= p < 1:
+        raise ValueError(f"dream dropout is the share of M's outputs zeroed in each dream, in [0, 1) (got {p}): "
+                         "set dream.dropout=0.1, say, or 0 for the plain dream")
+    return p
+
+
+def episode_masks(words: torch.Tensor, hidden: int, p: float) -> torch.Tensor | None:
+    """One dropout mask per episode from its key: words [B, 2] -> float32 [B, hidden] of 0 and 1 / (1 - p),
+    or None at p = 0."""
+    if p <= 0:
+        return None
+    u = bits_to_uniform(noise_bits(words, torch.tensor([MASK_STEP], device=words.device), hidden)[0])
+    return (u >= p).to(torch.float32) / (1.0 - p)
+
+
+def _heads_input(h, mask):
+    return h if mask is None else h * mask
+
+
+def dream_step(m, z, a, state, restart, mask=None):
+    """One step of M in a dream -> (MixtureOut, done logit, state); with ``mask`` [B, hidden] its heads read
+    the masked output (the state goes on unmasked)."""
+    if mask is None:
+        return m.step(z, a, state, restart)
+    h, c = m.advance(z, a, state, restart)
+    mix, done = m.heads(_heads_input(h[0], mask))
+    return mix, done, (h, c)
 
 
 # ----------------------------------------------------------------------------- one step of dream maths
@@ -242,7 +282,8 @@ class DreamEnv(gym.Env):
     ``reset(seed=k)`` replays episode key ``k`` exactly (``episode_keys`` gives the
     keys ``dream_rollouts`` uses); ``options={"first_index": i}`` starts from the
     i-th recorded first frame instead of a random one. ``info["done_prob"]`` (and
-    ``self.done_prob``) is M's death probability for the step just taken.
+    ``self.done_prob``) is M's death probability for the step just taken. ``dropout``: each episode's
+    own mask on M's heads (see the module docstring), drawn from its key as ``dream_rollouts`` draws it.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 35}
@@ -250,7 +291,7 @@ class DreamEnv(gym.Env):
     def __init__(self, mdnrnn, first_mu, first_logvar, tau: float = 1.0, max_steps: int = 2100,
                  vae=None, done_rule: str = "threshold", done_threshold: float = 0.5,
                  world: str | None = None, render_mode: str | None = None, done_pos_weight: float = 1.0,
-                 start_state=None):
+                 start_state=None, dropout: float = 0.0):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode {render_mode!r} not supported: use None or 'rgb_array'")
         if render_mode == "rgb_array" and vae is None:
@@ -263,6 +304,7 @@ class DreamEnv(gym.Env):
         self.tau, self.max_steps = float(tau), int(max_steps)
         self.done_rule, self.done_threshold = check_done_rule(done_rule), float(done_threshold)
         self.done_pos_weight = check_pos_weight(done_pos_weight)
+        self.dropout, self.mask = check_dropout(dropout), None
         self.render_mode = render_mode
         self.first_mu, self.first_logvar = _as_codes(first_mu, first_logvar, mdnrnn.z_size, self.device)
         self.z_size, self.hidden = mdnrnn.z_size, mdnrnn.hidden
@@ -286,6 +328,7 @@ class DreamEnv(gym.Env):
         key = seed if seed is not None else int(self.np_random.integers(0, 2**62))
         self.key = int(key)
         self.words = _words_tensor([self.key], self.device)
+        self.mask = episode_masks(self.words, self.hidden, self.dropout)
         index = None
         if options and options.get("first_index") is not None:
             index = torch.tensor([int(options["first_index"]) % len(self.first_mu)], device=self.device)
@@ -307,7 +350,7 @@ class DreamEnv(gym.Env):
         a = torch.as_tensor(a, device=self.device)
         restart = torch.full((1,), self.restart0 if self.t == 0 else 0.0, device=self.device)
         with step_kernels(self.device):
-            mix, done_logit, self.state = self.m.step(self.z, a, self.state, restart)
+            mix, done_logit, self.state = dream_step(self.m, self.z, a, self.state, restart, self.mask)
         u = bits_to_uniform(self._bits(self.t + 1))
         z = self.z_size
         self.z = sample_from_noise(*mix, self.tau, u[:, :z], u[:, z:2 * z])
@@ -316,7 +359,7 @@ class DreamEnv(gym.Env):
         self.done_prob = float(torch.sigmoid(done_logit)[0]) if done_logit is not None else 0.0
         terminated = bool(ended[0])
         truncated = self.t >= self.max_steps and not terminated
-        reward = float(self.m.predict_reward(self.state[0][0])[0]) if self.m.has_reward else 1.0
+        reward = float(self.m.predict_reward(_heads_input(self.state[0][0], self.mask))[0]) if self.m.has_reward else 1.0
         return self._obs(), reward, terminated, truncated, {"done_prob": self.done_prob}
 
     @torch.inference_mode()
@@ -363,7 +406,7 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
                    max_steps: int, seed: int, device=None, done_rule: str = "threshold",
                    done_threshold: float = 0.5, mode: str = "zh", chunk: int | None = None,
                    compact: bool = True, done_pos_weight: float = 1.0, start_state=None,
-                   same_episodes: bool = False) -> np.ndarray:
+                   same_episodes: bool = False, dropout: float = 0.0) -> np.ndarray:
     """Returns [P, rollouts] of every candidate's dreams, all advanced as one batch.
 
     ``params`` [P, n]: one flat controller per row (the CMA-ES population). Episode
@@ -384,9 +427,12 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     ``start_state``: ``(h, c, restart)``, one row per start code, when dreams may begin
     mid-episode (``wmlib.training.dream.recorded_starts``); None: every dream begins at
     a first frame with M's state zero, as in the paper.
+
+    ``dropout``: every episode dreams its own M (one dropout mask on M's heads per episode key).
     """
     check_done_rule(done_rule)
     check_pos_weight(done_pos_weight)
+    check_dropout(dropout)
     if tau < 0 or max_steps < 1 or rollouts < 1:
         raise ValueError(f"need tau >= 0, max_steps >= 1, rollouts >= 1 "
                          f"(got tau={tau}, max_steps={max_steps}, rollouts={rollouts})")
@@ -405,6 +451,7 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     rows = torch.arange(P, device=device).repeat_interleave(R)
     row_params = params[rows]                                            # [B, n]: each row its weights
     episode = torch.arange(B, device=device)                             # original index of each row
+    mask = episode_masks(words, m.hidden, dropout)                       # [B, hidden] or None
     z, idx = first_codes(mu0, logvar0, noise_bits(words, torch.zeros(1, dtype=torch.int64, device=device),
                                                   lanes)[0], Z)
     starts = _as_state(start_state, len(mu0), m.hidden, device)
@@ -435,17 +482,18 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
                 z, h, c, alive, steps = z[keep], h[:, keep], c[:, keep], alive[keep], steps[keep]
                 restart = restart[keep]
                 earned = earned[keep] if paid else None
+                mask = mask[keep] if mask is not None else None
         n = min(chunk, max_steps - t)
         u = bits_to_uniform(noise_bits(words, torch.arange(t + 1, t + n + 1, device=device), lanes))
         for i in range(n):
             x = controller_inputs(world, z, h[0], c[0], mode)
             a = batched_act(world, row_params, x.unsqueeze(1)).squeeze(1)
             with step_kernels(device):
-                mix, done_logit, (h, c) = m.step(z, a, (h, c), restart)
+                mix, done_logit, (h, c) = dream_step(m, z, a, (h, c), restart, mask)
             z = sample_from_noise(*mix, tau, u[i, :, :Z], u[i, :, Z:2 * Z])
             steps += alive
             if paid:  # the step's reward, read from the LSTM output the other heads read
-                earned += alive * m.predict_reward(h[0]).double()
+                earned += alive * m.predict_reward(_heads_input(h[0], mask)).double()
             alive &= ~done_now(done_logit, u[i, :, 2 * Z], done_rule, done_threshold, done_pos_weight)
             if i == 0 and t == 0:
                 restart = torch.zeros_like(restart)
@@ -459,6 +507,6 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     return lengths.reshape(P, R).cpu().numpy().astype(np.float64)
 
 
-__all__ = ["DONE_RULES", "episode_words", "episode_keys", "noise_bits", "bits_to_uniform",
+__all__ = ["DONE_RULES", "MASK_STEP", "check_dropout", "episode_masks", "dream_step", "episode_words", "episode_keys", "noise_bits", "bits_to_uniform",
            "sample_from_noise", "done_now", "first_codes", "check_done_rule", "step_kernels", "world_of",
            "DreamEnv", "play_dream", "dream_rollouts"]

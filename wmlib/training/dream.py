@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from .. import paths
+from ..agent.dream import check_dropout
 from ..agent.evolution import EvolutionResult
 from ..agent.episode import agent_spec
 from ..agent.pool import BACKENDS, RolloutPool
@@ -112,6 +113,8 @@ def _dream_settings(cfg: Config, tau: float) -> dict:
         settings.update(start_from=d.start_from, start_stride=d.start_stride)
     if d.done_rule == "sample":  # sampled deaths are un-weighted by the head's training weight
         settings["done_pos_weight"] = cfg.mdnrnn.done_pos_weight
+    if d.dropout:  # absent when off, so older runs resume unchanged
+        settings["dropout"] = d.dropout
     return settings
 
 
@@ -119,7 +122,7 @@ def dream_fields(cfg: Config, tau: float) -> dict:
     """The settings a dream-trained C's search depends on: the dream's and the CMA-ES's."""
     d = cfg.dream
     dream = dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
-                 start_from=d.start_from, start_stride=d.start_stride)
+                 start_from=d.start_from, start_stride=d.start_stride, dropout=d.dropout)
     return {**{f"dream.{k}": v for k, v in dream.items()}, **search_fields(dream_evolution_config(cfg).evolution)}
 
 
@@ -198,6 +201,7 @@ class Dreamer:
         series = series if series is not None else load_series(cfg)
         parts = list(series) if isinstance(series, (list, tuple)) else [series]  # random play first, then rounds
         check_start_from(cfg)
+        check_dropout(cfg.dream.dropout)
         if cfg.dream.start_from == "anywhere":  # every recorded game given, joined
             from .mdnrnn import Transitions
 
@@ -217,7 +221,7 @@ class Dreamer:
                               rollouts=rollouts, tau=self.tau, max_steps=d.max_steps, seed=seed,
                               done_rule=d.done_rule, done_threshold=d.done_threshold, mode="zh",
                               done_pos_weight=self.cfg.mdnrnn.done_pos_weight, start_state=self.start_state,
-                              same_episodes=self.cfg.evolution.same_episodes)
+                              same_episodes=self.cfg.evolution.same_episodes, dropout=d.dropout)
 
     def env(self, vae=None, tau: float | None = None, max_steps: int | None = None):
         """The same dream one episode at a time (``DreamEnv``; pass V to see it)."""
@@ -227,7 +231,8 @@ class Dreamer:
         return DreamEnv(self.m, self.first_mu, self.first_logvar, tau=self.tau if tau is None else tau,
                         max_steps=max_steps or d.max_steps, vae=vae, done_rule=d.done_rule,
                         done_threshold=d.done_threshold, world=self.cfg.world,
-                        done_pos_weight=self.cfg.mdnrnn.done_pos_weight, start_state=self.start_state)
+                        done_pos_weight=self.cfg.mdnrnn.done_pos_weight, start_state=self.start_state,
+                        dropout=d.dropout)
 
 
 # ----------------------------------------------------------------------------- training in the dream
