@@ -465,6 +465,86 @@ assert all(g["test"] == max((r for r in rs["rows"] if r["m"].startswith("80") an
                             key=lambda r: r["validation"])["test"]["mean"] for g in f["m80_groups"])
 
 # %% [markdown]
+# ### Dropout: every dream its own M
+#
+# If M's luck decides what its dream teaches, a controller should not be
+# able to rely on one M's flaws. "Dropout's Dream Land" (Wellmer and Kwok,
+# 2021) trains M with dropout and keeps dropout on in the dream: each dream
+# episode zeroes its own share of M's units, so every episode is dreamt by a
+# slightly different M, and a cheat that one M allows is punished by most of
+# the others. Two arms on the same M (trained with dropout 0.1 on its LSTM
+# output, on the same data and V as the default's M b): C evolved in the plain
+# dream (recipe `doom-dropout`) and in dreams with one mask per episode
+# (recipe `doom-dream-dropout`, `dream.dropout = 0.1`), three CMA-ES seeds
+# each, every C on the same 100 test games.
+
+# %%
+dd = H["dropout"]
+history.show(dd)
+fd = dd["facts"]
+arms_ = list(dict.fromkeys((r["m"], r["dream"]) for r in dd["rows"]))
+fig, ax = plt.subplots(figsize=(6, 1.2 + 0.7 * len(arms_)))
+for i, (m, d) in enumerate(arms_):
+    tests = [M(r["test"]) for r in dd["rows"] if (r["m"], r["dream"]) == (m, d)]
+    ax.scatter(tests, [i] * len(tests), color=f"C{i}", s=18)
+    ax.plot([np.mean(tests)] * 2, [i - 0.3, i + 0.3], color=f"C{i}")
+    ax.text(np.mean(tests), i + 0.35, f"mean {np.mean(tests):.0f} ({len(tests)} seeds)", ha="center", fontsize=7)
+ax.set_yticks(range(len(arms_)), [f"M {m.split(': ')[-1]}\n{d}" for m, d in arms_], fontsize=6)
+ax.set_ylim(-0.6, len(arms_) - 0.2)
+ax.axvline(paper.DOOM_SOLVED, ls=":", color="black"); ax.set_xlabel("round 0's C, real steps (100 test games)")
+plt.tight_layout(); plt.show()
+
+# %%
+def arm_(m, masked):
+    return next(v for k, v in fd["arms"].items() if k.startswith(m) and ("mask" in k) == masked)
+
+def paired_words(ps):
+    """Seed-by-seed paired differences, and whether they agree beyond twice their standard errors."""
+    out = ", ".join(f"{p['diff']:+.1f} ± {p['se']:.1f}" for p in ps)
+    if all(p["diff"] > 2 * p["se"] for p in ps):
+        return out + ": ahead on every seed, each beyond twice its standard error"
+    if all(p["diff"] < -2 * p["se"] for p in ps):
+        return out + ": behind on every seed, each beyond twice its standard error"
+    return out + ": the seeds do not agree in sign beyond twice their standard errors"
+
+ms_d = [m for m in fd["paired_masked_minus_plain"] if fd["paired_masked_minus_plain"][m]]
+for m in ms_d:
+    plain_, masked_ = arm_(m, False), arm_(m, True)
+    md(f"On {m.split(': ')[-1]}, controllers evolved in masked dreams live {masked_['mean']} ± {masked_['std']} real "
+       f"steps ({masked_['seeds']} CMA-ES seeds) against {plain_['mean']} ± {plain_['std']} in its plain dream. "
+       f"Paired over the same 100 test games, seed by seed (masked minus plain, ± the standard error): "
+       + paired_words(fd["paired_masked_minus_plain"][m]) + ".")
+b_ = next(v for k, v in fd["arms"].items() if "M b" in k)
+dreams_ = lambda masked: np.mean([r["dream_score"] for r in dd["rows"]
+                                  if r["m"] in ms_d and ("mask" in r["dream"]) == masked])
+harder_ = dreams_(True) < dreams_(False)
+def lift_(m):
+    """Masked minus plain on M m: the mean over CMA-ES seeds of the paired differences, and its standard error."""
+    d = [p["diff"] for p in fd["paired_masked_minus_plain"][m]]
+    return np.mean(d), np.std(d, ddof=1) / np.sqrt(len(d))
+lifted_ = all(lift_(m)[0] > 2 * lift_(m)[1] for m in ms_d)
+m_means_ = [arm_(m, False)["mean"] for m in ms_d] + [b_["mean"], f["m160_one_run"]["mean"]]
+spread_ = max(m_means_) - min(m_means_)
+verdict_ = ("lifted the real score on every M measured, beyond twice the standard error over CMA-ES seeds" if lifted_ else
+            "did not lift the real score beyond twice the standard error over CMA-ES seeds on every M measured ("
+            + ", ".join(f"{m.split(': ')[-1]}: {lift_(m)[0]:+.1f} ± {lift_(m)[1]:.1f}" for m in ms_d)
+            + "): at this size the lever is not kept, and the default dreams plainly")
+md(f"Dropout in M's training alone (the plain dream) on the same data and V: "
+   + ", ".join(f"{m.split(': ')[-1]} {arm_(m, False)['mean']} ± {arm_(m, False)['std']}" for m in ms_d)
+   + f" against M b's {b_['mean']} ± {b_['std']} and M a's {f['m160_one_run']['mean']} ± {f['m160_one_run']['std']} "
+   f"without it (held-out NLL "
+   + ", ".join(f"{fd['val_nll'][k]}" for k in ("d", "e") if k in fd["val_nll"]) + f" against {fd['val_nll']['b']}). "
+   + (f"Each M is one draw, and the draws spread wider ({spread_:.0f} steps between the Ms' means) than the "
+      "masks moved any M's mean. " if spread_ > max(abs(lift_(m)[0]) for m in ms_d) else "")
+   + (f"The masked dreams are harder (lower dream scores), and they {verdict_}." if harder_
+      else f"The masked dreams {verdict_}."))
+
+# %% tags=["check"]
+for m in ms_d:
+    got = [M(r["test"]) for r in dd["rows"] if r["m"] == m and "mask" in r["dream"]]
+    assert np.isclose(np.mean(got), arm_(m, True)["mean"], atol=0.1) and len(got) == arm_(m, True)["seeds"]
+
+# %% [markdown]
 # ### Scale or coverage?
 #
 # Is the gap at laptop scale the random data's coverage, or M's training
@@ -689,4 +769,6 @@ md(exercise_table("07_when_the_dream_lies"))
 # * D. Ha and J. Schmidhuber, *World Models* (2018), sections "Cheating the World
 #   Model" and "Iterative Training Procedure".
 # * N. Hansen, *The CMA Evolution Strategy: A Tutorial* (2016).
+# * Z. Wellmer and J. T. Kwok, *Dropout's Dream Land: Generalization from Learned
+#   Simulators to Reality* (ECML PKDD 2021): dropout kept on in the dream, each mask a dream.
 # * `experiments/README.md`: every recipe and analysis, its command and what it measured.
