@@ -272,8 +272,8 @@ _LAPTOP = {
         # 643.8 and 548.1 real steps (two CMA-ES seeds) against 178.6 at a constant rate (README "A decaying rate").
         # Epochs paid in the real game at every doubling (40 -> 80 -> 160: 566 -> 694 -> 781 over three CMA-ES
         # seeds; history m_epochs_gpu), so M trains 160: a fresh clone ends round 0 after 37.3 min on 2 cores.
-        # M's training run is a draw: two Ms of this command gave round-0 Cs of 788.4 and 530.3 (three CMA-ES
-        # seeds each; history round0_seeds). "buckets" trains ~1.2x faster; its one M's Cs lived 503.1
+        # M's training run is a draw: two Ms of this command gave round-0 Cs of 788.4 and 530.3, a third with
+        # mdnrnn.seed=1 766.0 (three CMA-ES seeds each; history round0_seeds). "buckets" trains ~1.2x faster; its one M's Cs lived 503.1
         # (recipe doom-m-buckets)
         mdnrnn=dict(seq_len=100, batch_size=8, epochs=160, batching="windows", val_episodes=10, lr_schedule="cosine",
                     **_DOOM_TRANSFER["mdnrnn"]),
