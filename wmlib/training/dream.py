@@ -144,8 +144,8 @@ def dream_run(cfg: Config, tau: float) -> CRun:
                             "M changed since the dream run in {folder} began; its population was evolved in the "
                             "old M's dream: move that folder away to start afresh"),
                     dream=(_dream_settings(cfg, tau),
-                           "the dream run in {folder} used {old}, not {new}: resume with the same dream "
-                           "settings, or move that folder away to start afresh")))
+                           "the dream run in {folder} began with other dream settings: {changed}; resume with "
+                           "the same dream settings, or move that folder away to start afresh")))
 
 
 @torch.inference_mode()
