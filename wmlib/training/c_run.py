@@ -25,15 +25,6 @@ from ..config import EvolutionConfig
 from . import stages
 from .stages import Stage
 
-def _changed(old, new) -> str:
-    """What differs between two kept settings, field by field where both are dicts."""
-    if not (isinstance(old, dict) and isinstance(new, dict)):
-        return f"{old!r} (now {new!r})"
-    keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
-    was = lambda k: repr(old[k]) if k in old else "(not recorded)"
-    return ", ".join(f"{k}={was(k)} (config now says {new.get(k)!r})" for k in keys)
-
-
 __all__ = ["CRun", "WHICH", "params_sha256", "result_params", "read_result", "read_params"]
 
 WHICH = ("deployed", "mean", "best")
@@ -88,9 +79,11 @@ class CRun:
             return
         old = read_json(run)
         for key, (value, why) in kept.items():
-            if old.get(key) != value:
-                raise ValueError(why.format(folder=self.folder, old=old.get(key), new=value,
-                                            changed=_changed(old.get(key), value)))
+            was = old.get(key)
+            if was != value:  # settings kept as a dict: name the fields that differ
+                changed = stages.describe_changes(stages.changed_fields(was, value)) \
+                    if isinstance(was, dict) and isinstance(value, dict) else ""
+                raise ValueError(why.format(folder=self.folder, old=was, new=value, changed=changed))
 
     def train(self, ev: EvolutionConfig, fitness, generations: int | None = None,
               progress: bool = True, x0=None) -> EvolutionResult:

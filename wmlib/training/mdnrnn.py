@@ -451,7 +451,7 @@ def check_finished_m(ckpt: dict, cfg: Config, path: Path) -> None:
     want = {**asdict(MDNRNNConfig()), **m_settings(cfg.mdnrnn)}
     diff = {k: (saved.get(k), v) for k, v in want.items() if saved.get(k) != v}
     if diff:
-        what = ", ".join(f"mdnrnn.{k}={old!r} (config now says {new!r})" for k, (old, new) in sorted(diff.items()))
+        what = stages.describe_changes(dict(sorted(diff.items())), prefix="mdnrnn.")
         raise ValueError(f"{path} was trained with {what}: move the folder {path.parent} away to train M afresh, "
                          "or use the settings (profile, WM_ARTIFACTS folder) it was trained with")
 

@@ -30,7 +30,7 @@ from typing import Callable
 from .. import paths
 from ..artifacts import read_json, write_json
 
-__all__ = ["Stage", "StageChanged", "get", "cached", "changed_fields", "matches", "NEUTRAL", "watch", "note", "data_stage", "STAGE_FILE"]
+__all__ = ["Stage", "StageChanged", "get", "cached", "changed_fields", "describe_changes", "matches", "NEUTRAL", "watch", "note", "data_stage", "STAGE_FILE"]
 
 STAGE_FILE = "stage.json"
 
@@ -93,6 +93,11 @@ def changed_fields(saved: dict, now: dict) -> dict:
     return out
 
 
+def describe_changes(diff: dict, prefix: str = "") -> str:
+    """{field: (saved value, value now)} in words, in ``diff``'s order: ``field=saved (config now says now), ...``."""
+    return ", ".join(f"{prefix}{k}={old!r} (config now says {new!r})" for k, (old, new) in diff.items())
+
+
 def matches(stage: Stage, saved: dict | None) -> bool:
     """Whether a saved key file says ``stage`` was built from the config's settings now."""
     if saved is None or saved.get("key") is None:
@@ -103,7 +108,7 @@ def matches(stage: Stage, saved: dict | None) -> bool:
 
 def _refusal(stage: Stage, saved: dict, reader: Stage | None = None) -> StageChanged:
     diff = changed_fields(saved.get("settings", {}), stage.settings())
-    what = ", ".join(f"{k}={old!r} (config now says {new!r})" for k, (old, new) in diff.items())
+    what = describe_changes(diff)
     fix = (f"build {stage.name} again first, " if reader is not None and stage.rebuild else "") + \
         (f"set the field back, use another WM_ARTIFACTS folder (or --artifacts), or move the folder {stage.folder} "
          "away to build it afresh")

@@ -75,9 +75,8 @@ def _check_same_training(ckpt: dict, cfg: Config, path: Path) -> None:
     want = dataclasses.asdict(cfg.vae)
     diff = {k: (ckpt["config"].get(k), want[k]) for k in TRAINING_KEYS if ckpt["config"].get(k) != want[k]}
     if diff:
-        what = ", ".join(f"{k}={old!r} (config now says {new!r})" for k, (old, new) in diff.items())
         raise ValueError(
-            f"{path} was trained with {what}: move the folder {path.parent} away to train afresh, "
+            f"{path} was trained with {stages.describe_changes(diff)}: move the folder {path.parent} away to train afresh, "
             "or use another profile / WM_ARTIFACTS folder")
 
 
