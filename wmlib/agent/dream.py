@@ -359,7 +359,8 @@ class DreamEnv(gym.Env):
         self.done_prob = float(torch.sigmoid(done_logit)[0]) if done_logit is not None else 0.0
         terminated = bool(ended[0])
         truncated = self.t >= self.max_steps and not terminated
-        reward = float(self.m.predict_reward(_heads_input(self.state[0][0], self.mask))[0]) if self.m.has_reward else 1.0
+        reward = (float(self.m.predict_reward(_heads_input(self.state[0][0], self.mask))[0]) if self.m.has_reward
+                  else 1.0)
         return self._obs(), reward, terminated, truncated, {"done_prob": self.done_prob}
 
     @torch.inference_mode()
@@ -507,6 +508,7 @@ def dream_rollouts(mdnrnn, world: str, params, first_mu, first_logvar, rollouts:
     return lengths.reshape(P, R).cpu().numpy().astype(np.float64)
 
 
-__all__ = ["DONE_RULES", "MASK_STEP", "check_dropout", "episode_masks", "dream_step", "episode_words", "episode_keys", "noise_bits", "bits_to_uniform",
+__all__ = ["DONE_RULES", "MASK_STEP", "check_dropout", "episode_masks", "dream_step", "episode_words",
+           "episode_keys", "noise_bits", "bits_to_uniform",
            "sample_from_noise", "done_now", "first_codes", "check_done_rule", "step_kernels", "world_of",
            "DreamEnv", "play_dream", "dream_rollouts"]

@@ -30,7 +30,8 @@ from typing import Callable
 from .. import paths
 from ..artifacts import read_json, write_json
 
-__all__ = ["Stage", "StageChanged", "get", "cached", "changed_fields", "describe_changes", "matches", "NEUTRAL", "watch", "note", "data_stage", "STAGE_FILE"]
+__all__ = ["Stage", "StageChanged", "get", "cached", "changed_fields", "describe_changes", "matches", "NEUTRAL",
+           "watch", "note", "data_stage", "STAGE_FILE"]
 
 STAGE_FILE = "stage.json"
 
