@@ -54,6 +54,7 @@ import torch
 
 from wmlib import paper
 from wmlib.book import history
+from wmlib.book.plots import plot_seeds
 from wmlib.book.chapter import md
 from wmlib.config import get_config
 
@@ -417,15 +418,7 @@ rs = H["round0_seeds"]
 history.show(rs)
 f = rs["facts"]
 ms_ = list(dict.fromkeys(r["m"] for r in rs["rows"]))   # the Ms in the record's order
-fig, ax = plt.subplots(figsize=(6, 1.2 + 0.8 * len(ms_)))
-for i, m in enumerate(ms_):
-    tests = [M(r["test"]) for r in rs["rows"] if r["m"] == m]
-    ax.scatter(tests, [i] * len(tests), color=f"C{i}", s=18)
-    ax.plot([np.mean(tests)] * 2, [i - 0.3, i + 0.3], color=f"C{i}")
-    ax.text(np.mean(tests), i + 0.35, f"mean {np.mean(tests):.0f} ({len(tests)} seeds)", ha="center", fontsize=7)
-ax.set_yticks(range(len(ms_)), [f"M {m}" for m in ms_], fontsize=7); ax.set_ylim(-0.6, len(ms_) - 0.2)
-ax.axvline(paper.DOOM_SOLVED, ls=":", color="black"); ax.set_xlabel("round 0's C, real steps (100 test games)")
-plt.tight_layout(); plt.show()
+plot_seeds({f"M {m}": [M(r["test"]) for r in rs["rows"] if r["m"] == m] for m in ms_}); plt.show()
 rows80_ = [r for r in rs["rows"] if r["m"].startswith("80")]
 best = max(rows80_, key=lambda r: M(r["test"]))
 worst = min(rows80_, key=lambda r: M(r["test"]))
@@ -490,17 +483,9 @@ assert all(g["test"] == max((r for r in rs["rows"] if r["m"].startswith("80") an
 dd = H["dropout"]
 history.show(dd)
 fd = dd["facts"]
-arms_ = list(dict.fromkeys((r["m"], r["dream"]) for r in dd["rows"]))
-fig, ax = plt.subplots(figsize=(6, 1.2 + 0.7 * len(arms_)))
-for i, (m, d) in enumerate(arms_):
-    tests = [M(r["test"]) for r in dd["rows"] if (r["m"], r["dream"]) == (m, d)]
-    ax.scatter(tests, [i] * len(tests), color=f"C{i}", s=18)
-    ax.plot([np.mean(tests)] * 2, [i - 0.3, i + 0.3], color=f"C{i}")
-    ax.text(np.mean(tests), i + 0.35, f"mean {np.mean(tests):.0f} ({len(tests)} seeds)", ha="center", fontsize=7)
-ax.set_yticks(range(len(arms_)), [f"M {m.split(': ')[-1]}\n{d}" for m, d in arms_], fontsize=6)
-ax.set_ylim(-0.6, len(arms_) - 0.2)
-ax.axvline(paper.DOOM_SOLVED, ls=":", color="black"); ax.set_xlabel("round 0's C, real steps (100 test games)")
-plt.tight_layout(); plt.show()
+arms_ = list(dict.fromkeys((r["m"], r["dream"]) for r in dd["rows"]))   # (M, dream) in the record's order
+plot_seeds({f"{m.split(': ')[-1]}\n{d}": [M(r["test"]) for r in dd["rows"] if (r["m"], r["dream"]) == (m, d)]
+            for m, d in arms_}, fontsize=6); plt.show()
 
 # %%
 def arm_(m, masked):
@@ -531,7 +516,7 @@ def lift_(m):
     d = [p["diff"] for p in fd["paired_masked_minus_plain"][m]]
     return np.mean(d), np.std(d, ddof=1) / np.sqrt(len(d))
 lifted_ = all(lift_(m)[0] > 2 * lift_(m)[1] for m in ms_d)
-m_means_ = [arm_(m, False)["mean"] for m in ms_d] + [b_["mean"], f["m160_one_run"]["mean"]]
+m_means_ = [arm_(m, False)["mean"] for m in ms_d] + [b_["mean"], f["m160_one_run"]["mean"], mf_["mean"]]
 spread_ = max(m_means_) - min(m_means_)
 verdict_ = ("lifted the real score on every M measured, beyond twice the standard error over CMA-ES seeds" if lifted_ else
             "did not lift the real score beyond twice the standard error over CMA-ES seeds on every M measured ("

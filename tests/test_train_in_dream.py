@@ -143,3 +143,16 @@ def test_table_and_plot(tmp_path):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_seed_plot_draws_one_row_per_group_with_its_mean(tmp_path):
+    import matplotlib.pyplot as plt
+    from wmlib.book.plots import plot_seeds
+
+    fig = plot_seeds({"M a": [790.3, 780.1, 795.0], "M b": [523.8, 617.6]}, tmp_path / "s.png")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["M a", "M b"]
+    assert [len(c.get_offsets()) for c in ax.collections] == [3, 2]  # every seed a dot
+    assert {t.get_text() for t in ax.texts} == {"mean 788 (3 seeds)", "mean 571 (2 seeds)"}
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    plt.close(fig)

@@ -148,6 +148,25 @@ def plot_temperature(rows, path=None, title: str | None = None, cap: int | None 
     return fig
 
 
+def plot_seeds(groups: dict, path=None, xlabel: str = "round 0's C, real steps (100 test games)",
+               solved: int = paper.DOOM_SOLVED, fontsize: int = 7):
+    """One row per group ({label: [score per CMA-ES seed]}): each seed a dot, the mean a bar with its value;
+    the line where a score counts as solved."""
+    fig, ax = _figure(figsize=(6, 1.2 + 0.75 * len(groups)))
+    for i, (label, scores) in enumerate(groups.items()):
+        mean = float(np.mean(scores))
+        ax.scatter(scores, [i] * len(scores), color=f"C{i}", s=18)
+        ax.plot([mean] * 2, [i - 0.3, i + 0.3], color=f"C{i}")
+        ax.text(mean, i + 0.35, f"mean {mean:.0f} ({len(scores)} seeds)", ha="center", fontsize=7)
+    ax.set_yticks(range(len(groups)), list(groups), fontsize=fontsize)
+    ax.set_ylim(-0.6, len(groups) - 0.2)
+    ax.axvline(solved, ls=":", color="black")
+    ax.set_xlabel(xlabel)
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
 # ----------------------------------------------------------------------------- the agent's loop
 
 def agent_loop_figure(highlight: str | None = None, frame=None, z=None, h=None, action=None, dream: bool = False,
