@@ -166,6 +166,9 @@ class DreamConfig:
                                  # (what the original code did, and what M and C saw in training)
     dropout: float = 0.0         # each dream its own M: this share of M's outputs zeroed before its heads, one
                                  # mask per dream episode ("Dropout's Dream Land"; with mdnrnn.dropout); 0: off
+    input_scale: str = "none"    # "rms": CMA-ES searches C as if each input (z, M's c and h) were divided by its
+                                 # RMS along the recorded games, so M's large cell state does not drown z and h;
+                                 # "block": one RMS per block (z, c, h); "none": the paper's raw inputs
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are
     # cheap next to the real game, so a profile can afford a larger, less noisy population.
     population: int = 0

@@ -20,6 +20,11 @@ files this code wrote in this run folder are ever loaded (treat a run folder
 like code: do not resume from one you did not create). The pickle is written
 before the checkpoint and the old one deleted after, so a kill at any moment
 leaves a consistent pair.
+
+A per-coordinate ``scale`` (optional) makes CMA-ES search ``u`` while every candidate
+plays, is penalised and is kept as ``u * scale``: for a linear C that is the same as
+searching a C that reads its inputs multiplied by ``scale`` (``models.controller.param_scale``).
+Everything the loop returns or saves is in the played coordinates.
 """
 from __future__ import annotations
 
@@ -135,7 +140,7 @@ def load_state(ckpt_dir: Path):
 
 
 def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness, best_generation,
-                best_eval, history, cfg_dict: dict, generation_bests: dict) -> None:
+                best_eval, history, cfg_dict: dict, generation_bests: dict, scale=None) -> None:
     data = es.pickle_dumps()
     es_file = f"es-{generations:06d}.pkl"
     atomic_write_bytes(ckpt_dir / es_file, data)
@@ -145,7 +150,8 @@ def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness,
         generations=generations, n_params=int(es.N),
         best_params=torch.as_tensor(best_params, dtype=torch.float64),
         best_fitness=float(best_fitness), best_generation=int(best_generation),
-        mean_params=torch.as_tensor(np.asarray(es.mean, np.float64)),
+        mean_params=torch.as_tensor(np.asarray(es.mean, np.float64) * (1.0 if scale is None else scale)),
+        scale=None if scale is None else torch.as_tensor(scale, dtype=torch.float64),
         sigma=float(es.sigma), history=history, config=cfg_dict,
         best_eval_params=None if best_eval[0] is None else torch.as_tensor(best_eval[0], dtype=torch.float64),
         best_eval=best_eval[1], best_eval_generation=best_eval[2],
@@ -186,7 +192,7 @@ def _result(ckpt: dict, ckpt_dir: Path) -> EvolutionResult:
                            generation_bests=_unstack_bests(ckpt))
 
 
-def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path) -> None:
+def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path, scale) -> None:
     old = ckpt["config"]
     if ckpt["n_params"] != n_params:
         raise ValueError(f"{ckpt_dir} holds a run with {ckpt['n_params']} parameters, not {n_params}: "
@@ -196,11 +202,27 @@ def _check_resume(ckpt: dict, n_params: int, ev, ckpt_dir: Path) -> None:
         if old.get(key, defaults.get(key)) != getattr(ev, key):
             raise ValueError(f"{ckpt_dir} was run with {key}={old.get(key)!r}, not {getattr(ev, key)!r}: "
                              "resume with the same settings, or move that folder away to start afresh")
+    was = ckpt.get("scale")  # runs saved before scales existed searched unscaled
+    was = None if was is None else was.numpy()
+    if (was is None) != (scale is None) or (was is not None and not np.allclose(was, scale, rtol=1e-6)):
+        raise ValueError(f"{ckpt_dir} was searched with {'no' if was is None else 'another'} input scale, not "
+                         f"{'none' if scale is None else 'this one'}: resume with the same settings "
+                         "(dream.input_scale, and the same M and data), or move that folder away to start afresh")
+
+
+def _check_scale(scale, n_params: int):
+    if scale is None:
+        return None
+    scale = np.asarray(scale, np.float64)
+    if scale.shape != (n_params,) or not np.isfinite(scale).all() or (scale <= 0).any():
+        raise ValueError(f"scale must hold {n_params} positive, finite values (one per parameter), "
+                         f"got shape {scale.shape}")
+    return scale
 
 
 def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: bool = True,
            generations: int | None = None, evaluate_mean_fn=None, x0=None,
-           callback=None) -> EvolutionResult:
+           callback=None, scale=None) -> EvolutionResult:
     """Run CMA-ES with the settings ``ev`` up to ``generations`` in total (default ``ev.generations``).
 
     Resumes from ``ckpt_dir`` when it holds a run, and is a no-op once that run
@@ -211,20 +233,26 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
         every ``eval_every`` generations (and after ``ev.generations``) on the mean, with
         ``eval_episodes`` episodes and the same seed each time (comparable points).
     callback(generation, solutions, fitness, es): after each ``tell`` (figures).
+    scale [n]: CMA-ES searches ``u``, candidates are ``u * scale`` (see the module's doc); ``x0`` and
+        everything returned are candidates' coordinates.
     """
     from tqdm.auto import tqdm
 
     total = int(ev.generations if generations is None else generations)
     ckpt_dir = ready(Path(ckpt_dir))
     ckpt, es = load_state(ckpt_dir)
+    scale = _check_scale(scale, n_params)
+    play = (lambda u: u) if scale is None else (lambda u: u * scale)  # search coordinates -> played ones
     if ckpt is None:
+        if x0 is not None and scale is not None:
+            x0 = np.asarray(x0, np.float64) / scale
         es = new_strategy(n_params, ev.sigma0, ev.population, x0, ev.diagonal)
         done, history = 0, []
         best_params, best_fitness, best_generation = np.zeros(n_params), -np.inf, -1
         best_eval = (None, None, None)  # (params, score, generation)
         generation_bests = {}
     else:
-        _check_resume(ckpt, n_params, ev, ckpt_dir)
+        _check_resume(ckpt, n_params, ev, ckpt_dir, scale)
         done, history = ckpt["generations"], list(ckpt["history"])
         best_params, best_fitness = ckpt["best_params"].numpy(), ckpt["best_fitness"]
         best_generation = ckpt["best_generation"]
@@ -239,14 +267,15 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
         for g in range(done, total):
             t0 = time.perf_counter()
             with numpy_global_seed(generation_seed(ev.seed, g, 0)):
-                solutions = np.asarray(es.ask(), np.float64)
+                asked = np.asarray(es.ask(), np.float64)
+            solutions = play(asked)
             returns = np.asarray(evaluate_fn(solutions, g, generation_seed(ev.seed, g, 1)), np.float64)
             if returns.ndim != 2 or returns.shape[0] != len(solutions) or not np.isfinite(returns).all():
                 raise ValueError(f"evaluate_fn must return finite returns of shape [{len(solutions)}, rollouts]; "
                                  f"got shape {returns.shape}")
             fit = fitness(returns, solutions, ev.weight_decay)
             with numpy_global_seed(generation_seed(ev.seed, g, 2)):
-                es.tell(list(solutions), list(-fit))  # pycma minimises
+                es.tell(list(asked), list(-fit))  # pycma minimises
             if callback is not None:
                 callback(g, solutions, fit, es)
             i = int(np.argmax(fit))
@@ -259,22 +288,22 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
                           best_fitness=float(fit.max()), sigma=float(es.sigma))
             # The schedule depends on the config only, so a run split by resumes logs the same points.
             if evaluate_mean_fn is not None and ((g + 1) % ev.eval_every == 0 or g + 1 == ev.generations):
-                ev_returns = np.asarray(evaluate_mean_fn(np.asarray(es.mean, np.float64), ev.eval_episodes,
-                                                         eval_seed), np.float64)
+                mean = play(np.asarray(es.mean, np.float64))
+                ev_returns = np.asarray(evaluate_mean_fn(mean, ev.eval_episodes, eval_seed), np.float64)
                 record.update(eval_mean=float(ev_returns.mean()), eval_std=float(ev_returns.std()),
                               eval_episodes=int(ev_returns.size))
                 if best_eval[1] is None or record["eval_mean"] > best_eval[1]:
-                    best_eval = (np.asarray(es.mean, np.float64).copy(), record["eval_mean"], g)
+                    best_eval = (mean.copy(), record["eval_mean"], g)
             record["seconds"] = time.perf_counter() - t0
             history.append(record)
             _save_state(ckpt_dir, es, g + 1, best_params, best_fitness, best_generation, best_eval,
-                        history, cfg_dict, generation_bests)
+                        history, cfg_dict, generation_bests, scale)
             bar.update(1)
             bar.set_postfix(mean=f"{record['mean']:.1f}", max=f"{record['max']:.1f}")
     finally:
         bar.close()
     return EvolutionResult(best_params=np.asarray(best_params), best_fitness=float(best_fitness),
-                           mean_params=np.asarray(es.mean, np.float64).copy(), history=history,
+                           mean_params=play(np.asarray(es.mean, np.float64)).copy(), history=history,
                            generations=max(done, total), ckpt_dir=ckpt_dir,
                            best_eval_params=best_eval[0], best_eval=best_eval[1],
                            generation_bests=dict(generation_bests))

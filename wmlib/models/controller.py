@@ -68,6 +68,43 @@ def unflatten(world: str, params: torch.Tensor):
     return W, b
 
 
+def input_rms(mean_square, floor: float = 0.05) -> np.ndarray:
+    """Each of C's inputs' root mean square, from its mean square [in] along recorded steps, at least ``floor``.
+
+    Doom's C reads M's cell state, which is not squashed: its norm is ~30x z's, so with CMA-ES's first
+    steps (sigma0 0.1 on every weight) a few large cells decide C's action and z and h barely count.
+    The floor keeps a unit that was ~0 along the records (a dead h unit) from being blown up."""
+    ms = np.asarray(mean_square, np.float64)
+    if ms.ndim != 1 or not len(ms) or (ms < 0).any() or not np.isfinite(ms).all():
+        raise ValueError("input_rms wants one finite, non-negative mean square per input of C")
+    return np.maximum(np.sqrt(ms), floor)
+
+
+def block_rms(rms, world: str, z_size: int, hidden: int) -> np.ndarray:
+    """One RMS per block of C's inputs (z; M's c; M's h), each input given its block's: the blocks are put on
+    one footing while the units inside a block keep their proportions."""
+    rms = np.asarray(rms, np.float64)
+    sizes = [z_size] + [hidden] * ((input_size(world, z_size, hidden) - z_size) // hidden)
+    if sum(sizes) != len(rms):
+        raise ValueError(f"{len(rms)} inputs do not fit a {world} C reading z ({z_size}) and M's state ({hidden})")
+    parts = np.split(rms, np.cumsum(sizes)[:-1])
+    return np.concatenate([np.full(len(p), np.sqrt(np.mean(np.square(p)))) for p in parts])
+
+
+def param_scale(world: str, rms) -> np.ndarray:
+    """The weight of each of C's flat parameters that makes its search read inputs of RMS 1.
+
+    C is linear, so dividing input i by ``rms[i]`` is the same controller as weights ``W[:, i] / rms[i]``:
+    CMA-ES searches ``u`` and plays ``u * scale`` (``agent.evolution.evolve``'s ``scale``), and the
+    deployed C is an ordinary controller reading the raw inputs. Biases keep a scale of 1."""
+    w = world_info(world)
+    rms = np.asarray(rms, np.float64)
+    if rms.ndim != 1 or (rms <= 0).any() or not np.isfinite(rms).all():
+        raise ValueError("rms must be a vector of positive, finite values (one per input of C)")
+    scale = np.tile(1.0 / rms, w.action_size)  # W is row-major [action, input]
+    return np.concatenate([scale, np.ones(w.action_size)]) if w.c_bias else scale
+
+
 _SQUASH = {"tanh": lambda a: a, "half": lambda a: (a + 1) / 2, "clip": lambda a: a.clamp(0, 1)}
 
 

@@ -89,18 +89,19 @@ class CRun:
               progress: bool = True, x0=None) -> EvolutionResult:
         """Evolve C up to ``generations`` (default ``ev.generations``): resumes; a no-op once done.
 
-        ``fitness()`` is a context manager giving (n_params, evaluate_fn, evaluate_mean_fn)
-        for ``agent.evolution.evolve``: the one thing the real world and the dream do differently.
+        ``fitness()`` is a context manager giving (n_params, evaluate_fn, evaluate_mean_fn, scale)
+        for ``agent.evolution.evolve`` (scale: None, or the search's per-parameter scale): the one
+        thing the real world and the dream do differently.
         ``x0``: where a new run's CMA-ES starts (default zeros); a resumed run ignores it.
         """
         total = ev.generations if generations is None else int(generations)
         paths.ready(self.folder)
 
         def build():
-            with fitness() as (n_params, evaluate_fn, evaluate_mean_fn):
+            with fitness() as (n_params, evaluate_fn, evaluate_mean_fn, scale):
                 self.check()
                 return evolve(ev, n_params, evaluate_fn, self.folder, progress=progress, generations=total,
-                              evaluate_mean_fn=evaluate_mean_fn, x0=x0)
+                              evaluate_mean_fn=evaluate_mean_fn, x0=x0, scale=scale)
 
         return stages.get(self.stage(total), build, lambda: load_result(self.folder))
 

@@ -99,7 +99,7 @@ def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", 
         spec = build_spec(cfg, mode, cfg.evolution.renderer)  # train fast; evaluate_controller scores true
         with RolloutPool(spec, backend, workers or cfg.evolution.workers) as pool:
             yield (pool.n_params, pool.evaluate_fn(cfg.evolution.rollouts, cfg.evolution.same_episodes),
-                   pool.evaluate_mean_fn())
+                   pool.evaluate_mean_fn(), None)  # the real world searches C unscaled
 
     return controller_run(cfg, mode).train(cfg.evolution, real_world, generations, progress, x0=x0)
 

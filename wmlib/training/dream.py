@@ -51,7 +51,8 @@ from ..agent.episode import agent_spec
 from ..agent.pool import BACKENDS, RolloutPool
 from ..artifacts import file_sha256, write_json
 from ..config import Config, world_info
-from ..models.controller import Controller, param_count
+from ..models.controller import (Controller, block_rms, controller_inputs, input_rms, param_count,
+                                 param_scale)
 from ..paper import RANDOM_POLICY, SOLVED, TEMPERATURE
 from .c_run import CRun, params_sha256, read_params
 from .controller import TEST_SEED, search_fields
@@ -105,6 +106,16 @@ def check_start_from(cfg: Config) -> None:
         raise ValueError(f"dream.start_stride must be at least 1 (got {d.start_stride}): fix the profile")
 
 
+INPUT_SCALES = ("none", "rms", "block")
+
+
+def check_input_scale(cfg: Config) -> str:
+    if cfg.dream.input_scale not in INPUT_SCALES:
+        raise ValueError(f"dream.input_scale={cfg.dream.input_scale!r} is not one of {', '.join(INPUT_SCALES)}: "
+                         "fix the profile or recipe")
+    return cfg.dream.input_scale
+
+
 def _dream_settings(cfg: Config, tau: float) -> dict:
     d = cfg.dream
     settings = dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
@@ -115,6 +126,8 @@ def _dream_settings(cfg: Config, tau: float) -> dict:
         settings["done_pos_weight"] = cfg.mdnrnn.done_pos_weight
     if d.dropout:  # absent when off, so older runs resume unchanged
         settings["dropout"] = d.dropout
+    if d.input_scale != "none":  # likewise
+        settings["input_scale"] = d.input_scale
     return settings
 
 
@@ -122,7 +135,8 @@ def dream_fields(cfg: Config, tau: float) -> dict:
     """The settings a dream-trained C's search depends on: the dream's and the CMA-ES's."""
     d = cfg.dream
     dream = dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
-                 start_from=d.start_from, start_stride=d.start_stride, dropout=d.dropout)
+                 start_from=d.start_from, start_stride=d.start_stride, dropout=d.dropout,
+                 input_scale=d.input_scale)
     return {**{f"dream.{k}": v for k, v in dream.items()}, **search_fields(dream_evolution_config(cfg).evolution)}
 
 
@@ -184,11 +198,34 @@ def recorded_starts(mdnrnn, data, stride: int):
     return (np.asarray(data.mu[frame], np.float32), np.asarray(data.logvar[frame], np.float32), state)
 
 
+def recorded_input_rms(mdnrnn, data, world: str) -> np.ndarray:
+    """The RMS of each of C's inputs [z, c, h] over every recorded step: M's state after the real steps
+    before it (``recorded_starts`` at stride 1), and the code sampled from V (mu + sigma * eps, whose mean
+    square is mu^2 + sigma^2), as M and the dream produce it."""
+    mu, logvar, (h, c, _) = recorded_starts(mdnrnn, data, 1)
+    z_ms = np.mean(np.square(mu) + np.exp(logvar), axis=0)
+    state_ms = np.mean(np.square(controller_inputs(world, np.zeros_like(mu[:, :0]), h, c, "zh")), axis=0)
+    return input_rms(np.concatenate([z_ms, state_ms]))
+
+
+def dream_param_scale(cfg: Config, mdnrnn, data) -> np.ndarray | None:
+    """CMA-ES's per-parameter scale for ``dream.input_scale``: None ("none"); every input of C put at RMS 1
+    ("rms"); or each block (z, c, h) put at RMS 1 as a whole ("block")."""
+    how = check_input_scale(cfg)
+    if how == "none":
+        return None
+    rms = recorded_input_rms(mdnrnn, data, cfg.world)
+    if how == "block":
+        rms = block_rms(rms, cfg.world, mdnrnn.z_size, mdnrnn.hidden)
+    return param_scale(cfg.world, rms)
+
+
 class Dreamer:
     """M's dream of one config at one temperature: ``dreamer(params [P, n], rollouts, seed) -> returns [P, R]``.
 
     With ``cfg.evolution.same_episodes`` the P candidates dream the same R episodes (one C alone is
-    unaffected: it dreams candidate 0's keys either way).
+    unaffected: it dreams candidate 0's keys either way). ``param_scale``: None, or with
+    ``dream.input_scale="rms"`` the per-parameter scale CMA-ES searches under (``evolve``'s ``scale``).
     """
 
     def __init__(self, cfg: Config, tau: float, device=None, mdnrnn=None, series=None):
@@ -202,10 +239,13 @@ class Dreamer:
         parts = list(series) if isinstance(series, (list, tuple)) else [series]  # random play first, then rounds
         check_start_from(cfg)
         check_dropout(cfg.dream.dropout)
-        if cfg.dream.start_from == "anywhere":  # every recorded game given, joined
-            from .mdnrnn import Transitions
+        from .mdnrnn import Transitions
 
-            data = Transitions.concat([Transitions(s) for s in parts])
+        joined = lambda: Transitions.concat([Transitions(s) for s in parts])
+        # every recorded game's steps, as C would read them
+        self.param_scale = None if check_input_scale(cfg) == "none" else dream_param_scale(cfg, self.m, joined())
+        if cfg.dream.start_from == "anywhere":  # every recorded game given, joined
+            data = joined()
             self.first_mu, self.first_logvar, self.start_state = recorded_starts(self.m, data, cfg.dream.start_stride)
         else:  # the paper's first frames: those of random play
             self.first_mu = np.asarray(parts[0].first_mu, np.float32)
@@ -252,7 +292,7 @@ def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True,
     def dream():  # fitness: steps survived in M's dreams, a whole population at once
         dreamer = Dreamer(cfg, tau, device)
         yield (dreamer.n_params, lambda solutions, generation, seed: dreamer(solutions, ev.rollouts, seed),
-               lambda params, episodes, seed: dreamer(params[None], episodes, seed)[0])
+               lambda params, episodes, seed: dreamer(params[None], episodes, seed)[0], dreamer.param_scale)
 
     return dream_run(cfg, tau).train(ev, dream, generations, progress)
 

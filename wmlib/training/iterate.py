@@ -513,7 +513,7 @@ def _round_evolution(cfg: Config, k: int):
                                                                          seed=run_seed(cfg, k, r)))
         # the periodic evaluations (and every reported dream score) dream in round k's M alone
         return evolve(ecfg.evolution, dreamer.n_params, fitness, out, progress=progress, x0=x0,
-                      evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0])
+                      evaluate_mean_fn=lambda p, n, seed: dreamer(p[None], n, seed)[0], scale=dreamer.param_scale)
 
     return evolve_run
 
