@@ -150,3 +150,21 @@ def test_the_dream_run_searches_under_its_scale_and_keeps_it(world):
     assert res.deployed_params.shape == (Z + 2 * H,) and np.isfinite(res.deployed_params).all()
     with pytest.raises(ValueError, match=r"input_scale='rms' \(config now says None\)"):
         tid.train_in_dream(cfg, 1.15, progress=False)
+
+
+def test_an_iterative_rounds_search_runs_under_the_rounds_scale(world, monkeypatch, tmp_path):
+    """Round k's CMA-ES runs search under the scale of round k's dream (its M, every recorded game)."""
+    import wmlib.training.iterate as it
+    from wmlib.agent.evolution import CHECKPOINT
+    from wmlib.artifacts import load_checkpoint
+
+    _, m, series = world
+    cfg = small_cfg(input_scale="rms").with_overrides(iterate=dict(generations=1))
+    monkeypatch.setattr(it, "dream_series", lambda c: [series])
+    monkeypatch.setattr(it, "load_round_mdnrnn", lambda c, k, device="cpu": m)
+    x0 = np.full(Z + 2 * H, 0.01)
+    monkeypatch.setattr(it, "round_params", lambda c, k: x0)
+    res = it._round_evolution(cfg, 1)(0, tmp_path / "run", False)
+    saved = load_checkpoint(tmp_path / "run" / CHECKPOINT)["scale"].numpy()
+    np.testing.assert_allclose(saved, tid.Dreamer(cfg, 1.15, mdnrnn=m, series=[series]).param_scale)
+    assert res.generations == 1 and np.isfinite(res.deployed_params).all()
