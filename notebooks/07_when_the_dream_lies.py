@@ -538,6 +538,124 @@ for m in ms_d:
     assert np.isclose(np.mean(got), arm_(m, True)["mean"], atol=0.1) and len(got) == arm_(m, True)["seeds"]
 
 # %% [markdown]
+# ### C's inputs: the cell state drowns the rest
+#
+# Doom's C reads $[z, c, h]$ with one weight per input, as in the paper. But
+# $c$, the LSTM's cell state, is not squashed by a tanh as $h$ is: along the
+# recorded games its norm is tens of times $z$'s. CMA-ES starts every weight
+# with the same step ($\sigma_0 = 0.1$), so from its first generation a few
+# large cells decide the action, and what V sees and M's $h$ barely count.
+# CMA-ES adapts its covariance, but a handful of generations cannot undo
+# scales this uneven. The lever (`dream.input_scale`): search C as if each
+# input (`rms`) or each block $z$, $c$, $h$ (`block`) had a root mean
+# square of 1 along the recorded games. C is linear, so that is the same
+# controller as weights $W / \mathrm{rms}$ on the raw inputs: CMA-ES searches
+# scaled coordinates, and the deployed C is an ordinary one. Each arm below
+# ran on a copy of an M whose raw-input controllers were measured before,
+# three CMA-ES seeds, every C on the same 100 test games.
+
+# %%
+xs = H.get("input_scale")
+if xs is None:
+    md("No record of the input-scale arms yet.")
+else:
+    history.show(xs)
+    fx = xs["facts"]
+    n_ = fx["norms_b"]
+    md(f"Along 40 of M b's recorded games the mean norm of $z$ is {n_['z']}, of $h$ {n_['h']}, and of $c$ {n_['c']}.")
+    arms_x = list(dict.fromkeys((r["m"], r["search"]) for r in xs["rows"]))
+    plot_seeds({f"{m.split(' (')[0]}\n{sr_.split(' (')[-1].rstrip(')')}": [M(r["test"]) for r in xs["rows"]
+                                                                         if (r["m"], r["search"]) == (m, sr_)]
+                for m, sr_ in arms_x}, fontsize=6); plt.show()
+
+# %%
+if xs is not None:
+    for key_, ps_ in fx["paired_minus_raw"].items():
+        m_, search_ = key_.split(" | ")
+        a_x, raw_x = fx["arms"][key_], next(v for k, v in fx["arms"].items() if k.startswith(m_) and "raw" in k)
+        md(f"On {m_.split(' (')[0]}, {search_}: {a_x['mean']} ± {a_x['std']} real steps ({a_x['seeds']} CMA-ES seeds) "
+           f"against {raw_x['mean']} ± {raw_x['std']} with raw inputs. Paired over the same 100 test games, seed by "
+           f"seed (scaled minus raw, ± the standard error): " + paired_words(ps_) + ".")
+    lift_x = {k: (np.mean([p["diff"] for p in ps_]), np.std([p["diff"] for p in ps_], ddof=1) / np.sqrt(len(ps_)))
+              for k, ps_ in fx["paired_minus_raw"].items()}
+    up_x = [k for k, (d_, se_) in lift_x.items() if d_ > 2 * se_]
+    down_x = [k for k, (d_, se_) in lift_x.items() if d_ < -2 * se_]
+    short_ = lambda k: f"{k.split(' (')[0]} {k.split(' | ')[1].split(' (')[-1].rstrip(')')}"
+    md("Mean over CMA-ES seeds of the paired differences (scaled minus raw, ± its standard error over seeds): "
+       + ", ".join(f"{short_(k)} {d_:+.1f} ± {se_:.1f}" for k, (d_, se_) in lift_x.items()) + ". "
+       + (f"Up beyond twice its standard error: {', '.join(short_(k) for k in up_x)}. " if up_x else "")
+       + (f"Down beyond twice its standard error: {', '.join(short_(k) for k in down_x)}. " if down_x else "")
+       + ("Scaling C's inputs lifts the real score on every M measured." if len(up_x) == len(lift_x) else
+          "The scaled search lifts some Ms and sinks others: like M's own training run, the search's coordinates "
+          "change which of the dream's cheats C finds, not whether it finds one. Scaling C's inputs is not kept."
+          if up_x and any(d_ < 0 for d_, _ in lift_x.values()) else
+          "Scaling C's inputs is not shown to help: it is not kept."))
+    rms_ms_ = [k.split(" | ")[0] for k in lift_x if "rms" in k]
+    mean_of_ = lambda search: np.mean([v["mean"] for k, v in fx["arms"].items()
+                                       if k.split(" | ")[0] in rms_ms_ and search in k.split(" | ")[1]])
+    md(f"Over the {len(rms_ms_)} Ms with both searches, the mean of the Ms' means: raw {mean_of_('raw'):.1f}, "
+       f"scaled {mean_of_('rms'):.1f}.")
+    ch_ = fx.get("choice", {})
+    if ch_:
+        md("If neither search is reliably better, run both and let real games choose: for each M, the C of the "
+           "better of two runs on 20 real validation games (never the test games), averaged over every pair of "
+           "runs. Two raw runs against one raw and one scaled run (the same cost): "
+           + "; ".join(f"{m.split(' (')[0]} {c['raw_two']} against {c['raw_and_rms']} (one raw run {c['raw_one']}, "
+                       f"one scaled {c['rms_one']})" for m, c in ch_.items())
+           + f". Over these {len(ch_)} Ms: {np.mean([c['raw_two'] for c in ch_.values()]):.1f} against "
+           f"{np.mean([c['raw_and_rms'] for c in ch_.values()]):.1f}.")
+        gain_ = np.array([c["raw_and_rms"] - c["raw_two"] for c in ch_.values()])
+        gse_ = gain_.std(ddof=1) / np.sqrt(len(gain_))
+        md(f"Per M, the mixed pair minus the raw pair: {gain_.mean():+.1f} ± {gse_:.1f} over the Ms: "
+           + ("beyond twice its standard error: a second search of another kind pays more than a second seed."
+              if gain_.mean() > 2 * gse_ else
+              f"not beyond twice its standard error: it rescues the M whose raw search fails on every seed "
+              f"(+{gain_.max():.1f}) and costs up to {-gain_.min():.1f} elsewhere; {len(gain_)} Ms do not show "
+              "that a second kind of search beats a second seed."
+              if gain_.max() > 2 * abs(gain_.min()) else
+              "not beyond twice its standard error."))
+
+# %% [markdown]
+# ### Which M teaches?
+#
+# Five Ms trained on the same data and V (three with the default's
+# settings, two with dropout) teach controllers of very different worth,
+# while their held-out NLLs differ in the fourth decimal. The dream itself
+# can be asked instead: how long does standing still, or holding one side,
+# or pressing at random, live in each M's dream?
+
+# %%
+mdx = H.get("m_dreams")
+if mdx is not None:
+    history.show(mdx)
+    rows_m = mdx["rows"]
+    rg_ = mdx["facts"]["real_game"]
+    md(f"Their controllers live from {min(M(r['real']) for r in rows_m)} to {max(M(r['real']) for r in rows_m)} real "
+       f"steps. In the real game standing still lives {rg_['stay']} steps, holding left {rg_['hold_left']} and "
+       f"holding right {rg_['hold_right']}; {rg_['text']}.")
+    real_m = np.array([M(r["real"]) for r in rows_m])
+    pols_ = {"stay": "stay", "left": "hold left", "right": "hold right", "random": "random"}
+    corr_ = {k: float(np.corrcoef([r[k] for r in rows_m], real_m)[0, 1]) for k in pols_}
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    ax.scatter([r["stay"] for r in rows_m], real_m)
+    for r in rows_m:
+        ax.annotate(r["m"].split(" (")[0], (r["stay"], M(r["real"])), textcoords="offset points", xytext=(4, 4))
+    ax.axhline(paper.DOOM_SOLVED, ls=":", c="gray")
+    ax.set_xlabel("standing still: mean steps lived in the M's dream")
+    ax.set_ylabel("its Cs: real steps (3 seeds)")
+    plt.show()
+    best2 = sorted(rows_m, key=lambda r: -M(r["real"]))[:2]
+    mildest2 = sorted(rows_m, key=lambda r: r["stay"])[:2]
+    md("Correlation over the five Ms between how long a constant action lives in the dream and how long the M's "
+       "controllers live in the real game: " + ", ".join(f"{pols_[k]} {v:+.2f}" for k, v in corr_.items()) + ". "
+       + ("The two Ms that teach best are the two whose dream lets standing still live least long: a hint that a "
+          "dream lenient to idleness teaches a controller to idle. "
+          if {r["m"] for r in best2} == {r["m"] for r in mildest2} else
+          "The Ms that teach best are not simply those whose dream punishes standing still. ")
+       + f"Five Ms are a hint, not a law, but unlike the NLL (from {min(r['nll'] for r in rows_m)} to "
+       f"{max(r['nll'] for r in rows_m)}) the hint costs seconds of dreaming and no real game.")
+
+# %% [markdown]
 # ### Scale or coverage?
 #
 # Is the gap at laptop scale the random data's coverage, or M's training

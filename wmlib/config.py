@@ -168,7 +168,8 @@ class DreamConfig:
                                  # mask per dream episode ("Dropout's Dream Land"; with mdnrnn.dropout); 0: off
     input_scale: str = "none"    # "rms": CMA-ES searches C as if each input (z, M's c and h) were divided by its
                                  # RMS along the recorded games, so M's large cell state does not drown z and h;
-                                 # "block": one RMS per block (z, c, h); "none": the paper's raw inputs
+                                 # "block": one RMS per block (z, c, h); "none": the paper's raw inputs. On five Ms
+                                 # "rms" lifted one by ~300 real steps and sank two (history input_scale): off
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are
     # cheap next to the real game, so a profile can afford a larger, less noisy population.
     population: int = 0
