@@ -562,7 +562,9 @@ else:
     history.show(xs)
     fx = xs["facts"]
     n_ = fx["norms_b"]
-    md(f"Along 40 of M b's recorded games the mean norm of $z$ is {n_['z']}, of $h$ {n_['h']}, and of $c$ {n_['c']}.")
+    md(f"Along M b's {n_['steps']:,} recorded steps the mean norm of $z$ is {n_['z']}, of $h$ {n_['h']}, and of $c$ "
+       f"{n_['c']}; one cell's RMS is as small as {n_['c_unit_rms'][0]}, another's as large as {n_['c_unit_rms'][1]} "
+       f"(`{fx['norms_command']}`).")
     arms_x = list(dict.fromkeys((r["m"], r["search"]) for r in xs["rows"]))
     plot_seeds({f"{m.split(' (')[0]}\n{sr_.split(' (')[-1].rstrip(')')}": [M(r["test"]) for r in xs["rows"]
                                                                          if (r["m"], r["search"]) == (m, sr_)]

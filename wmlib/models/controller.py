@@ -71,7 +71,7 @@ def unflatten(world: str, params: torch.Tensor):
 def input_rms(mean_square, floor: float = 0.05) -> np.ndarray:
     """Each of C's inputs' root mean square, from its mean square [in] along recorded steps, at least ``floor``.
 
-    Doom's C reads M's cell state, which is not squashed: its norm is ~30x z's, so with CMA-ES's first
+    Doom's C reads M's cell state, which is not squashed: its norm is ~40x z's, so with CMA-ES's first
     steps (sigma0 0.1 on every weight) a few large cells decide C's action and z and h barely count.
     The floor keeps a unit that was ~0 along the records (a dead h unit) from being blown up."""
     ms = np.asarray(mean_square, np.float64)
