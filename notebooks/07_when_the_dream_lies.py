@@ -620,8 +620,9 @@ if xs is not None:
 # %% [markdown]
 # ### Which M teaches?
 #
-# Five Ms trained on the same data and V (three with the default's
-# settings, two with dropout) teach controllers of very different worth,
+# Six Ms trained on the same data and V (three with the default's
+# settings, two with dropout, one on windows batched by length) teach
+# controllers of very different worth,
 # while their held-out NLLs differ in the fourth decimal. The dream itself
 # can be asked instead: how long does standing still, or holding one side,
 # or pressing at random, live in each M's dream?
@@ -648,14 +649,17 @@ if mdx is not None:
     plt.show()
     best2 = sorted(rows_m, key=lambda r: -M(r["real"]))[:2]
     mildest2 = sorted(rows_m, key=lambda r: r["stay"])[:2]
-    md("Correlation over the five Ms between how long a constant action lives in the dream and how long the M's "
-       "controllers live in the real game: " + ", ".join(f"{pols_[k]} {v:+.2f}" for k, v in corr_.items()) + ". "
+    md(f"Correlation over the {len(rows_m)} Ms between how long a constant action lives in the dream and how "
+       "long the M's controllers live in the real game: "
+       + ", ".join(f"{pols_[k]} {v:+.2f}" for k, v in corr_.items()) + ". "
        + ("The two Ms that teach best are the two whose dream lets standing still live least long: a hint that a "
           "dream lenient to idleness teaches a controller to idle. "
           if {r["m"] for r in best2} == {r["m"] for r in mildest2} else
-          "The Ms that teach best are not simply those whose dream punishes standing still. ")
-       + f"Five Ms are a hint, not a law, but unlike the NLL (from {min(r['nll'] for r in rows_m)} to "
-       f"{max(r['nll'] for r in rows_m)}) the hint costs seconds of dreaming and no real game.")
+          "The Ms that teach best are not simply those whose dream punishes standing still: "
+          f"standing still dies soonest in the dreams of {' and '.join(r['m'].split(' (')[0] for r in mildest2)}, "
+          f"while {' and '.join(r['m'].split(' (')[0] for r in best2)} teach best. ")
+       + f"{len(rows_m)} Ms are too few for a law; unlike the NLL (from {min(r['nll'] for r in rows_m)} to "
+       f"{max(r['nll'] for r in rows_m)}), this measure costs seconds of dreaming and no real game.")
 
 # %% [markdown]
 # ### Scale or coverage?
