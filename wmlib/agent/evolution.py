@@ -140,7 +140,7 @@ def load_state(ckpt_dir: Path):
 
 
 def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness, best_generation,
-                best_eval, history, cfg_dict: dict, generation_bests: dict, scale=None) -> None:
+                best_eval, history, cfg_dict: dict, generation_bests: dict, mean_params, scale=None) -> None:
     data = es.pickle_dumps()
     es_file = f"es-{generations:06d}.pkl"
     atomic_write_bytes(ckpt_dir / es_file, data)
@@ -150,7 +150,7 @@ def _save_state(ckpt_dir: Path, es, generations: int, best_params, best_fitness,
         generations=generations, n_params=int(es.N),
         best_params=torch.as_tensor(best_params, dtype=torch.float64),
         best_fitness=float(best_fitness), best_generation=int(best_generation),
-        mean_params=torch.as_tensor(np.asarray(es.mean, np.float64) * (1.0 if scale is None else scale)),
+        mean_params=torch.as_tensor(mean_params, dtype=torch.float64),  # played coordinates
         scale=None if scale is None else torch.as_tensor(scale, dtype=torch.float64),
         sigma=float(es.sigma), history=history, config=cfg_dict,
         best_eval_params=None if best_eval[0] is None else torch.as_tensor(best_eval[0], dtype=torch.float64),
@@ -297,7 +297,7 @@ def evolve(ev: EvolutionConfig, n_params: int, evaluate_fn, ckpt_dir, progress: 
             record["seconds"] = time.perf_counter() - t0
             history.append(record)
             _save_state(ckpt_dir, es, g + 1, best_params, best_fitness, best_generation, best_eval,
-                        history, cfg_dict, generation_bests, scale)
+                        history, cfg_dict, generation_bests, play(np.asarray(es.mean, np.float64)), scale)
             bar.update(1)
             bar.set_postfix(mean=f"{record['mean']:.1f}", max=f"{record['max']:.1f}")
     finally:

@@ -198,14 +198,19 @@ def recorded_starts(mdnrnn, data, stride: int):
     return (np.asarray(data.mu[frame], np.float32), np.asarray(data.logvar[frame], np.float32), state)
 
 
-def recorded_input_rms(mdnrnn, data, world: str) -> np.ndarray:
-    """The RMS of each of C's inputs [z, c, h] over every recorded step: M's state after the real steps
-    before it (``recorded_starts`` at stride 1), and the code sampled from V (mu + sigma * eps, whose mean
-    square is mu^2 + sigma^2), as M and the dream produce it."""
-    mu, logvar, (h, c, _) = recorded_starts(mdnrnn, data, 1)
+def steps_input_rms(world: str, mu, logvar, h, c) -> np.ndarray:
+    """The RMS of each of C's inputs [z, c, h] over recorded steps [N, .]: M's state there, and the code
+    sampled from V (mu + sigma * eps, whose mean square is mu^2 + sigma^2), as M and the dream produce it."""
     z_ms = np.mean(np.square(mu) + np.exp(logvar), axis=0)
     state_ms = np.mean(np.square(controller_inputs(world, np.zeros_like(mu[:, :0]), h, c, "zh")), axis=0)
     return input_rms(np.concatenate([z_ms, state_ms]))
+
+
+def recorded_input_rms(mdnrnn, data, world: str) -> np.ndarray:
+    """``steps_input_rms`` over every recorded step, M's state after the real steps before it
+    (``recorded_starts`` at stride 1)."""
+    mu, logvar, (h, c, _) = recorded_starts(mdnrnn, data, 1)
+    return steps_input_rms(world, mu, logvar, h, c)
 
 
 def dream_param_scale(cfg: Config, mdnrnn, data) -> np.ndarray | None:
@@ -225,7 +230,7 @@ class Dreamer:
 
     With ``cfg.evolution.same_episodes`` the P candidates dream the same R episodes (one C alone is
     unaffected: it dreams candidate 0's keys either way). ``param_scale``: None, or with
-    ``dream.input_scale="rms"`` the per-parameter scale CMA-ES searches under (``evolve``'s ``scale``).
+    ``dream.input_scale`` "rms" or "block" the per-parameter scale CMA-ES searches under (``evolve``'s ``scale``).
     """
 
     def __init__(self, cfg: Config, tau: float, device=None, mdnrnn=None, series=None):
@@ -239,13 +244,13 @@ class Dreamer:
         parts = list(series) if isinstance(series, (list, tuple)) else [series]  # random play first, then rounds
         check_start_from(cfg)
         check_dropout(cfg.dream.dropout)
-        from .mdnrnn import Transitions
+        data = None  # every recorded game given, joined: for the starts anywhere and the input scale
+        if cfg.dream.start_from == "anywhere" or check_input_scale(cfg) != "none":
+            from .mdnrnn import Transitions
 
-        joined = lambda: Transitions.concat([Transitions(s) for s in parts])
-        # every recorded game's steps, as C would read them
-        self.param_scale = None if check_input_scale(cfg) == "none" else dream_param_scale(cfg, self.m, joined())
-        if cfg.dream.start_from == "anywhere":  # every recorded game given, joined
-            data = joined()
+            data = Transitions.concat([Transitions(s) for s in parts])
+        self.param_scale = dream_param_scale(cfg, self.m, data)
+        if cfg.dream.start_from == "anywhere":
             self.first_mu, self.first_logvar, self.start_state = recorded_starts(self.m, data, cfg.dream.start_stride)
         else:  # the paper's first frames: those of random play
             self.first_mu = np.asarray(parts[0].first_mu, np.float32)
