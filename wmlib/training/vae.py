@@ -76,8 +76,8 @@ def _check_same_training(ckpt: dict, cfg: Config, path: Path) -> None:
     diff = {k: (ckpt["config"].get(k), want[k]) for k in TRAINING_KEYS if ckpt["config"].get(k) != want[k]}
     if diff:
         raise ValueError(
-            f"{path} was trained with {stages.describe_changes(diff)}: move the folder {path.parent} away to train afresh, "
-            "or use another profile / WM_ARTIFACTS folder")
+            f"{path} was trained with {stages.describe_changes(diff)}: move the folder {path.parent} away to "
+            "train afresh, or use another profile / WM_ARTIFACTS folder")
 
 
 # ----------------------------------------------------------------------------- evaluation
