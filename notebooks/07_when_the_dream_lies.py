@@ -662,6 +662,102 @@ if mdx is not None:
        f"{max(r['nll'] for r in rows_m)}), this measure costs seconds of dreaming and no real game.")
 
 # %% [markdown]
+# ### A hotter dream?
+#
+# Every M above lets standing still live longer in its dream than in the
+# game. The temperature $\tau$ is the paper's knob for an honest dream: it
+# flattens M's mixture weights and widens each Gaussian, so more of what M
+# thinks could happen does happen. Does heating the dream take the idler's
+# refuge away? The same constant actions in each M's dream at five
+# temperatures, every temperature from the same starts, beside the same
+# actions played in real games:
+
+# %%
+heat = H.get("dream_heat")
+if heat is not None:
+    history.show(heat)
+    real_h = heat["facts"]["real_game"]
+    md(f"In {heat['facts']['real_games']} real games standing still lives {S(real_h['stay'])} steps, holding left "
+       f"{S(real_h['left'])}, holding right {S(real_h['right'])}, a random action each step {S(real_h['random'])}.")
+    ms_h = list(dict.fromkeys(r["m"] for r in heat["rows"]))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for ax, pol, label in ((axes[0], "stay", "standing still"), (axes[1], "right", "holding right")):
+        for m_ in ms_h:
+            rr = [r for r in heat["rows"] if r["m"] == m_]
+            ax.plot([r["tau"] for r in rr], [r[pol] for r in rr], marker="o", label=m_.split(" (")[0])
+        ax.axhline(M(real_h[pol]), ls=":", c="k", label="the real game")
+        ax.set_xlabel(r"$\tau$")
+        ax.set_title(label)
+    axes[0].set_ylabel("mean steps lived in the dream")
+    axes[1].legend(fontsize=7)
+    plt.show()
+
+    def change(pol):  # each M's survival at the hottest tau over its survival at the coldest
+        out = []
+        for m_ in ms_h:
+            rr = sorted((r for r in heat["rows"] if r["m"] == m_), key=lambda r: r["tau"])
+            out.append(rr[-1][pol] / rr[0][pol])
+        return np.array(out)
+
+    taus_h = sorted({r["tau"] for r in heat["rows"]})
+    stay_c, right_c = change("stay"), change("right")
+    hot_stay = [r["stay"] / M(real_h["stay"]) for r in heat["rows"] if r["tau"] == taus_h[-1]]
+    hot_lo, hot_hi = min(hot_stay), max(hot_stay)
+    md(f"From $\\tau$ = {taus_h[0]:g} to {taus_h[-1]:g}, holding right's dream life changes by a factor of "
+       f"{right_c.min():.2f} to {right_c.max():.2f} across the {len(ms_h)} Ms, standing still's by "
+       f"{stay_c.min():.2f} to {stay_c.max():.2f}"
+       + (": the heat takes away the refuge of holding one side more than the refuge of standing still. "
+          if np.mean(stay_c) > np.mean(right_c) + 0.1 else
+          ": heat shortens both, by at most about half, and by different amounts in different Ms. ")
+       + f"At the hottest temperature standing still lives {hot_lo:.1f} to {hot_hi:.1f} times as long as in the game"
+       + (": what lets the idler live is not M's uncertainty about the next frame, which $\\tau$ scales, but what "
+          "M believes about a world where nothing moves." if hot_lo > 1.2 else "."))
+    md_ = H.get("m_dreams")
+    if md_ is not None:  # how kind each M's dream is at the default tau, against how well its Cs live
+        kind_ = {r["m"]: r["kindness"] for r in heat["rows"] if r["tau"] == 1.15}
+        both_ = [(kind_[r["m"]], M(r["real"])) for r in md_["rows"] if r["m"] in kind_]
+        if len(both_) > 2:
+            r_ = float(np.corrcoef(*zip(*both_))[0, 1])
+            md(f"At $\\tau$ = 1.15 the dreams are {min(k for k, _ in both_):.2f} to {max(k for k, _ in both_):.2f} "
+               f"times as kind as the game (the mean of the four policies' ratios); over the {len(both_)} Ms that "
+               f"kindness and the real score of the Ms' controllers correlate at {r_:+.2f}.")
+
+# %% [markdown]
+# Whatever a constant action does, the question that counts is the
+# controller's. Round 0's C evolved at $\tau$ = 1.6 on each M, three CMA-ES
+# seeds, every C on the same 100 test games as the same seed's C at the
+# paper's 1.15:
+
+# %%
+hotc = H.get("hot_dream")
+if hotc is not None:
+    history.show(hotc)
+    gain_h = np.array([M(r["hot"]) - M(r["raw"]) for r in hotc["rows"]])
+    spread_h = float(np.std([M(r["raw"]) for r in hotc["rows"]], ddof=1)) if len(gain_h) > 1 else 0.0
+    ahead_h = [r["m"].split(" (")[0] for r in hotc["rows"] if all(p["diff"] > 2 * p["se"] for p in r["paired"])]
+    behind_h = [r["m"].split(" (")[0] for r in hotc["rows"] if all(p["diff"] < -2 * p["se"] for p in r["paired"])]
+    md(f"Over the {len(gain_h)} Ms: tau 1.15 {np.mean([M(r['raw']) for r in hotc['rows']]):.1f}, tau 1.6 "
+       f"{np.mean([M(r['hot']) for r in hotc['rows']]):.1f}; per M the hotter dream changes the mean by "
+       + ", ".join(f"{g:+.1f}" for g in gain_h)
+       + f" ({gain_h.mean():+.1f} +- {gain_h.std(ddof=1) / np.sqrt(len(gain_h)):.1f} over Ms). "
+       + (f"Ahead beyond twice the standard error on every seed: {', '.join(ahead_h)}. " if ahead_h else
+          "No M is ahead beyond twice the standard error on every seed. ")
+       + (f"Behind on every seed: {', '.join(behind_h)}. " if behind_h else "")
+       + (("A hotter dream helps on average" + (", but less than the spread between Ms' own means "
+                                                    f"({spread_h:.1f}): M's own training run still decides more."
+                                                    if gain_h.mean() < spread_h else "."))
+          if gain_h.mean() > 2 * gain_h.std(ddof=1) / np.sqrt(len(gain_h)) else
+          "Over these Ms the hotter dream is not ahead beyond twice its standard error: M's own training run "
+          f"(the Ms' means spread by {spread_h:.1f} at 1.15) decides more than the temperature."))
+    if heat is not None:
+        kind_at = {t: np.mean([r["kindness"] for r in heat["rows"] if r["tau"] == t]) for t in (1.15, 1.6)}
+        md(f"By the constant actions' measure the hotter dream is {'more' if kind_at[1.6] < kind_at[1.15] else 'no more'} "
+           f"honest (on average {kind_at[1.15]:.2f} times as kind as the game at 1.15, {kind_at[1.6]:.2f} at 1.6)"
+           + (", yet its controllers do not live longer: the refuge C finds is not the one a constant action measures."
+              if kind_at[1.6] < kind_at[1.15] and gain_h.mean() < 2 * gain_h.std(ddof=1) / np.sqrt(len(gain_h))
+              else "."))
+
+# %% [markdown]
 # ### Scale or coverage?
 #
 # Is the gap at laptop scale the random data's coverage, or M's training
