@@ -749,6 +749,24 @@ if hotc is not None:
           if gain_h.mean() > 2 * gain_h.std(ddof=1) / np.sqrt(len(gain_h)) else
           "Over these Ms the hotter dream is not ahead beyond twice its standard error: M's own training run "
           f"(the Ms' means spread by {spread_h:.1f} at 1.15) decides more than the temperature."))
+    xs_ = H.get("input_scale")
+    if xs_ is not None:  # the raw runs' validation games (the same 20 games) are recorded with the input-scale arms
+        raw_v = {}
+        for r in xs_["rows"]:
+            if r["search"].startswith("raw"):
+                raw_v.setdefault(r["m"].split(" (")[0], {})[r["seed"]] = (r["validation"], M(r["test"]))
+        best_ = {}
+        for r in hotc["rows"]:
+            name_ = r["m"].split(" (")[0]
+            if name_ in raw_v:
+                hot_v = list(zip(r["hot_validation"], r["hot_seeds"]))
+                best_[name_] = (max(raw_v[name_].values())[1], max([*raw_v[name_].values(), *hot_v])[1])
+        if best_:
+            b3, b6 = np.mean([v[0] for v in best_.values()]), np.mean([v[1] for v in best_.values()])
+            md(f"As a second kind of search instead: on the {len(best_)} Ms whose 1.15 runs played the same 20 "
+               f"validation games, the best-validated of the three 1.15 runs lives {b3:.1f} real steps on average, "
+               f"the best-validated of all six runs {b6:.1f}: more runs chosen on real games "
+               + ("help a little, whatever their temperature." if b6 > b3 else "do not help here."))
     if heat is not None:
         kind_at = {t: np.mean([r["kindness"] for r in heat["rows"] if r["tau"] == t]) for t in (1.15, 1.6)}
         md(f"By the constant actions' measure the hotter dream is {'more' if kind_at[1.6] < kind_at[1.15] else 'no more'} "
