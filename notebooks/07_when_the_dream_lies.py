@@ -258,6 +258,34 @@ md(f"With dreams that start anywhere one round lifts the real score from {any_re
    "correct that place. The rounds do not converge on a controller that dodges.")
 
 # %% [markdown]
+# ### One round on the best M
+#
+# On the fresh clone's M one round helped. Does it help an M whose round-0
+# controllers already live near the solved line, and does it carry one past
+# the paper's score? Round 1 run at three CMA-ES seeds on M a (each seed's
+# own round-0 controller plays the round's real games), every controller on
+# the same 100 test games as its round 0:
+
+# %%
+r1 = H.get("round1_seeds")
+if r1 is not None and r1["rows"]:
+    history.show(r1)
+    ra_ = [r for r in r1["rows"] if r["m"].startswith("M a")]
+    if ra_:
+        up_ = [r for r in ra_ if r["paired"]["diff"] > 2 * r["paired"]["se"]]
+        down_ = [r for r in ra_ if r["paired"]["diff"] < -2 * r["paired"]["se"]]
+        r1m = np.mean([M(r["round1"]) for r in ra_])
+        md(f"On M a round 1 lives {r1m:.1f} real steps over {len(ra_)} seeds (round 0: "
+           f"{np.mean([M(r['round0']) for r in ra_]):.1f}); paired per seed "
+           + ", ".join(S(r["paired"]) for r in ra_) + ": "
+           + (f"ahead beyond twice the standard error at {len(up_)} seed(s), behind at {len(down_)}. ")
+           + (f"Above the paper's {paper.DOOM_TEMPERATURE[1.15][1][0]:,} on average? "
+              + ("Yes." if r1m > paper.DOOM_TEMPERATURE[1.15][1][0] else "No."))
+           + (" The round that lifted the poorer M's controller does not lift the good M's on average: it corrects a "
+              "dream where C's own games show it wrong, perhaps because M a's round-0 controllers left it less to correct."
+              if r1m <= np.mean([M(r["round0"]) for r in ra_]) else ""))
+
+# %% [markdown]
 # ## 5. The search: one CMA-ES run is one draw
 #
 # The same round, the same M, the same dream, five CMA-ES seeds: how far
