@@ -274,16 +274,15 @@ if r1 is not None and r1["rows"]:
     if ra_:
         up_ = [r for r in ra_ if r["paired"]["diff"] > 2 * r["paired"]["se"]]
         down_ = [r for r in ra_ if r["paired"]["diff"] < -2 * r["paired"]["se"]]
-        r1m = np.mean([M(r["round1"]) for r in ra_])
-        md(f"On M a round 1 lives {r1m:.1f} real steps over {len(ra_)} seeds (round 0: "
-           f"{np.mean([M(r['round0']) for r in ra_]):.1f}); paired per seed "
+        r0m, r1m = (np.mean([M(r[k]) for r in ra_]) for k in ("round0", "round1"))
+        md(f"On M a round 1 lives {r1m:.1f} real steps over {len(ra_)} seeds (round 0: {r0m:.1f}); paired per seed "
            + ", ".join(S(r["paired"]) for r in ra_) + ": "
            + (f"ahead beyond twice the standard error at {len(up_)} seed(s), behind at {len(down_)}. ")
            + (f"Above the paper's {paper.DOOM_TEMPERATURE[1.15][1][0]:,} on average? "
               + ("Yes." if r1m > paper.DOOM_TEMPERATURE[1.15][1][0] else "No."))
-           + (" The round that lifted the poorer M's controller does not lift the good M's on average: it corrects a "
-              "dream where C's own games show it wrong, perhaps because M a's round-0 controllers left it less to correct."
-              if r1m <= np.mean([M(r["round0"]) for r in ra_]) else ""))
+           + (" The round that lifted the poorer M's controller does not lift the good M's on average: it corrects "
+              "a dream where C's own games show it wrong, perhaps because M a's round-0 controllers left it less to "
+              "correct." if r1m <= r0m else ""))
 
 # %% [markdown]
 # ## 5. The search: one CMA-ES run is one draw
@@ -519,14 +518,20 @@ plot_seeds({f"{m.split(': ')[-1]}\n{d}": [M(r["test"]) for r in dd["rows"] if (r
 def arm_(m, masked):
     return next(v for k, v in fd["arms"].items() if k.startswith(m) and ("mask" in k) == masked)
 
+def agreement(ps):
+    """"ahead" or "behind" when every seed's paired difference is beyond twice its standard error that way."""
+    if all(p["diff"] > 2 * p["se"] for p in ps):
+        return "ahead"
+    if all(p["diff"] < -2 * p["se"] for p in ps):
+        return "behind"
+    return None
+
 def paired_words(ps):
     """Seed-by-seed paired differences, and whether they agree beyond twice their standard errors."""
     out = ", ".join(f"{p['diff']:+.1f} ± {p['se']:.1f}" for p in ps)
-    if all(p["diff"] > 2 * p["se"] for p in ps):
-        return out + ": ahead on every seed, each beyond twice its standard error"
-    if all(p["diff"] < -2 * p["se"] for p in ps):
-        return out + ": behind on every seed, each beyond twice its standard error"
-    return out + ": the seeds do not agree in sign beyond twice their standard errors"
+    way = agreement(ps)
+    return out + (f": {way} on every seed, each beyond twice its standard error" if way else
+                  ": the seeds do not agree in sign beyond twice their standard errors")
 
 ms_d = [m for m in fd["paired_masked_minus_plain"] if fd["paired_masked_minus_plain"][m]]
 for m in ms_d:
@@ -762,19 +767,20 @@ if hotc is not None:
     history.show(hotc)
     gain_h = np.array([M(r["hot"]) - M(r["raw"]) for r in hotc["rows"]])
     spread_h = float(np.std([M(r["raw"]) for r in hotc["rows"]], ddof=1)) if len(gain_h) > 1 else 0.0
-    ahead_h = [r["m"].split(" (")[0] for r in hotc["rows"] if all(p["diff"] > 2 * p["se"] for p in r["paired"])]
-    behind_h = [r["m"].split(" (")[0] for r in hotc["rows"] if all(p["diff"] < -2 * p["se"] for p in r["paired"])]
+    se_h = gain_h.std(ddof=1) / np.sqrt(len(gain_h))
+    ahead_h, behind_h = ([r["m"].split(" (")[0] for r in hotc["rows"] if agreement(r["paired"]) == way]
+                         for way in ("ahead", "behind"))
     md(f"Over the {len(gain_h)} Ms: tau 1.15 {np.mean([M(r['raw']) for r in hotc['rows']]):.1f}, tau 1.6 "
        f"{np.mean([M(r['hot']) for r in hotc['rows']]):.1f}; per M the hotter dream changes the mean by "
        + ", ".join(f"{g:+.1f}" for g in gain_h)
-       + f" ({gain_h.mean():+.1f} +- {gain_h.std(ddof=1) / np.sqrt(len(gain_h)):.1f} over Ms). "
+       + f" ({gain_h.mean():+.1f} +- {se_h:.1f} over Ms). "
        + (f"Ahead beyond twice the standard error on every seed: {', '.join(ahead_h)}. " if ahead_h else
           "No M is ahead beyond twice the standard error on every seed. ")
        + (f"Behind on every seed: {', '.join(behind_h)}. " if behind_h else "")
        + (("A hotter dream helps on average" + (", but less than the spread between Ms' own means "
                                                     f"({spread_h:.1f}): M's own training run still decides more."
                                                     if gain_h.mean() < spread_h else "."))
-          if gain_h.mean() > 2 * gain_h.std(ddof=1) / np.sqrt(len(gain_h)) else
+          if gain_h.mean() > 2 * se_h else
           "Over these Ms the hotter dream is not ahead beyond twice its standard error: M's own training run "
           f"(the Ms' means spread by {spread_h:.1f} at 1.15) decides more than the temperature."))
     xs_ = H.get("input_scale")
@@ -797,11 +803,11 @@ if hotc is not None:
                + ("help a little, whatever their temperature." if b6 > b3 else "do not help here."))
     if heat is not None:
         kind_at = {t: np.mean([r["kindness"] for r in heat["rows"] if r["tau"] == t]) for t in (1.15, 1.6)}
-        md(f"By the constant actions' measure the hotter dream is {'more' if kind_at[1.6] < kind_at[1.15] else 'no more'} "
-           f"honest (on average {kind_at[1.15]:.2f} times as kind as the game at 1.15, {kind_at[1.6]:.2f} at 1.6)"
-           + (", yet its controllers do not live longer: the refuge C finds is not the one a constant action measures."
-              if kind_at[1.6] < kind_at[1.15] and gain_h.mean() < 2 * gain_h.std(ddof=1) / np.sqrt(len(gain_h))
-              else "."))
+        honester = kind_at[1.6] < kind_at[1.15]
+        md(f"By the constant actions' measure the hotter dream is {'more' if honester else 'no more'} honest (on "
+           f"average {kind_at[1.15]:.2f} times as kind as the game at 1.15, {kind_at[1.6]:.2f} at 1.6)"
+           + (", yet its controllers do not live longer: the refuge C finds is not the one a constant action "
+              "measures." if honester and gain_h.mean() < 2 * se_h else "."))
 
 # %% [markdown]
 # ### Scale or coverage?
