@@ -104,6 +104,13 @@ def check_start_from(cfg: Config) -> None:
         raise ValueError(f"dream.start_from={d.start_from!r} is not one of {', '.join(START_FROM)}: fix the profile")
     if d.start_from == "anywhere" and d.start_stride < 1:
         raise ValueError(f"dream.start_stride must be at least 1 (got {d.start_stride}): fix the profile")
+    if not 0 <= d.death_share < 1:
+        raise ValueError(f"dream.death_share must be in [0, 1) (got {d.death_share}): a share of the starts, "
+                         "0 for none; fix the recipe")
+    if d.death_share and (d.start_from != "anywhere" or d.death_window < 1):
+        raise ValueError(f"dream.death_share={d.death_share} weights starts along the recorded games: it needs "
+                         f"dream.start_from='anywhere' (got {d.start_from!r}) and dream.death_window >= 1 "
+                         f"(got {d.death_window}); fix the recipe")
 
 
 INPUT_SCALES = ("none", "rms", "block")
@@ -128,6 +135,8 @@ def _dream_settings(cfg: Config, tau: float) -> dict:
         settings["dropout"] = d.dropout
     if d.input_scale != "none":  # likewise
         settings["input_scale"] = d.input_scale
+    if d.death_share:  # likewise
+        settings.update(death_share=d.death_share, death_window=d.death_window)
     return settings
 
 
@@ -136,7 +145,9 @@ def dream_fields(cfg: Config, tau: float) -> dict:
     d = cfg.dream
     dream = dict(tau=tau, max_steps=d.max_steps, done_rule=d.done_rule, done_threshold=d.done_threshold,
                  start_from=d.start_from, start_stride=d.start_stride, dropout=d.dropout,
-                 input_scale=d.input_scale)
+                 input_scale=d.input_scale, death_share=d.death_share)
+    if d.death_share:  # the window means nothing without the share
+        dream["death_window"] = d.death_window
     return {**{f"dream.{k}": v for k, v in dream.items()}, **search_fields(dream_evolution_config(cfg).evolution)}
 
 
@@ -191,11 +202,35 @@ def recorded_starts(mdnrnn, data, stride: int):
             rows = torch.nonzero(lengths > t).flatten()
             picked.append((rows, t, h[0, rows].clone(), c[0, rows].clone()))
         h, c = m.advance(mu[:, t], act[:, t], (h, c), torch.ones(E) if t == 0 else None)
-    frame = np.concatenate([starts[rows.numpy()] + t for rows, t, _, _ in picked])
+    frame = start_frames(data, stride)
     first = np.concatenate([np.full(len(rows), t == 0) for rows, t, _, _ in picked])
     state = (torch.cat([p[2] for p in picked]).numpy(), torch.cat([p[3] for p in picked]).numpy(),
              first.astype(np.float32))
     return (np.asarray(data.mu[frame], np.float32), np.asarray(data.logvar[frame], np.float32), state)
+
+
+def start_frames(data, stride: int) -> np.ndarray:
+    """The recorded frame each of ``recorded_starts``' starts begins at, in its order (step by step)."""
+    lengths, starts = np.asarray(data.lengths), np.asarray(data.starts)[:len(data.lengths)]
+    return np.concatenate([starts[lengths > t] + t for t in range(0, int(lengths.max()), stride)])
+
+
+def death_weighted_rows(data, frames: np.ndarray, share: float, window: int) -> np.ndarray:
+    """Rows of the starts (begun at ``frames``) with those within ``window`` steps before a recorded death
+    repeated, so that about ``share`` of the dreams begin there: C is then chosen on the moments that
+    killed the recorded player (random play, or a round's C) rather than on the quiet starts of a game."""
+    lengths, starts = np.asarray(data.lengths), np.asarray(data.starts)[:len(data.lengths)]
+    episode = np.searchsorted(starts, frames, side="right") - 1
+    end = starts[episode] + lengths[episode]                     # one past the episode's last frame
+    near = np.asarray(data.dones, bool)[end - 1] & (end - frames <= window)
+    if not near.any():
+        raise ValueError(f"dream.death_share={share}: no recorded start lies within {window} steps of a recorded "
+                         "death; raise dream.death_window or set dream.death_share = 0")
+    rows = np.arange(len(frames))
+    if near.all():
+        return rows
+    copies = max(1, round(share * (~near).sum() / ((1 - share) * near.sum())))
+    return np.concatenate([rows[~near], np.repeat(rows[near], copies)])
 
 
 def steps_input_rms(world: str, mu, logvar, h, c) -> np.ndarray:
@@ -252,6 +287,11 @@ class Dreamer:
         self.param_scale = dream_param_scale(cfg, self.m, data)
         if cfg.dream.start_from == "anywhere":
             self.first_mu, self.first_logvar, self.start_state = recorded_starts(self.m, data, cfg.dream.start_stride)
+            if cfg.dream.death_share:
+                rows = death_weighted_rows(data, start_frames(data, cfg.dream.start_stride), cfg.dream.death_share,
+                                           cfg.dream.death_window)
+                self.first_mu, self.first_logvar = self.first_mu[rows], self.first_logvar[rows]
+                self.start_state = tuple(x[rows] for x in self.start_state)
         else:  # the paper's first frames: those of random play
             self.first_mu = np.asarray(parts[0].first_mu, np.float32)
             self.first_logvar = np.asarray(parts[0].first_logvar, np.float32)

@@ -79,8 +79,8 @@ def _digest(obj) -> str:
 # Settings added after stages were first keyed, with the value that builds exactly what was built before
 # them: a key written without the field matches a config that holds this value (an M trained before
 # dropout existed is the M ``mdnrnn.dropout = 0`` trains).
-NEUTRAL = {"mdnrnn.dropout": 0.0, "dream.dropout": 0.0, "dream.input_scale": "none", "mdnrnn.reward_head": False,
-           "mdnrnn.reward_pessimism": 1.0}
+NEUTRAL = {"mdnrnn.dropout": 0.0, "dream.dropout": 0.0, "dream.input_scale": "none", "dream.death_share": 0.0,
+           "mdnrnn.reward_head": False, "mdnrnn.reward_pessimism": 1.0}
 
 
 def changed_fields(saved: dict, now: dict) -> dict:
