@@ -171,8 +171,9 @@ class DreamConfig:
                                  # "block": one RMS per block (z, c, h); "none": the paper's raw inputs. On five Ms
                                  # "rms" lifted one by ~300 real steps and sank two (history input_scale): off
     death_share: float = 0.0     # with start_from "anywhere": about this share of dreams begin within death_window
-    death_window: int = 40       # recorded steps before a recorded death (random play's, or a round's C's), so
-                                 # C is chosen on the moments that killed; 0: every start equally likely
+    death_window: int = 40       # recorded steps before a death of the last player recorded (round 0: random
+                                 # play; round k: the rounds' Cs), so C is chosen on the moments that killed;
+                                 # 0: every start equally likely
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are
     # cheap next to the real game, so a profile can afford a larger, less noisy population.
     population: int = 0

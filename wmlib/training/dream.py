@@ -215,14 +215,15 @@ def start_frames(data, stride: int) -> np.ndarray:
     return np.concatenate([starts[lengths > t] + t for t in range(0, int(lengths.max()), stride)])
 
 
-def death_weighted_rows(data, frames: np.ndarray, share: float, window: int) -> np.ndarray:
+def death_weighted_rows(data, frames: np.ndarray, share: float, window: int, from_frame: int = 0) -> np.ndarray:
     """Rows of the starts (begun at ``frames``) with those within ``window`` steps before a recorded death
-    repeated, so that about ``share`` of the dreams begin there: C is then chosen on the moments that
-    killed the recorded player (random play, or a round's C) rather than on the quiet starts of a game."""
+    (of a game recorded at or after ``from_frame``) repeated, so that about ``share`` of the dreams begin
+    there: C is then chosen on the moments that killed the recorded player rather than on a game's quiet
+    stretches."""
     lengths, starts = np.asarray(data.lengths), np.asarray(data.starts)[:len(data.lengths)]
     episode = np.searchsorted(starts, frames, side="right") - 1
     end = starts[episode] + lengths[episode]                     # one past the episode's last frame
-    near = np.asarray(data.dones, bool)[end - 1] & (end - frames <= window)
+    near = np.asarray(data.dones, bool)[end - 1] & (end - frames <= window) & (starts[episode] >= from_frame)
     if not near.any():
         raise ValueError(f"dream.death_share={share}: no recorded start lies within {window} steps of a recorded "
                          "death; raise dream.death_window or set dream.death_share = 0")
@@ -287,9 +288,10 @@ class Dreamer:
         self.param_scale = dream_param_scale(cfg, self.m, data)
         if cfg.dream.start_from == "anywhere":
             self.first_mu, self.first_logvar, self.start_state = recorded_starts(self.m, data, cfg.dream.start_stride)
-            if cfg.dream.death_share:
+            if cfg.dream.death_share:  # the deaths of the last player recorded: random play, or the rounds' Cs
+                newest = sum(int(np.sum(s.dataset.lengths)) for s in parts[:-1])
                 rows = death_weighted_rows(data, start_frames(data, cfg.dream.start_stride), cfg.dream.death_share,
-                                           cfg.dream.death_window)
+                                           cfg.dream.death_window, from_frame=newest)
                 self.first_mu, self.first_logvar = self.first_mu[rows], self.first_logvar[rows]
                 self.start_state = tuple(x[rows] for x in self.start_state)
         else:  # the paper's first frames: those of random play
