@@ -810,6 +810,40 @@ if hotc is not None:
               "measures." if honester and gain_h.mean() < 2 * se_h else "."))
 
 # %% [markdown]
+# ### Dreams begun just before a death
+#
+# A dream begun anywhere along the recorded games mostly begins in a quiet
+# stretch: a controller can score well there without ever dodging. What if a
+# share of the dreams began in the last moments before the recorded player
+# died, so the search is decided where dodging matters? With
+# `--set dream.death_share=0.5` half the dreams begin within the last 40
+# recorded steps before a death of the last player recorded: random play in
+# round 0, round 0's controller (its 100 real games) in round 1. Recipe:
+# `experiments/recipes/doom-death-starts.toml`. Three CMA-ES seeds per arm,
+# every controller on the same 100 test games as the plain arm's controller
+# of the same seed and round:
+
+# %%
+deaths = H.get("death_starts")
+if deaths is not None and deaths["rows"]:
+    history.show(deaths)
+    for r in deaths["rows"]:
+        md(f"{r['m'].split(' (')[0]}, round {r['round']}: dreams begun anywhere {S0(r['plain'])}, half of them just "
+           f"before a death {S0(r['death'])} real steps; paired per seed (death-weighted minus plain, ± the "
+           "standard error): " + paired_words(r["paired"]) + "."
+           + (" What the round itself did (round 1 minus round 0 at the same seed): plain "
+              + ", ".join(S(p) for p in r["round_gain_plain"]) + "; death-weighted "
+              + ", ".join(S(p) for p in r["round_gain_death"]) + "." if "round_gain_plain" in r else ""))
+    gain_d = np.array([M(r["death"]) - M(r["plain"]) for r in deaths["rows"]])
+    helped_ = all(agreement(r["paired"]) == "ahead" for r in deaths["rows"])
+    md(f"Over the {len(gain_d)} comparisons the death-weighted starts change the mean by "
+       + ", ".join(f"{g:+.1f}" for g in gain_d) + ": "
+       + ("ahead on every seed of every M, beyond twice the standard error: kept." if helped_ else
+          "not ahead on every seed beyond twice the standard error, so not kept"
+          + (", and behind on average: a controller chosen on the last moments of the recorded games is not "
+             "the one that keeps the real game from reaching them." if gain_d.mean() < 0 else ".")))
+
+# %% [markdown]
 # ### Scale or coverage?
 #
 # Is the gap at laptop scale the random data's coverage, or M's training
