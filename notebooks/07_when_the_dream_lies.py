@@ -283,6 +283,14 @@ if r1 is not None and r1["rows"]:
            + (" The round that lifted the poorer M's controller does not lift the good M's on average: it corrects "
               "a dream where C's own games show it wrong, perhaps because M a's round-0 controllers left it less to "
               "correct." if r1m <= r0m else ""))
+    rb_ = [r for r in r1["rows"] if r["m"].startswith("M b")]
+    if len(rb_) > 1:  # the fresh clone's own M: what `reproduce doom --rounds 1` gives on this box, seed by seed
+        b0m, b1m = (np.mean([M(r[k]) for r in rb_]) for k in ("round0", "round1"))
+        md(f"On M b, the fresh clone's M, round 1 lives {b1m:.1f} real steps over {len(rb_)} seeds (round 0: "
+           f"{b0m:.1f}; paired per seed " + ", ".join(S(r["paired"]) for r in rb_) + "): "
+           + ("above" if b1m > 750 else "below") + " the solved line of 750 on average"
+           + ("" if b1m > 750 else f", though {sum(M(r['round1']) > 750 for r in rb_)} of its {len(rb_)} seeds "
+              + ("ends" if sum(M(r['round1']) > 750 for r in rb_) == 1 else "end") + " above it") + ".")
 
 # %% [markdown]
 # ## 5. The search: one CMA-ES run is one draw
@@ -818,7 +826,8 @@ if hotc is not None:
 # died, so the search is decided where dodging matters? With
 # `--set dream.death_share=0.5` half the dreams begin within the last 40
 # recorded steps before a death of the last player recorded: random play in
-# round 0, round 0's controller (its 100 real games) in round 1. Recipe:
+# round 0, round 0's controller (its 100 real games) in round 1; on M a
+# also a fifth (`dream.death_share=0.2`). Recipe:
 # `experiments/recipes/doom-death-starts.toml`. Three CMA-ES seeds per arm,
 # every controller on the same 100 test games as the plain arm's controller
 # of the same seed and round:
@@ -828,20 +837,28 @@ deaths = H.get("death_starts")
 if deaths is not None and deaths["rows"]:
     history.show(deaths)
     for r in deaths["rows"]:
-        md(f"{r['m'].split(' (')[0]}, round {r['round']}: dreams begun anywhere {S0(r['plain'])}, half of them just "
-           f"before a death {S0(r['death'])} real steps; paired per seed (death-weighted minus plain, ± the "
-           "standard error): " + paired_words(r["paired"]) + "."
+        md(f"{r['m'].split(' (')[0]}, round {r['round']}: dreams begun anywhere {S0(r['plain'])}, "
+           f"{r['share']:.0%} of them just before a death {S0(r['death'])} real steps; paired per seed "
+           "(death-weighted minus plain, ± the standard error): " + paired_words(r["paired"]) + "."
            + (" What the round itself did (round 1 minus round 0 at the same seed): plain "
               + ", ".join(S(p) for p in r["round_gain_plain"]) + "; death-weighted "
               + ", ".join(S(p) for p in r["round_gain_death"]) + "." if "round_gain_plain" in r else ""))
     gain_d = np.array([M(r["death"]) - M(r["plain"]) for r in deaths["rows"]])
     helped_ = all(agreement(r["paired"]) == "ahead" for r in deaths["rows"])
-    md(f"Over the {len(gain_d)} comparisons the death-weighted starts change the mean by "
+    md(f"Over the {len(gain_d)} comparisons (M, round, share) the death-weighted starts change the mean by "
        + ", ".join(f"{g:+.1f}" for g in gain_d) + ": "
        + ("ahead on every seed of every M, beyond twice the standard error: kept." if helped_ else
           "not ahead on every seed beyond twice the standard error, so not kept"
           + (", and behind on average: a controller chosen on the last moments of the recorded games is not "
              "the one that keeps the real game from reaching them." if gain_d.mean() < 0 else ".")))
+    for r in (r for r in deaths["rows"] if "round_gain_plain" in r):
+        d_ = np.array([p["diff"] for p in r["paired"]])
+        level_ = abs(d_.mean()) < 2 * d_.std(ddof=1) / np.sqrt(len(d_)) if len(d_) > 1 else False
+        md(f"After round {r['round']} on {r['m'].split(' (')[0]} the death-weighted arm's own round lifts it by "
+           f"{np.mean([p['diff'] for p in r['round_gain_death']]):+.1f} on average against the plain round's "
+           f"{np.mean([p['diff'] for p in r['round_gain_plain']]):+.1f}"
+           + (", from a weaker round 0, and the two arms end level within the spread over seeds: weighting the "
+              "round's controller's deaths makes up for what the weighting cost round 0, no more." if level_ else "."))
 
 # %% [markdown]
 # ### Scale or coverage?

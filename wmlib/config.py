@@ -173,7 +173,8 @@ class DreamConfig:
     death_share: float = 0.0     # with start_from "anywhere": about this share of dreams begin within death_window
     death_window: int = 40       # recorded steps before a death of the last player recorded (round 0: random
                                  # play; round k: the rounds' Cs), so C is chosen on the moments that killed;
-                                 # 0: every start equally likely
+                                 # 0: every start equally likely. On three Ms it lost 42-212 real steps in
+                                 # round 0 and tied after a round (history death_starts): off
     # CMA-ES inside the dream (train_in_dream); 0 = the same as cfg.evolution. Dreams are
     # cheap next to the real game, so a profile can afford a larger, less noisy population.
     population: int = 0
