@@ -218,8 +218,8 @@ def start_frames(data, stride: int) -> np.ndarray:
 def death_weighted_rows(data, frames: np.ndarray, share: float, window: int, from_frame: int = 0) -> np.ndarray:
     """Rows of the starts (begun at ``frames``) with those within ``window`` steps before a recorded death
     (of a game recorded at or after ``from_frame``) repeated, so that about ``share`` of the dreams begin
-    there: C is then chosen on the moments that killed the recorded player rather than on a game's quiet
-    stretches."""
+    there (never fewer than their own share: they are repeated, not thinned). C is then chosen on the
+    moments that killed the recorded player rather than on a game's quiet stretches."""
     lengths, starts = np.asarray(data.lengths), np.asarray(data.starts)[:len(data.lengths)]
     episode = np.searchsorted(starts, frames, side="right") - 1
     end = starts[episode] + lengths[episode]                     # one past the episode's last frame
