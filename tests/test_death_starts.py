@@ -117,3 +117,37 @@ def test_after_a_round_only_the_last_recorded_players_deaths_are_weighted():
     assert (seen[:45] == 1).all()                       # random play's starts, its deaths' included, once each
     assert (seen[45 + 25:45 + 30] > 1).all()            # the C's death: its last 5 steps weighted
     assert (seen[45:45 + 25] == 1).all() and (seen[45 + 30:] == 1).all()   # the cut-off game: not weighted
+
+
+def test_iterate_death_share_weights_the_rounds_dreams_alone(monkeypatch):
+    """``iterate.death_share``: round k's dreams (its CMA-ES and its key) weight the last C's deaths; round 0's
+    dream and every key at 0 stay as they were."""
+    import wmlib.training.dream as tid
+    import wmlib.training.iterate as it
+
+    cfg = get_config("doom", "ci").with_overrides(dream=dict(start_from="anywhere"))
+    on = cfg.with_overrides(iterate=dict(death_share=0.5))
+    assert it.round_dream_cfg(cfg) is cfg and it.round_dream_cfg(on).dream.death_share == 0.5
+    assert on.dream.death_share == 0                                  # round 0's dream is untouched
+    key = lambda c: it.round_run_stage(c, 1).settings()
+    assert key(cfg) == key(cfg.with_overrides(iterate=dict(death_share=0.0)))
+    assert key(on)["dream.death_share"] == 0.5 and "dream.death_share" not in key(cfg)
+    with pytest.raises(ValueError, match=r"iterate.death_share must be in \[0, 1\)"):
+        it.round_dream_cfg(cfg.with_overrides(iterate=dict(death_share=1.5)))
+
+    seen = []
+
+    class Recorder:
+        def __init__(self, c, tau, mdnrnn=None, series=None):
+            seen.append(c.dream.death_share)
+            self.n_params, self.param_scale = 3, None
+
+    monkeypatch.setattr(tid, "Dreamer", Recorder)
+    monkeypatch.setattr(it, "dream_series", lambda c: [])
+    monkeypatch.setattr(it, "load_round_mdnrnn", lambda c, k, device="cpu": None)
+    monkeypatch.setattr(it, "round_params", lambda c, k: np.zeros(3))
+    it._round_evolution(on, 1)                      # the ci profile's ensemble: round 0's M dreams too
+    assert seen and set(seen) == {0.5}
+    seen.clear()
+    it._round_evolution(cfg, 1)
+    assert seen and set(seen) == {0.0}

@@ -210,6 +210,9 @@ class IterateConfig:
                                  # / this = its generations
     seed: int = 0                # a round's own randomness (its games, M's fine-tuning order, its CMA-ES runs);
                                  # the validation and test games stay the same (0: as before the knob)
+    death_share: float = 0.0     # > 0: the rounds' dreams (not round 0's) begin this share of the time just before
+                                 # a death of the last round's C (dream.death_window steps; dream.death_share for
+                                 # the rounds alone); 0: the rounds dream as round 0 does
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ def round_run_stage(cfg: Config, k: int, r: int = 0) -> Stage:
     out = paths.round_run_dir(cfg, k, r)
     done = lambda: (out / CHECKPOINT).exists() and load_result(out).generations >= it.generations
 
-    fields = {**dream_fields(cfg, cfg.dream.tau), "evolution.seed": run_seed(cfg, k, r),
+    fields = {**dream_fields(round_dream_cfg(cfg), cfg.dream.tau), "evolution.seed": run_seed(cfg, k, r),
               "iterate.ensemble": it.ensemble, "iterate.warm_start": it.warm_start}
     return Stage(f"C of round {k}" + (f" (run {r})" if r else ""), out, fields, done=done,
                  reads=(round_m_stage(cfg, k),), legacy=lambda: check_run_ensemble(cfg, k, out))
@@ -493,19 +493,29 @@ def evolve_round(cfg: Config, k: int, progress: bool = True) -> list:
     return [load_result(paths.round_run_dir(cfg, k, r)) for r in range(cfg.iterate.restarts)]
 
 
+def round_dream_cfg(cfg: Config) -> Config:
+    """The dream a round's C is evolved and scored in: with ``iterate.death_share`` its starts are weighted to
+    where the last round's C died (``dream.death_share`` for the rounds alone; round 0's dream unchanged)."""
+    share = cfg.iterate.death_share
+    if not 0 <= share < 1:
+        raise ValueError(f"iterate.death_share must be in [0, 1) (got {share}): a share of the rounds' dream "
+                         "starts, 0 for none; fix the recipe")
+    return cfg.with_overrides(dream=dict(death_share=share)) if share else cfg
+
+
 def _round_evolution(cfg: Config, k: int):
     """A function that evolves CMA-ES run r of round k in a folder (its dreams are built once)."""
     from ..agent.evolution import evolve
     from .dream import Dreamer, dream_evolution_config
 
-    it = cfg.iterate
+    it, dcfg = cfg.iterate, round_dream_cfg(cfg)
     series = dream_series(cfg)
-    dreamer = Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=series)
+    dreamer = Dreamer(dcfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=series)
     x0 = round_params(cfg, k - 1) if it.warm_start else None
     rollouts = dream_evolution_config(cfg).evolution.rollouts
     fitness = lambda sol, g, seed: dreamer(sol, rollouts, seed)
     if it.ensemble == "min":  # every round's M dreams each candidate (its own starts); the worst M judges
-        fitness = worst_dream_fitness([Dreamer(cfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, j), series=series)
+        fitness = worst_dream_fitness([Dreamer(dcfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, j), series=series)
                                        for j in range(k)] + [dreamer], rollouts)
 
     def evolve_run(r: int, out: Path, progress: bool):
@@ -536,7 +546,7 @@ def score_round(cfg: Config, k: int) -> dict:
         if played is not None:  # the pipeline already played round 0's C on these games: not twice
             return played
         m = load_round_mdnrnn(cfg, k)
-        dream = Dreamer(cfg, cfg.dream.tau, mdnrnn=m, series=dream_series(cfg))(
+        dream = Dreamer(round_dream_cfg(cfg) if k else cfg, cfg.dream.tau, mdnrnn=m, series=dream_series(cfg))(
             params[None], cfg.dream.dream_episodes, DREAM_TEST_SEED)[0]
         with RolloutPool(real_spec(cfg, m), "processes", cfg.evolution.workers) as pool:
             real = pool.run(params[None], cfg.dream.real_episodes, TEST_SEED)
