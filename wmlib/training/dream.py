@@ -228,8 +228,6 @@ def death_weighted_rows(data, frames: np.ndarray, share: float, window: int, fro
         raise ValueError(f"dream.death_share={share}: no recorded start lies within {window} steps of a recorded "
                          "death; raise dream.death_window or set dream.death_share = 0")
     rows = np.arange(len(frames))
-    if near.all():
-        return rows
     copies = max(1, round(share * (~near).sum() / ((1 - share) * near.sum())))
     return np.concatenate([rows[~near], np.repeat(rows[near], copies)])
 
