@@ -149,6 +149,10 @@ class EvolutionConfig:
     same_episodes: bool = False  # every candidate of a generation plays the same episodes (common random
                                  # numbers): the same tracks or games in the real world, the same starts and
                                  # noise in M's dream, so candidates are ranked on their play, not their luck
+    start: str = "zeros"         # where a new run of C in the real world starts: "zeros" (the paper), "v_only"
+                                 # (V+M from this folder's V-only C, h's weights zero: it begins as the V-only
+                                 # driver) or a controller file (.pt, as shipped or exported): a C reading z starts
+                                 # V+M the same way, or a V-only run as it is; a C reading z and h starts V+M
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,15 @@ from .. import paper, paths
 from ..agent.evolution import EvolutionResult
 from ..agent.episode import EpisodeRunner, agent_spec, episode_seed
 from ..agent.pool import RolloutPool
-from ..artifacts import file_sha256
+from ..artifacts import file_sha256, load_checkpoint
 from ..config import Config, world_info
 from ..models.controller import Controller, check_mode
 from .c_run import WHICH, CRun, params_sha256, read_params
 from .stages import cached
 
 __all__ = ["train_controller", "evaluate_controller", "controller_params", "load_controller", "record_episode",
-           "save_video", "build_spec", "controller_run", "paper_score", "TEST_SEED", "WHICH"]
+           "save_video", "build_spec", "controller_run", "paper_score", "start_params", "widen_z_to_zh", "TEST_SEED",
+           "WHICH"]
 
 TEST_SEED = 987_654_321  # final scores use episodes no generation trained on
 # The paper's CarRacing scores for each mode, taken from wmlib.paper (numbers live in one place).
@@ -80,19 +81,36 @@ def controller_run(cfg: Config, mode: str) -> CRun:
     folder = paths.controller_dir(cfg, mode)
     why = ("V or M changed since the controller run in {folder} began; its population was evolved for the "
            "old one: move that folder away to start afresh")
+    moved = ("the C this run in {folder} started from changed (was {old}, now {new}); its population grew from "
+             "the old one: move that folder away to start afresh, or set evolution.start back")
+
+    def kept():
+        out = dict(models=({k: file_sha256(p) for k, p in models.items()}, why))
+        if start_key(cfg, mode) != "zeros":  # recorded only when set: runs from zeros keep their run.json
+            out["start"] = (start_key(cfg, mode), moved)
+        return out
+
+    def reads():
+        if mode == "z":
+            return (vae_stage(cfg),)
+        if cfg.evolution.start == "v_only":  # the V-only run's settings are part of where this one began
+            return (mdnrnn_stage(cfg), controller_run(cfg, "z").stage(cfg.evolution.generations))
+        return (mdnrnn_stage(cfg),)
+
     return CRun(folder, command=_train_command(cfg, mode),
                 name=f"C in the real world ({mode})", header=dict(world=cfg.world, profile=cfg.profile, mode=mode),
-                kept=lambda: dict(models=({k: file_sha256(p) for k, p in models.items()}, why)),
-                fields=lambda: search_fields(cfg.evolution),
-                reads=lambda: (mdnrnn_stage(cfg),) if mode == "zh" else (vae_stage(cfg),))
+                kept=kept, fields=lambda: dict(search_fields(cfg.evolution), **{"evolution.start": start_key(cfg, mode)}),
+                reads=reads)
 
 
 def train_controller(cfg: Config, mode: str = "zh", backend: str = "processes", workers: int | None = None,
                      progress: bool = True, generations: int | None = None, x0=None) -> EvolutionResult:
     """Evolve C in the real world (resumes; a no-op once ``generations`` are done).
 
-    ``x0``: the flat C a new run starts from (e.g. ``widen_z_to_zh`` of a V-only C); default zeros.
+    ``x0``: the flat C a new run starts from; default ``start_params`` (``evolution.start``: zeros, or a V-only
+    C widened to read h too).
     """
+    x0 = start_params(cfg, mode) if x0 is None else x0
 
     @contextlib.contextmanager
     def real_world():  # fitness: the mean return of real episodes, played by a pool of workers
@@ -117,6 +135,55 @@ def widen_z_to_zh(cfg: Config, params_z) -> np.ndarray:
         if small.has_bias:
             wide.bias.copy_(small.bias)
     return wide.get_flat()
+
+
+def start_params(cfg: Config, mode: str) -> np.ndarray | None:
+    """Where a new real-world run of C starts (``evolution.start``): None for zeros (the paper), else flat params.
+
+    "v_only": this folder's V-only C (deployed), widened to read h with h's weights zero, so V+M's search
+    begins at the V-only driver (the V-only run itself starts from zeros); a path: a controller file (``.pt``,
+    as shipped or exported) that reads z (widened the same way for V+M; as it is for a V-only run, which
+    so evolves further from it) or z and h (V+M only, used as it is).
+    """
+    start, mode = cfg.evolution.start, check_mode(mode)
+    if start == "zeros" or (mode == "z" and start == "v_only"):  # the V-only run V+M starts from: from zeros
+        return None
+    if start == "v_only":
+        try:
+            return widen_z_to_zh(cfg, controller_params(cfg, "z"))
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"evolution.start='v_only' starts V+M from the V-only C in {paths.controller_dir(cfg, 'z')}, and "
+                f"there is none yet: run {_train_command(cfg, 'z')} with the same settings first (`reproduce` "
+                f"trains it first)") from None
+    path = Path(start)
+    if not path.is_file():
+        raise FileNotFoundError(f"evolution.start={start!r} is neither 'zeros', 'v_only' nor a controller file: "
+                                f"give one of those (a file such as wmlib/pretrained/{cfg.world}/controllers/z.pt)")
+    ckpt = load_checkpoint(path)
+    if "params" not in ckpt or ckpt.get("mode") not in ("z", "zh"):
+        raise ValueError(f"{path} is not a controller file (no params and mode): evolution.start needs one "
+                         f"written by export-pretrained, such as wmlib/pretrained/{cfg.world}/controllers/z.pt")
+    params = ckpt["params"].float().numpy().astype(np.float64)
+    sizes = (int(ckpt.get("z_size", -1)), int(ckpt.get("hidden", -1)))
+    if sizes != (cfg.vae.z_size, cfg.mdnrnn.hidden):
+        raise ValueError(f"{path} was evolved for z of {sizes[0]} and h of {sizes[1]}, this config's V and M give "
+                         f"{cfg.vae.z_size} and {cfg.mdnrnn.hidden}: start from a C of the same profile")
+    if mode == "z":
+        if ckpt["mode"] != "z":
+            raise ValueError(f"{path} reads z and h: a V-only run (--mode z) can start only from a C reading z")
+        return params
+    return widen_z_to_zh(cfg, params) if ckpt["mode"] == "z" else params
+
+
+def start_key(cfg: Config, mode: str) -> str:
+    """``evolution.start`` as a run's key holds it: "zeros", else where it came from and the start C's checksum
+    (a V-only C trained further, or another file, is another start)."""
+    start = cfg.evolution.start
+    if start == "zeros" or (check_mode(mode) == "z" and start == "v_only"):
+        return "zeros"
+    kind = "v_only" if start == "v_only" else "file"
+    return f"{kind}:{params_sha256(start_params(cfg, mode))[:16]}"
 
 
 def controller_params(cfg: Config, mode: str, which: str = "deployed") -> np.ndarray:

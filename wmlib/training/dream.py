@@ -81,6 +81,13 @@ def check_tau(tau) -> float:
     return tau
 
 
+def check_dream_start(cfg: Config) -> None:
+    """Refuse ``evolution.start`` in a dream: it starts C evolved in the real world, never a dream's C."""
+    if cfg.evolution.start != "zeros":
+        raise ValueError(f"evolution.start={cfg.evolution.start!r} starts C on [z, h] in the real world from another "
+                         f"C; a dream's C starts from zeros (a round's from the last round's C): drop the setting")
+
+
 def dream_evolution_config(cfg: Config) -> Config:
     """``cfg`` with ``cfg.dream``'s population / rollouts / generations (where set) and cap in ``evolution``."""
     d = cfg.dream
@@ -331,6 +338,7 @@ def train_in_dream(cfg: Config, tau: float | None = None, progress: bool = True,
     """
     check_dream_world(cfg)
     tau = check_tau(cfg.dream.tau if tau is None else tau)
+    check_dream_start(cfg)
     ev = dream_evolution_config(cfg).evolution
 
     @contextlib.contextmanager
@@ -543,6 +551,6 @@ def format_table(rows, world: str = "doom") -> str:
     return "\n".join(lines)
 
 
-__all__ = ["DREAM_TEST_SEED", "check_dream_world", "check_tau", "dream_evolution_config", "dream_run",
+__all__ = ["DREAM_TEST_SEED", "check_dream_start", "check_dream_world", "check_tau", "dream_evolution_config", "dream_run",
            "Dreamer", "train_in_dream", "dream_params", "dream_controller", "real_spec", "SharedPool",
            "paper_row", "evaluate_in_reality", "record_dream", "real_reward_trace", "temperature_sweep", "format_table"]

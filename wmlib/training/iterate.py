@@ -506,8 +506,9 @@ def round_dream_cfg(cfg: Config) -> Config:
 def _round_evolution(cfg: Config, k: int):
     """A function that evolves CMA-ES run r of round k in a folder (its dreams are built once)."""
     from ..agent.evolution import evolve
-    from .dream import Dreamer, dream_evolution_config
+    from .dream import Dreamer, check_dream_start, dream_evolution_config
 
+    check_dream_start(cfg)
     it, dcfg = cfg.iterate, round_dream_cfg(cfg)
     series = dream_series(cfg)
     dreamer = Dreamer(dcfg, cfg.dream.tau, mdnrnn=load_round_mdnrnn(cfg, k), series=series)

@@ -65,6 +65,11 @@ def pipeline(cfg: Config, tau: float | None = None) -> list:
     else:
         from .controller import evaluate_controller, train_controller
 
+        if cfg.evolution.start == "v_only":  # V+M starts from the V-only C: evolve and score that one first
+            stages += [
+                ("train C on z alone", lambda: dict(generations=int(train_controller(cfg, "z").generations))),
+                ("score C on z alone", lambda: _scores(dict(real=evaluate_controller(cfg, "z")))),
+            ]
         stages += [
             ("train C in the real world", lambda: dict(generations=int(train_controller(cfg, "zh").generations))),
             ("score C", lambda: _scores(dict(real=evaluate_controller(cfg, "zh")))),

@@ -80,7 +80,7 @@ def _digest(obj) -> str:
 # them: a key written without the field matches a config that holds this value (an M trained before
 # dropout existed is the M ``mdnrnn.dropout = 0`` trains).
 NEUTRAL = {"mdnrnn.dropout": 0.0, "dream.dropout": 0.0, "dream.input_scale": "none", "dream.death_share": 0.0,
-           "mdnrnn.reward_head": False, "mdnrnn.reward_pessimism": 1.0}
+           "mdnrnn.reward_head": False, "mdnrnn.reward_pessimism": 1.0, "evolution.start": "zeros"}
 
 
 def changed_fields(saved: dict, now: dict) -> dict:

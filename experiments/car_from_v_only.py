@@ -1,0 +1,170 @@
+"""V+M evolved from a V-only C, against the same V-only C evolved on: does reading M's h pay once C drives?
+
+    python experiments/car_from_v_only.py artifacts-car --shipped --seeds 0 1 2 --history from_v_only
+
+``root`` is a CarRacing laptop root with V and M (``reproduce carracing`` made one; ``--shipped`` first copies
+the shipped V and M into it). The start is a controller file reading z (``--start``, default the shipped
+V-only C). For every CMA-ES seed, in a folder of its own beside the root (``<root>-seedS``: V and M are links
+to the root's), two arms with the same budget, both from that start:
+
+* V+M: ``train-controller carracing --mode zh --set evolution.start=START`` (C on [z, h], h's weights zero:
+  it begins as the V-only driver);
+* V only evolved on: ``train-controller carracing --mode z --set evolution.start=START``;
+
+each then scored on the 100 official test tracks (``evaluate``), and the start itself once on the same tracks
+(``score_controller_file.py``). Prints each arm per seed and the paired differences (same tracks, +- the
+standard error over them); ``--history NAME`` writes the table to ``wmlib/pretrained/carracing/history``.
+Runs already finished are reused (the library's stage keys), so the same command only assembles the table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from wmlib import paths
+from wmlib.agent.evolution import load_result
+from wmlib.artifacts import file_sha256, link_stages, read_json, write_json
+from wmlib.book.history import history_dir
+from wmlib.book.pretrained import shipped_dir
+from wmlib.config import get_config
+
+ROOT = Path(__file__).resolve().parents[1]
+ARMS = {"zh": "V+M from the start", "z": "V only, evolved on"}
+
+
+def machine() -> str:
+    """The CPU's model name (Linux), else what platform knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+             if line.startswith("model name")] if cpuinfo.exists() else []
+    return f"{names[0]} x {len(names)}" if names else (platform.processor() or platform.machine())
+
+
+def seed_root(root: Path, seed: int) -> Path:
+    return root.parent / f"{root.name}-seed{seed}"
+
+
+def ship_models(root: Path, profile: str) -> None:
+    """The shipped V and M as the root's (kept if the root has its own)."""
+    cfg = get_config("carracing", profile, str(root))
+    for part, path in (("vae", paths.vae_file(cfg)), ("mdnrnn", paths.mdnrnn_file(cfg))):
+        if not path.exists():
+            paths.ready(path.parent)
+            shutil.copyfile(shipped_dir("carracing") / f"{part}.pt", path)
+
+
+def run(cmd: list[str], log: Path) -> float:
+    clock = time.time()
+    with open(log, "a") as out:
+        subprocess.run([sys.executable, *cmd], check=True, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    return time.time() - clock
+
+
+def arm(out: Path, mode: str, seed: int, start: Path, args) -> dict:
+    """Evolve and score one arm of one seed (reused when done): its score, time and deployed generation."""
+    flags = ["carracing", "--mode", mode, "--profile", args.profile, "--artifacts", str(out),
+             "--set", f"evolution.start={start}", "--set", f"evolution.seed={seed}", "--workers", str(args.workers)]
+    log = out / f"arm-{mode}.log"
+    run(["-m", "wmlib", "train-controller", *flags], log)
+    run(["-m", "wmlib", "evaluate", *flags, "--episodes", str(args.episodes)], log)
+    cfg = get_config("carracing", args.profile, str(out))
+    res = load_result(paths.controller_dir(cfg, mode))
+    evals = res.evaluations
+    best = max(evals, key=lambda e: e["mean"]) if evals else None
+    score = read_json(paths.controller_score(cfg, mode, "deployed", args.episodes))
+    return dict(returns=np.asarray(score["returns"], float), minutes=sum(h["seconds"] for h in res.history) / 60,
+                deployed=None if best is None else int(best["generation"]))
+
+
+def start_score(root: Path, start: Path, args) -> np.ndarray:
+    out = paths.run_dir(get_config("carracing", args.profile, str(root))) / f"start-{args.episodes}.json"
+    if not (out.exists() and read_json(out).get("controller_sha256") == file_sha256(start)):
+        run([str(ROOT / "experiments" / "score_controller_file.py"), str(root), str(start), "--out", str(out),
+             "--profile", args.profile, "--episodes", str(args.episodes), "--workers", str(args.workers)],
+            root / "start.log")
+    return np.asarray(read_json(out)["returns"], float)
+
+
+def score(r: np.ndarray) -> dict:
+    return dict(mean=round(float(r.mean()), 1), std=round(float(r.std()), 1))
+
+
+def paired(a: np.ndarray, b: np.ndarray) -> dict:
+    d = a - b
+    return dict(diff=round(float(d.mean()), 1), se=round(float(d.std(ddof=1) / np.sqrt(len(d))), 1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", type=Path)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--start", type=Path, default=shipped_dir("carracing") / "controllers" / "z.pt",
+                    help="a controller file reading z (default: the shipped V-only C)")
+    ap.add_argument("--shipped", action="store_true", help="copy the shipped V and M into the root first")
+    ap.add_argument("--profile", default="laptop")
+    ap.add_argument("--episodes", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--history", default=None, help="write the table as this history name (carracing)")
+    args = ap.parse_args()
+    root, start = args.root.resolve(), args.start.resolve()
+    if args.shipped:
+        ship_models(root, args.profile)
+    base = start_score(root, start, args)
+    rows, arms = [], {}
+    for seed in args.seeds:
+        out = seed_root(root, seed)
+        link_stages(paths.run_dir(get_config("carracing", args.profile, str(root))),
+                    paths.run_dir(get_config("carracing", args.profile, str(out))), ("vae", "mdnrnn"))
+        arms[seed] = {mode: arm(out, mode, seed, start, args) for mode in ARMS}
+        zh, z = arms[seed]["zh"], arms[seed]["z"]
+        rows.append(dict(seed=seed, zh=score(zh["returns"]), z=score(z["returns"]),
+                         zh_start=paired(zh["returns"], base), z_start=paired(z["returns"], base),
+                         zh_z=paired(zh["returns"], z["returns"]),
+                         minutes=[round(zh["minutes"], 1), round(z["minutes"], 1)],
+                         deployed=[zh["deployed"], z["deployed"]]))
+        print(f"seed {seed}: V+M {rows[-1]['zh']}, V only on {rows[-1]['z']}, start {score(base)}; "
+              f"V+M - V only {rows[-1]['zh_z']}", flush=True)
+    means = {m: [float(arms[s][m]["returns"].mean()) for s in args.seeds] for m in ARMS}
+    summary = {m: dict(mean=round(float(np.mean(v)), 1), std=round(float(np.std(v)), 1)) for m, v in means.items()}
+    print(f"over {len(args.seeds)} seeds: V+M {summary['zh']}, V only evolved on {summary['z']}; start {score(base)}")
+    if args.history:
+        doc = dict(
+            title="V+M started from the V-only C, against the V-only C evolved on (40 x 16 x 1 each)",
+            question="C on [z, h] begins as the V-only driver (h's weights zero) instead of at zero weights. "
+                     "With the same budget from the same start, does reading M's h beat reading z alone?",
+            section="CarRacing: V+M from the V-only C",
+            measured=f"{machine()}, {args.workers} rollout worker(s) per arm, "
+                     "several arms at a time on the 2-core box (loaded); every C on the same "
+                     f"{args.episodes} official-renderer test tracks; means over seeds: mean +- std of the seeds' "
+                     "means (ddof 0); paired: +- the standard error over the tracks",
+            command=f"python experiments/car_from_v_only.py <root> --shipped --seeds "
+                    f"{' '.join(map(str, args.seeds))} --history {args.history}",
+            columns=[dict(key="seed", label="CMA-ES seed"), dict(key="zh", label="V+M from the start"),
+                     dict(key="z", label="V only, evolved on"), dict(key="zh_z", label="paired V+M - V only"),
+                     dict(key="zh_start", label="paired V+M - start"),
+                     dict(key="z_start", label="paired V only - start"),
+                     dict(key="minutes", label="evolution, min (V+M / V only)"),
+                     dict(key="deployed", label="deployed generation (V+M / V only)")],
+            rows=rows,
+            facts=dict(start=dict(score(base), controller=str(start.relative_to(ROOT)) if start.is_relative_to(ROOT)
+                                  else str(start), episodes=args.episodes),
+                       seeds_zh=dict(summary["zh"], seeds=[round(v, 1) for v in means["zh"]]),
+                       seeds_z=dict(summary["z"], seeds=[round(v, 1) for v in means["z"]])),
+            source="experiments/car_from_v_only.py",
+        )
+        path = history_dir("carracing") / f"{args.history}.json"
+        write_json(path, doc)
+        print(f"wrote {path}")
+    print(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
