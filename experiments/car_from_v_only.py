@@ -68,18 +68,23 @@ def run(cmd: list[str], log: Path) -> float:
     return time.time() - clock
 
 
-def arm(out: Path, mode: str, seed: int, start: Path, args) -> dict:
-    """Evolve and score one arm of one seed (reused when done): its score, time and deployed generation."""
+def arm(out: Path, mode: str, seed: int, start: Path, args) -> dict | None:
+    """Evolve and score one arm of one seed (reused when done): its score, time and deployed generation.
+    With ``--no-run``: what is finished, else None."""
+    cfg = get_config("carracing", args.profile, str(out))
+    done = paths.controller_score(cfg, mode, "deployed", args.episodes)
+    if args.no_run and not done.exists():
+        return None
     flags = ["carracing", "--mode", mode, "--profile", args.profile, "--artifacts", str(out),
              "--set", f"evolution.start={start}", "--set", f"evolution.seed={seed}", "--workers", str(args.workers)]
     log = out / f"arm-{mode}.log"
-    run(["-m", "wmlib", "train-controller", *flags], log)
-    run(["-m", "wmlib", "evaluate", *flags, "--episodes", str(args.episodes)], log)
-    cfg = get_config("carracing", args.profile, str(out))
+    if not args.no_run:
+        run(["-m", "wmlib", "train-controller", *flags], log)
+        run(["-m", "wmlib", "evaluate", *flags, "--episodes", str(args.episodes)], log)
     res = load_result(paths.controller_dir(cfg, mode))
     evals = res.evaluations
     best = max(evals, key=lambda e: e["mean"]) if evals else None
-    score = read_json(paths.controller_score(cfg, mode, "deployed", args.episodes))
+    score = read_json(done)
     return dict(returns=np.asarray(score["returns"], float), minutes=sum(h["seconds"] for h in res.history) / 60,
                 deployed=None if best is None else int(best["generation"]))
 
@@ -112,6 +117,7 @@ def main():
     ap.add_argument("--profile", default="laptop")
     ap.add_argument("--episodes", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-run", action="store_true", help="only assemble the arms already scored")
     ap.add_argument("--history", default=None, help="write the table as this history name (carracing)")
     args = ap.parse_args()
     root, start = args.root.resolve(), args.start.resolve()
@@ -125,15 +131,22 @@ def main():
                     paths.run_dir(get_config("carracing", args.profile, str(out))), ("vae", "mdnrnn"))
         arms[seed] = {mode: arm(out, mode, seed, start, args) for mode in ARMS}
         zh, z = arms[seed]["zh"], arms[seed]["z"]
-        rows.append(dict(seed=seed, zh=score(zh["returns"]), z=score(z["returns"]),
-                         zh_start=paired(zh["returns"], base), z_start=paired(z["returns"], base),
-                         zh_z=paired(zh["returns"], z["returns"]),
-                         minutes=[round(zh["minutes"], 1), round(z["minutes"], 1)],
-                         deployed=[zh["deployed"], z["deployed"]]))
-        print(f"seed {seed}: V+M {rows[-1]['zh']}, V only on {rows[-1]['z']}, start {score(base)}; "
-              f"V+M - V only {rows[-1]['zh_z']}", flush=True)
-    means = {m: [float(arms[s][m]["returns"].mean()) for s in args.seeds] for m in ARMS}
-    summary = {m: dict(mean=round(float(np.mean(v)), 1), std=round(float(np.std(v)), 1)) for m, v in means.items()}
+        if zh is None and z is None:
+            continue
+        row = dict(seed=seed)  # an arm not run (--no-run) is left out of its row
+        for mode, a in (("zh", zh), ("z", z)):
+            if a is not None:
+                row.update({mode: score(a["returns"]), f"{mode}_start": paired(a["returns"], base)})
+        if zh is not None and z is not None:
+            row["zh_z"] = paired(zh["returns"], z["returns"])
+        row["minutes"] = [None if a is None else round(a["minutes"], 1) for a in (zh, z)]
+        row["deployed"] = [None if a is None else a["deployed"] for a in (zh, z)]
+        rows.append(row)
+        print(f"seed {seed}: V+M {row.get('zh')}, V only on {row.get('z')}, start {score(base)}; "
+              f"V+M - V only {row.get('zh_z')}", flush=True)
+    means = {m: [float(arms[s][m]["returns"].mean()) for s in args.seeds if arms[s][m] is not None] for m in ARMS}
+    summary = {m: dict(mean=round(float(np.mean(v)), 1), std=round(float(np.std(v)), 1)) if v else None
+               for m, v in means.items()}
     print(f"over {len(args.seeds)} seeds: V+M {summary['zh']}, V only evolved on {summary['z']}; start {score(base)}")
     if args.history:
         doc = dict(
@@ -156,8 +169,8 @@ def main():
             rows=rows,
             facts=dict(start=dict(score(base), controller=str(start.relative_to(ROOT)) if start.is_relative_to(ROOT)
                                   else str(start), episodes=args.episodes),
-                       seeds_zh=dict(summary["zh"], seeds=[round(v, 1) for v in means["zh"]]),
-                       seeds_z=dict(summary["z"], seeds=[round(v, 1) for v in means["z"]])),
+                       **{f"seeds_{m}": dict(summary[m], seeds=[round(v, 1) for v in means[m]])
+                          for m in ARMS if summary[m]}),
             source="experiments/car_from_v_only.py",
         )
         path = history_dir("carracing") / f"{args.history}.json"

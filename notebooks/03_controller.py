@@ -743,7 +743,7 @@ def car_pairs():
              ("a fresh pipeline's V and M, seed 0", facts("fresh_pipeline").get("paired_seed0")),
              ("a fresh pipeline's V and M, seed 1", facts("fresh_pipeline").get("paired_seed1"))]
     pairs += [(f"both from the shipped V-only C, seed {row['seed']}", row["zh_z"])
-              for row in CAR.get("from_v_only", {}).get("rows", [])]
+              for row in CAR.get("from_v_only", {}).get("rows", []) if "zh_z" in row]
     return [(what, d) for what, d in pairs if d]
 
 
@@ -767,17 +767,24 @@ md("\n".join(lines))
 # %%
 fv = CAR.get("from_v_only")
 if fv:
-    start, rows = fv["facts"]["start"], fv["rows"]
-    lifted = [r["seed"] for r in rows if r["zh_start"]["diff"] > 2 * r["zh_start"]["se"]]
-    on_z = [r["seed"] for r in rows if r["z_start"]["diff"] > 2 * r["z_start"]["se"]]
-    h_pays = [r["seed"] for r in rows if r["zh_z"]["diff"] > 2 * r["zh_z"]["se"]]
-    say = lambda seeds: f"{len(seeds)} of {len(rows)} seeds" + (f" ({', '.join(map(str, seeds))})" if seeds else "")
+    start = fv["facts"]["start"]
+
+    def above(key):
+        """(seeds where the paired cell ``key`` is above zero by more than two standard errors, seeds measured)"""
+        rows = [r for r in fv["rows"] if key in r]
+        return [r["seed"] for r in rows if r[key]["diff"] > 2 * r[key]["se"]], len(rows)
+
+    def say(key):
+        seeds, n = above(key)
+        return f"{len(seeds)} of {n} seeds" + (f" (seed {', '.join(map(str, seeds))})" if seeds else "")
+
+    h_pays, n_pairs = above("zh_z")
     md(f"From the shipped V-only C ({history.text({k: start[k] for k in ('mean', 'std')})} on the same tracks), "
-       f"V + M rose above its start by more than two standard errors in {say(lifted)}, the V-only C evolved on "
-       f"in {say(on_z)}, and V + M beat the V-only C evolved on in {say(h_pays)}: "
-       + ("reading $h$ paid on every seed once C began as a driver."
-          if len(h_pays) == len(rows) else
-          "a start that already drives does not by itself make $h$ pay at this budget."))
+       f"V + M rose above its start by more than two standard errors in {say('zh_start')}, the V-only C evolved "
+       f"on in {say('z_start')}, and V + M beat the V-only C evolved on in {say('zh_z')}: "
+       + ("reading $h$ paid on every seed measured once C began as a driver."
+          if n_pairs and len(h_pays) == n_pairs else
+          "a start that already drives does not by itself make $h$ pay reliably at this budget."))
 
 # %% [markdown]
 # ## Two drivers, one track
