@@ -24,7 +24,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,8 @@ from wmlib.artifacts import file_sha256, link_stages, read_json, write_json
 from wmlib.book.history import history_dir
 from wmlib.book.pretrained import shipped_dir
 from wmlib.config import get_config
+
+from paired import paired_difference  # experiments/paired.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 ARMS = {"zh": "V+M from the start", "z": "V only, evolved on"}
@@ -61,11 +62,9 @@ def ship_models(root: Path, profile: str) -> None:
             shutil.copyfile(shipped_dir("carracing") / f"{part}.pt", path)
 
 
-def run(cmd: list[str], log: Path) -> float:
-    clock = time.time()
+def run(cmd: list[str], log: Path) -> None:
     with open(log, "a") as out:
         subprocess.run([sys.executable, *cmd], check=True, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-    return time.time() - clock
 
 
 def arm(out: Path, mode: str, seed: int, start: Path, args) -> dict | None:
@@ -103,8 +102,8 @@ def score(r: np.ndarray) -> dict:
 
 
 def paired(a: np.ndarray, b: np.ndarray) -> dict:
-    d = a - b
-    return dict(diff=round(float(d.mean()), 1), se=round(float(d.std(ddof=1) / np.sqrt(len(d))), 1))
+    diff, se = paired_difference(a, b)
+    return dict(diff=round(diff, 1), se=round(se, 1))
 
 
 def main():

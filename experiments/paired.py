@@ -42,6 +42,12 @@ def test_returns(arm, k: int = 0) -> np.ndarray:
     return np.asarray(data["real"]["returns"] if "real" in data else data["returns"], float)
 
 
+def paired_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(mean of a - b, its standard error over the games or tracks): a and b on the same episodes, in order."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("first")
@@ -51,9 +57,9 @@ def main():
     a, b = test_returns(args.first, args.rounds[0]), test_returns(args.second, args.rounds[1])
     if len(a) != len(b):
         raise SystemExit(f"{len(a)} games against {len(b)}: not the same test games")
-    d = a - b
-    print(f"{a.mean():.1f} +- {a.std():.1f} vs {b.mean():.1f} +- {b.std():.1f}: paired {d.mean():+.1f} +- "
-          f"{d.std(ddof=1) / np.sqrt(len(d)):.1f} (the first ahead in {(d > 0).sum()} of {len(d)} games or tracks)")
+    diff, se = paired_difference(a, b)
+    print(f"{a.mean():.1f} +- {a.std():.1f} vs {b.mean():.1f} +- {b.std():.1f}: paired {diff:+.1f} +- {se:.1f} "
+          f"(the first ahead in {(a > b).sum()} of {len(a)} games or tracks)")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 from wmlib.agent.pool import RolloutPool
-from wmlib.artifacts import file_sha256, load_checkpoint, write_json
+from wmlib.artifacts import file_sha256, write_json
 from wmlib.config import get_config
 from wmlib.training.c_run import params_sha256
-from wmlib.training.controller import TEST_SEED, build_spec
+from wmlib.training.controller import TEST_SEED, build_spec, read_controller_file
 
 
 def main():
@@ -32,15 +30,15 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     cfg = get_config(args.world, args.profile, args.artifacts)
-    ckpt = load_checkpoint(args.controller)
-    if "params" not in ckpt or ckpt.get("mode") not in ("z", "zh"):
-        raise SystemExit(f"{args.controller} is not a controller file (it needs params and a mode z or zh)")
-    params = ckpt["params"].float().numpy().astype(np.float64)
+    try:
+        mode, params = read_controller_file(cfg, args.controller)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(str(err)) from None
     t0 = time.time()
-    with RolloutPool(build_spec(cfg, ckpt["mode"]), "processes", args.workers) as pool:
+    with RolloutPool(build_spec(cfg, mode), "processes", args.workers) as pool:
         run = pool.run(params[None], args.episodes, TEST_SEED)
     r = run["returns"][0]
-    write_json(args.out, dict(world=cfg.world, profile=cfg.profile, mode=ckpt["mode"], controller=args.controller,
+    write_json(args.out, dict(world=cfg.world, profile=cfg.profile, mode=mode, controller=args.controller,
                               controller_sha256=file_sha256(args.controller), params_sha256=params_sha256(params),
                               renderer="gymnasium", episodes=args.episodes, seed=TEST_SEED, returns=r.tolist(),
                               lengths=run["lengths"][0].tolist(), mean=float(r.mean()), std=float(r.std()),

@@ -35,7 +35,8 @@ from .c_run import WHICH, CRun, params_sha256, read_params
 from .stages import cached
 
 __all__ = ["train_controller", "evaluate_controller", "controller_params", "load_controller", "record_episode",
-           "save_video", "build_spec", "controller_run", "paper_score", "start_params", "widen_z_to_zh", "TEST_SEED",
+           "save_video", "build_spec", "controller_run", "paper_score", "start_params", "widen_z_to_zh", "read_controller_file",
+           "TEST_SEED",
            "WHICH"]
 
 TEST_SEED = 987_654_321  # final scores use episodes no generation trained on
@@ -85,9 +86,9 @@ def controller_run(cfg: Config, mode: str) -> CRun:
              "the old one: move that folder away to start afresh, or set evolution.start back")
 
     def kept():
-        out = dict(models=({k: file_sha256(p) for k, p in models.items()}, why))
-        if start_key(cfg, mode) != "zeros":  # recorded only when set: runs from zeros keep their run.json
-            out["start"] = (start_key(cfg, mode), moved)
+        out, start = dict(models=({k: file_sha256(p) for k, p in models.items()}, why)), start_key(cfg, mode)
+        if start != "zeros":  # recorded only when set: runs from zeros keep their run.json
+            out["start"] = (start, moved)
         return out
 
     def reads():
@@ -156,34 +157,38 @@ def start_params(cfg: Config, mode: str) -> np.ndarray | None:
                 f"evolution.start='v_only' starts V+M from the V-only C in {paths.controller_dir(cfg, 'z')}, and "
                 f"there is none yet: run {_train_command(cfg, 'z')} with the same settings first (`reproduce` "
                 f"trains it first)") from None
-    path = Path(start)
-    if not path.is_file():
+    if not Path(start).is_file():
         raise FileNotFoundError(f"evolution.start={start!r} is neither 'zeros', 'v_only' nor a controller file: "
                                 f"give one of those (a file such as wmlib/pretrained/{cfg.world}/controllers/z.pt)")
-    ckpt = load_checkpoint(path)
-    if "params" not in ckpt or ckpt.get("mode") not in ("z", "zh"):
-        raise ValueError(f"{path} is not a controller file (no params and mode): evolution.start needs one "
-                         f"written by export-pretrained, such as wmlib/pretrained/{cfg.world}/controllers/z.pt")
-    params = ckpt["params"].float().numpy().astype(np.float64)
-    sizes = (int(ckpt.get("z_size", -1)), int(ckpt.get("hidden", -1)))
-    if sizes != (cfg.vae.z_size, cfg.mdnrnn.hidden):
-        raise ValueError(f"{path} was evolved for z of {sizes[0]} and h of {sizes[1]}, this config's V and M give "
-                         f"{cfg.vae.z_size} and {cfg.mdnrnn.hidden}: start from a C of the same profile")
+    file_mode, params = read_controller_file(cfg, start)
     if mode == "z":
-        if ckpt["mode"] != "z":
-            raise ValueError(f"{path} reads z and h: a V-only run (--mode z) can start only from a C reading z")
+        if file_mode != "z":
+            raise ValueError(f"{start} reads z and h: a V-only run (--mode z) can start only from a C reading z")
         return params
-    return widen_z_to_zh(cfg, params) if ckpt["mode"] == "z" else params
+    return widen_z_to_zh(cfg, params) if file_mode == "z" else params
 
 
 def start_key(cfg: Config, mode: str) -> str:
     """``evolution.start`` as a run's key holds it: "zeros", else where it came from and the start C's checksum
     (a V-only C trained further, or another file, is another start)."""
-    start = cfg.evolution.start
-    if start == "zeros" or (check_mode(mode) == "z" and start == "v_only"):
+    params = start_params(cfg, mode)
+    if params is None:
         return "zeros"
-    kind = "v_only" if start == "v_only" else "file"
-    return f"{kind}:{params_sha256(start_params(cfg, mode))[:16]}"
+    return f"{'v_only' if cfg.evolution.start == 'v_only' else 'file'}:{params_sha256(params)[:16]}"
+
+
+def read_controller_file(cfg: Config, path) -> tuple[str, np.ndarray]:
+    """(mode, flat params) of a controller file (``.pt`` as shipped or exported), checked against ``cfg``'s
+    V and M sizes."""
+    ckpt = load_checkpoint(Path(path))
+    if "params" not in ckpt or ckpt.get("mode") not in ("z", "zh"):
+        raise ValueError(f"{path} is not a controller file (no params and mode): give one written by "
+                         f"export-pretrained, such as wmlib/pretrained/{cfg.world}/controllers/z.pt")
+    sizes = (int(ckpt.get("z_size", -1)), int(ckpt.get("hidden", -1)))
+    if sizes != (cfg.vae.z_size, cfg.mdnrnn.hidden):
+        raise ValueError(f"{path} was evolved for z of {sizes[0]} and h of {sizes[1]}, this config's V and M give "
+                         f"{cfg.vae.z_size} and {cfg.mdnrnn.hidden}: use a C of the same profile")
+    return ckpt["mode"], ckpt["params"].float().numpy().astype(np.float64)
 
 
 def controller_params(cfg: Config, mode: str, which: str = "deployed") -> np.ndarray:
