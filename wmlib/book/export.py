@@ -5,22 +5,27 @@
 Reads finished stages only (V, the series, M and C of the run's last round, and the
 run's other Cs for the chapters): exporting never trains, plays or chooses. Writes
 fp16 state dicts (``book.pretrained`` loads them) and the card (``book.model_card``).
+
+A run whose V and M are copies of the shipped files (Cs evolved on the shipped models, e.g.
+``experiments/car_from_v_only.py --shipped``) has no series of its own: its export ships its Cs
+beside the same V and M, with the shipped first-frame codes and the shipped card's data.
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from .. import paths
 from ..artifacts import file_sha256, save_checkpoint, write_json
 from ..config import Config, get_config
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
-from ..training.finished import FinishedRun, read_finished
+from ..training.finished import FinishedRun, Starts, read_finished
 from ..worlds.policies import describe_random_play
 from . import recorded
 from .model_card import write_model_card
-from .pretrained import (CONTROLLER_MODE, PARTS, controller_payload, mdnrnn_payload, shipped_dir, shipped_file,
-                         vae_payload)
+from .pretrained import (CONTROLLER_MODE, PARTS, controller_payload, load_shipped_checkpoint, mdnrnn_payload,
+                         shipped_card, shipped_dir, shipped_file, vae_payload)
 
 SHIPPED_TAU = {"doom": 1.15}          # Doom's C is the one trained in the dream at this temperature
 
@@ -32,25 +37,46 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
 
     ``cfg``: export this config's pipeline instead (its world and profile win)."""
     cfg = cfg or get_config(world, profile, artifacts)
-    run = read_finished(cfg)
+    borrowed = borrowed_starts(cfg, root)
+    if borrowed is None and paths.vae_file(cfg).exists() and not paths.series_dir(cfg).exists():
+        raise FileNotFoundError(
+            f"{paths.run_dir(cfg)} has V but no encoded series, and its V and M are not the shipped files byte "
+            f"for byte: encode the run's own series (`python -m wmlib encode {cfg.world}`), or evolve C on V and M "
+            f"copied unchanged from {shipped_dir(cfg.world, root)}")
+    run = read_finished(cfg, starts=borrowed)
     card, out = _card(run), shipped_dir(cfg.world, root)
-    write_shipped(out, run.vae, run.mdnrnn, run.params, run.series.first_mu, run.series.first_logvar, card,
+    write_shipped(out, run.vae, run.mdnrnn, run.params, run.starts.first_mu, run.starts.first_logvar, card,
                   extras=_extras(run, out / recorded.CONTROLLERS))
     write_model_card(cfg.world, root)
-    recorded.ship_run(cfg, root)
+    recorded.ship_run(cfg, root, borrowed=borrowed is not None)
     return out
+
+
+def borrowed_starts(cfg: Config, root: Path | None = None) -> Starts | None:
+    """The shipped first-frame codes and data size when ``cfg``'s V and M files are the shipped ones (byte for
+    byte: the run borrowed them), else None (the run's own series is read)."""
+    shipped = shipped_dir(cfg.world, root)
+    for own, part in ((paths.vae_file(cfg), "vae"), (paths.mdnrnn_file(cfg), "mdnrnn")):
+        theirs = shipped_file(shipped, part)
+        if not (own.exists() and theirs.exists() and file_sha256(own) == file_sha256(theirs)):
+            return None
+    m, data = load_shipped_checkpoint(cfg.world, "mdnrnn", root), shipped_card(cfg.world, root)["data"]
+    return Starts(m["first_mu"].float().numpy(), m["first_logvar"].float().numpy(), int(data["episodes"]),
+                  int(data["frames"]), policy=data["policy"])
 
 
 def _card(run: FinishedRun) -> dict:
     """What the card says of the data and of how C was made (``write_shipped`` adds sizes and files)."""
-    cfg, ds, how = run.cfg, run.series.dataset, _how_c(run)
-    policy = "random play: " + describe_random_play(cfg.world, cfg.collect.hold_max)
-    if run.round:
+    cfg, starts, how = run.cfg, run.starts, _how_c(run)
+    policy = starts.policy or "random play: " + describe_random_play(cfg.world, cfg.collect.hold_max)
+    if starts.policy:  # borrowed: V and M are the shipped ones (their data as the shipped card said), C is new
+        how += "; on the shipped V and M"
+    elif run.round:
         policy += (f", then {run.round * cfg.iterate.episodes} real games of the dream-trained Cs "
                    "(iterative training)")
     card = dict(world=cfg.world, profile=cfg.profile, exported=time.strftime("%Y-%m-%d"),
                 tau=SHIPPED_TAU.get(cfg.world),
-                data=dict(episodes=int(ds.n_episodes), frames=int(ds.n_frames), policy=policy),
+                data=dict(episodes=starts.episodes, frames=starts.frames, policy=policy),
                 controller=how)
     if run.round is not None:  # dream-trained: the round, and how the real game feeds C (the score depends on it)
         card.update(round=run.round, real_z=cfg.dream.real_z)
@@ -66,6 +92,8 @@ def _how_c(run: FinishedRun) -> str:
                   f"track(s) each, on the {ev.get('renderer', 'gymnasium')} renderer" if ev else "")
         if ev and ev["rollouts"] != cfg.evolution.rollouts:  # not the profile's own: say how to get it
             budget += f" (`python -m wmlib train-controller {cfg.world} --rollouts {ev['rollouts']}`)"
+        if ev.get("start", "zeros") != "zeros":  # warm-started: from which C, with which first step size
+            budget += f", started from {_start_words(ev['start'], run.evolved.get('start', ''))} with sigma0 {ev['sigma0']:g}"
         return f"evolved in the real world (C reads z and h){budget}"
     how = f"evolved inside M's dream at tau {SHIPPED_TAU[cfg.world]:g} (its weights never saw the real game)"
     if k == 0:
@@ -79,6 +107,14 @@ def _how_c(run: FinishedRun) -> str:
     return how
 
 
+def _start_words(start: str, key: str) -> str:
+    """The start in words: ``start`` as set, ``key`` as run.json recorded it ("file:<sha16>")."""
+    if start == "v_only":
+        return "this run's V-only C (h's weights zero)"
+    sha = key.split(":", 1)[-1]
+    return f"the C in `{start}`" + (f" (parameters' sha256 {sha}...)" if sha else "")
+
+
 def _extras(run: FinishedRun, folder: Path) -> list[tuple[Path, dict]]:
     """The run's other Cs (Doom: with round 0's M, which they read) as (path, payload) in ``folder``."""
     z, hidden = run.cfg.vae.z_size, run.cfg.mdnrnn.hidden
@@ -86,7 +122,7 @@ def _extras(run: FinishedRun, folder: Path) -> list[tuple[Path, dict]]:
              for c in run.extras]
     if run.round0_mdnrnn is not None:
         files.insert(0, (folder / "mdnrnn-round-0.pt",
-                         mdnrnn_payload(run.round0_mdnrnn, run.series.first_mu, run.series.first_logvar)))
+                         mdnrnn_payload(run.round0_mdnrnn, run.starts.first_mu, run.starts.first_logvar)))
     return files
 
 
@@ -111,4 +147,4 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
     return out
 
 
-__all__ = ["SHIPPED_TAU", "write_shipped", "export_pretrained"]
+__all__ = ["SHIPPED_TAU", "borrowed_starts", "write_shipped", "export_pretrained"]

@@ -95,11 +95,22 @@ def shipped_result(world: str, relative: str, root: Path | None = None) -> dict:
     return read_json(path)
 
 
-def ship_run(cfg: Config, root: Path | None = None) -> list[Path]:
-    """Copy every JSON result of ``cfg``'s run (and the world's baselines) into the shipped mirror."""
+def ship_run(cfg: Config, root: Path | None = None, borrowed: bool = False) -> list[Path]:
+    """Copy every JSON result of ``cfg``'s run (and the world's baselines) into the shipped mirror.
+
+    ``borrowed``: the run evolved its Cs on the shipped V and M; the mirror keeps the shipped run's stages that
+    this run has no folder for (V's and M's logs), and takes this run's for the rest."""
     world_dir = paths.root(cfg) / cfg.world
     out = shipped_run_dir(cfg.world, root)
-    if out.exists():
+    if borrowed:  # replace what this run recorded (its folders or files at the top), keep the rest
+        for src_dir, name in ((paths.run_dir(cfg), SHIPPED_PROFILE), (world_dir / "baselines", "baselines")):
+            for top in {src.relative_to(src_dir).parts[0] for src in src_dir.rglob("*.json")}:
+                old = out / name / top
+                if old.is_dir():
+                    shutil.rmtree(old)
+                elif old.exists():
+                    old.unlink()
+    elif out.exists():
         shutil.rmtree(out)  # a mirror of one run, never a mix of two
     written = []
     for src_dir, name in ((paths.run_dir(cfg), SHIPPED_PROFILE), (world_dir / "baselines", "baselines")):

@@ -4,7 +4,8 @@
 never trains, plays or chooses (a missing stage, or a round's C not chosen yet, is an error
 naming the command that makes it).
 
-    V, the series (first-frame codes, the data's size)   the pipeline's own
+    V, the starts (first-frame codes, the data's size)   the pipeline's own (``starts`` given: those; an
+                                                          export on the shipped V and M passes the shipped ones)
     M, C        CarRacing: the pipeline's M and the real-world C (``controller-zh``)
                 Doom: the last round of iterative training on disk (``iterate.last_round``); round 0
                 is the pipeline's M and its C evolved in the dream at ``dream.tau``
@@ -19,7 +20,7 @@ import numpy as np
 
 from .. import paths
 from ..agent.evolution import CHECKPOINT
-from ..artifacts import load_checkpoint
+from ..artifacts import load_checkpoint, read_json
 from ..config import Config, world_info
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
@@ -44,10 +45,25 @@ class ExtraC:
 
 
 @dataclass
+class Starts:
+    """The first-frame codes dreams start from, and the size of the data V and M were trained on."""
+    first_mu: np.ndarray
+    first_logvar: np.ndarray
+    episodes: int
+    frames: int
+    policy: str | None = None       # how the data was played, when not this config's random play (borrowed)
+
+    @classmethod
+    def of_series(cls, series: EncodedSeries) -> "Starts":
+        ds = series.dataset
+        return cls(series.first_mu, series.first_logvar, int(ds.n_episodes), int(ds.n_frames))
+
+
+@dataclass
 class FinishedRun:
     cfg: Config
     vae: ConvVAE
-    series: EncodedSeries           # first-frame codes (dreams start from them) and the data behind them
+    starts: Starts                  # first-frame codes (dreams start from them) and the data behind them
     mdnrnn: MDNRNN
     params: np.ndarray              # C's deployed parameters
     round: int | None = None        # Doom: the round of iterative training whose M and C these are
@@ -56,30 +72,34 @@ class FinishedRun:
     extras: list[ExtraC] = field(default_factory=list)
 
 
-def read_finished(cfg: Config) -> FinishedRun:
-    """Every model ``cfg``'s finished run ships, read once (see the module docstring)."""
-    vae, series, m = load_vae(cfg), load_series(cfg), load_mdnrnn(cfg)
+def read_finished(cfg: Config, starts: Starts | None = None) -> FinishedRun:
+    """Every model ``cfg``'s finished run ships, read once (see the module docstring). ``starts``: the
+    first-frame codes and data size to ship instead of the run's series (a run on borrowed V and M has none)."""
+    vae, m = load_vae(cfg), load_mdnrnn(cfg)
+    starts = starts or Starts.of_series(load_series(cfg))
     if world_info(cfg.world).dream_trained:
-        return _read_dream_trained(cfg, vae, series, m)
-    return _read_real_trained(cfg, vae, series, m)
+        return _read_dream_trained(cfg, vae, starts, m)
+    return _read_real_trained(cfg, vae, starts, m)
 
 
-def _read_real_trained(cfg: Config, vae, series, m) -> FinishedRun:
+def _read_real_trained(cfg: Config, vae, starts, m) -> FinishedRun:
     """CarRacing: C evolved in the real world, and the budget it was evolved with (not today's profile)."""
-    run = load_checkpoint(paths.controller_dir(cfg, FULL_MODE) / CHECKPOINT)
-    evolved = dict(generations=run["generations"], config=run.get("config") or {})
+    folder = paths.controller_dir(cfg, FULL_MODE)
+    run = load_checkpoint(folder / CHECKPOINT)
+    recorded = read_json(folder / paths.RUN) if (folder / paths.RUN).exists() else {}
+    evolved = dict(generations=run["generations"], config=run.get("config") or {}, start=recorded.get("start", ""))
     extras = []
     if (paths.controller_dir(cfg, "z") / CHECKPOINT).exists():
         extras.append(ExtraC("z", controller_params(cfg, "z"), "z",
                              "V only: evolved in the real world reading z alone"))
-    return FinishedRun(cfg, vae, series, m, controller_params(cfg, FULL_MODE), evolved=evolved, extras=extras)
+    return FinishedRun(cfg, vae, starts, m, controller_params(cfg, FULL_MODE), evolved=evolved, extras=extras)
 
 
-def _read_dream_trained(cfg: Config, vae, series, m0) -> FinishedRun:
+def _read_dream_trained(cfg: Config, vae, starts, m0) -> FinishedRun:
     """Doom: the last round's M and C (round 0: ``m0`` and the dream-trained C), and round 0's Cs beside it."""
     k = iterate.last_round(cfg)
     m = m0 if k == 0 else iterate.load_round_mdnrnn(cfg, k)
-    return FinishedRun(cfg, vae, series, m, iterate.round_params(cfg, k), round=k, round0_mdnrnn=m0,
+    return FinishedRun(cfg, vae, starts, m, iterate.round_params(cfg, k), round=k, round0_mdnrnn=m0,
                        extras=_round0_cs(cfg))
 
 
@@ -96,4 +116,4 @@ def _round0_cs(cfg: Config) -> list[ExtraC]:
             for name, tau, note in taus]
 
 
-__all__ = ["ExtraC", "FinishedRun", "read_finished"]
+__all__ = ["ExtraC", "FinishedRun", "Starts", "read_finished"]
