@@ -728,9 +728,14 @@ print(f"paper: {pe.generations:,} generations x {pe.population} x {pe.rollouts} 
 from wmlib.book import history
 
 CAR = {name: history.load("carracing", name) for name in history.names("carracing")}
-for name in ("modes_40", "same_tracks", "fresh_pipeline", "from_v_only"):
-    if name in CAR:
-        history.show(CAR[name])
+FROM_V_ONLY = sorted(name for name in CAR if name.startswith("from_v_only"))  # one table per first step size
+for name in ("modes_40", "same_tracks", "fresh_pipeline", *FROM_V_ONLY):
+    history.show(CAR[name]) if name in CAR else None
+
+
+def sigma0(name):
+    """CMA-ES's first step size of a from_v_only run (the laptop profile's, which it ran at, unless it names one)."""
+    return CAR[name]["facts"].get("sigma0", get_config("carracing", "laptop").evolution.sigma0)
 
 
 def car_pairs():
@@ -742,8 +747,8 @@ def car_pairs():
              ("same track per generation, seed 1", facts("same_tracks").get("second_pair", {}).get("paired")),
              ("a fresh pipeline's V and M, seed 0", facts("fresh_pipeline").get("paired_seed0")),
              ("a fresh pipeline's V and M, seed 1", facts("fresh_pipeline").get("paired_seed1"))]
-    pairs += [(f"both from the shipped V-only C, seed {row['seed']}", row["zh_z"])
-              for row in CAR.get("from_v_only", {}).get("rows", []) if "zh_z" in row]
+    pairs += [(f"both from the shipped V-only C, sigma0 {sigma0(name):g}, seed {row['seed']}", row["zh_z"])
+              for name in FROM_V_ONLY for row in CAR[name]["rows"] if "zh_z" in row]
     return [(what, d) for what, d in pairs if d]
 
 
@@ -765,8 +770,9 @@ else:
 md("\n".join(lines))
 
 # %%
-fv = CAR.get("from_v_only")
-if fv:
+def from_v_only_verdict(name):
+    """What one from_v_only table says, computed from its rows."""
+    fv = CAR[name]
     start = fv["facts"]["start"]
 
     def above(key):
@@ -779,12 +785,17 @@ if fv:
         return f"{len(seeds)} of {n} seeds" + (f" (seed {', '.join(map(str, seeds))})" if seeds else "")
 
     h_pays, n_pairs = above("zh_z")
-    md(f"From the shipped V-only C ({history.text({k: start[k] for k in ('mean', 'std')})} on the same tracks), "
-       f"V + M rose above its start by more than two standard errors in {say('zh_start')}, the V-only C evolved "
-       f"on in {say('z_start')}, and V + M beat the V-only C evolved on in {say('zh_z')}: "
-       + ("reading $h$ paid on every seed measured once C began as a driver."
-          if n_pairs and len(h_pays) == n_pairs else
-          "a start that already drives does not by itself make $h$ pay reliably at this budget."))
+    return (f"With sigma0 {sigma0(name):g}, from the shipped V-only C "
+            f"({history.text({k: start[k] for k in ('mean', 'std')})} on the same tracks), "
+            f"V + M rose above its start by more than two standard errors in {say('zh_start')}, the V-only C "
+            f"evolved on in {say('z_start')}, and V + M beat the V-only C evolved on in {say('zh_z')}: "
+            + ("reading $h$ paid on every seed measured once C began as a driver."
+               if n_pairs and len(h_pays) == n_pairs else
+               "a start that already drives did not by itself make $h$ pay reliably at this budget."))
+
+
+if FROM_V_ONLY:
+    md("\n\n".join(from_v_only_verdict(name) for name in FROM_V_ONLY))
 
 # %% [markdown]
 # ## Two drivers, one track

@@ -93,7 +93,8 @@ def _how_c(run: FinishedRun) -> str:
         if ev and ev["rollouts"] != cfg.evolution.rollouts:  # not the profile's own: say how to get it
             budget += f" (`python -m wmlib train-controller {cfg.world} --rollouts {ev['rollouts']}`)"
         if ev.get("start", "zeros") != "zeros":  # warm-started: from which C, with which first step size
-            budget += f", started from {_start_words(ev['start'], run.evolved.get('start', ''))} with sigma0 {ev['sigma0']:g}"
+            start = _start_words(ev["start"], run.evolved.get("start", ""))
+            budget += f", started from {start} with sigma0 {ev['sigma0']:g}"
         return f"evolved in the real world (C reads z and h){budget}"
     how = f"evolved inside M's dream at tau {SHIPPED_TAU[cfg.world]:g} (its weights never saw the real game)"
     if k == 0:
