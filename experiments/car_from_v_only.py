@@ -4,9 +4,10 @@
     python experiments/car_from_v_only.py artifacts-car-s002 --shipped --sigma0 0.02 --history from_v_only_sigma002
 
 ``root`` is a CarRacing laptop root with V and M (``reproduce carracing`` made one; ``--shipped`` first copies
-the shipped V and M into it). The start is a controller file reading z (``--start``, default the shipped
-V-only C). For every CMA-ES seed, in a folder of its own beside the root (``<root>-seedS``: V and M are links
-to the root's), two arms with the same budget, both from that start:
+the shipped V and M into it). The start is a controller file reading z (``--start``, default
+``experiments/starts/carracing-v-only.pt``: the V-only C the book shipped until 2026-12-05). For every CMA-ES
+seed, in a folder of its own beside the root (``<root>-seedS``: V and M are links to the root's), two arms with
+the same budget, both from that start:
 
 * V+M: ``train-controller carracing --mode zh --set evolution.start=START`` (C on [z, h], h's weights zero:
   it begins as the V-only driver);
@@ -115,8 +116,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", type=Path)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--start", type=Path, default=shipped_dir("carracing") / "controllers" / "z.pt",
-                    help="a controller file reading z (default: the shipped V-only C)")
+    ap.add_argument("--start", type=Path, default=ROOT / "experiments" / "starts" / "carracing-v-only.pt",
+                    help="a controller file reading z (default: the V-only C shipped until 2026-12-05, kept here "
+                         "since the shipped one is replaced by each export)")
     ap.add_argument("--shipped", action="store_true", help="copy the shipped V and M into the root first")
     ap.add_argument("--profile", default="laptop")
     ap.add_argument("--episodes", type=int, default=100)
