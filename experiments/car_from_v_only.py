@@ -1,7 +1,8 @@
 """V+M evolved from a V-only C, against the same V-only C evolved on: does reading M's h pay once C drives?
 
     python experiments/car_from_v_only.py artifacts-car --shipped --seeds 0 1 2 --history from_v_only
-    python experiments/car_from_v_only.py artifacts-car-s002 --shipped --sigma0 0.02 --history from_v_only_sigma002
+    python experiments/car_from_v_only.py artifacts-car-s002 --shipped --set evolution.sigma0=0.02 \
+        --history from_v_only_sigma002
 
 ``root`` is a CarRacing laptop root with V and M (``reproduce carracing`` made one; ``--shipped`` first copies
 the shipped V and M into it). The start is a controller file reading z (``--start``, default
@@ -17,8 +18,9 @@ each then scored on the 100 official test tracks (``evaluate``), and the start i
 (``score_controller_file.py``). Prints each arm per seed and the paired differences (same tracks, +- the
 standard error over them); ``--history NAME`` writes the table to ``wmlib/pretrained/carracing/history``.
 Runs already finished are reused (the library's stage keys), so the same command only assembles the table.
-``--sigma0``: CMA-ES's first step size for both arms (default: the profile's); a smaller one keeps the first
-populations near the start's driver instead of throwing them far from it.
+``--set KEY=VALUE`` (repeatable): a setting for both arms, e.g. ``evolution.sigma0=0.02`` (a first step size that
+keeps the first populations near the start's driver) or ``evolution.same_episodes=true`` (every candidate of a
+generation on the same track); named in the history's title, command and facts.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from wmlib.agent.evolution import load_result
 from wmlib.artifacts import file_sha256, link_stages, read_json, write_json
 from wmlib.book.history import history_dir
 from wmlib.book.pretrained import shipped_dir
-from wmlib.config import get_config
+from wmlib.config import apply_settings, get_config
 
 from paired import paired_difference  # experiments/paired.py, beside this script
 
@@ -80,8 +82,8 @@ def arm(out: Path, mode: str, seed: int, start: Path, args) -> dict | None:
         return None
     flags = ["carracing", "--mode", mode, "--profile", args.profile, "--artifacts", str(out),
              "--set", f"evolution.start={start}", "--set", f"evolution.seed={seed}", "--workers", str(args.workers)]
-    if args.sigma0 is not None:
-        flags += ["--set", f"evolution.sigma0={args.sigma0}"]
+    for setting in args.set:
+        flags += ["--set", setting]
     log = out / f"arm-{mode}.log"
     if not args.no_run:
         run(["-m", "wmlib", "train-controller", *flags], log)
@@ -123,11 +125,17 @@ def main():
     ap.add_argument("--profile", default="laptop")
     ap.add_argument("--episodes", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--sigma0", type=float, default=None, help="CMA-ES's first step size (default: the profile's)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting for both arms (repeatable), e.g. evolution.sigma0=0.02")
     ap.add_argument("--no-run", action="store_true", help="only assemble the arms already scored")
     ap.add_argument("--history", default=None, help="write the table as this history name (carracing)")
     args = ap.parse_args()
     root, start = args.root.resolve(), args.start.resolve()
+    try:  # every setting checked before any run
+        sigma0 = apply_settings(get_config("carracing", args.profile), args.set).evolution.sigma0
+    except ValueError as err:
+        ap.error(str(err))
+    settings = dict(s.split("=", 1) for s in args.set)
     if args.shipped:
         ship_models(root, args.profile)
     base = start_score(root, start, args)
@@ -155,10 +163,11 @@ def main():
     summary = {m: dict(mean=round(float(np.mean(v)), 1), std=round(float(np.std(v)), 1)) if v else None
                for m, v in means.items()}
     print(f"over {len(args.seeds)} seeds: V+M {summary['zh']}, V only evolved on {summary['z']}; start {score(base)}")
-    sigma0 = args.sigma0 if args.sigma0 is not None else get_config("carracing", args.profile).evolution.sigma0
+    also = "".join(f", {k.split('.', 1)[1]} {v}" for k, v in settings.items() if k != "evolution.sigma0")
     if args.history:
         doc = dict(
-            title=f"V+M started from the V-only C, against the V-only C evolved on (40 x 16 x 1 each, sigma0 {sigma0:g})",
+            title=f"V+M started from the V-only C, against the V-only C evolved on (40 x 16 x 1 each, "
+                  f"sigma0 {sigma0:g}{also})",
             question="C on [z, h] begins as the V-only driver (h's weights zero) instead of at zero weights. "
                      "With the same budget from the same start, does reading M's h beat reading z alone?",
             section="CarRacing: V+M from the V-only C",
@@ -168,7 +177,7 @@ def main():
                      "means (ddof 0); paired: +- the standard error over the tracks",
             command=f"python experiments/car_from_v_only.py <root> --shipped --seeds "
                     f"{' '.join(map(str, args.seeds))}"
-                    + (f" --sigma0 {args.sigma0:g}" if args.sigma0 is not None else "") + f" --history {args.history}",
+                    + "".join(f" --set {s}" for s in args.set) + f" --history {args.history}",
             columns=[dict(key="seed", label="CMA-ES seed"), dict(key="zh", label="V+M from the start"),
                      dict(key="z", label="V only, evolved on"), dict(key="zh_z", label="paired V+M - V only"),
                      dict(key="zh_start", label="paired V+M - start"),
@@ -176,8 +185,9 @@ def main():
                      dict(key="minutes", label="evolution, min (V+M / V only)"),
                      dict(key="deployed", label="deployed generation (V+M / V only)")],
             rows=rows,
-            facts=dict(sigma0=sigma0, start=dict(score(base), controller=str(start.relative_to(ROOT)) if start.is_relative_to(ROOT)
-                                  else str(start), episodes=args.episodes),
+            facts=dict(sigma0=sigma0, settings=settings,
+                       start=dict(score(base), episodes=args.episodes,
+                                  controller=str(start.relative_to(ROOT)) if start.is_relative_to(ROOT) else str(start)),
                        **{f"seeds_{m}": dict(summary[m], seeds=[round(v, 1) for v in means[m]])
                           for m in ARMS if summary[m]}),
             source="experiments/car_from_v_only.py",

@@ -733,9 +733,14 @@ for name in ("modes_40", "same_tracks", "fresh_pipeline", *FROM_V_ONLY):
     history.show(CAR[name]) if name in CAR else None
 
 
-def sigma0(name):
-    """CMA-ES's first step size of a from_v_only run (the laptop profile's, which it ran at, unless it names one)."""
-    return CAR[name]["facts"].get("sigma0", get_config("carracing", "laptop").evolution.sigma0)
+def settings(name):
+    """How a from_v_only run evolved, in words: CMA-ES's first step size (the laptop profile's, which the
+    runs used, unless the table names one) and any other setting it changed."""
+    facts = CAR[name]["facts"]
+    words = [f"sigma0 {facts.get('sigma0', get_config('carracing', 'laptop').evolution.sigma0):g}"]
+    words += [f"{key.split('.')[-1]} {value}" for key, value in facts.get("settings", {}).items()
+              if key != "evolution.sigma0"]
+    return ", ".join(words)
 
 
 def car_pairs():
@@ -747,7 +752,7 @@ def car_pairs():
              ("same track per generation, seed 1", facts("same_tracks").get("second_pair", {}).get("paired")),
              ("a fresh pipeline's V and M, seed 0", facts("fresh_pipeline").get("paired_seed0")),
              ("a fresh pipeline's V and M, seed 1", facts("fresh_pipeline").get("paired_seed1"))]
-    pairs += [(f"both from the shipped V-only C, sigma0 {sigma0(name):g}, seed {row['seed']}", row["zh_z"])
+    pairs += [(f"both from the shipped V-only C, {settings(name)}, seed {row['seed']}", row["zh_z"])
               for name in FROM_V_ONLY for row in CAR[name]["rows"] if "zh_z" in row]
     return [(what, d) for what, d in pairs if d]
 
@@ -775,22 +780,27 @@ def from_v_only_verdict(name):
     fv = CAR[name]
     start = fv["facts"]["start"]
 
-    def above(key):
-        """(seeds where the paired cell ``key`` is above zero by more than two standard errors, seeds measured)"""
+    def count(key, sign=1):
+        """(seeds where the paired cell ``key`` is beyond zero by two standard errors (sign -1: below), seeds measured)"""
         rows = [r for r in fv["rows"] if key in r]
-        return [r["seed"] for r in rows if r[key]["diff"] > 2 * r[key]["se"]], len(rows)
+        return [r["seed"] for r in rows if sign * r[key]["diff"] > 2 * r[key]["se"]], len(rows)
 
-    def say(key):
-        seeds, n = above(key)
+    def say(key, sign=1):
+        seeds, n = count(key, sign)
         return f"{len(seeds)} of {n} seeds" + (f" (seed {', '.join(map(str, seeds))})" if seeds else "")
 
-    h_pays, n_pairs = above("zh_z")
-    return (f"With sigma0 {sigma0(name):g}, from the shipped V-only C "
-            f"({history.text({k: start[k] for k in ('mean', 'std')})} on the same tracks), "
-            f"V + M rose above its start by more than two standard errors in {say('zh_start')}, the V-only C "
-            f"evolved on in {say('z_start')}, and V + M beat the V-only C evolved on in {say('zh_z')}: "
+    text = (f"With {settings(name)}, from the shipped V-only C "
+            f"({history.text({k: start[k] for k in ('mean', 'std')})} on the same tracks), V + M rose above its "
+            f"start by more than two standard errors in {say('zh_start')} and fell below it by as much in "
+            f"{say('zh_start', -1)}")
+    if count("z_start")[1]:
+        text += f"; the V-only C evolved on rose above it in {say('z_start')}"
+    h_pays, n_pairs = count("zh_z")
+    if not n_pairs:
+        return text + ". No V-only C was evolved on beside these runs, so they say nothing yet of $h$."
+    return (text + f"; V + M beat the V-only C evolved on in {say('zh_z')}: "
             + ("reading $h$ paid on every seed measured once C began as a driver."
-               if n_pairs and len(h_pays) == n_pairs else
+               if len(h_pays) == n_pairs else
                "a start that already drives did not by itself make $h$ pay reliably at this budget."))
 
 
