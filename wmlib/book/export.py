@@ -15,17 +15,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import paths
 from ..artifacts import file_sha256, save_checkpoint, write_json
 from ..config import Config, get_config
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
-from ..training.finished import FinishedRun, Starts, read_finished
+from ..training.finished import FinishedRun, read_finished
 from ..worlds.policies import describe_random_play
 from . import recorded
 from .model_card import write_model_card
-from .pretrained import (CONTROLLER_MODE, PARTS, controller_payload, load_shipped_checkpoint, mdnrnn_payload,
-                         shipped_card, shipped_dir, shipped_file, vae_payload)
+from .pretrained import (CONTROLLER_MODE, PARTS, borrowed_starts, controller_payload, mdnrnn_payload, shipped_dir,
+                         shipped_file, vae_payload)
 
 SHIPPED_TAU = {"doom": 1.15}          # Doom's C is the one trained in the dream at this temperature
 
@@ -38,11 +37,6 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
     ``cfg``: export this config's pipeline instead (its world and profile win)."""
     cfg = cfg or get_config(world, profile, artifacts)
     borrowed = borrowed_starts(cfg, root)
-    if borrowed is None and paths.vae_file(cfg).exists() and not paths.series_dir(cfg).exists():
-        raise FileNotFoundError(
-            f"{paths.run_dir(cfg)} has V but no encoded series, and its V and M are not the shipped files byte "
-            f"for byte: encode the run's own series (`python -m wmlib encode {cfg.world}`), or evolve C on V and M "
-            f"copied unchanged from {shipped_dir(cfg.world, root)}")
     run = read_finished(cfg, starts=borrowed)
     card, out = _card(run), shipped_dir(cfg.world, root)
     write_shipped(out, run.vae, run.mdnrnn, run.params, run.starts.first_mu, run.starts.first_logvar, card,
@@ -50,19 +44,6 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
     write_model_card(cfg.world, root)
     recorded.ship_run(cfg, root, borrowed=borrowed is not None)
     return out
-
-
-def borrowed_starts(cfg: Config, root: Path | None = None) -> Starts | None:
-    """The shipped first-frame codes and data size when ``cfg``'s V and M files are the shipped ones (byte for
-    byte: the run borrowed them), else None (the run's own series is read)."""
-    shipped = shipped_dir(cfg.world, root)
-    for own, part in ((paths.vae_file(cfg), "vae"), (paths.mdnrnn_file(cfg), "mdnrnn")):
-        theirs = shipped_file(shipped, part)
-        if not (own.exists() and theirs.exists() and file_sha256(own) == file_sha256(theirs)):
-            return None
-    m, data = load_shipped_checkpoint(cfg.world, "mdnrnn", root), shipped_card(cfg.world, root)["data"]
-    return Starts(m["first_mu"].float().numpy(), m["first_logvar"].float().numpy(), int(data["episodes"]),
-                  int(data["frames"]), policy=data["policy"])
 
 
 def _card(run: FinishedRun) -> dict:
@@ -148,4 +129,4 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
     return out
 
 
-__all__ = ["SHIPPED_TAU", "borrowed_starts", "write_shipped", "export_pretrained"]
+__all__ = ["SHIPPED_TAU", "write_shipped", "export_pretrained"]

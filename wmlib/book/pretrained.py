@@ -19,12 +19,12 @@ import numpy as np
 import torch
 
 from .. import paths
-from ..artifacts import load_checkpoint, read_json
+from ..artifacts import file_sha256, load_checkpoint, read_json
 from ..config import Config, check_world
 from ..models.mdnrnn import MDNRNN
 from ..models.vae import ConvVAE
 from ..training.mdnrnn import load_mdnrnn
-from ..training.finished import FULL_MODE
+from ..training.finished import FULL_MODE, Starts
 from ..training.series import load_series
 from ..training.vae import load_vae
 
@@ -112,6 +112,26 @@ def has_shipped(world: str, root: Path | None = None) -> bool:
 
 # ----------------------------------------------------------------------------- own model, else shipped
 
+def borrowed_starts(cfg: Config, root: Path | None = None) -> Starts | None:
+    """The shipped first-frame codes and data size when ``cfg``'s V and M files are the shipped ones (byte for
+    byte: the run borrowed them), else None (the run's own series is read). A run with V but neither its own
+    series nor the shipped V and M is refused, naming both fixes."""
+    shipped = shipped_dir(cfg.world, root)
+    for own, part in ((paths.vae_file(cfg), "vae"), (paths.mdnrnn_file(cfg), "mdnrnn")):
+        theirs = shipped_file(shipped, part)
+        if not (own.exists() and theirs.exists() and file_sha256(own) == file_sha256(theirs)):
+            if paths.vae_file(cfg).exists() and not paths.series_dir(cfg).exists():
+                raise FileNotFoundError(
+                    f"{paths.run_dir(cfg)} has V but no encoded series, and its V and M are not the shipped files "
+                    f"byte for byte: encode the run's own series (`python -m wmlib encode {cfg.world}`), or evolve "
+                    f"C on V and M copied unchanged from {shipped}")
+            return None
+    m, data = load_shipped_checkpoint(cfg.world, "mdnrnn", root), shipped_card(cfg.world, root)["data"]
+    return Starts(m["first_mu"].float().numpy(), m["first_logvar"].float().numpy(), int(data["episodes"]),
+                  int(data["frames"]), policy=data["policy"])
+
+
+
 def vae_for(cfg: Config, device="cpu"):
     """(V, source): the reader's V at this profile if trained, else the shipped one."""
     if paths.vae_file(cfg).exists():
@@ -141,7 +161,8 @@ def world_model_for(cfg: Config, device="cpu") -> dict:
                 source="the shipped V and M (laptop profile)")
 
 
-__all__ = ["SHIPPED_ROOT", "PARTS", "CONTROLLER_MODE", "shipped_dir", "shipped_file", "load_shipped_checkpoint", "half", "vae_payload",
+__all__ = ["SHIPPED_ROOT", "PARTS", "CONTROLLER_MODE", "shipped_dir", "shipped_file", "load_shipped_checkpoint",
+           "borrowed_starts", "half", "vae_payload",
            "mdnrnn_payload", "controller_payload", "load_shipped_vae",
            "load_shipped_mdnrnn", "load_shipped_controller_params", "shipped_card", "has_shipped", "vae_for",
            "world_model_for"]
