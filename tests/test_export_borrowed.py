@@ -73,9 +73,8 @@ def test_cs_on_the_shipped_v_and_m_ship_beside_them_unchanged(tmp_path):
     np.testing.assert_array_equal(mu, first_mu)  # dreams still start from the shipped first frames
     card = read_json(out / "card.json")
     assert card["data"] == SHIPPED_DATA and card["scores"] == {}  # the new C is scored by evaluate-shipped
-    assert "on the shipped V and M" in card["controller"]
-    assert "started from the C in `wmlib/pretrained/carracing/controllers/z.pt`" in card["controller"]
-    assert "09cbebea35a32dc4" in card["controller"] and "sigma0 0.02" in card["controller"]
+    assert card["borrowed"] and "V and M: the ci pipeline" in (out / "MODEL_CARD.md").read_text()
+    assert "started from a C from a file (parameters' sha256 09cbebea35a32dc4...) with sigma0 0.02" in card["controller"]
     mirror = recorded.shipped_run_dir("carracing", shipped_root) / recorded.SHIPPED_PROFILE
     assert read_json(mirror / "vae" / "log.json") == {"epochs": 3}  # V's record stays: V did not change
     assert not (mirror / "controller-zh" / "old.json").exists()  # C's record is this run's alone

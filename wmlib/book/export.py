@@ -50,15 +50,15 @@ def _card(run: FinishedRun) -> dict:
     """What the card says of the data and of how C was made (``write_shipped`` adds sizes and files)."""
     cfg, starts, how = run.cfg, run.starts, _how_c(run)
     policy = starts.policy or "random play: " + describe_random_play(cfg.world, cfg.collect.hold_max)
-    if starts.policy:  # borrowed: V and M are the shipped ones (their data as the shipped card said), C is new
-        how += "; on the shipped V and M"
-    elif run.round:
+    if not starts.policy and run.round:
         policy += (f", then {run.round * cfg.iterate.episodes} real games of the dream-trained Cs "
                    "(iterative training)")
     card = dict(world=cfg.world, profile=cfg.profile, exported=time.strftime("%Y-%m-%d"),
                 tau=SHIPPED_TAU.get(cfg.world),
                 data=dict(episodes=starts.episodes, frames=starts.frames, policy=policy),
                 controller=how)
+    if starts.policy:  # borrowed: V and M are the shipped ones (their data as the shipped card said), C is new
+        card["borrowed"] = True
     if run.round is not None:  # dream-trained: the round, and how the real game feeds C (the score depends on it)
         card.update(round=run.round, real_z=cfg.dream.real_z)
     return card
@@ -93,8 +93,8 @@ def _start_words(start: str, key: str) -> str:
     """The start in words: ``start`` as set, ``key`` as run.json recorded it ("file:<sha16>")."""
     if start == "v_only":
         return "this run's V-only C (h's weights zero)"
-    sha = key.split(":", 1)[-1]
-    return f"the C in `{start}`" + (f" (parameters' sha256 {sha}...)" if sha else "")
+    sha = key.split(":", 1)[-1]  # the file at ``start`` may have changed since: name the C by its parameters
+    return f"a C from a file (parameters' sha256 {sha}...)" if sha else f"the C in `{start}`"
 
 
 def _extras(run: FinishedRun, folder: Path) -> list[tuple[Path, dict]]:

@@ -54,9 +54,13 @@ def write_model_card(world: str, root: Path | None = None) -> Path:
              f"(`{real['command']}`)" if real else "not measured yet: run `python -m wmlib evaluate-shipped "
              f"{world} --episodes 100`")
     rounds = f" --rounds {card['round']}" if card.get("round") else ""  # a round past round 0: the longer run
+    pipeline = f"the {card['profile']} pipeline (`python -m wmlib reproduce {world}{rounds}`, or its stages one by one)"
+    if card.get("borrowed"):  # C evolved again on V and M as shipped before
+        pipeline = (f"V and M: {pipeline}, as shipped before; C: evolved again on those V and M "
+                    f"(`python -m wmlib train-controller {world}`, settings below)")
     text = f"""# Shipped models: {world}
 
-- **Trained by**: the {card['profile']} pipeline (`python -m wmlib reproduce {world}{rounds}`, or its stages one by one), exported with
+- **Trained by**: {pipeline}, exported with
   `python -m wmlib export-pretrained {world}` on {card['exported']}.
 - **Data**: {card['data']['episodes']} episodes ({card['data']['frames']:,} frames) of {card['data']['policy']}.
 - **Profile**: `{card['profile']}` (see `wmlib/config.py`), so far smaller than the paper's 10,000 rollouts.
