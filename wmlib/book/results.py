@@ -80,9 +80,11 @@ def car_rows(profile: str = PROFILE, artifacts=None) -> list[str]:
     for mode, label in (("z", "World Model, V only (C reads z)"), ("zh", "World Model, full (C reads z and h)")):
         episodes = cfg.evolution.test_episodes
         res = _read(cfg, paths.controller_score(cfg, mode, "deployed", episodes))
+        run = _read(cfg, paths.controller_dir(cfg, mode) / paths.RUN) or {}
+        warm = " (CMA-ES began at a V-only C: `evolution.start`)" if res and run.get("start") else ""
         ship = _fmt(shipped) if mode == "zh" else "-"
         rows.append(f"| CarRacing, {label[13:]} ({episodes} episodes) | {_paper(paper.CARRACING_SCORES[label])} | "
-                    f"{_fmt(res)} | {ship} | `python -m wmlib train-controller carracing --mode {mode}` then "
+                    f"{_fmt(res)}{warm} | {ship} | `python -m wmlib train-controller carracing --mode {mode}` then "
                     f"`python -m wmlib evaluate carracing --mode {mode} --episodes {episodes}` |")
     base = _read(cfg, paths.baseline_file(cfg, 100))
     rows.append(f"| CarRacing, random policy (100 episodes, a uniform action each step) | - | {_fmt(base)} | - | "
