@@ -166,10 +166,11 @@ def main():
     also = "".join(f", {k.split('.', 1)[1]} {v}" for k, v in settings.items() if k != "evolution.sigma0")
     if args.history:
         doc = dict(
-            title=f"V+M started from the V-only C, against the V-only C evolved on (40 x 16 x 1 each, "
-                  f"sigma0 {sigma0:g}{also})",
+            title=f"V+M started from the V-only C" + (", against the V-only C evolved on" if summary["z"] else "")
+                  + f" (40 x 16 x 1 each, sigma0 {sigma0:g}{also})",
             question="C on [z, h] begins as the V-only driver (h's weights zero) instead of at zero weights. "
-                     "With the same budget from the same start, does reading M's h beat reading z alone?",
+                     + ("With the same budget from the same start, does reading M's h beat reading z alone?"
+                        if summary["z"] else "Does V+M climb above the driver it starts as?"),
             section="CarRacing: V+M from the V-only C",
             measured=f"{machine()}, {args.workers} rollout worker(s) per arm, "
                      "several arms at a time on the 2-core box (loaded); every C on the same "
