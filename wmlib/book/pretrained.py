@@ -131,7 +131,6 @@ def borrowed_starts(cfg: Config, root: Path | None = None) -> Starts | None:
                   int(data["frames"]), policy=data["policy"])
 
 
-
 def vae_for(cfg: Config, device="cpu"):
     """(V, source): the reader's V at this profile if trained, else the shipped one."""
     if paths.vae_file(cfg).exists():

@@ -102,8 +102,9 @@ def ship_run(cfg: Config, root: Path | None = None, borrowed: bool = False) -> l
     this run has no folder for (V's and M's logs), and takes this run's for the rest."""
     world_dir = paths.root(cfg) / cfg.world
     out = shipped_run_dir(cfg.world, root)
+    sources = ((paths.run_dir(cfg), SHIPPED_PROFILE), (world_dir / "baselines", "baselines"))
     if borrowed:  # replace what this run recorded (its folders or files at the top), keep the rest
-        for src_dir, name in ((paths.run_dir(cfg), SHIPPED_PROFILE), (world_dir / "baselines", "baselines")):
+        for src_dir, name in sources:
             for top in {src.relative_to(src_dir).parts[0] for src in src_dir.rglob("*.json")}:
                 old = out / name / top
                 if old.is_dir():
@@ -113,7 +114,7 @@ def ship_run(cfg: Config, root: Path | None = None, borrowed: bool = False) -> l
     elif out.exists():
         shutil.rmtree(out)  # a mirror of one run, never a mix of two
     written = []
-    for src_dir, name in ((paths.run_dir(cfg), SHIPPED_PROFILE), (world_dir / "baselines", "baselines")):
+    for src_dir, name in sources:
         if not src_dir.exists():
             continue
         for src in sorted(src_dir.rglob("*.json")):
