@@ -5,7 +5,7 @@ import pytest
 from wmlib import paths
 from wmlib.agent.evolution import evolve
 from wmlib.artifacts import save_checkpoint
-from wmlib.book.pretrained import controller_payload
+from wmlib.book.shipped_files import controller_payload
 from wmlib.config import get_config
 from wmlib.models.controller import param_count
 from wmlib.training import controller as ctl

@@ -8,7 +8,7 @@ import torch
 from wmlib import paths
 from wmlib.agent.evolution import evolve
 from wmlib.artifacts import file_sha256, read_json, write_json
-from wmlib.book import export, pretrained, recorded
+from wmlib.book import export, pretrained, recorded, shipped_files
 from wmlib.config import get_config
 from wmlib.models.controller import param_count
 from wmlib.models.mdnrnn import MDNRNN
@@ -60,7 +60,7 @@ def test_cs_on_the_shipped_v_and_m_ship_beside_them_unchanged(tmp_path):
     before = {part: file_sha256(pretrained.shipped_file(out, part)) for part in ("vae", "mdnrnn", "controller")}
     borrow(cfg, shipped_root)
     zh, z = evolved(cfg, "zh"), evolved(cfg, "z")
-    assert pretrained.borrowed_starts(cfg, shipped_root) is not None
+    assert shipped_files.borrowed_starts(cfg, out) is not None
 
     export.export_pretrained("carracing", cfg=cfg, root=shipped_root)
 

@@ -304,8 +304,9 @@ def test_command_line_restarts_and_generations_reach_the_config(monkeypatch, cap
 
 
 def test_reading_or_exporting_a_chosen_c_never_plays(round0, monkeypatch, tmp_path):
-    """round_params reads the saved choice; export-pretrained ships it; neither plays a game. Without a
-    choice on disk both stop with an error naming the command that chooses."""
+    """round_params reads the saved choice; export-pretrained ships the C the round scored; neither plays a
+    game. Without a choice on disk round_params stops with an error naming the command that chooses; without
+    the scored C export does, and that command records it again without playing."""
     from wmlib.agent import rollout
     from wmlib.book import export, pretrained
 
@@ -317,14 +318,18 @@ def test_reading_or_exporting_a_chosen_c_never_plays(round0, monkeypatch, tmp_pa
     export.export_pretrained("doom", root=tmp_path / "ship", cfg=cfg)
     shipped = pretrained.load_shipped_controller_params("doom", root=tmp_path / "ship")
     assert np.allclose(shipped, chosen, atol=2e-3, rtol=2e-3)
+    recorded_c = paths.round_controller(cfg, 1)
+    recorded_c.unlink()
+    with pytest.raises(FileNotFoundError, match="iterate doom --rounds 1"):
+        export.export_pretrained("doom", root=tmp_path / "ship2", cfg=cfg)
+    it.iterate(cfg, progress=False)  # a scored round: records its C again from the saved choice, plays nothing
+    assert np.array_equal(it.finished_round(cfg)[2], chosen)
     choice = paths.round_dir(cfg, 1) / "choice.json"
     saved = choice.read_bytes()
     choice.unlink()
     try:
         with pytest.raises(FileNotFoundError, match="iterate doom --rounds 1"):
             it.round_params(cfg, 1)
-        with pytest.raises(FileNotFoundError, match="iterate doom --rounds 1"):
-            export.export_pretrained("doom", root=tmp_path / "ship2", cfg=cfg)
         with pytest.raises(ValueError, match="other candidates"):  # a choice made for another number of games
             choice.write_bytes(saved)
             it.round_params(cfg.with_overrides(iterate=dict(validation_games=3)), 1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmlib.book import export, model_card, pretrained, results
+from wmlib.book import export, model_card, pretrained, results, shipped_files
 from wmlib.config import get_config
 from wmlib.models.mdnrnn import MDNRNN
 from wmlib.models.vae import ConvVAE
@@ -68,7 +68,7 @@ def test_missing_shipped_model_names_the_fix(tmp_path):
 
 def test_own_models_else_shipped_ones_never_mixed(tmp_path, monkeypatch, artifacts):
     _ship(tmp_path)
-    monkeypatch.setattr(pretrained, "SHIPPED_ROOT", tmp_path)
+    monkeypatch.setattr(shipped_files, "SHIPPED_ROOT", tmp_path)
     cfg = get_config("doom", "ci")
     vae, source = pretrained.vae_for(cfg)
     assert "shipped" in source and vae.z_size == 16
@@ -172,7 +172,7 @@ def test_shipped_doom_models_of_an_iterative_round_score_on_the_pipeline_row(tmp
     from wmlib.artifacts import write_json
 
     _ship(tmp_path)
-    monkeypatch.setattr(pretrained, "SHIPPED_ROOT", tmp_path)
+    monkeypatch.setattr(shipped_files, "SHIPPED_ROOT", tmp_path)
     card = pretrained.shipped_card("doom")
     card["scores"]["real"] = dict(mean=732.1, std=431.1, episodes=100)
     for rnd, on_pipeline_row in ((0, False), (1, True)):  # round 0's C is the tau-1.15 row's; a round's C ends the pipeline

@@ -32,7 +32,7 @@ from .config import Config, world_info
 
 __all__ = ["root", "ready", "run_dir", "data_dir", "vae_dir", "vae_file", "series_dir", "mdnrnn_dir",
            "mdnrnn_file", "controller_dir", "dream_dir", "sweep_dir", "reproduce_record", "baseline_file",
-           "controller_score", "dream_score", "iterate_dir", "iterate_data_dir", "iterate_series_dir", "round_dir", "round_run_dir", "round_mdnrnn", "round_score",
+           "controller_score", "dream_score", "iterate_dir", "iterate_data_dir", "iterate_series_dir", "round_dir", "round_run_dir", "round_mdnrnn", "round_controller", "round_score",
            "rounds_table", "LAST", "LOG", "RUN", "VAE_HELDOUT", "MDNRNN_EVAL"]
 
 _REPO = Path(__file__).resolve().parents[1]
@@ -156,6 +156,11 @@ def round_run_dir(cfg: Config, k: int, r: int = 0) -> Path:
 def round_mdnrnn(cfg: Config, k: int) -> Path:
     """M of round ``k``; round 0 is the pipeline's own M."""
     return mdnrnn_file(cfg) if k == 0 else round_dir(cfg, k) / "mdnrnn.pt"
+
+
+def round_controller(cfg: Config, k: int) -> Path:
+    """C of round ``k`` (>= 1) as the round scored it (its parameters, recorded by ``iterate.score_round``)."""
+    return round_dir(cfg, k) / "controller.pt"
 
 
 def round_score(cfg: Config, k: int) -> Path:

@@ -27,11 +27,9 @@ import numpy as np
 from .. import paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config, check_world
-from .pretrained import controller_payload, mdnrnn_payload
+from .shipped_files import CONTROLLERS, SHIPPED_ROOT, controller_payload, mdnrnn_payload
 
-SHIPPED_ROOT = Path(__file__).resolve().parents[1] / "pretrained"
 RUN = "run"
-CONTROLLERS = "controllers"
 SHIPPED_PROFILE = "laptop"                # the shipped models were trained at this profile
 MAX_JSON_BYTES = 2_000_000                # per file: logs and scores, never data
 SKIP_DIRS = {"data", "series"}            # recorded frames and codes stay in the reader's artifacts
@@ -95,14 +93,14 @@ def shipped_result(world: str, relative: str, root: Path | None = None) -> dict:
     return read_json(path)
 
 
-def ship_run(cfg: Config, root: Path | None = None, borrowed: bool = False) -> list[Path]:
-    """Copy every JSON result of ``cfg``'s run (and the world's baselines) into the shipped mirror.
+def ship_run(cfg: Config, shipped: Path, borrowed: bool = False) -> list[Path]:
+    """Copy every JSON result of ``cfg``'s run (and the world's baselines) into the mirror of the shipped folder
+    ``shipped`` (``shipped/run``).
 
     ``borrowed``: the run evolved its Cs on the shipped V and M; the mirror keeps the shipped run's stages that
     this run has no folder for (V's and M's logs), and takes this run's for the rest."""
-    world_dir = paths.root(cfg) / cfg.world
-    out = shipped_run_dir(cfg.world, root)
-    sources = ((paths.run_dir(cfg), SHIPPED_PROFILE), (world_dir / "baselines", "baselines"))
+    run_dir, out = paths.run_dir(cfg), Path(shipped) / RUN
+    sources = ((run_dir, SHIPPED_PROFILE), (run_dir.parent / "baselines", "baselines"))
     if borrowed:  # replace what this run recorded (its folders or files at the top), keep the rest
         for src_dir, name in sources:
             for top in {src.relative_to(src_dir).parts[0] for src in src_dir.rglob("*.json")}:

@@ -7,8 +7,9 @@ naming the command that makes it).
     V, the starts (first-frame codes, the data's size)   the pipeline's own (``starts`` given: those; an
                                                           export on the shipped V and M passes the shipped ones)
     M, C        CarRacing: the pipeline's M and the real-world C (``controller-zh``)
-                Doom: the last round of iterative training on disk (``iterate.last_round``); round 0
-                is the pipeline's M and its C evolved in the dream at ``dream.tau``
+                Doom: the last round of iterative training on disk, as it was scored
+                (``iterate.finished_round``); round 0 is the pipeline's M and its C evolved in the
+                dream at ``dream.tau``
     extras      CarRacing: the V-only C (``controller-z``); Doom: round 0's M, its C and every
                 temperature's C of the sweep (all evolved in round 0's M's dream)
 """
@@ -28,7 +29,7 @@ from . import iterate
 from .controller import controller_params
 from .dream import dream_params
 from .mdnrnn import load_mdnrnn
-from .series import EncodedSeries, load_series
+from .series import load_series
 from .vae import load_vae
 
 FULL_MODE = "zh"   # the full agent's C reads z and h (Doom: z, c, h)
@@ -53,11 +54,6 @@ class Starts:
     frames: int
     policy: str | None = None       # how the data was played, when not this config's random play (borrowed)
 
-    @classmethod
-    def of_series(cls, series: EncodedSeries) -> "Starts":
-        ds = series.dataset
-        return cls(series.first_mu, series.first_logvar, int(ds.n_episodes), int(ds.n_frames))
-
 
 @dataclass
 class FinishedRun:
@@ -76,38 +72,29 @@ def read_finished(cfg: Config, starts: Starts | None = None) -> FinishedRun:
     """Every model ``cfg``'s finished run ships, read once (see the module docstring). ``starts``: the
     first-frame codes and data size to ship instead of the run's series (a run on borrowed V and M has none)."""
     vae, m = load_vae(cfg), load_mdnrnn(cfg)
-    starts = starts or Starts.of_series(load_series(cfg))
-    if world_info(cfg.world).dream_trained:
-        return _read_dream_trained(cfg, vae, starts, m)
-    return _read_real_trained(cfg, vae, starts, m)
-
-
-def _read_real_trained(cfg: Config, vae, starts, m) -> FinishedRun:
-    """CarRacing: C evolved in the real world, and the budget it was evolved with (not today's profile)."""
-    folder = paths.controller_dir(cfg, FULL_MODE)
-    run = load_checkpoint(folder / CHECKPOINT)
-    recorded = read_json(folder / paths.RUN) if (folder / paths.RUN).exists() else {}
+    if starts is None:
+        series = load_series(cfg)
+        starts = Starts(series.first_mu, series.first_logvar, int(series.dataset.n_episodes),
+                        int(series.dataset.n_frames))
+    if world_info(cfg.world).dream_trained:  # Doom: round 0's Cs, then the last round's M and C (round 0: its own)
+        extras = _round0_cs(cfg)
+        k, m_k, params = iterate.finished_round(cfg)
+        return FinishedRun(cfg, vae, starts, m if k == 0 else m_k, extras[0].params if k == 0 else params, round=k,
+                           round0_mdnrnn=m, extras=extras)
+    # CarRacing: C evolved in the real world, and the budget it was evolved with (not today's profile)
+    full, v_only = paths.controller_dir(cfg, FULL_MODE), paths.controller_dir(cfg, "z")
+    run, recorded = load_checkpoint(full / CHECKPOINT), read_json(full / paths.RUN) if (full / paths.RUN).exists() else {}
     evolved = dict(generations=run["generations"], config=run.get("config") or {}, start=recorded.get("start", ""))
-    extras = []
-    if (paths.controller_dir(cfg, "z") / CHECKPOINT).exists():
-        extras.append(ExtraC("z", controller_params(cfg, "z"), "z",
-                             "V only: evolved in the real world reading z alone"))
+    extras = [ExtraC("z", controller_params(cfg, "z"), "z", "V only: evolved in the real world reading z alone")
+              ] if (v_only / CHECKPOINT).exists() else []
     return FinishedRun(cfg, vae, starts, m, controller_params(cfg, FULL_MODE), evolved=evolved, extras=extras)
 
 
-def _read_dream_trained(cfg: Config, vae, starts, m0) -> FinishedRun:
-    """Doom: the last round's M and C (round 0: ``m0`` and the dream-trained C), and round 0's Cs beside it."""
-    k = iterate.last_round(cfg)
-    m = m0 if k == 0 else iterate.load_round_mdnrnn(cfg, k)
-    return FinishedRun(cfg, vae, starts, m, iterate.round_params(cfg, k), round=k, round0_mdnrnn=m0,
-                       extras=_round0_cs(cfg))
-
-
 def _round0_cs(cfg: Config) -> list[ExtraC]:
-    """Round 0's C (at ``dream.tau``) and every temperature's C of the sweep, where they are finished."""
+    """Round 0's C (at ``dream.tau``; first, and an error naming the command when it is not evolved yet) and
+    every temperature's C of the sweep that is finished."""
     tau0 = cfg.dream.tau
-    taus = [("round-0", tau0, f"round 0: evolved in round 0's M's dream at tau {tau0:g}")] \
-        if (paths.dream_dir(cfg, tau0) / CHECKPOINT).exists() else []
+    taus = [("round-0", tau0, f"round 0: evolved in round 0's M's dream at tau {tau0:g}")]
     for folder in sorted(paths.run_dir(cfg).glob("dream-tau*")):
         if (folder / CHECKPOINT).exists():
             tau = float(folder.name[len("dream-tau"):])

@@ -26,11 +26,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .. import paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config
-from ..models.mdnrnn import action_shares  # noqa: F401  (notebook 06 reads it here)
+from ..models.mdnrnn import MDNRNN, action_shares  # noqa: F401  (action_shares: notebook 06 reads it here)
 from .dream import real_spec
 from . import stages
 from .explore import (ROUND_EPISODE_BASE, Previous, check_explore, curious_summary, explore_fields, play_round,
@@ -322,6 +323,21 @@ def last_round(cfg: Config) -> int:
     return max(done, default=0)
 
 
+def finished_round(cfg: Config):
+    """(k, M, C's parameters) of the last round past round 0 that is scored on disk (``last_round``), as the
+    round scored them; (0, None, None) without one. Read only: it never chooses or plays."""
+    k = last_round(cfg)
+    if k == 0:
+        return 0, None, None
+    c = paths.round_controller(cfg, k)
+    if not c.exists():
+        raise FileNotFoundError(f"round {k} was scored before its C was recorded ({c} is missing): run `python -m "
+                                f"wmlib iterate {cfg.world} --rounds {k} --profile {cfg.profile}` (it records the "
+                                "scored C and plays no game)")
+    m, params = load_checkpoint(paths.round_mdnrnn(cfg, k)), load_checkpoint(c)["params"].numpy()
+    return k, MDNRNN.from_checkpoint(m), params
+
+
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
     from ..models.mdnrnn import MDNRNN
 
@@ -538,6 +554,9 @@ def score_round(cfg: Config, k: int) -> dict:
 
     path = paths.round_score(cfg, k)
     params = round_params(cfg, k)
+    if k:  # the C this score belongs to, for readers that must not choose again (``finished_round``)
+        save_checkpoint(paths.round_controller(cfg, k), dict(params=torch.as_tensor(params, dtype=torch.float64),
+                                                              sha256=params_sha256(params)))
     key = dict(params=params_sha256(params),
                mdnrnn=file_sha256(paths.round_mdnrnn(cfg, k)),
                real_episodes=cfg.dream.real_episodes, real_z=cfg.dream.real_z)
@@ -610,6 +629,8 @@ def iterate(cfg: Config, rounds: int | None = None, progress: bool = True) -> li
         old = done.get(k)
         row_key = round_row_stage(cfg, k).key
         if old is not None and old.get("key") == row_key and paths.round_score(cfg, k).exists():
+            if not paths.round_controller(cfg, k).exists():  # scored before its C was recorded: read, never play
+                score_round(cfg, k)
             note(f"round {k}", "reused")
             continue
         # a new round, or one whose C is now chosen another way (or among more runs): every step below
@@ -680,7 +701,7 @@ def format_rounds(rows) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["iterate", "format_rounds", "check_iterate", "round_params", "round_candidates", "run_candidates",
+__all__ = ["iterate", "format_rounds", "check_iterate", "finished_round", "round_params", "round_candidates", "run_candidates",
            "choose_round", "round_choice", "validate", "RESTART_SEED", "SEED_STRIDE", "data_seed", "run_seed",
            "judge_next_games", "INCUMBENT", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]

@@ -33,19 +33,23 @@ def round_c_on_disk(cfg, k: int):
     """The reader's C of round ``k`` as the round's files recorded it, or None; never trains or plays.
 
     Round 0: the C evolved in the pipeline M's dream at ``cfg.dream.tau`` (its deployed mean).
-    Round k > 0: among the Cs its CMA-ES runs offer (and round k-1's), the one whose checksum the
-    round's ``score.json`` holds, else the one its ``choice.json`` names. (``iterate.round_params``
+    Round k > 0: the C the round scored (``round-K/controller.pt``); for a round scored before that file
+    existed, among the Cs its CMA-ES runs offer (and round k-1's), the one whose checksum the round's
+    ``score.json`` holds, else the one its ``choice.json`` names. (``iterate.round_params``
     would play the validation games again when a choice file is missing: this only reads.)
     """
     from ... import paths
     from ...agent.evolution import CHECKPOINT, load_result
-    from ...artifacts import read_json
+    from ...artifacts import load_checkpoint, read_json
     from ...training import iterate
     from ...training.c_run import params_sha256
 
     if k == 0:
         folder = paths.dream_dir(cfg, cfg.dream.tau)
         return load_result(folder).deployed_params if (folder / CHECKPOINT).exists() else None
+    scored = paths.round_controller(cfg, k)  # the C the round scored, recorded beside its score
+    if scored.exists():
+        return load_checkpoint(scored)["params"].numpy()
     offered = {}
     for r in range(max(1, cfg.iterate.restarts)):
         folder = paths.round_run_dir(cfg, k, r)
