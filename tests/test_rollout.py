@@ -1,4 +1,11 @@
 """Real-world population rollouts: the agent loop, backends agree, a dead worker costs nothing."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +19,7 @@ from wmlib.agent.rollout import EpisodeRunner, RolloutPool, agent_spec, episode_
 from wmlib.models.vae import ConvVAE, frames_to_tensor
 
 Z, H, STEPS = 8, 16, 15
+TESTS = Path(__file__).resolve().parent
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -139,6 +147,47 @@ def test_processes_replace_a_dead_worker_and_lose_nothing(reference, tmp_path):
         # the pool keeps working, and evolve's evaluate functions have the right shapes
         assert pool.evaluate_fn(2)(params[:2], 0, 9).shape == (2, 2)
         assert pool.evaluate_mean_fn()(params[0], 3, 9).shape == (3,)
+
+
+def _running(pid: int) -> bool:
+    """The process lives and is not a zombie (an orphan's exit may wait to be reaped)."""
+    status = Path(f"/proc/{pid}/status")
+    if status.parent.parent.exists() and Path("/proc/self").exists():
+        return status.exists() and "\nState:\tZ" not in status.read_text()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_workers_end_when_their_parent_is_killed_mid_task(tmp_path):
+    """A parent killed by a signal runs no clean-up; its workers, busy in a long task, end with it."""
+    pidfile = tmp_path / "worker.pid"
+    script = (f"from crashing_runner import Stall\nfrom test_rollout import tiny_agent, population\n"
+              f"from wmlib.agent.pool import RolloutPool\n_, _, spec = tiny_agent()\n"
+              f"with RolloutPool(dict(spec, stall={str(pidfile)!r}), 'processes', workers=1, runner=Stall) as pool:\n"
+              f"    pool.run(population(P=1), 1, seed=0)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), str(TESTS.parent), os.environ.get("PYTHONPATH", "")]))
+    parent = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 180
+        while not pidfile.exists() and parent.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert pidfile.exists(), "the worker never started its task"
+        worker = int(pidfile.read_text())
+        assert _running(worker)
+        parent.send_signal(signal.SIGTERM)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _running(worker), "the worker played on after its parent was killed"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        if pidfile.exists() and _running(int(pidfile.read_text())):
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)
 
 
 def test_ray_backend_equals_processes_even_when_an_actor_dies(reference, tmp_path):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
+import threading
 import traceback
 from collections import deque
 from multiprocessing.connection import wait
@@ -35,8 +36,18 @@ MAX_TASK_RETRIES = 3
 QUEUED = 4  # a task holds up to this many lockstep batches of episodes (RolloutPool.tasks)
 
 
+def _exit_with_parent() -> None:
+    """End this worker when the process that spawned it ends, even mid-episode: a parent killed by a signal
+    runs no clean-up, and a worker busy with a long task would otherwise play on until it next writes."""
+    parent = mp.parent_process()
+    if parent is not None:
+        parent.join()  # returns once the parent is gone (its sentinel closes)
+        os._exit(1)
+
+
 def _worker_main(conn, spec, runner_cls):
-    """A worker process: build the agent once, then answer tasks until told to stop."""
+    """A worker process: build the agent once, then answer tasks until told to stop (or the parent ends)."""
+    threading.Thread(target=_exit_with_parent, daemon=True, name="exit-with-parent").start()
     runner = runner_cls(spec)
     try:
         while True:
