@@ -40,6 +40,7 @@ from wmlib.artifacts import file_sha256, link_stages, read_json, write_json
 from wmlib.book.history import history_dir
 from wmlib.book.pretrained import shipped_dir
 from wmlib.config import apply_settings, get_config
+from wmlib.training.c_run import params_sha256
 
 from paired import paired_difference  # experiments/paired.py, beside this script
 
@@ -92,6 +93,10 @@ def arm(out: Path, mode: str, seed: int, start: Path, args) -> dict | None:
     evals = res.evaluations
     best = max(evals, key=lambda e: e["mean"]) if evals else None
     score = read_json(done)
+    if score.get("key", {}).get("params_sha256") != params_sha256(res.deployed_params):
+        if args.no_run:  # a run continued since it was scored (more generations): not finished yet
+            return None
+        raise RuntimeError(f"{done} scored another C than {paths.controller_dir(cfg, mode)} deploys now")
     return dict(returns=np.asarray(score["returns"], float), minutes=sum(h["seconds"] for h in res.history) / 60,
                 deployed=None if best is None else int(best["generation"]))
 
@@ -132,7 +137,7 @@ def main():
     args = ap.parse_args()
     root, start = args.root.resolve(), args.start.resolve()
     try:  # every setting checked before any run
-        sigma0 = apply_settings(get_config("carracing", args.profile), args.set).evolution.sigma0
+        ev = apply_settings(get_config("carracing", args.profile), args.set).evolution
     except ValueError as err:
         ap.error(str(err))
     settings = dict(s.split("=", 1) for s in args.set)
@@ -163,11 +168,12 @@ def main():
     summary = {m: dict(mean=round(float(np.mean(v)), 1), std=round(float(np.std(v)), 1)) if v else None
                for m, v in means.items()}
     print(f"over {len(args.seeds)} seeds: V+M {summary['zh']}, V only evolved on {summary['z']}; start {score(base)}")
-    also = "".join(f", {k.split('.', 1)[1]} {v}" for k, v in settings.items() if k != "evolution.sigma0")
+    also = "".join(f", {k.split('.', 1)[1]} {v}" for k, v in settings.items()
+                   if k not in ("evolution.sigma0", "evolution.generations"))
     if args.history:
         doc = dict(
             title=f"V+M started from the V-only C" + (", against the V-only C evolved on" if summary["z"] else "")
-                  + f" (40 x 16 x 1 each, sigma0 {sigma0:g}{also})",
+                  + f" ({ev.generations} x {ev.population} x {ev.rollouts} each, sigma0 {ev.sigma0:g}{also})",
             question="C on [z, h] begins as the V-only driver (h's weights zero) instead of at zero weights. "
                      + ("With the same budget from the same start, does reading M's h beat reading z alone?"
                         if summary["z"] else "Does V+M climb above the driver it starts as?"),
@@ -186,7 +192,7 @@ def main():
                      dict(key="minutes", label="evolution, min (V+M / V only)"),
                      dict(key="deployed", label="deployed generation (V+M / V only)")],
             rows=rows,
-            facts=dict(sigma0=sigma0, settings=settings,
+            facts=dict(sigma0=ev.sigma0, settings=settings,
                        start=dict(score(base), episodes=args.episodes,
                                   controller=str(start.relative_to(ROOT)) if start.is_relative_to(ROOT) else str(start)),
                        **{f"seeds_{m}": dict(summary[m], seeds=[round(v, 1) for v in means[m]])
