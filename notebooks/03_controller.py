@@ -728,7 +728,7 @@ print(f"paper: {pe.generations:,} generations x {pe.population} x {pe.rollouts} 
 from wmlib.book import history
 
 CAR = {name: history.load("carracing", name) for name in history.names("carracing")}
-FROM_V_ONLY = sorted(name for name in CAR if name.startswith("from_v_only"))  # one table per first step size
+FROM_V_ONLY = sorted(name for name in CAR if name.startswith("from_v_only"))  # one table per variant of the start
 for name in ("modes_40", "same_tracks", "fresh_pipeline", *FROM_V_ONLY):
     history.show(CAR[name]) if name in CAR else None
 
