@@ -59,7 +59,7 @@ def test_book_frames_animate_both_games_at_one_size():
 
 
 def test_play_real_game_and_round_agents_fall_back_to_the_shipped_ones(tmp_path, monkeypatch):
-    from wmlib.book import pretrained, recorded
+    from wmlib.book import pretrained, recorded, shipped_files
     from wmlib.config import get_config
     from wmlib.models.controller import param_count
     from wmlib.models.mdnrnn import MDNRNN
@@ -69,7 +69,7 @@ def test_play_real_game_and_round_agents_fall_back_to_the_shipped_ones(tmp_path,
     vae, m = ConvVAE(64).eval(), MDNRNN(64, 1, 16, done_head=True).eval()
     n = param_count("doom", 64, 16, "zh")
     cfg = get_config("doom", "ci", artifacts=str(tmp_path / "art"))
-    monkeypatch.setattr(recorded, "SHIPPED_ROOT", tmp_path / "ship")
+    monkeypatch.setattr(shipped_files, "SHIPPED_ROOT", tmp_path / "ship")
     assert round_agents(cfg) == {}  # nothing of yours, nothing shipped: no player, no crash
 
     recorded.ship_mdnrnn("doom", "mdnrnn-round-0", m, np.zeros((2, 64)), np.full((2, 64), -2.0), root=tmp_path / "ship")

@@ -35,12 +35,7 @@ def export_pretrained(world: str, profile: str = "laptop", root: Path | None = N
     out = shipped_dir(cfg.world, root)
     borrowed = borrowed_starts(cfg, out)
     run = read_finished(cfg, starts=borrowed)
-    files, card = run_files(run, out), card_of(run)
-    for path, payload in files:
-        save_checkpoint(path, payload)
-    write_card(out, card)
-    for folder in sorted({path.parent for path, _ in files} - {out}):
-        recorded.write_index(folder)
+    save_shipped(out, run_files(run, out), card_of(run))
     recorded.ship_run(cfg, out, borrowed=borrowed is not None)
     return out
 
@@ -49,13 +44,19 @@ def write_shipped(out: Path, vae: ConvVAE, mdnrnn: MDNRNN, params, first_mu, fir
                   extras: list[tuple[Path, dict]] = ()) -> Path:
     """Save V, M (with the first-frame codes dreams start from) and C as fp16, the ``extras`` ((path, payload)
     each) beside them, then the card (``card``, with the models' sizes and files) and the extras' index."""
+    files = [*model_files(out, vae, mdnrnn, params, first_mu, first_logvar), *extras]
+    return save_shipped(out, files, dict(card, parameters=model_sizes(vae, mdnrnn, params), storage=STORAGE, scores={}))
+
+
+def save_shipped(out: Path, files: list[tuple[Path, dict]], card: dict) -> Path:
+    """Save ``files`` ((path, payload) each), then the card, and index every folder of extras beside ``out``."""
     out = Path(out)
-    for path, payload in [*model_files(out, vae, mdnrnn, params, first_mu, first_logvar), *extras]:
+    for path, payload in files:
         save_checkpoint(path, payload)
-    write_card(out, dict(card, parameters=model_sizes(vae, mdnrnn, params), storage=STORAGE, scores={}))
-    for folder in sorted({path.parent for path, _ in extras}):
+    write_card(out, card)
+    for folder in sorted({path.parent for path, _ in files} - {out}):
         recorded.write_index(folder)
     return out
 
 
-__all__ = ["write_shipped", "export_pretrained"]
+__all__ = ["write_shipped", "save_shipped", "export_pretrained"]

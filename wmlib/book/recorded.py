@@ -26,8 +26,8 @@ import numpy as np
 
 from .. import paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
-from ..config import Config, check_world
-from .shipped_files import CONTROLLERS, SHIPPED_ROOT, controller_payload, mdnrnn_payload
+from ..config import Config
+from .shipped_files import CONTROLLERS, controller_payload, mdnrnn_payload, shipped_dir
 
 RUN = "run"
 SHIPPED_PROFILE = "laptop"                # the shipped models were trained at this profile
@@ -52,7 +52,7 @@ class Result:
 
 def shipped_run_dir(world: str, root: Path | None = None) -> Path:
     """``wmlib/pretrained/<world>/run``: the mirror of ``<artifacts>/<world>`` (JSON only)."""
-    return Path(root or SHIPPED_ROOT) / check_world(world) / RUN
+    return shipped_dir(world, root) / RUN
 
 
 def _relative(cfg: Config, path: Path) -> Path:
@@ -129,7 +129,7 @@ def ship_run(cfg: Config, shipped: Path, borrowed: bool = False) -> list[Path]:
 # ----------------------------------------------------------------------------- extra controllers
 
 def controller_file(world: str, name: str, root: Path | None = None) -> Path:
-    return Path(root or SHIPPED_ROOT) / check_world(world) / CONTROLLERS / f"{name}.pt"
+    return shipped_dir(world, root) / CONTROLLERS / f"{name}.pt"
 
 
 def ship_controller(world: str, name: str, params, mode: str, z_size: int, hidden: int, note: str,
@@ -182,7 +182,7 @@ def load_mdnrnn(world: str, name: str, device="cpu", root: Path | None = None):
     """(M, first_mu, first_logvar) of an extra shipped M (``"mdnrnn-round-0"``), or the shipped one (``"mdnrnn"``)."""
     from ..models.mdnrnn import MDNRNN
 
-    folder = Path(root or SHIPPED_ROOT) / check_world(world)
+    folder = shipped_dir(world, root)
     path = (folder / "mdnrnn.pt") if name == "mdnrnn" else controller_file(world, name, root)
     ckpt = load_checkpoint(path)
     m = MDNRNN.from_checkpoint(ckpt, device)

@@ -31,7 +31,7 @@ import torch
 from .. import paths
 from ..artifacts import file_sha256, load_checkpoint, read_json, save_checkpoint, write_json
 from ..config import Config
-from ..models.mdnrnn import MDNRNN, action_shares  # noqa: F401  (action_shares: notebook 06 reads it here)
+from ..models.mdnrnn import action_shares  # noqa: F401  (notebook 06 reads it here)
 from .dream import real_spec
 from . import stages
 from .explore import (ROUND_EPISODE_BASE, Previous, check_explore, curious_summary, explore_fields, play_round,
@@ -329,13 +329,18 @@ def finished_round(cfg: Config):
     k = last_round(cfg)
     if k == 0:
         return 0, None, None
-    c = paths.round_controller(cfg, k)
-    if not c.exists():
-        raise FileNotFoundError(f"round {k} was scored before its C was recorded ({c} is missing): run `python -m "
-                                f"wmlib iterate {cfg.world} --rounds {k} --profile {cfg.profile}` (it records the "
-                                "scored C and plays no game)")
-    m, params = load_checkpoint(paths.round_mdnrnn(cfg, k)), load_checkpoint(c)["params"].numpy()
-    return k, MDNRNN.from_checkpoint(m), params
+    params = scored_params(cfg, k)
+    if params is None:
+        raise FileNotFoundError(f"round {k} was scored before its C was recorded ({paths.round_controller(cfg, k)} "
+                                f"is missing): run `python -m wmlib iterate {cfg.world} --rounds {k} --profile "
+                                f"{cfg.profile}` (it records the scored C and plays no game)")
+    return k, load_round_mdnrnn(cfg, k), params
+
+
+def scored_params(cfg: Config, k: int) -> np.ndarray | None:
+    """C of round k (>= 1) as ``score_round`` recorded it, or None where the round has no record."""
+    path = paths.round_controller(cfg, k)
+    return load_checkpoint(path)["params"].numpy() if path.exists() else None
 
 
 def load_round_mdnrnn(cfg: Config, k: int, device="cpu"):
@@ -701,7 +706,7 @@ def format_rounds(rows) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["iterate", "format_rounds", "check_iterate", "finished_round", "round_params", "round_candidates", "run_candidates",
+__all__ = ["iterate", "format_rounds", "check_iterate", "finished_round", "scored_params", "round_params", "round_candidates", "run_candidates",
            "choose_round", "round_choice", "validate", "RESTART_SEED", "SEED_STRIDE", "data_seed", "run_seed",
            "judge_next_games", "INCUMBENT", "finalists", "load_round_mdnrnn", "collect_round", "encode_rounds", "new_episodes", "judge_m", "finetune_m",
            "worst_dream_fitness", "evolve_round", "score_round", "record_round", "action_shares"]

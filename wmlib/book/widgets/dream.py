@@ -40,16 +40,16 @@ def round_c_on_disk(cfg, k: int):
     """
     from ... import paths
     from ...agent.evolution import CHECKPOINT, load_result
-    from ...artifacts import load_checkpoint, read_json
+    from ...artifacts import read_json
     from ...training import iterate
     from ...training.c_run import params_sha256
 
     if k == 0:
         folder = paths.dream_dir(cfg, cfg.dream.tau)
         return load_result(folder).deployed_params if (folder / CHECKPOINT).exists() else None
-    scored = paths.round_controller(cfg, k)  # the C the round scored, recorded beside its score
-    if scored.exists():
-        return load_checkpoint(scored)["params"].numpy()
+    scored = iterate.scored_params(cfg, k)  # the C the round scored, recorded beside its score
+    if scored is not None:
+        return scored
     offered = {}
     for r in range(max(1, cfg.iterate.restarts)):
         folder = paths.round_run_dir(cfg, k, r)
