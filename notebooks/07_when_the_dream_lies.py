@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -31,7 +31,9 @@
 #    seed, and why the round's C is chosen on real validation games;
 # 5. **M's training**: its batches, its learning rate and its epochs against
 #    the real score, and what a GPU's compute does;
-# 6. **the temperature table** beside the paper's.
+# 6. **the temperature table** beside the paper's;
+# 7. **score against compute**: how far each lever carried the real score,
+#    and what the paper's 1,092 would take on this kind of machine.
 #
 # Nothing here trains. Every table and figure is drawn from the recorded
 # results that ship with the book (`wmlib/pretrained/doom/history/*.json`,
@@ -966,6 +968,46 @@ ax.axhline(paper.DOOM_SOLVED, color="green", ls=":", lw=0.8, label=f"solved (> {
 ax.set_xlabel("minutes from a fresh clone (2-core AMD box)"); ax.set_ylabel("real steps (100 games)")
 ax.legend(fontsize=6); fig.tight_layout(); plt.show()
 md(f"*Re-run:* `{da['command']}`. Conditions per run: {da['measured']}.")
+
+# %% [markdown]
+# ## 9. Score against compute: what would 1,092 take?
+#
+# Every M of the laptop recipe recorded above, on one axis: the minutes its
+# pipeline takes from a fresh clone on the 2-core box the default was timed
+# on (the stages other than M, plus M's minutes scaled by its epochs; one
+# iterative round adds its own minutes). Dots are CMA-ES seeds on the 100
+# test games, rings each M's mean. The dashed line is a least-squares fit of
+# the M-arms' means against the doublings of the minutes; the grey vertical
+# marks the 45 minutes a default may take. Each M counts once, however many
+# seeds it has: the Ms of one command are themselves draws.
+
+# %%
+from wmlib.book import compute_curve
+
+doom_arms = compute_curve.doom_arms()
+m_arms = [a for a in doom_arms if a.lever == "M's epochs"]
+doom_fit = compute_curve.fit_doublings(m_arms)
+paper_real = paper.DOOM_TEMPERATURE[1.15][1][0]
+fig, ax = plt.subplots(figsize=(7, 3.6))
+compute_curve.plot_arms(doom_arms, ax, "minutes from a fresh clone (2-core box)", fit=doom_fit,
+                        targets={f"solved ({paper.DOOM_SOLVED})": paper.DOOM_SOLVED, f"paper ({paper_real})": paper_real})
+ax.axvline(45, color="grey", lw=0.6); ax.set_ylabel("real steps, 100 test games"); fig.tight_layout(); plt.show()
+md("| arm | minutes | CMA-ES seeds | mean ± spread | table |\n|---|---|---|---|---|\n" + "\n".join(
+    f"| {a.label} | {a.compute:.1f} | {len(a.seeds)} | {a.mean:.1f} ± {a.spread:.1f} | {a.source} |" for a in doom_arms))
+t = compute_curve.doom_minutes()
+solved_at, paper_at = doom_fit.compute_for(paper.DOOM_SOLVED), doom_fit.compute_for(paper_real)
+rounds = [a for a in doom_arms if a.lever == "one iterative round"]
+md(f"The line gains **{doom_fit.per_doubling:+.1f} real steps per doubling** of the minutes, but the Ms' means "
+   f"scatter {doom_fit.residual:.1f} about it: at the same minutes, which M a run draws matters as much as "
+   f"a doubling. At 45 minutes the line expects {doom_fit.score_at(45):.1f}; it crosses "
+   f"{paper.DOOM_SOLVED} at {solved_at:.0f} min (M about {(solved_at - t['other']) / t['m_per_epoch']:.0f} epochs) "
+   f"and the paper's {paper_real} at {paper_at:.0f} min ({paper_at / 60:.1f} h, M about "
+   f"{(paper_at - t['other']) / t['m_per_epoch']:,.0f} epochs) if the trend held that far. One iterative round "
+   + "; ".join(f"on {a.label.split(',')[0]} lands {a.mean - doom_fit.score_at(a.compute):+.1f} from the line at its "
+               f"{a.compute:.0f} min" for a in rounds)
+   + (": within the Ms' scatter about the line, so a round bought about what the same minutes of M's epochs would. "
+      if all(abs(a.mean - doom_fit.score_at(a.compute)) <= doom_fit.residual for a in rounds) else ". ")
+   + "Re-run: `python experiments/score_against_compute.py`.")
 
 # %% [markdown]
 # ## Summary

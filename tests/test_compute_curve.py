@@ -1,0 +1,58 @@
+"""The score-against-compute curve: the line's maths against numpy, and the arms read from the histories."""
+import math
+
+import numpy as np
+import pytest
+
+from wmlib import paper
+from wmlib.book import compute_curve as cc
+
+
+def _arm(compute, *seeds):
+    return cc.Arm("arm", "lever", compute, tuple(seeds), "test")
+
+
+def test_the_line_recovers_a_known_gain_per_doubling():
+    arms = [_arm(c, 100 + 40 * math.log2(c) + d, 100 + 40 * math.log2(c) - d) for c, d in [(8, 5), (16, 9), (64, 1)]]
+    fit = cc.fit_doublings(arms)
+    assert fit.per_doubling == pytest.approx(40)
+    assert fit.score_at(32) == pytest.approx(300)
+    assert fit.compute_for(300) == pytest.approx(32)
+    assert fit.residual == pytest.approx(0, abs=1e-9)
+
+
+def test_a_line_that_does_not_climb_never_reaches_a_target_and_one_budget_is_refused():
+    flat = cc.fit_doublings([_arm(4, 500), _arm(8, 490)])
+    assert flat.compute_for(600) == math.inf
+    with pytest.raises(ValueError, match="two budgets"):
+        cc.fit_doublings([_arm(4, 500), _arm(4, 510)])
+
+
+def test_an_arm_is_the_mean_and_spread_of_its_seeds():
+    arm = _arm(10, 600.0, 700.0, 800.0)
+    assert arm.mean == 700.0 and arm.spread == pytest.approx(np.std([600, 700, 800]))
+
+
+def test_doom_arms_come_from_the_histories_with_minutes_growing_with_m():
+    arms = cc.doom_arms()
+    epochs = [a for a in arms if a.lever == "M's epochs"]
+    assert len(epochs) >= 5 and all(len(a.seeds) >= 3 for a in arms)
+    by_minutes = sorted({a.compute for a in epochs})
+    assert len(by_minutes) == 3 and by_minutes[0] < by_minutes[1] < by_minutes[2]
+    t = cc.doom_minutes()
+    assert by_minutes[-1] == pytest.approx(t["other"] + 160 * t["m_per_epoch"])
+    rounds = [a for a in arms if a.lever == "one iterative round"]
+    assert rounds and all(a.compute > by_minutes[-1] for a in rounds)
+    assert all(0 < s < paper.DOOM_EPISODE_CAP for a in arms for s in a.seeds)
+
+
+def test_car_arms_count_the_tracks_their_recipes_drive():
+    arms = {a.label: a for a in cc.car_arms()}
+    one = arms["from zero, one track per candidate"].compute
+    assert arms["from zero, four tracks per candidate"].compute == 4 * one
+    assert arms["from zero, 80 generations"].compute == 2 * one
+    assert arms["from the V-only C"].compute == 2 * one                       # the start's own evolution counts
+    assert arms["from the V-only C, same tracks, 80 generations"].compute == 3 * one
+    assert cc.paper_car_tracks() == 1800 * 64 * 16
+    assert all(len(a.seeds) == 3 for k, a in arms.items() if k.startswith("from the V-only C"))
+    assert cc.car_minutes_per_track() > 0
