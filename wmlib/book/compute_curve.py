@@ -87,16 +87,20 @@ def _scores(row_seeds) -> tuple:
 
 # ---- Doom -------------------------------------------------------------------------------------------
 
+TIMED_EPOCHS = 160   # history stages_m160 timed a fresh clone whose M trained 160 epochs
+
+
 def doom_minutes() -> dict:
     """The default's stage minutes from a fresh clone (history stages_m160): M's, and everything else."""
     stages = history.load("doom", "stages_m160")["facts"]["stage_seconds"]
     m = stages["train M"] / 60
-    return {"m_per_epoch": m / get_config("doom", "laptop").mdnrnn.epochs,
+    return {"m_per_epoch": m / TIMED_EPOCHS,
             "other": sum(v for k, v in stages.items() if k != "train M") / 60}
 
 
 def doom_arms() -> list[Arm]:
-    """Round 0's C on each recorded laptop M (windows batching, cosine rate), and one iterative round."""
+    """Round 0's C on each recorded laptop M (windows batching, cosine rate), and one iterative round
+    (on the 160-epoch Ms)."""
     t = doom_minutes()
     at = lambda epochs: t["other"] + t["m_per_epoch"] * epochs          # noqa: E731
     arms = []
@@ -116,7 +120,7 @@ def doom_arms() -> list[Arm]:
     for row in history.load("doom", "round1_seeds")["rows"]:
         rounds.setdefault(row["m"].split(" (")[0], []).append(row)
     for m, rows in rounds.items():
-        minutes = at(160) + float(np.mean([r["round1_minutes"] for r in rows]))
+        minutes = at(TIMED_EPOCHS) + float(np.mean([r["round1_minutes"] for r in rows]))
         arms.append(Arm(f"{m}, one iterative round", "one iterative round", minutes,
                         _scores([r["round1"] for r in rows]), "round1_seeds"))
     return arms
