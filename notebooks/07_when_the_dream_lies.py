@@ -229,6 +229,29 @@ md(f"Together the four levers lift the real score from {S(paper_row['real'])} to
    f"{S(cont['real'])}, the wall-holder's; bring back the threshold done rule and it drops to {S(thr['real'])}.")
 
 # %% [markdown]
+# That ablation is one CMA-ES run per row, on an M of that time. Section 5
+# shows how far one run's result spreads from seed to seed, so the levers
+# that act on the dream or on C's input (not on the data or on what M reads,
+# which need a new V or M) were switched off again on a later default's own
+# M, three CMA-ES seeds each, every C on the same 100 test games: each seed
+# pairs with the lever-on C of the same seed.
+
+# %%
+def verdict(row, on):
+    """How the lever-off arm stands against the lever on, seed by seed (beyond two standard errors)."""
+    ahead = sum(p["diff"] > 2 * p["se"] for p in row["paired"])
+    behind = sum(p["diff"] < -2 * p["se"] for p in row["paired"])
+    n = len(row["paired"])
+    return (f"{row['setting']} (`{row['set']}`): {row['mean']:.1f} against {on['mean']:.1f}; "
+            f"ahead of the lever on in {ahead} of {n} seeds, behind in {behind} (beyond two standard errors)")
+
+
+for name in sorted(n for n in H if n.startswith("ablation_seeds")):     # one table per M
+    abl = H[name]
+    history.show(abl, columns=["setting", "set", "seeds", "mean", "paired"])
+    md("\n".join(f"* {verdict(r, abl['rows'][0])}" for r in abl["rows"][1:]))
+
+# %% [markdown]
 # ## 4. C's own games: iterative training, and where dreams start
 #
 # The paper's remedy for a dream that is wrong where the controller goes is
@@ -954,10 +977,13 @@ history.show(H["temperature_w40_constant"], columns=["tau", "dream", "real"])
 #
 # Each default was timed from a fresh clone on a 2-core box: the real score
 # after round 0 (where `python -m wmlib reproduce doom` stops) and after one
-# iterative round (`--rounds 1`), against the wall time.
+# iterative round (`--rounds 1`), against the wall time. The 160-epoch
+# default ran on two boxes: each trained its own M from the same seeded
+# command.
 
 # %%
 history.show(H["stages_m160"])
+history.show(H["stages_m160_intel"])
 history.show(H["stages_w80"])
 da = H["defaults_on_amd"]
 fig, ax = plt.subplots(figsize=(6, 3))
