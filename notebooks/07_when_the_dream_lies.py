@@ -232,9 +232,11 @@ md(f"Together the four levers lift the real score from {S(paper_row['real'])} to
 # That ablation is one CMA-ES run per row, on an M of that time. Section 5
 # shows how far one run's result spreads from seed to seed, so the levers
 # that act on the dream or on C's input (not on the data or on what M reads,
-# which need a new V or M) were switched off again on a later default's own
-# M, three CMA-ES seeds each, every C on the same 100 test games: each seed
-# pairs with the lever-on C of the same seed.
+# which need a new V or M) were switched off again on later Ms (a fresh
+# clone's, and one trained longer on the same data), three CMA-ES seeds
+# each, every C on the same 100 test games: each seed pairs with the
+# lever-on C of the same seed on the same M. A lever can pay on one M and
+# not on another.
 
 # %%
 def verdict(row, on):

@@ -289,7 +289,8 @@ _LAPTOP = {
         # Epochs paid in the real game at every doubling (40 -> 80 -> 160: 566 -> 694 -> 781 over three CMA-ES
         # seeds; history m_epochs_gpu), so M trains 160: a fresh clone ends round 0 after 37.3 min on 2 cores.
         # M's training run is a draw: two Ms of this command gave round-0 Cs of 788.4 and 530.3, a third with
-        # mdnrnn.seed=1 766.0 (three CMA-ES seeds each; history round0_seeds). "buckets" trains ~1.2x faster;
+        # mdnrnn.seed=1 766.0, a fresh clone on an Intel box 497.6 in 42.5 min (three CMA-ES seeds each; history
+        # round0_seeds, stages_m160_intel); 240 epochs on that box's data 689.5 (recipe doom-m240). "buckets" trains ~1.2x faster;
         # its one M's Cs lived 503.1 (recipe doom-m-buckets)
         mdnrnn=dict(seq_len=100, batch_size=8, epochs=160, batching="windows", val_episodes=10, lr_schedule="cosine",
                     **_DOOM_TRANSFER["mdnrnn"]),
