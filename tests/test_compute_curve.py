@@ -57,3 +57,9 @@ def test_car_arms_count_the_tracks_their_recipes_drive():
     assert cc.paper_car_tracks() == 1800 * 64 * 16
     assert all(len(a.seeds) == 3 for k, a in arms.items() if k.startswith("from the V-only C"))
     assert cc.car_minutes_per_track() > 0
+
+
+def test_a_missing_recipe_names_where_the_budgets_come_from(monkeypatch, tmp_path):
+    monkeypatch.setattr(cc, "RECIPES", tmp_path)
+    with pytest.raises(FileNotFoundError, match="experiments/recipes"):
+        cc.car_tracks("carracing-rollouts4")

@@ -129,7 +129,11 @@ def doom_arms() -> list[Arm]:
 # ---- CarRacing --------------------------------------------------------------------------------------
 
 def _recipe(name: str) -> dict:
-    return tomllib.loads((RECIPES / f"{name}.toml").read_text()).get("evolution", {})
+    path = RECIPES / f"{name}.toml"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: the car's budgets come from the recipes of a clone of the "
+                                "repository (experiments/recipes); install with `pip install -e .` from a clone")
+    return tomllib.loads(path.read_text()).get("evolution", {})
 
 
 def car_tracks(recipe: str | None = None, start_tracks: int = 0) -> int:
