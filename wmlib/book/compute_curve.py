@@ -99,8 +99,8 @@ def doom_minutes() -> dict:
 
 
 def doom_arms() -> list[Arm]:
-    """Round 0's C on each recorded laptop M (windows batching, cosine rate), and one iterative round
-    (on the 160-epoch Ms)."""
+    """Round 0's C on each recorded laptop M (windows batching, cosine rate), and one iterative round on
+    an M (its row names M's epochs when they are not the 160 the default was timed with)."""
     t = doom_minutes()
     at = lambda epochs: t["other"] + t["m_per_epoch"] * epochs          # noqa: E731
     arms = []
@@ -120,7 +120,8 @@ def doom_arms() -> list[Arm]:
     for row in history.load("doom", "round1_seeds")["rows"]:
         rounds.setdefault(row["m"].split(" (")[0], []).append(row)
     for m, rows in rounds.items():
-        minutes = at(TIMED_EPOCHS) + float(np.mean([r["round1_minutes"] for r in rows]))
+        epochs = re.search(r"(\d+) epochs", rows[0]["m"])       # a round's M names its epochs unless the default's
+        minutes = at(int(epochs.group(1)) if epochs else TIMED_EPOCHS) + float(np.mean([r["round1_minutes"] for r in rows]))
         arms.append(Arm(f"{m}, one iterative round", "one iterative round", minutes,
                         _scores([r["round1"] for r in rows]), "round1_seeds"))
     return arms
