@@ -27,12 +27,14 @@ from wmlib.artifacts import write_json
 from wmlib.book.history import history_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from car_from_v_only import machine  # noqa: E402  (beside this script)
+import doom_round0_restarts as restarts  # noqa: E402  (beside this script)
+from car_from_v_only import machine  # noqa: E402
 from paired import paired_difference, test_returns  # noqa: E402
 
 
 def seed_root(root: Path, seed: int) -> Path:
-    candidate = root.parent / f"{root.name}-seed{seed}"
+    """The seed's folder ``doom_round0_restarts`` made, else the root (the seed ``reproduce`` ran there)."""
+    candidate = restarts.seed_root(root, seed)
     return candidate if candidate.exists() else root
 
 

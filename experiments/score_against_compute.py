@@ -13,7 +13,6 @@ import argparse
 import math
 from pathlib import Path
 
-from wmlib import paper
 from wmlib.book import compute_curve as cc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,50 +29,40 @@ def _when(fit, score, unit, scale=1.0) -> str:
     return "never (the line does not climb)" if math.isinf(x) else f"{x:,.0f} {unit} ({x * scale / 60:,.1f} h)"
 
 
+def _figure(curve, name: str) -> None:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4))
+    cc.draw(curve, ax)
+    fig.tight_layout()
+    fig.savefig(ROOT / "figures" / f"{name}_score_against_compute.png", dpi=120)
+
+
 def doom(figures: bool) -> None:
-    arms = cc.doom_arms()
-    m_arms = [a for a in arms if a.lever == "M's epochs"]
-    fit = cc.fit_doublings(m_arms)
-    t = cc.doom_minutes()
+    curve, t = cc.doom_curve(), cc.doom_minutes()
     print("Doom: round 0's real steps (100 test games, each CMA-ES seed) against minutes from a fresh clone")
     print(f"  (stages other than M {t['other']:.1f} min, M {t['m_per_epoch']:.3f} min per epoch: history stages_m160)")
-    _rows(arms, "min")
-    print(f"  line through the {fit.arms} M arms (each M's mean): {fit.per_doubling:+.1f} real steps per doubling "
-          f"of the minutes, residual {fit.residual:.1f} (M's own draw)")
-    for name, goal in [("solved", paper.DOOM_SOLVED), ("the paper", paper.DOOM_TEMPERATURE[1.15][1][0])]:
-        print(f"  {name} ({goal}) at {_when(fit, goal, 'min')}")
+    _rows(curve.arms, "min")
+    print(f"  line through the {curve.fit.arms} M arms (each M's mean): {curve.fit.per_doubling:+.1f} real steps per "
+          f"doubling of the minutes, residual {curve.fit.residual:.1f} (M's own draw)")
+    for name, goal in curve.targets.items():
+        print(f"  {name} ({goal}) at {_when(curve.fit, goal, 'min')}")
     if figures:
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(7, 4))
-        cc.plot_arms(arms, ax, "minutes from a fresh clone (2-core box)", fit=fit,
-                     targets={f"solved ({paper.DOOM_SOLVED})": paper.DOOM_SOLVED,
-                              f"paper ({paper.DOOM_TEMPERATURE[1.15][1][0]})": paper.DOOM_TEMPERATURE[1.15][1][0]})
-        ax.axvline(45, color="grey", lw=0.6)
-        ax.set_ylabel("real steps, 100 test games")
-        fig.tight_layout()
-        fig.savefig(ROOT / "figures" / "doom_score_against_compute.png", dpi=120)
+        _figure(curve, "doom")
 
 
 def car(figures: bool) -> None:
-    arms = cc.car_arms()
-    fit = cc.fit_doublings(arms)
-    per = cc.car_minutes_per_track()
+    curve, per = cc.car_curve(), cc.car_minutes_per_track()
     print("CarRacing: V+M's score (100 official test tracks, each CMA-ES seed) against the real tracks evolution drove")
-    _rows(arms, "tracks")
-    print(f"  line through the {fit.arms} arms: {fit.per_doubling:+.1f} per doubling of the tracks, residual {fit.residual:.1f}")
-    for goal in (850, paper.CARRACING_SCORES["World Model, full (C reads z and h)"][0]):
-        print(f"  {goal} at {_when(fit, goal, 'tracks', per)} at {per * 60:.2f} s per track on 2 cores")
+    _rows(curve.arms, "tracks")
+    print(f"  line through the {curve.fit.arms} arms: {curve.fit.per_doubling:+.1f} per doubling of the tracks, "
+          f"residual {curve.fit.residual:.1f}")
+    for goal in curve.targets.values():
+        print(f"  {goal} at {_when(curve.fit, goal, 'tracks', per)} at {per * 60:.2f} s per track on 2 cores")
+    shipped = cc.shipped_car_score()
     print(f"  the paper's evolution: {cc.paper_car_tracks():,} tracks; the shipped C: "
-          f"{cc.shipped_car_score()['mean']:.1f} +- {cc.shipped_car_score()['std']:.1f} over 100 other tracks")
+          f"{shipped['mean']:.1f} +- {shipped['std']:.1f} over 100 other tracks")
     if figures:
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(7, 4))
-        full = paper.CARRACING_SCORES["World Model, full (C reads z and h)"][0]
-        cc.plot_arms(arms, ax, "real tracks driven by C's evolution", fit=fit,
-                     targets={"850": 850, f"paper ({full})": full})
-        ax.set_ylabel("V+M score, 100 official tracks")
-        fig.tight_layout()
-        fig.savefig(ROOT / "figures" / "carracing_score_against_compute.png", dpi=120)
+        _figure(curve, "carracing")
 
 
 def main() -> None:

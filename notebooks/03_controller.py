@@ -821,20 +821,17 @@ if FROM_V_ONLY:
 # %%
 from wmlib.book import compute_curve
 
-car_arms = compute_curve.car_arms()
-car_fit = compute_curve.fit_doublings(car_arms)
-per_track = compute_curve.car_minutes_per_track()
-full = paper.CARRACING_SCORES["World Model, full (C reads z and h)"][0]
+car_curve = compute_curve.car_curve()
+car_fit, per_track = car_curve.fit, compute_curve.car_minutes_per_track()
+bar, paper_car = car_curve.targets["the bar"], car_curve.targets["paper"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
-compute_curve.plot_arms(car_arms, ax, "real tracks driven by C's evolution", fit=car_fit,
-                        targets={"850": 850, f"paper ({full})": full})
-ax.set_ylabel("V + M, 100 official tracks"); fig.tight_layout(); plt.show()
-reach = {goal: car_fit.compute_for(goal) for goal in (850, full)}
+compute_curve.draw(car_curve, ax); fig.tight_layout(); plt.show()
+reach = {goal: car_fit.compute_for(goal) for goal in (bar, paper_car)}
 shipped = compute_curve.shipped_car_score()
-its_budget = next(a.compute for a in car_arms if a.source == "from_v_only")   # the shipped C's run (its card)
+its_budget = next(a.compute for a in car_curve.arms if a.source == "from_v_only")   # the shipped C's run (its card)
 md(f"The line gains **{car_fit.per_doubling:+.1f}** per doubling of the tracks (the arms' means sit "
-   f"{car_fit.residual:.1f} from it). It reaches 850 at about {reach[850]:,.0f} tracks and {full} at about "
-   f"{reach[full]:,.0f}: {reach[full] * per_track / 60:,.1f} hours of a 2-core box at the "
+   f"{car_fit.residual:.1f} from it). It reaches {bar} at about {reach[bar]:,.0f} tracks and {paper_car} at about "
+   f"{reach[paper_car]:,.0f}: {reach[paper_car] * per_track / 60:,.1f} hours of a 2-core box at the "
    f"{per_track * 60:.2f} s per track the four-tracks run took, against the paper's "
    f"{compute_curve.paper_car_tracks():,} tracks on 64 workers. The shipped C, chosen as the best of three "
    f"seeds and scored again on 100 other tracks, drives {fmt(shipped)}: "

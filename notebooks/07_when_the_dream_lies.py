@@ -1012,29 +1012,27 @@ md(f"*Re-run:* `{da['command']}`. Conditions per run: {da['measured']}.")
 # %%
 from wmlib.book import compute_curve
 
-doom_arms = compute_curve.doom_arms()
-m_arms = [a for a in doom_arms if a.lever == "M's epochs"]
-doom_fit = compute_curve.fit_doublings(m_arms)
-paper_real = paper.DOOM_TEMPERATURE[1.15][1][0]
+doom_curve = compute_curve.doom_curve()
+doom_fit, budget = doom_curve.fit, doom_curve.budget
+solved, paper_real = doom_curve.targets["solved"], doom_curve.targets["paper"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
-compute_curve.plot_arms(doom_arms, ax, "minutes from a fresh clone (2-core box)", fit=doom_fit,
-                        targets={f"solved ({paper.DOOM_SOLVED})": paper.DOOM_SOLVED, f"paper ({paper_real})": paper_real})
-ax.axvline(45, color="grey", lw=0.6); ax.set_ylabel("real steps, 100 test games"); fig.tight_layout(); plt.show()
+compute_curve.draw(doom_curve, ax); fig.tight_layout(); plt.show()
 md("| arm | minutes | CMA-ES seeds | mean ± spread | table |\n|---|---|---|---|---|\n" + "\n".join(
-    f"| {a.label} | {a.compute:.1f} | {len(a.seeds)} | {a.mean:.1f} ± {a.spread:.1f} | {a.source} |" for a in doom_arms))
-t = compute_curve.doom_minutes()
-solved_at, paper_at = doom_fit.compute_for(paper.DOOM_SOLVED), doom_fit.compute_for(paper_real)
-rounds = [a for a in doom_arms if a.lever == "one iterative round"]
+    f"| {a.label} | {a.compute:.1f} | {len(a.seeds)} | {a.mean:.1f} ± {a.spread:.1f} | {a.source} |"
+    for a in doom_curve.arms))
+minutes = compute_curve.doom_minutes()
+solved_at, paper_at = doom_fit.compute_for(solved), doom_fit.compute_for(paper_real)
+round_arms = [a for a in doom_curve.arms if a.lever == "one iterative round"]
 md(f"The line gains **{doom_fit.per_doubling:+.1f} real steps per doubling** of the minutes, but the Ms' means "
    f"scatter {doom_fit.residual:.1f} about it: at the same minutes, which M a run draws matters as much as "
-   f"a doubling. At 45 minutes the line expects {doom_fit.score_at(45):.1f}; it crosses "
-   f"{paper.DOOM_SOLVED} at {solved_at:.0f} min (M about {(solved_at - t['other']) / t['m_per_epoch']:.0f} epochs) "
+   f"a doubling. At {budget} minutes the line expects {doom_fit.score_at(budget):.1f}; it crosses "
+   f"{solved} at {solved_at:.0f} min (M about {(solved_at - minutes['other']) / minutes['m_per_epoch']:.0f} epochs) "
    f"and the paper's {paper_real} at {paper_at:.0f} min ({paper_at / 60:.1f} h, M about "
-   f"{(paper_at - t['other']) / t['m_per_epoch']:,.0f} epochs) if the trend held that far. One iterative round "
+   f"{(paper_at - minutes['other']) / minutes['m_per_epoch']:,.0f} epochs) if the trend held that far. One iterative round "
    + "; ".join(f"on {a.label.split(',')[0]} lands {a.mean - doom_fit.score_at(a.compute):+.1f} from the line at its "
-               f"{a.compute:.0f} min" for a in rounds)
+               f"{a.compute:.0f} min" for a in round_arms)
    + (": within the Ms' scatter about the line, so a round bought about what the same minutes of M's epochs would. "
-      if all(abs(a.mean - doom_fit.score_at(a.compute)) <= doom_fit.residual for a in rounds) else ". ")
+      if all(abs(a.mean - doom_fit.score_at(a.compute)) <= doom_fit.residual for a in round_arms) else ". ")
    + "Re-run: `python experiments/score_against_compute.py`.")
 
 # %% [markdown]

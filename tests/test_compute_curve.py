@@ -63,3 +63,23 @@ def test_a_missing_recipe_names_where_the_budgets_come_from(monkeypatch, tmp_pat
     monkeypatch.setattr(cc, "RECIPES", tmp_path)
     with pytest.raises(FileNotFoundError, match="experiments/recipes"):
         cc.car_tracks("carracing-rollouts4")
+
+
+def test_the_curves_fit_what_they_say_and_draw_targets_and_budget():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    doom = cc.doom_curve()
+    m_arms = [a for a in doom.arms if a.lever == "M's epochs"]
+    assert doom.fit == cc.fit_doublings(m_arms) and doom.fit.arms < len(doom.arms)   # rounds are not in the line
+    assert doom.targets == {"solved": paper.DOOM_SOLVED, "paper": paper.DOOM_TEMPERATURE[1.15][1][0]}
+    car = cc.car_curve()
+    assert car.fit.arms == len(car.arms) and car.budget is None
+    fig, ax = plt.subplots()
+    cc.draw(doom, ax)
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"M's epochs", "one iterative round", "solved (750)", "paper (1092)"} <= set(labels)
+    assert labels.count("M's epochs") == 1                                    # one legend entry per lever
+    assert any(list(line.get_xdata()) == [doom.budget, doom.budget] for line in ax.get_lines())
+    plt.close(fig)

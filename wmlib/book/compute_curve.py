@@ -14,9 +14,9 @@ card; every budget from the profile and the recipes. Nothing here is typed from 
 The trend is a least-squares line of each arm's mean score on log2(compute): "per doubling".
 
     from wmlib.book import compute_curve
-    arms = compute_curve.doom_arms()
-    fit = compute_curve.fit_doublings(arms)
-    fit.compute_for(750)          # minutes the line says 750 takes
+    curve = compute_curve.doom_curve()
+    curve.fit.compute_for(750)    # minutes the line says 750 takes
+    compute_curve.draw(curve, ax)
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Arm:
 
     @property
     def spread(self) -> float:
-        return float(np.std(self.seeds)) if len(self.seeds) > 1 else 0.0
+        return float(np.std(self.seeds))
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,11 @@ def paper_car_tracks() -> int:
     return tr["car_generations"] * tr["population"] * tr["rollouts_per_candidate"]
 
 
+def _tracks_per_candidate(run: str) -> int:
+    """R of a history row's "G x P x R" budget ("seed 0, 40 x 16 x 4")."""
+    return int(re.search(r"\d+ x \d+ x (\d+)", run).group(1))
+
+
 def car_arms() -> list[Arm]:
     """Every recorded V+M C on the official renderer's 100 test tracks, by the tracks its evolution drove."""
     H = lambda name: history.load("carracing", name)                    # noqa: E731
@@ -159,7 +164,7 @@ def car_arms() -> list[Arm]:
     def zh(rows, tracks=None):
         """The V+M rows' scores; with ``tracks``, only runs of that many tracks per candidate ("40 x 16 x 4")."""
         return [r["real"] for r in rows if r["c_reads"].startswith("z and h")
-                and (tracks is None or re.search(r"\d+ x \d+ x (\d+)", r["run"]).group(1) == str(tracks))]
+                and (tracks is None or _tracks_per_candidate(r["run"]) == tracks)]
 
     arms = [
         Arm("from zero, one track per candidate", "from zero", base,
@@ -183,7 +188,7 @@ def car_arms() -> list[Arm]:
 
 def car_minutes_per_track() -> float:
     """Minutes of a 2-core box per real track of evolution: the four-tracks run (fresh_pipeline, idle box)."""
-    row = next(r for r in history.load("carracing", "fresh_pipeline")["rows"] if " x 4" in r["run"])
+    row = next(r for r in history.load("carracing", "fresh_pipeline")["rows"] if _tracks_per_candidate(r["run"]) == 4)
     return float(row["evolution"].split()[0]) / car_tracks("carracing-rollouts4")
 
 
@@ -192,36 +197,65 @@ def shipped_car_score() -> dict:
     return shipped_card("carracing")["scores"]["real"]
 
 
-# ---- the figure -------------------------------------------------------------------------------------
+# ---- the curves -------------------------------------------------------------------------------------
 
-def _no_minor_labels():
+DOOM_BUDGET_MINUTES = 45     # what the default may take from a fresh clone (issue "beat the paper")
+CAR_BAR = 850                # the car score the issue asks of the laptop default and the shipped C
+
+
+@dataclass(frozen=True)
+class Curve:
+    arms: list
+    fit: Fit                 # the line through the arms it is fitted on
+    targets: dict            # name -> score, drawn as horizontal lines
+    xlabel: str
+    ylabel: str
+    budget: float | None = None   # a vertical line: the compute a default may spend
+
+
+def doom_curve() -> Curve:
+    """Doom's arms; the line through the M arms only (a round is a different lever, compared against it)."""
+    arms = doom_arms()
+    return Curve(arms, fit_doublings([a for a in arms if a.lever == "M's epochs"]),
+                 {"solved": paper.DOOM_SOLVED, "paper": paper.DOOM_TEMPERATURE[1.15][1][0]},
+                 "minutes from a fresh clone (2-core box)", "real steps, 100 test games", DOOM_BUDGET_MINUTES)
+
+
+def car_curve() -> Curve:
+    arms = car_arms()
+    return Curve(arms, fit_doublings(arms),
+                 {"the bar": CAR_BAR, "paper": paper.CARRACING_SCORES["World Model, full (C reads z and h)"][0]},
+                 "real tracks driven by C's evolution", "V+M score, 100 official tracks")
+
+
+def draw(curve: Curve, ax):
+    """Each arm's seeds (dots) and mean (ring), the fitted line, the targets and the budget."""
     from matplotlib.ticker import NullFormatter
-    return NullFormatter()
 
-
-def plot_arms(arms: list[Arm], ax, xlabel: str, targets: dict, fit: Fit | None = None):
-    """Each arm's seeds (dots) and mean (ring), the fitted line, and the targets as horizontal lines."""
-    levers = list(dict.fromkeys(a.lever for a in arms))
-    colours = dict(zip(levers, ["tab:blue", "tab:orange", "tab:purple", "tab:brown"]))
+    arms, fit = curve.arms, curve.fit
+    colours = dict(zip(dict.fromkeys(a.lever for a in arms), ["tab:blue", "tab:orange", "tab:purple", "tab:brown"]))
+    labelled = set()
     for a in arms:
         c = colours[a.lever]
         ax.scatter([a.compute] * len(a.seeds), a.seeds, s=10, color=c, alpha=0.5)
         ax.scatter([a.compute], [a.mean], s=60, facecolors="none", edgecolors=c,
-                   label=a.lever if a is next(b for b in arms if b.lever == a.lever) else None)
-    if fit is not None:
-        lo = min(a.compute for a in arms)
-        hi = max([a.compute for a in arms] + [min(fit.compute_for(v), 1e7) for v in targets.values()])
-        xs = np.geomspace(lo, hi, 50)
-        ax.plot(xs, [fit.score_at(x) for x in xs], color="grey", ls="--", lw=0.8,
-                label=f"line: {fit.per_doubling:+.0f} per doubling")
-    for i, (name, value) in enumerate(targets.items()):
-        ax.axhline(value, color=["green", "red", "black"][i % 3], ls=":", lw=0.8, label=name)
+                   label=None if a.lever in labelled else a.lever)
+        labelled.add(a.lever)
+    hi = max([a.compute for a in arms] + [min(fit.compute_for(v), 1e7) for v in curve.targets.values()])
+    xs = np.geomspace(min(a.compute for a in arms), hi, 50)
+    ax.plot(xs, [fit.score_at(x) for x in xs], color="grey", ls="--", lw=0.8,
+            label=f"line: {fit.per_doubling:+.0f} per doubling")
+    for colour, (name, value) in zip(["green", "red", "black"], curve.targets.items()):
+        ax.axhline(value, color=colour, ls=":", lw=0.8, label=f"{name} ({value})")
+    if curve.budget is not None:
+        ax.axvline(curve.budget, color="grey", lw=0.6)
     ax.set_xscale("log")
     lo, hi = ax.get_xlim()
     ticks = [m * 10 ** k for k in range(int(math.floor(math.log10(lo))), int(math.ceil(math.log10(hi))) + 1)
              for m in (1, 2, 5) if lo <= m * 10 ** k <= hi]
     ax.set_xticks(ticks, [f"{t:,.0f}" for t in ticks])
-    ax.xaxis.set_minor_formatter(_no_minor_labels())
-    ax.set_xlabel(xlabel)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(curve.xlabel)
+    ax.set_ylabel(curve.ylabel)
     ax.legend(fontsize=6)
     return ax
