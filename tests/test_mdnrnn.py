@@ -449,6 +449,39 @@ def test_resume_after_a_kill_is_exact(artifacts, tmp_path, monkeypatch, dropout)
         assert torch.equal(v, resumed["model"][k]), k
 
 
+def test_threads_change_how_fast_not_what_so_they_are_not_in_the_key(artifacts, monkeypatch):
+    from wmlib.device import cpu_threads
+
+    before = torch.get_num_threads()
+    cfg = tiny_cfg(epochs=2)
+    assert tm.mdnrnn_stage(cfg).key == tm.mdnrnn_stage(cfg.with_overrides(mdnrnn=dict(threads=1))).key
+    make_series(cfg)
+    seen, real = [], tm.run_epoch
+
+    def records(*args, **kw):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kw)
+
+    monkeypatch.setattr(tm, "run_epoch", records)
+    one = cfg.with_overrides(mdnrnn=dict(threads=1))
+    path = tm.train_mdnrnn(one, progress=False)
+    assert seen == [1, 1] and torch.get_num_threads() == before  # restored after training
+    assert "threads" not in tm.load_checkpoint(path)["config"]
+    # M trained on one thread is the M of the default threads: found, not retrained
+    mtime = path.stat().st_mtime_ns
+    assert tm.train_mdnrnn(cfg, progress=False) == path and path.stat().st_mtime_ns == mtime
+    # a half-trained M resumes under another thread count
+    path.unlink()
+    ckpt = tm.load_checkpoint(mdnrnn_dir(cfg) / "last.pt")
+    ckpt["epoch"] = 1
+    tm.save_checkpoint(mdnrnn_dir(cfg) / "last.pt", ckpt)
+    assert tm.load_checkpoint(tm.train_mdnrnn(cfg, progress=False))["epoch"] == 2
+    with pytest.raises(ValueError, match="threads must be 0"):
+        with cpu_threads(-1):
+            pass
+    assert torch.get_num_threads() == before
+
+
 def test_cosine_schedule_decays_to_lr_min_and_steps_with_it(artifacts, monkeypatch):
     mc = tiny_cfg(lr_schedule="cosine", lr=1e-3, lr_min=1e-5).mdnrnn
     assert tm.learning_rate(mc, 0.0) == pytest.approx(1e-3)

@@ -117,6 +117,8 @@ class MDNRNNConfig:
                                  # "windows": random-phase windows of seq_len cut from each episode (car);
                                  # "buckets": those windows batched by length, each batch cut to its longest
     seed: int = 0                # model init, episode order and the z re-sampling noise
+    threads: int = 0             # CPU threads M trains on (0: torch's default, one per core); how fast, not
+                                 # what: left out of M's stage key
     discrete_actions: bool = False  # Doom: M reads the action as the game plays it (-1 / 0 / +1),
                                  # not C's continuous output (which lets C find "-0.4 is safe" exploits)
     dropout: float = 0.0         # chance an LSTM output unit is zeroed before the heads, training only
@@ -282,18 +284,16 @@ _LAPTOP = {
         collect=dict(episodes=200, workers=2, shard_episodes=10, **_DOOM_TRANSFER["collect"]),
         vae=dict(epochs=3, val_episodes=10),
         # 8 random-phase windows of 100 steps per batch: per epoch ~7x the gradient steps of 32
-        # streams at about the same transitions/s on 2 CPU cores (benchmarks/mdnrnn.py); on a fresh
-        # clone's data round 0's C lives 410.5 real steps, round 1's 744.8 (README "M's batching").
-        # The learning rate decays (cosine, to 1e-5): on the AMD fresh clone's data round 0's C lives
-        # 643.8 and 548.1 real steps (two CMA-ES seeds) against 178.6 at a constant rate (README "A decaying rate").
-        # Epochs paid in the real game at every doubling (40 -> 80 -> 160: 566 -> 694 -> 781 over three CMA-ES
-        # seeds; history m_epochs_gpu), so M trains 160: a fresh clone ends round 0 after 37.3 min on 2 cores.
-        # M's training run is a draw: two Ms of this command gave round-0 Cs of 788.4 and 530.3, a third with
-        # mdnrnn.seed=1 766.0, a fresh clone on an Intel box 497.6 in 42.5 min (three CMA-ES seeds each; history
-        # round0_seeds, stages_m160_intel); 240 epochs on that box's data 689.5 (recipe doom-m240). "buckets" trains ~1.2x faster;
-        # its one M's Cs lived 503.1 (recipe doom-m-buckets)
-        mdnrnn=dict(seq_len=100, batch_size=8, epochs=160, batching="windows", val_episodes=10, lr_schedule="cosine",
-                    **_DOOM_TRANSFER["mdnrnn"]),
+        # streams at about the same transitions/s on 2 CPU cores (benchmarks/mdnrnn.py); the learning
+        # rate decays (cosine, to 1e-5): 178.6 real steps at a constant rate (README "A decaying rate").
+        # Epochs paid in the real game at every doubling (history m_epochs_gpu), and M's training run is a
+        # draw (four 512-unit Ms of 160 epochs: round 0's C 497.6 to 788.5 over three CMA-ES seeds; history
+        # round0_seeds). So M has 256 units (the paper's car M) on one thread: at this batch one thread
+        # trains it ~1.6x faster than two (benchmarks/mdnrnn_threads.py): 270 epochs took 17.3 min on the Intel
+        # box against 31.9 for the 512-unit M's 160, and on the same data and V its round-0 Cs lived 790.8
+        # against 497.6 (three CMA-ES seeds; history round0_seeds; recipe doom-m512 is the M before)
+        mdnrnn=dict(hidden=256, seq_len=100, batch_size=8, epochs=270, threads=1, batching="windows",
+                    val_episodes=10, lr_schedule="cosine", **_DOOM_TRANSFER["mdnrnn"]),
         evolution=dict(population=16, rollouts=4, generations=20, workers=2, eval_every=10, eval_episodes=20),
         # 10 generations: round 0's C only has to find the dream's cheat for round 1's games to
         # expose (the fresh-clone run deployed its generation-9 mean out of 20: README "Under 45 minutes")

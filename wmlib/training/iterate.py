@@ -445,7 +445,7 @@ def finetune_m(cfg: Config, k: int, data, progress: bool = True) -> Path:
 def _finetune_m(cfg: Config, k: int, data, progress: bool) -> Path:
     import torch
 
-    from ..device import grad_scaler, resolve_device
+    from ..device import cpu_threads, grad_scaler, resolve_device
     from ..models.mdnrnn import MDNRNN
     from .mdnrnn import fit, m_settings
 
@@ -461,7 +461,8 @@ def _finetune_m(cfg: Config, k: int, data, progress: bool) -> Path:
     mcfg = cfg.with_overrides(mdnrnn=dict(epochs=epochs, seed=cfg.mdnrnn.seed + 1000 * k
                                           + SEED_STRIDE * cfg.iterate.seed))
     log = dict(step=[], loss=[])
-    _, step = fit(mcfg, model, opt, scaler, data, np.arange(len(data.lengths)), device, log, progress=progress)
+    with cpu_threads(cfg.mdnrnn.threads):
+        _, step = fit(mcfg, model, opt, scaler, data, np.arange(len(data.lengths)), device, log, progress=progress)
     save_checkpoint(out, dict(model=model.state_dict(), optimizer=opt.state_dict(), arch=model.arch(),
                               config=m_settings(mcfg.mdnrnn), epoch=epochs, step=step,
                               log=log, series=data.series_id, round=k))

@@ -54,7 +54,7 @@ import torch
 from .. import paths
 from ..artifacts import load_checkpoint, save_checkpoint, write_json
 from ..config import Config, MDNRNNConfig
-from ..device import autocast, grad_scaler, resolve_device
+from ..device import autocast, cpu_threads, grad_scaler, resolve_device
 from ..models.mdnrnn import MDNRNN, done_nll, mixture_nll, reward_loss
 from .series import EncodedSeries, load_series
 from . import stages
@@ -65,12 +65,16 @@ CARRIES_STATE = ("stream", "aligned")  # batchings whose LSTM state flows from o
 VAL_SEED = 12345  # fixed z noise for validation, so epochs are comparable
 
 
+HOW_FAST = ("threads",)  # settings that change how fast M trains, not what it learns: never in its key
+
+
 def m_settings(mc: MDNRNNConfig) -> dict:
     """``cfg.mdnrnn`` as recorded (in a stage key, a checkpoint's config): every field, less the knobs added
     after Ms were trained and keyed at their neutral value (``stages.NEUTRAL``), so every M trained before
     them keeps its key and its bytes."""
     neutral = {k.removeprefix("mdnrnn."): v for k, v in stages.NEUTRAL.items() if k.startswith("mdnrnn.")}
-    return {k: v for k, v in asdict(mc).items() if k not in neutral or v != neutral[k]}
+    return {k: v for k, v in asdict(mc).items()
+            if k not in HOW_FAST and (k not in neutral or v != neutral[k])}
 
 
 # ----------------------------------------------------------------------------- data
@@ -496,7 +500,7 @@ def _train_mdnrnn(cfg: Config, progress: bool, device) -> Path:
         # asked for); a knob added since the checkpoint was written ran at its default
         free = {"epochs"} if mc.lr_schedule == "constant" else set()
         same = lambda c: {k: v for k, v in {**asdict(MDNRNNConfig()), **c}.items() if k not in free}
-        if ckpt["arch"] != model.arch() or same(ckpt["config"]) != same(asdict(mc)):
+        if ckpt["arch"] != model.arch() or same(ckpt["config"]) != same(m_settings(mc)):
             raise ValueError(f"{ckpt_path} was written with another M config ({ckpt['config']}); "
                              f"delete the folder {out} to start over, or use the profile it came from"
                              + ("; a decaying rate cannot be stretched to more epochs" if free != {"epochs"} else ""))
@@ -515,7 +519,8 @@ def _train_mdnrnn(cfg: Config, progress: bool, device) -> Path:
                                         arch=model.arch(), config=m_settings(mc), series=data.series_id))
         write_json(out / paths.LOG, log)
 
-    epoch, step = fit(cfg, model, opt, scaler, data, train_eps, device, log, epoch, step, val_eps, progress, saved)
+    with cpu_threads(mc.threads):
+        epoch, step = fit(cfg, model, opt, scaler, data, train_eps, device, log, epoch, step, val_eps, progress, saved)
     save_checkpoint(final, dict(model=model.state_dict(), arch=model.arch(), config=m_settings(mc),
                                 epoch=epoch, step=step, log=log, series=data.series_id))
     write_json(out / paths.LOG, log)
