@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from wmlib import paper
+from wmlib.book import history
 from wmlib.book import compute_curve as cc
 
 
@@ -44,6 +45,14 @@ def test_doom_arms_come_from_the_histories_with_minutes_growing_with_m():
         assert a.compute == pytest.approx(t["other"] + epochs_of[a.label] * t["m_per_epoch"])
     rounds = [a for a in arms if a.lever == "one iterative round"]
     assert rounds and all(a.compute > t["other"] + 160 * t["m_per_epoch"] for a in rounds)
+    # the 256-unit M: its own measured minutes, not the 512-unit M's rate (which would put 270 epochs at ~55 min)
+    facts = history.load("doom", "round0_seeds")["facts"]
+    small = [a for a in arms if a.lever == cc.SMALL_M_LEVER]
+    assert len(small) >= 2 and all("256 units" in a.label for a in small)
+    for a in small:
+        fact = next(f for f in facts.values() if isinstance(f, dict) and f.get("tests") == list(a.seeds))
+        assert a.compute == pytest.approx(t["other"] + fact["m_minutes"])
+        assert a.compute < t["other"] + 270 * t["m_per_epoch"]
     assert all(0 < s < paper.DOOM_EPISODE_CAP for a in arms for s in a.seeds)
 
 
@@ -81,5 +90,6 @@ def test_the_curves_fit_what_they_say_and_draw_targets_and_budget():
     labels = ax.get_legend_handles_labels()[1]
     assert {"M's epochs", "one iterative round", "solved (750)", "paper (1092)"} <= set(labels)
     assert labels.count("M's epochs") == 1                                    # one legend entry per lever
+    assert cc.SMALL_M_LEVER in labels and all(a.lever != cc.SMALL_M_LEVER for a in m_arms)   # not in the line
     assert any(list(line.get_xdata()) == [doom.budget, doom.budget] for line in ax.get_lines())
     plt.close(fig)

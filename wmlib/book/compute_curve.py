@@ -7,7 +7,8 @@ card; every budget from the profile and the recipes. Nothing here is typed from 
 * Doom: x is the minutes from a fresh clone on the 2-core box the default was timed on (history
   ``stages_m160``): the stages other than M, plus M's minutes scaled by its epochs, plus the round's own
   minutes for ``--rounds 1``. One arm per M (a seeded M training run is itself a draw), its CMA-ES seeds
-  the points.
+  the points. The 256-unit M (trained on one thread) is another lever: its arms sit at the stages other
+  than M plus its own measured minutes, and stay out of the line through the 512-unit Ms.
 * CarRacing: x is the real tracks C's evolution drove (generations x population x tracks per candidate,
   plus the V-only run a warm start began from); the paper's 1,800 x 64 x 16 for scale.
 
@@ -88,6 +89,8 @@ def _scores(row_seeds) -> tuple:
 # ---- Doom -------------------------------------------------------------------------------------------
 
 TIMED_EPOCHS = 160   # history stages_m160 timed a fresh clone whose M trained 160 epochs
+SMALL_M = "256 units"                       # round0_seeds rows of the 256-unit M (trained on one thread)
+SMALL_M_LEVER = "a 256-unit M on one thread"
 
 
 def doom_minutes() -> dict:
@@ -107,14 +110,19 @@ def doom_arms() -> list[Arm]:
     for row in history.load("doom", "m_epochs")["rows"][:2]:             # 40 and 80 epochs, one M each
         epochs = int(row["m"].split()[0])
         arms.append(Arm(f"M {epochs} epochs", "M's epochs", at(epochs), _scores(row["real0_seeds"]), "m_epochs"))
-    r0 = history.load("doom", "round0_seeds")["rows"]
+    r0 = history.load("doom", "round0_seeds")
     by_m: dict[str, list] = {}
-    for row in r0:
+    for row in r0["rows"]:
         if "windows" in row["m"]:
             by_m.setdefault(row["m"], []).append(row["test"])
+    m_minutes = {f["m"]: f["m_minutes"] for f in r0["facts"].values() if isinstance(f, dict) and "m_minutes" in f}
     for name, tests in by_m.items():
         epochs = int(name.split()[0])
         short = name.split(": ")[1].split(" (")[0] if ": " in name else "another M"
+        if SMALL_M in name:  # another M's size: its own measured minutes, not the 512-unit M's rate per epoch
+            arms.append(Arm(f"M of 256 units, {epochs} epochs ({short})", SMALL_M_LEVER,
+                            t["other"] + m_minutes[name], _scores(tests), "round0_seeds"))
+            continue
         arms.append(Arm(f"M {epochs} epochs ({short})", "M's epochs", at(epochs), _scores(tests), "round0_seeds"))
     rounds: dict[str, list] = {}
     for row in history.load("doom", "round1_seeds")["rows"]:
