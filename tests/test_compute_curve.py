@@ -53,6 +53,12 @@ def test_doom_arms_come_from_the_histories_with_minutes_growing_with_m():
         fact = next(f for f in facts.values() if isinstance(f, dict) and f.get("tests") == list(a.seeds))
         assert a.compute == pytest.approx(t["other"] + fact["m_minutes"])
         assert a.compute < t["other"] + 270 * t["m_per_epoch"]
+    # a round on a 256-unit M starts from that M's own minutes
+    r1 = history.load("doom", "round1_seeds")["rows"]
+    for a in (a for a in rounds if "256 units" in next(r["m"] for r in r1 if r["m"].startswith(a.label.split(",")[0]))):
+        base = next(b for b in small if b.label.endswith(f"({a.label.split(',')[0]})"))
+        took = np.mean([r["round1_minutes"] for r in r1 if r["m"].startswith(a.label.split(",")[0])])
+        assert a.compute == pytest.approx(base.compute + took)
     assert all(0 < s < paper.DOOM_EPISODE_CAP for a in arms for s in a.seeds)
 
 
