@@ -533,9 +533,8 @@ assert all(g["test"] == max((r for r in rs["rows"] if r["m"].startswith("80") an
 # At the laptop's batch (8 windows of 100 steps) each LSTM step multiplies
 # matrices of 8 rows: too small to pay for a second thread's
 # synchronisation. On one thread a 256-unit M (the size of the paper's car
-# M) trains about 1.6 times faster than on two, while Doom's 512-unit M
-# gains nothing from the second thread either
-# (`python benchmarks/mdnrnn_threads.py`). So the minutes the 512-unit M
+# M) trains faster than on two, while Doom's 512-unit M gains nothing from
+# the second thread (`python benchmarks/mdnrnn_threads.py` measures both). So the minutes the 512-unit M
 # spent on 160 epochs buy the smaller M 270 epochs with time to spare. Two
 # such Ms (M's seeds 0 and 1) on the data and V of the Intel box's fresh
 # clone, beside the 512-unit Ms trained on the same data:
@@ -558,6 +557,14 @@ else:
        + (f"Both are above the {paper.DOOM_SOLVED} steps that count as solved." if n_ == 2 else
           f"{n_} of the two is above the {paper.DOOM_SOLVED} steps that count as solved: M's training run is still "
           "a draw."))
+    r1k_ = [r for r in H["round1_seeds"]["rows"] if r["m"].startswith("M k")]
+    if r1k_:
+        md(f"One iterative round on M k (`--rounds 1`, {np.mean([r['round1_minutes'] for r in r1k_]):.1f} min a round): "
+           f"{np.mean([M(r['round1']) for r in r1k_]):.1f} real steps over its {len(r1k_)} CMA-ES seeds, paired against "
+           "each seed's round 0 " + ", ".join(f"{r['paired']['diff']:+.1f} ± {r['paired']['se']:.1f}" for r in r1k_)
+           + (": level, none beyond twice its standard error. The round helps a run whose first controller lives far short of solved "
+              "(section 4), and M k's is already near solved." if all(abs(r["paired"]["diff"]) < 2 * r["paired"]["se"] for r in r1k_)
+              else "."))
 
 # %% [markdown]
 # ### Dropout: every dream its own M
@@ -964,13 +971,13 @@ md(f"With {ms['facts']['times_laptop_transitions']}x the laptop M's transitions 
 # %%
 from wmlib.book.plots import plot_temperature
 
-tw = H["temperature_m160"]
+tw = H["temperature_h256"]     # today's default M; the 160-epoch M's sweep below
 history.show(tw, columns=["tau", "dream", "real", "real_seeds", "command"])
 temp_rows = [dict(tau=r["tau"], dream_mean=M(r["dream"]), dream_std=r["dream"]["std"], real_mean=M(r["real"]),
                real_std=r["real"]["std"], paper_dream=list(paper.DOOM_TEMPERATURE[round(r["tau"], 2)][0]),
                paper_real=list(paper.DOOM_TEMPERATURE[round(r["tau"], 2)][1])) for r in tw["rows"]]
 n_seeds = len(tw["rows"][0]["real_seeds"])
-fig = plot_temperature(temp_rows, title=f"laptop profile, 160-epoch M, round 0: mean and spread over {n_seeds} CMA-ES "
+fig = plot_temperature(temp_rows, title=f"laptop profile, 256-unit M, round 0: mean and spread over {n_seeds} CMA-ES "
                        "seeds, beside the paper", cap=2100)
 plt.show()
 
@@ -992,6 +999,13 @@ md(f"From $\\tau$ = {temp_rows[0]['tau']:g} to {temp_rows[-1]['tau']:g} the drea
    + f" Here the dream scored above the game at $\\tau$ = {', '.join(kinder) or 'none'}; the paper's dream scored "
    f"below its game at {', '.join(paper_harsher)}. Each $\\tau$ is the mean of {n_seeds} CMA-ES runs, the bars their "
    "spread (section 5 shows why one run is not enough).")
+
+# %% [markdown]
+# The same sweep, three CMA-ES seeds per $\tau$, on the earlier default's
+# 512-unit M of 160 epochs (M b):
+
+# %%
+history.show(H["temperature_m160"], columns=["tau", "dream", "real", "real_seeds"])
 
 # %% [markdown]
 # The same sweep on the earlier default M (80 epochs), one CMA-ES run per $\tau$:

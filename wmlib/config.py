@@ -289,7 +289,7 @@ _LAPTOP = {
         # Epochs paid in the real game at every doubling (history m_epochs_gpu), and M's training run is a
         # draw (four 512-unit Ms of 160 epochs: round 0's C 497.6 to 788.5 over three CMA-ES seeds; history
         # round0_seeds). So M has 256 units (the paper's car M) on one thread: at this batch one thread
-        # trains it ~1.6x faster than two (benchmarks/mdnrnn_threads.py): 270 epochs took 17.3 min on the Intel
+        # trains it 1.85x faster than two (idle Intel box; benchmarks/mdnrnn_threads.py): 270 epochs took 17.3 min on the Intel
         # box against 31.9 for the 512-unit M's 160, and on the same data and V its round-0 Cs lived 790.8
         # against 497.6 (three CMA-ES seeds; history round0_seeds; recipe doom-m512 is the M before)
         mdnrnn=dict(hidden=256, seq_len=100, batch_size=8, epochs=270, threads=1, batching="windows",
