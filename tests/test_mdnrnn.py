@@ -479,6 +479,8 @@ def test_threads_change_how_fast_not_what_so_they_are_not_in_the_key(artifacts, 
     with pytest.raises(ValueError, match="threads must be 0"):
         with cpu_threads(-1):
             pass
+    with pytest.raises(ValueError, match="mdnrnn.threads must be 0"):   # named before anything is trained
+        tm.train_mdnrnn(cfg.with_overrides(mdnrnn=dict(threads=-1, epochs=3)), progress=False)
     assert torch.get_num_threads() == before
 
 

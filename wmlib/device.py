@@ -28,7 +28,7 @@ def resolve_device(device=None) -> torch.device:
 def cpu_threads(n: int):
     """torch's CPU threads set to ``n`` inside the block (0: leave torch's default), restored after.
     A small recurrent model at a small batch trains faster on one thread than on two: each step's
-    matrix products are too small to pay for the threads' synchronisation (benchmarks/mdnrnn_stage.py)."""
+    matrix products are too small to pay for the threads' synchronisation (benchmarks/mdnrnn_threads.py)."""
     if n < 0:
         raise ValueError(f"threads must be 0 (torch's default) or a positive count (got {n})")
     before = torch.get_num_threads()

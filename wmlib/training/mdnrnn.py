@@ -444,6 +444,9 @@ def _check_config(cfg: Config):
                          "of the LSTM's outputs in training")
     if mc.lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"unknown mdnrnn.lr_schedule {mc.lr_schedule!r}: choose one of {', '.join(LR_SCHEDULES)}")
+    if mc.threads < 0:
+        raise ValueError(f"mdnrnn.threads must be 0 (torch's default, one per core) or a positive count (got "
+                         f"{mc.threads}): 1 is fastest for the laptop's small batches (benchmarks/mdnrnn_threads.py)")
     if not mc.reward_pessimism >= 1:
         raise ValueError(f"mdnrnn.reward_pessimism must be >= 1 (got {mc.reward_pessimism}): 1 is plain squared "
                          "error, k > 1 makes over-predicting a reward cost k times as much as under-predicting it")
