@@ -534,8 +534,9 @@ assert all(g["test"] == max((r for r in rs["rows"] if r["m"].startswith("80") an
 # matrices of 8 rows: too small to pay for a second thread's
 # synchronisation. On one thread a 256-unit M (the size of the paper's car
 # M) trains faster than on two, while Doom's 512-unit M gains nothing from
-# the second thread (`python benchmarks/mdnrnn_threads.py` measures both). So the minutes the 512-unit M
-# spent on 160 epochs buy the smaller M 270 epochs with time to spare. Two
+# the second thread (`python benchmarks/mdnrnn_threads.py` measures both).
+# So the minutes the 512-unit M spent on 160 epochs buy the smaller M 270
+# epochs with time to spare. Two
 # such Ms (M's seeds 0 and 1) on the data and V of the Intel box's fresh
 # clone, beside the 512-unit Ms trained on the same data:
 
@@ -544,11 +545,14 @@ same_data_ = [k for k in ("m_h_one_run", "m_i_one_run", "m_j_one_run", "m_k_one_
 if len(same_data_) < 4:
     md("No record of the 256-unit Ms yet.")
 else:
-    plot_seeds({f[k]["m"].split(" (")[0].replace(": ", "\n"): f[k]["tests"] for k in same_data_}, fontsize=6); plt.show()
+    longer_ = [k for k in ("m_l_one_run", "m_m_one_run") if k in f]    # the same two seeds of M, 540 epochs
+    plot_seeds({f[k]["m"].split(" (")[0].replace(": ", "\n"): f[k]["tests"] for k in same_data_ + longer_},
+               fontsize=6); plt.show()
     h_, i_, j_, k_ = (f[k] for k in same_data_)
     small_ = [j_["mean"], k_["mean"]]
     n_ = sum(x > paper.DOOM_SOLVED for x in small_)
-    md(f"On the same data and V, the 512-unit M of 160 epochs (M h, {h_['m_minutes']} min of training) teaches controllers living {h_['mean']} ± {h_['std']} real steps, the 512-unit M of "
+    md(f"On the same data and V, the 512-unit M of 160 epochs (M h, {h_['m_minutes']} min of training) teaches "
+       f"controllers living {h_['mean']} ± {h_['std']} real steps, the 512-unit M of "
        f"240 epochs (M i, {i_['m_minutes']} min) {i_['mean']} ± {i_['std']}; the two 256-unit Ms of 270 epochs "
        f"({j_['m_minutes']} min each, trained side by side) {j_['mean']} ± {j_['std']} and {k_['mean']} ± {k_['std']} "
        f"({j_['seeds']} CMA-ES seeds each). "
@@ -557,6 +561,14 @@ else:
        + (f"Both are above the {paper.DOOM_SOLVED} steps that count as solved." if n_ == 2 else
           f"{n_} of the two is above the {paper.DOOM_SOLVED} steps that count as solved: M's training run is still "
           "a draw."))
+    if len(longer_) == 2:
+        l_, m2_ = (f[k] for k in longer_)
+        md(f"Twice the epochs for the same two seeds of M (recipe `doom-m540`, {l_['m_minutes']} and "
+           f"{m2_['m_minutes']} min, side by side): {l_['mean']} ± {l_['std']} and {m2_['mean']} ± {m2_['std']} "
+           f"against {j_['mean']} and {k_['mean']} at 270 epochs; "
+           + ("both higher" if l_["mean"] > j_["mean"] and m2_["mean"] > k_["mean"] else
+              "both lower" if l_["mean"] < j_["mean"] and m2_["mean"] < k_["mean"] else "one higher, one lower")
+           + f", {sum(x['mean'] > paper.DOOM_SOLVED for x in (l_, m2_))} of the two above {paper.DOOM_SOLVED}.")
     r1k_ = [r for r in H["round1_seeds"]["rows"] if r["m"].startswith("M k")]
     if r1k_:
         md(f"One iterative round on M k (`--rounds 1`, {np.mean([r['round1_minutes'] for r in r1k_]):.1f} min a round): "
