@@ -129,10 +129,10 @@ def doom_arms() -> list[Arm]:
         rounds.setdefault(row["m"].split(" (")[0], []).append(row)
     small_m = {a.label.split("(")[-1].rstrip(")"): a.compute for a in arms if a.lever == SMALL_M_LEVER}
     for m, rows in rounds.items():
-        epochs = re.search(r"(\d+) epochs", rows[0]["m"])       # a round's M names its epochs unless the default's
         if SMALL_M in rows[0]["m"]:                              # the 256-unit M: its round 0's own minutes
             before = small_m[m]
         else:
+            epochs = re.search(r"(\d+) epochs", rows[0]["m"])   # a round's M names its epochs unless the default's
             before = at(int(epochs.group(1)) if epochs else TIMED_EPOCHS)
         minutes = before + float(np.mean([r["round1_minutes"] for r in rows]))
         arms.append(Arm(f"{m}, one iterative round", "one iterative round", minutes,
